@@ -1,0 +1,74 @@
+#pragma once
+// The container module's own description of a container: what a caller asks Run for
+// (ContainerSpec) and what Inspect/List give back (ContainerInfo). Both API surfaces
+// (gRPC in api/contd/v1, zbus) convert to and from these types.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "modules/common/result.h"
+
+namespace contd::container {
+
+struct MountSpec {
+  std::string source;  // host path; must exist
+  std::string target;  // absolute path inside the container, never "/"
+  bool readonly = false;
+
+  bool operator==(const MountSpec&) const = default;
+};
+
+struct ContainerSpec {
+  std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
+  std::string rootfs;  // absolute path of an existing host directory
+  // The command: `argv` when given, else `entrypoint` split like a shell would
+  // (quotes and backslash escapes, no expansion).
+  std::string entrypoint;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // "KEY=VALUE"
+  std::string working_dir;       // absolute; "/" when empty
+  // A name under /var/run/netns, or an absolute path to a netns file. Required.
+  std::string network_namespace;
+  std::vector<MountSpec> mounts;
+  bool interactive = false;  // kept for the zbus contract; contd allocates no terminal
+  std::uint32_t cpu = 0;            // CPU count as a CFS quota; 0 = no CPU limit
+  std::uint64_t memory_bytes = 0;   // memory limit; 0 = no memory limit
+  std::int64_t pids_limit = 0;      // 0 = the module's default limit; -1 = unlimited
+  std::string hostname;             // defaults to the container name
+  std::vector<std::string> tags;    // free-form, kept and returned by Inspect
+  bool elevated = false;            // adds CAP_SYS_ADMIN and /dev/fuse
+  // "", "private", "rprivate", "slave", "rslave", "shared", "rshared".
+  std::string rootfs_propagation;
+  std::chrono::milliseconds shutdown_timeout{0};  // 0 = the module's default (3 s)
+
+  bool operator==(const ContainerSpec&) const = default;
+};
+
+enum class ContainerStatus { kUnknown, kCreated, kRunning, kStopped };
+
+std::string_view containerStatusName(ContainerStatus status);
+
+// Nanoseconds since the Unix epoch; 0 when unset.
+using UnixNanos = std::int64_t;
+
+struct ContainerInfo {
+  std::string ns;
+  ContainerSpec spec;  // as given to Run, with defaults filled in
+  ContainerStatus status = ContainerStatus::kUnknown;
+  std::uint32_t pid = 0;        // 0 when no process runs
+  std::int32_t exit_code = -1;  // -1 while running or never run
+  UnixNanos exited_at = 0;
+  UnixNanos created_at = 0;
+  std::string log_path;
+};
+
+// The spec as stored in containerd's record (a spec annotation), so that Inspect after a
+// restart of contd returns exactly what Run was given. fromJson names the first bad field.
+nlohmann::json toJson(const ContainerSpec& spec);
+Result<ContainerSpec> specFromJson(const nlohmann::json& json);
+
+}  // namespace contd::container

@@ -1,0 +1,84 @@
+#pragma once
+// The container module: Run, Inspect, Delete, SignalDelete, List, ListNS, Exists, on top of
+// containerd. It keeps no state of its own: the container record in containerd (label
+// io.contd.managed=true, the ContainerSpec in a spec annotation) is the truth, so a
+// restarted contd sees exactly what it left.
+//
+// Thread-safety: every method may be called concurrently; calls on the same container
+// (ns, id) are serialised.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/result.h"
+#include "modules/container/container_spec.h"
+#include "modules/container/key_locks.h"
+#include "modules/containerd/client.h"
+
+namespace contd::container {
+
+inline constexpr char kManagedLabel[] = "io.contd.managed";
+inline constexpr char kSpecAnnotation[] = "io.contd.container";
+
+struct ServiceOptions {
+  std::filesystem::path log_root = "/var/log/contd";  // <log_root>/<ns>/<name>.log
+  std::filesystem::path netns_dir = "/var/run/netns";
+  std::filesystem::path cgroup_root = "/sys/fs/cgroup";
+  std::filesystem::path resolv_conf = "/etc/resolv.conf";
+  std::chrono::milliseconds default_shutdown_timeout{3000};
+  // After SIGKILL, how long Delete waits for the exit before giving up.
+  std::chrono::milliseconds kill_grace{5000};
+  // Bound on task Create (a stdio logger that never gets ready would block it forever).
+  std::chrono::milliseconds task_create_timeout{30000};
+  std::int64_t default_pids_limit = 4096;
+  // The OCI linux.seccomp object given to every container; none when unset.
+  std::optional<nlohmann::json> seccomp_profile;
+};
+
+class ContainerService {
+public:
+  ContainerService(containerd::Client& client, ServiceOptions options);
+
+  // Validates `spec` (nothing is created on invalid input), creates the container and
+  // its task and starts it. Returns the container id (the name). On any failure after
+  // the first create, everything made is removed again.
+  Result<std::string> run(std::string_view ns, const ContainerSpec& spec);
+  // kNotFound for an unknown or unmanaged container.
+  Result<ContainerInfo> inspect(std::string_view ns, std::string_view id);
+  // SIGTERM, up to the shutdown timeout, SIGKILL; then the task, the container and any
+  // empty cgroup parent go. kNotFound for an unknown or unmanaged container.
+  Status remove(std::string_view ns, std::string_view id);
+  // Marks the container as going away and sends SIGTERM without waiting. An unknown
+  // container is not an error.
+  Status signalDelete(std::string_view ns, std::string_view id);
+  // Managed containers of `ns`, or of every namespace when `ns` is empty.
+  Result<std::vector<ContainerInfo>> list(std::string_view ns);
+  Result<std::vector<std::string>> listNamespaces();
+  Result<bool> exists(std::string_view ns, std::string_view id);
+
+  const ServiceOptions& options() const { return options_; }
+
+private:
+  Result<containerd::ContainerRecord> managedRecord(std::string_view ns, std::string_view id);
+  ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
+                         const std::optional<containerd::TaskState>& task) const;
+  Status stopAndRemove(std::string_view ns, std::string_view id,
+                       std::chrono::milliseconds shutdown_timeout);
+  void rollback(std::string_view ns, std::string_view id);
+  void removeEmptyCgroupParents(std::string_view ns) const;
+  std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
+
+  containerd::Client& client_;
+  ServiceOptions options_;
+  KeyLocks locks_;
+};
+
+}  // namespace contd::container
