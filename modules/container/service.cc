@@ -1,0 +1,392 @@
+#include "modules/container/service.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <system_error>
+
+#include "modules/common/logging.h"
+#include "modules/common/names.h"
+#include "modules/container/spec_builder.h"
+#include "modules/container/validation.h"
+
+namespace contd::container {
+namespace {
+
+using containerd::TaskStatus;
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string lockKey(std::string_view ns, std::string_view id) {
+  return std::string(ns) + "/" + std::string(id);
+}
+
+// The wording Go callers of the zbus API test for ("not found" must be in it).
+Error containerNotFound(std::string_view ns, std::string_view id) {
+  return notFound("container \"" + std::string(id) + "\" in namespace \"" + std::string(ns) +
+                  "\": not found");
+}
+
+bool isManaged(const containerd::ContainerRecord& record) {
+  auto it = record.labels.find(kManagedLabel);
+  return it != record.labels.end() && it->second == "true";
+}
+
+ContainerStatus statusOf(TaskStatus status) {
+  switch (status) {
+    case TaskStatus::kCreated: return ContainerStatus::kCreated;
+    case TaskStatus::kRunning:
+    case TaskStatus::kPaused:
+    case TaskStatus::kPausing: return ContainerStatus::kRunning;
+    case TaskStatus::kStopped: return ContainerStatus::kStopped;
+    case TaskStatus::kUnknown: return ContainerStatus::kUnknown;
+  }
+  return ContainerStatus::kUnknown;
+}
+
+// Reads back the ContainerSpec that Run stored as a spec annotation.
+Result<ContainerSpec> storedSpec(const containerd::ContainerRecord& record) {
+  try {
+    auto oci = nlohmann::json::parse(record.spec_json);
+    const auto& stored = oci.at("annotations").at(kSpecAnnotation);
+    return specFromJson(nlohmann::json::parse(stored.get<std::string>()));
+  } catch (const nlohmann::json::exception& e) {
+    return internalError("container '" + record.id + "': stored spec unreadable: " + e.what());
+  }
+}
+
+}  // namespace
+
+ContainerService::ContainerService(containerd::Client& client, ServiceOptions options)
+    : client_(client), options_(std::move(options)) {
+  options_.log_root = std::filesystem::absolute(options_.log_root);
+}
+
+std::filesystem::path ContainerService::logPath(std::string_view ns, std::string_view name) const {
+  return options_.log_root / std::string(ns) / (std::string(name) + ".log");
+}
+
+Result<std::string> ContainerService::run(std::string_view ns, const ContainerSpec& requested) {
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  ValidationEnv env;
+  env.netns_dir = options_.netns_dir;
+  CONTD_RETURN_IF_ERROR(validateSpec(requested, env));
+
+  // What Inspect returns is the spec with the module's defaults made explicit.
+  ContainerSpec spec = requested;
+  if (spec.shutdown_timeout.count() == 0) {
+    spec.shutdown_timeout = options_.default_shutdown_timeout;
+  }
+
+  SpecOptions spec_options;
+  spec_options.netns_dir = options_.netns_dir;
+  spec_options.resolv_conf = options_.resolv_conf;
+  spec_options.default_pids_limit = options_.default_pids_limit;
+  spec_options.seccomp_profile = options_.seccomp_profile;
+  auto oci = buildRuntimeSpec(ns, spec, spec_options);
+  if (!oci) {
+    return oci.error();
+  }
+
+  const auto log_path = logPath(ns, spec.name);
+  std::error_code ec;
+  std::filesystem::create_directories(log_path.parent_path(), ec);
+  if (ec) {
+    return internalError("create log folder '" + log_path.parent_path().string() +
+                         "': " + ec.message());
+  }
+
+  auto guard = locks_.lock(lockKey(ns, spec.name));
+  const auto log = log::container();
+  const auto started = Clock::now();
+
+  CONTD_RETURN_IF_ERROR(client_.ensureNamespace(ns));
+
+  containerd::ContainerRecord record;
+  record.id = spec.name;
+  record.labels[kManagedLabel] = "true";
+  record.spec_json = oci->dump();
+  if (auto created = client_.createContainer(ns, record); !created) {
+    if (created.error().code == Code::kAlreadyExists) {
+      return alreadyExists("container \"" + spec.name + "\" in namespace \"" + std::string(ns) +
+                           "\": already exists");
+    }
+    return created.error().wrap("create container '" + spec.name + "'");
+  }
+  log->debug("run step=create-container ns={} id={} ms={:.1f}", ns, spec.name, msSince(started));
+
+  // From here on, any failure removes everything made so far.
+  // containerd's file:// driver writes both streams to the stdout URI's file; the stderr
+  // URI must still be set, an empty one next to a file:// stdout panics the shim.
+  const std::string log_uri = "file://" + log_path.string();
+  containerd::TaskIo io{.stdin_path = "", .stdout_uri = log_uri, .stderr_uri = log_uri};
+  auto task = client_.createTask(ns, spec.name, io, options_.task_create_timeout);
+  if (!task) {
+    rollback(ns, spec.name);
+    return task.error().wrap("create task '" + spec.name + "'");
+  }
+  log->debug("run step=create-task ns={} id={} pid={} ms={:.1f}", ns, spec.name, task->pid,
+             msSince(started));
+
+  if (auto ok = client_.startTask(ns, spec.name); !ok) {
+    rollback(ns, spec.name);
+    return ok.error().wrap("start task '" + spec.name + "'");
+  }
+  log->info("started ns={} id={} pid={} ms={:.1f}", ns, spec.name, task->pid, msSince(started));
+  return spec.name;
+}
+
+void ContainerService::rollback(std::string_view ns, std::string_view id) {
+  const auto log = log::container();
+  // Best effort, in containerd's required order: kill, delete the task, delete the container.
+  if (auto task = client_.getTask(ns, id); task) {
+    if (task->status != TaskStatus::kStopped) {
+      (void)client_.killTask(ns, id, SIGKILL, true);
+      (void)client_.waitTask(ns, id, options_.kill_grace);
+    }
+    if (auto deleted = client_.deleteTask(ns, id); !deleted) {
+      log->warn("rollback ns={} id={} op=delete-task error=\"{}\"", ns, id,
+                deleted.error().message);
+    }
+  }
+  if (auto deleted = client_.deleteContainer(ns, id); !deleted) {
+    log->warn("rollback ns={} id={} op=delete-container error=\"{}\"", ns, id,
+              deleted.error().message);
+  }
+  removeEmptyCgroupParents(ns);
+  log->info("rolled back ns={} id={}", ns, id);
+}
+
+Result<containerd::ContainerRecord> ContainerService::managedRecord(std::string_view ns,
+                                                                    std::string_view id) {
+  auto record = client_.getContainer(ns, id);
+  if (!record) {
+    if (record.error().code == Code::kNotFound) {
+      return containerNotFound(ns, id);
+    }
+    return record.error();
+  }
+  // Containers contd did not make are invisible to it.
+  if (!isManaged(*record)) {
+    return containerNotFound(ns, id);
+  }
+  return record;
+}
+
+ContainerInfo ContainerService::describe(std::string_view ns,
+                                         const containerd::ContainerRecord& record,
+                                         const std::optional<containerd::TaskState>& task) const {
+  ContainerInfo info;
+  info.ns = std::string(ns);
+  if (auto spec = storedSpec(record); spec) {
+    info.spec = std::move(spec).value();
+  } else {
+    log::container()->warn("inspect ns={} id={} error=\"{}\"", ns, record.id,
+                           spec.error().message);
+    info.spec.name = record.id;
+  }
+  info.created_at = record.created_at;
+  info.log_path = logPath(ns, record.id).string();
+  if (!task) {
+    // No task: Run never got that far, or the task was deleted. Nothing runs.
+    info.status = ContainerStatus::kStopped;
+    return info;
+  }
+  info.status = statusOf(task->status);
+  if (info.status == ContainerStatus::kStopped) {
+    info.exit_code = static_cast<std::int32_t>(task->exit_status);
+    info.exited_at = task->exited_at;
+  } else {
+    info.pid = task->pid;
+  }
+  return info;
+}
+
+Result<ContainerInfo> ContainerService::inspect(std::string_view ns, std::string_view id) {
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  std::optional<containerd::TaskState> task;
+  if (auto state = client_.getTask(ns, id); state) {
+    task = std::move(state).value();
+  } else if (state.error().code != Code::kNotFound) {
+    return state.error().wrap("inspect '" + std::string(id) + "'");
+  }
+  return describe(ns, *record, task);
+}
+
+Status ContainerService::stopAndRemove(std::string_view ns, std::string_view id,
+                                       std::chrono::milliseconds shutdown_timeout) {
+  const auto log = log::container();
+  const auto started = Clock::now();
+  auto task = client_.getTask(ns, id);
+  if (!task && task.error().code != Code::kNotFound) {
+    return task.error();
+  }
+  if (task) {
+    if (task->status != TaskStatus::kStopped) {
+      // A task created but never started has nothing to shut down gracefully.
+      const bool graceful = task->status != TaskStatus::kCreated && shutdown_timeout.count() > 0;
+      bool exited = false;
+      if (graceful) {
+        auto sent = client_.killTask(ns, id, SIGTERM, false);
+        if (!sent && sent.error().code != Code::kNotFound) {
+          return sent.error().wrap("send SIGTERM");
+        }
+        auto waited = client_.waitTask(ns, id, shutdown_timeout);
+        exited = waited.ok();
+        if (!waited && waited.error().code != Code::kDeadlineExceeded) {
+          return waited.error().wrap("wait for exit");
+        }
+        log->debug("delete step=sigterm ns={} id={} exited={} ms={:.1f}", ns, id, exited,
+                   msSince(started));
+      }
+      if (!exited) {
+        auto sent = client_.killTask(ns, id, SIGKILL, true);
+        if (!sent && sent.error().code != Code::kNotFound) {
+          return sent.error().wrap("send SIGKILL");
+        }
+        if (auto waited = client_.waitTask(ns, id, options_.kill_grace); !waited) {
+          return waited.error().wrap("wait for exit after SIGKILL");
+        }
+        log->info("killed ns={} id={} signal=SIGKILL ms={:.1f}", ns, id, msSince(started));
+      }
+    }
+    if (auto deleted = client_.deleteTask(ns, id);
+        !deleted && deleted.error().code != Code::kNotFound) {
+      return deleted.error().wrap("delete task");
+    }
+    log->debug("delete step=delete-task ns={} id={} ms={:.1f}", ns, id, msSince(started));
+  }
+  if (auto deleted = client_.deleteContainer(ns, id);
+      !deleted && deleted.error().code != Code::kNotFound) {
+    return deleted.error().wrap("delete container");
+  }
+  removeEmptyCgroupParents(ns);
+  log->info("deleted ns={} id={} ms={:.1f}", ns, id, msSince(started));
+  return okStatus();
+}
+
+Status ContainerService::remove(std::string_view ns, std::string_view id) {
+  auto guard = locks_.lock(lockKey(ns, id));
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto timeout = options_.default_shutdown_timeout;
+  if (auto spec = storedSpec(*record); spec && spec->shutdown_timeout.count() > 0) {
+    timeout = spec->shutdown_timeout;
+  }
+  if (auto removed = stopAndRemove(ns, id, timeout); !removed) {
+    return removed.error().wrap("delete '" + std::string(id) + "' in '" + std::string(ns) + "'");
+  }
+  return okStatus();
+}
+
+Status ContainerService::signalDelete(std::string_view ns, std::string_view id) {
+  auto guard = locks_.lock(lockKey(ns, id));
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    // Asking an absent container to go away has nothing left to do.
+    return record.error().code == Code::kNotFound ? okStatus() : Status(record.error());
+  }
+  auto sent = client_.killTask(ns, id, SIGTERM, false);
+  if (!sent && sent.error().code != Code::kNotFound) {
+    return sent.error().wrap("signal '" + std::string(id) + "'");
+  }
+  log::container()->info("signalled ns={} id={} signal=SIGTERM", ns, id);
+  return okStatus();
+}
+
+Result<std::vector<ContainerInfo>> ContainerService::list(std::string_view ns) {
+  std::vector<std::string> namespaces;
+  if (ns.empty()) {
+    auto all = client_.listNamespaces();
+    if (!all) {
+      return all.error();
+    }
+    namespaces = std::move(all).value();
+  } else {
+    namespaces.emplace_back(ns);
+  }
+
+  std::vector<ContainerInfo> infos;
+  for (const auto& name : namespaces) {
+    auto records = client_.listContainers(name, {{kManagedLabel, "true"}});
+    if (!records) {
+      return records.error().wrap("list containers in '" + name + "'");
+    }
+    if (records->empty()) {
+      continue;
+    }
+    // One Tasks.List per namespace instead of a Get per container.
+    auto tasks = client_.listTasks(name);
+    if (!tasks) {
+      return tasks.error().wrap("list tasks in '" + name + "'");
+    }
+    std::map<std::string, containerd::TaskState, std::less<>> by_id;
+    for (auto& task : *tasks) {
+      by_id.emplace(task.id, std::move(task));
+    }
+    for (const auto& record : *records) {
+      std::optional<containerd::TaskState> task;
+      if (auto it = by_id.find(record.id); it != by_id.end()) {
+        task = it->second;
+      }
+      infos.push_back(describe(name, record, task));
+    }
+  }
+  return infos;
+}
+
+Result<std::vector<std::string>> ContainerService::listNamespaces() {
+  auto all = client_.listNamespaces();
+  if (!all) {
+    return all.error();
+  }
+  // Only namespaces where contd has containers: the others belong to someone else.
+  std::vector<std::string> ours;
+  for (const auto& ns : *all) {
+    auto records = client_.listContainers(ns, {{kManagedLabel, "true"}});
+    if (!records) {
+      return records.error().wrap("list containers in '" + ns + "'");
+    }
+    if (!records->empty()) {
+      ours.push_back(ns);
+    }
+  }
+  return ours;
+}
+
+Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) {
+  auto record = managedRecord(ns, id);
+  if (record) {
+    return true;
+  }
+  if (record.error().code == Code::kNotFound) {
+    return false;
+  }
+  return record.error();
+}
+
+void ContainerService::removeEmptyCgroupParents(std::string_view ns) const {
+  // runc removes the container's own cgroup (/<ns>/<id>) but not the /<ns> parent it made.
+  // rmdir only succeeds on an empty cgroup, so this never disturbs a sibling container.
+  std::error_code ec;
+  const std::string leaf(ns);
+  (void)::rmdir((options_.cgroup_root / leaf).c_str());  // cgroup v2: one hierarchy
+  for (const auto& entry : std::filesystem::directory_iterator(options_.cgroup_root, ec)) {
+    if (entry.is_directory(ec) && !entry.is_symlink(ec)) {
+      (void)::rmdir((entry.path() / leaf).c_str());
+    }
+  }
+}
+
+}  // namespace contd::container

@@ -1,0 +1,270 @@
+// The container module against an in-memory containerd: what Run leaves behind, what
+// Delete sends, what is visible, and that failures leave nothing.
+
+#include "modules/container/service.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/fakes/fake_containerd.h"
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ServiceTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("contd-service-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "rootfs");
+    fs::create_directories(root_ / "netns");
+    std::ofstream(root_ / "netns" / "net1").put('x');
+    fs::create_directories(root_ / "cgroup" / "memory");
+    options_.log_root = root_ / "logs";
+    options_.netns_dir = root_ / "netns";
+    options_.cgroup_root = root_ / "cgroup";
+    service_ = std::make_unique<ContainerService>(fake_, options_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  ContainerSpec validSpec(const std::string& name = "web") const {
+    ContainerSpec spec;
+    spec.name = name;
+    spec.rootfs = (root_ / "rootfs").string();
+    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
+    spec.network_namespace = "net1";
+    return spec;
+  }
+
+  fs::path root_;
+  ServiceOptions options_;
+  testing::FakeContainerd fake_;
+  std::unique_ptr<ContainerService> service_;
+};
+
+TEST_F(ServiceTest, RunCreatesManagedContainerAndStartsTask) {
+  auto id = service_->run("ns1", validSpec());
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "web");
+  ASSERT_TRUE(fake_.hasContainer("ns1", "web"));
+  EXPECT_EQ(fake_.record("ns1", "web").labels.at(kManagedLabel), "true");
+  auto task = fake_.getTask("ns1", "web");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->status, containerd::TaskStatus::kRunning);
+}
+
+TEST_F(ServiceTest, RunSendsBothStreamsToTheNamespaceLogFile) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  const auto io = fake_.taskIo("ns1", "web");
+  const std::string expected = "file://" + (root_ / "logs" / "ns1" / "web.log").string();
+  EXPECT_EQ(io.stdout_uri, expected);
+  EXPECT_EQ(io.stderr_uri, expected);
+  EXPECT_TRUE(fs::is_directory(root_ / "logs" / "ns1"));
+}
+
+TEST_F(ServiceTest, InspectReturnsWhatRunWasGivenWithDefaultsAndLiveState) {
+  auto spec = validSpec();
+  spec.env = {"A=1"};
+  spec.mounts = {{(root_ / "rootfs").string(), "/data", true}};
+  spec.tags = {"blue"};
+  ASSERT_TRUE(service_->run("ns1", spec));
+
+  auto info = service_->inspect("ns1", "web");
+  ASSERT_TRUE(info) << info.error().message;
+  auto expected = spec;
+  expected.shutdown_timeout = options_.default_shutdown_timeout;
+  EXPECT_EQ(info->spec, expected);
+  EXPECT_EQ(info->ns, "ns1");
+  EXPECT_EQ(info->status, ContainerStatus::kRunning);
+  EXPECT_GT(info->pid, 0u);
+  EXPECT_EQ(info->exit_code, -1);
+  EXPECT_GT(info->created_at, 0);
+  EXPECT_EQ(info->log_path, (root_ / "logs" / "ns1" / "web.log").string());
+}
+
+TEST_F(ServiceTest, InspectReportsExitOfStoppedTask) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  fake_.exitTask("ns1", "web", 3);
+  auto info = service_->inspect("ns1", "web");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->status, ContainerStatus::kStopped);
+  EXPECT_EQ(info->exit_code, 3);
+  EXPECT_EQ(info->pid, 0u);
+  EXPECT_GT(info->exited_at, 0);
+}
+
+TEST_F(ServiceTest, InvalidInputCreatesNothing) {
+  std::vector<std::pair<std::string, ContainerSpec>> bad;
+  auto spec = validSpec();
+  spec.name = "bad..name";
+  bad.emplace_back("name", spec);
+  spec = validSpec();
+  spec.rootfs = (root_ / "missing").string();
+  bad.emplace_back("rootfs", spec);
+  spec = validSpec();
+  spec.network_namespace = "";
+  bad.emplace_back("network_namespace", spec);
+  spec = validSpec();
+  spec.network_namespace = "absent";
+  bad.emplace_back("network_namespace", spec);
+  spec = validSpec();
+  spec.entrypoint = "'unterminated";
+  bad.emplace_back("entrypoint", spec);
+  spec = validSpec();
+  spec.mounts = {{(root_ / "rootfs").string(), "/", false}};
+  bad.emplace_back("mounts", spec);
+  spec = validSpec();
+  spec.env = {"NOEQUALS"};
+  bad.emplace_back("env", spec);
+
+  for (const auto& [field, input] : bad) {
+    auto id = service_->run("ns1", input);
+    ASSERT_FALSE(id) << "accepted bad " << field;
+    EXPECT_EQ(id.error().code, Code::kInvalidArgument) << field;
+    EXPECT_NE(id.error().message.find(field), std::string::npos)
+        << "error does not name " << field << ": " << id.error().message;
+  }
+  auto bad_ns = service_->run("bad/ns", validSpec());
+  ASSERT_FALSE(bad_ns);
+  EXPECT_NE(bad_ns.error().message.find("namespace"), std::string::npos);
+
+  EXPECT_EQ(fake_.containerCount(), 0u);
+  EXPECT_TRUE(fake_.namespaces().empty());
+}
+
+TEST_F(ServiceTest, DuplicateNameIsAlreadyExistsAndKeepsTheFirst) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  const auto pid = fake_.getTask("ns1", "web")->pid;
+  auto again = service_->run("ns1", validSpec());
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Code::kAlreadyExists);
+  EXPECT_EQ(fake_.getTask("ns1", "web")->pid, pid);
+  EXPECT_TRUE(fake_.signals("ns1", "web").empty());
+}
+
+TEST_F(ServiceTest, FailedTaskCreateRollsBackTheContainer) {
+  fake_.failNext("createTask", Code::kUnavailable);
+  auto id = service_->run("ns1", validSpec());
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Code::kUnavailable);
+  EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
+  EXPECT_FALSE(fake_.hasTask("ns1", "web"));
+}
+
+TEST_F(ServiceTest, FailedStartRollsBackTaskAndContainer) {
+  fake_.failNext("startTask", Code::kInternal);
+  auto id = service_->run("ns1", validSpec());
+  ASSERT_FALSE(id);
+  EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
+  EXPECT_FALSE(fake_.hasTask("ns1", "web"));
+  // And the name is free again.
+  EXPECT_TRUE(service_->run("ns1", validSpec()));
+}
+
+TEST_F(ServiceTest, DeleteStopsGracefullyWhenTheContainerHonoursSigterm) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  ASSERT_TRUE(service_->remove("ns1", "web"));
+  EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
+  EXPECT_FALSE(fake_.hasTask("ns1", "web"));
+}
+
+TEST_F(ServiceTest, DeleteKillsAContainerThatIgnoresSigterm) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  fake_.ignoreSigterm("ns1", "web");
+  // Watch the signals before the task goes away.
+  std::vector<int> seen;
+  fake_.failNext("deleteTask", Code::kInternal);
+  auto removed = service_->remove("ns1", "web");
+  ASSERT_FALSE(removed);
+  seen = fake_.signals("ns1", "web");
+  EXPECT_EQ(seen, (std::vector<int>{SIGTERM, SIGKILL}));
+  // The failed delete left the container in place; a second Delete finishes the job.
+  EXPECT_TRUE(fake_.hasContainer("ns1", "web"));
+  ASSERT_TRUE(service_->remove("ns1", "web"));
+  EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
+}
+
+TEST_F(ServiceTest, DeleteOfUnknownIsNotFound) {
+  auto removed = service_->remove("ns1", "ghost");
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().code, Code::kNotFound);
+  EXPECT_NE(removed.error().message.find("not found"), std::string::npos);
+}
+
+TEST_F(ServiceTest, DeleteRemovesEmptyCgroupParentOnly) {
+  ASSERT_TRUE(service_->run("ns1", validSpec("a")));
+  fs::create_directories(options_.cgroup_root / "memory" / "ns1");
+  ASSERT_TRUE(service_->remove("ns1", "a"));
+  EXPECT_FALSE(fs::exists(options_.cgroup_root / "memory" / "ns1"));
+
+  ASSERT_TRUE(service_->run("ns1", validSpec("b")));
+  fs::create_directories(options_.cgroup_root / "memory" / "ns1" / "other");
+  ASSERT_TRUE(service_->remove("ns1", "b"));
+  EXPECT_TRUE(fs::exists(options_.cgroup_root / "memory" / "ns1" / "other"));
+}
+
+TEST_F(ServiceTest, UnmanagedContainersAreInvisibleAndUntouched) {
+  ASSERT_TRUE(fake_.ensureNamespace("ns1"));
+  containerd::ContainerRecord foreign;
+  foreign.id = "foreign";
+  foreign.spec_json = "{}";
+  ASSERT_TRUE(fake_.createContainer("ns1", foreign));
+
+  EXPECT_EQ(service_->inspect("ns1", "foreign").error().code, Code::kNotFound);
+  EXPECT_EQ(service_->remove("ns1", "foreign").error().code, Code::kNotFound);
+  EXPECT_FALSE(*service_->exists("ns1", "foreign"));
+  auto listed = service_->list("ns1");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(fake_.hasContainer("ns1", "foreign"));
+}
+
+TEST_F(ServiceTest, ListCoversOneOrEveryNamespace) {
+  ASSERT_TRUE(service_->run("ns1", validSpec("a")));
+  ASSERT_TRUE(service_->run("ns2", validSpec("b")));
+  ASSERT_TRUE(fake_.ensureNamespace("empty"));
+
+  auto one = service_->list("ns1");
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].spec.name, "a");
+  EXPECT_EQ((*one)[0].status, ContainerStatus::kRunning);
+
+  auto all = service_->list("");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+
+  auto namespaces = service_->listNamespaces();
+  ASSERT_TRUE(namespaces);
+  EXPECT_EQ(*namespaces, (std::vector<std::string>{"ns1", "ns2"}));
+
+  auto missing = service_->list("never-made");
+  ASSERT_TRUE(missing);
+  EXPECT_TRUE(missing->empty());
+}
+
+TEST_F(ServiceTest, SignalDeleteSendsSigtermOnlyAndIgnoresUnknown) {
+  EXPECT_TRUE(service_->signalDelete("ns1", "ghost"));
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  fake_.ignoreSigterm("ns1", "web");
+  ASSERT_TRUE(service_->signalDelete("ns1", "web"));
+  EXPECT_EQ(fake_.signals("ns1", "web"), (std::vector<int>{SIGTERM}));
+  EXPECT_TRUE(fake_.hasContainer("ns1", "web"));
+}
+
+TEST_F(ServiceTest, ExistsTellsManagedContainers) {
+  EXPECT_FALSE(*service_->exists("ns1", "web"));
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  EXPECT_TRUE(*service_->exists("ns1", "web"));
+}
+
+}  // namespace
+}  // namespace contd::container
