@@ -4,7 +4,7 @@
 #include <mutex>
 #include <string>
 
-#include <spdlog/sinks/stderr_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace contd::log {
 namespace {

@@ -17,11 +17,17 @@ bool isSafe(char c) {
     return true;
   }
   switch (c) {
-    case '_': case '-': case '+': case '=': case ':': case ',': case '.': case '/': case '@':
-    case '%':
-      return true;
-    default:
-      return false;
+    case '_':
+    case '-':
+    case '+':
+    case '=':
+    case ':':
+    case ',':
+    case '.':
+    case '/':
+    case '@':
+    case '%': return true;
+    default: return false;
   }
 }
 

@@ -1,0 +1,215 @@
+#include "modules/container/spec_builder.h"
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "modules/common/names.h"
+#include "modules/container/service.h"
+#include "modules/container/validation.h"
+
+namespace contd::container {
+namespace {
+
+using nlohmann::json;
+
+// CFS period of 100 ms, the kernel default: a quota of n periods is n CPUs' worth of time.
+constexpr std::int64_t kCpuPeriodUs = 100000;
+constexpr std::uint64_t kNofileLimit = 1024;
+constexpr std::int64_t kFuseMajor = 10;
+constexpr std::int64_t kFuseMinor = 229;
+
+// containerd's defaultUnixCaps(): enough for typical services running as root inside,
+// without anything that reaches the host (no SYS_ADMIN, NET_ADMIN, SYS_MODULE, ...).
+json capabilitySet(bool elevated) {
+  json caps =
+      json::array({"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+                   "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+                   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"});
+  if (elevated) {
+    caps.push_back("CAP_SYS_ADMIN");
+  }
+  return caps;
+}
+
+json processSection(const ContainerSpec& spec, std::vector<std::string> args) {
+  // Without PATH runc cannot find a bare command name, and a rootfs made for `sh -c` style
+  // entrypoints expects the usual one; a PATH the caller gives wins.
+  std::vector<std::string> env;
+  bool has_path = false;
+  for (const auto& entry : spec.env) {
+    has_path = has_path || entry.rfind("PATH=", 0) == 0;
+  }
+  if (!has_path) {
+    env.push_back(kDefaultPathEnv);
+  }
+  env.insert(env.end(), spec.env.begin(), spec.env.end());
+
+  const json caps = capabilitySet(spec.elevated);
+  // Inheritable and ambient stay empty: a capability must not survive an execve of a
+  // non-root binary inside (the reason containerd dropped inheritable in 1.6.18).
+  return json{
+      {"terminal", false},
+      {"user", {{"uid", 0}, {"gid", 0}}},
+      {"args", std::move(args)},
+      {"env", std::move(env)},
+      {"cwd", spec.working_dir.empty() ? std::string("/") : spec.working_dir},
+      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
+      {"rlimits",
+       json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", kNofileLimit}, {"soft", kNofileLimit}}})},
+      {"noNewPrivileges", true},
+  };
+}
+
+json mount(std::string destination, std::string type, std::string source,
+           std::vector<std::string> options) {
+  return json{{"destination", std::move(destination)},
+              {"type", std::move(type)},
+              {"source", std::move(source)},
+              {"options", std::move(options)}};
+}
+
+bool isRegularFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);  // follows the usual resolv.conf symlink
+}
+
+json mountsSection(const ContainerSpec& spec, const SpecOptions& options) {
+  // The /dev tmpfs and the mount namespace together keep runc from creating device nodes
+  // in, or leaving bind mounts on, the host directory that is the rootfs.
+  json mounts = json::array({
+      mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      mount("/dev/pts", "devpts", "devpts",
+            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
+      mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
+      mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+      mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+  });
+  // A host without resolv.conf (some minimal nodes) still runs containers, just without DNS
+  // configuration from the host; failing Run for it would help nobody.
+  if (!options.resolv_conf.empty() && isRegularFile(options.resolv_conf)) {
+    mounts.push_back(mount("/etc/resolv.conf", "bind", options.resolv_conf.string(),
+                           {"rbind", "rprivate", "ro"}));
+  }
+  // rprivate: mounts made later on the host must not propagate into the container, nor the
+  // container's (an elevated one can mount) out to the host.
+  for (const auto& m : spec.mounts) {
+    std::vector<std::string> mount_options = {"rbind", "rprivate"};
+    if (m.readonly) {
+      mount_options.push_back("ro");
+    }
+    mounts.push_back(mount(m.target, "bind", m.source, std::move(mount_options)));
+  }
+  return mounts;
+}
+
+json allowCharDevice(std::int64_t major, std::optional<std::int64_t> minor) {
+  json rule = {{"allow", true}, {"type", "c"}, {"major", major}, {"access", "rwm"}};
+  if (minor) {
+    rule["minor"] = *minor;  // absent means any minor, as for the pts range
+  }
+  return rule;
+}
+
+// Deny everything, then containerd's WithDefaultUnixDevices list: the nodes every program
+// expects plus the pty range; /dev/fuse only for elevated containers.
+json deviceRules(bool elevated) {
+  json rules = json::array({
+      json{{"allow", false}, {"access", "rwm"}},  // everything else
+      allowCharDevice(1, 3),                      // /dev/null
+      allowCharDevice(1, 8),                      // /dev/random
+      allowCharDevice(1, 7),                      // /dev/full
+      allowCharDevice(5, 0),                      // /dev/tty
+      allowCharDevice(1, 5),                      // /dev/zero
+      allowCharDevice(1, 9),                      // /dev/urandom
+      allowCharDevice(5, 1),                      // /dev/console
+      allowCharDevice(136, {}),                   // /dev/pts/*
+      allowCharDevice(5, 2),                      // /dev/ptmx
+  });
+  if (elevated) {
+    rules.push_back(allowCharDevice(kFuseMajor, kFuseMinor));
+  }
+  return rules;
+}
+
+json resourcesSection(const ContainerSpec& spec, const SpecOptions& options) {
+  json resources = {{"devices", deviceRules(spec.elevated)}};
+  if (spec.memory_bytes > 0) {
+    resources["memory"] = {{"limit", static_cast<std::int64_t>(spec.memory_bytes)}};
+  }
+  if (spec.cpu > 0) {
+    resources["cpu"] = {{"quota", static_cast<std::int64_t>(spec.cpu) * kCpuPeriodUs},
+                        {"period", static_cast<std::uint64_t>(kCpuPeriodUs)}};
+  }
+  // A fork bomb in one container must not starve the node of pids, so 0 means the module's
+  // default rather than none; only an explicit -1 lifts the limit.
+  const std::int64_t pids = spec.pids_limit == 0 ? options.default_pids_limit : spec.pids_limit;
+  if (pids > 0) {
+    resources["pids"] = {{"limit", pids}};
+  }
+  return resources;
+}
+
+json linuxSection(std::string_view ns, const ContainerSpec& spec, const SpecOptions& options) {
+  const ValidationEnv env{.netns_dir = options.netns_dir};
+  json section = {
+      {"resources", resourcesSection(spec, options)},
+      {"cgroupsPath", "/" + std::string(ns) + "/" + spec.name},
+      {"namespaces", json::array({
+                         {{"type", "pid"}},
+                         {{"type", "ipc"}},
+                         {{"type", "uts"}},
+                         {{"type", "mount"}},
+                         {{"type", "network"}, {"path", resolveNetnsPath(spec, env).string()}},
+                     })},
+      {"maskedPaths",
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+        "/proc/scsi"}},
+      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+  };
+  if (spec.elevated) {
+    // runc creates the node in the container's /dev tmpfs; the cgroup rule lets it be used.
+    section["devices"] = json::array({{{"path", "/dev/fuse"},
+                                       {"type", "c"},
+                                       {"major", kFuseMajor},
+                                       {"minor", kFuseMinor},
+                                       {"fileMode", 0666},
+                                       {"uid", 0},
+                                       {"gid", 0}}});
+  }
+  if (!spec.rootfs_propagation.empty()) {
+    section["rootfsPropagation"] = spec.rootfs_propagation;
+  }
+  if (options.seccomp_profile) {
+    section["seccomp"] = *options.seccomp_profile;
+  }
+  return section;
+}
+
+}  // namespace
+
+Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
+                                        const SpecOptions& options) {
+  // ns becomes a cgroup path component: checked here too, as a bad one would escape it.
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  auto args = resolveArgv(spec);
+  if (!args) {
+    return args.error();
+  }
+  return json{
+      {"ociVersion", kOciVersion},
+      {"process", processSection(spec, std::move(args).value())},
+      {"root", {{"path", spec.rootfs}, {"readonly", false}}},
+      {"hostname", spec.hostname.empty() ? spec.name : spec.hostname},
+      {"mounts", mountsSection(spec, options)},
+      {"annotations",
+       {{kSpecAnnotation, toJson(spec).dump()},
+        {kShutdownTimeoutAnnotation, std::to_string(spec.shutdown_timeout.count())}}},
+      {"linux", linuxSection(ns, spec, options)},
+  };
+}
+
+}  // namespace contd::container

@@ -1,0 +1,311 @@
+#include "modules/container/validation.h"
+
+#include <array>
+#include <cctype>
+#include <limits>
+#include <set>
+#include <string_view>
+#include <system_error>
+
+#include "modules/common/names.h"
+#include "modules/container/command_line.h"
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error fieldError(std::string_view field, std::string what) {
+  return invalidArgument(std::string(field) + ": " + what);
+}
+
+std::string inQuotes(std::string_view value) { return "'" + std::string(value) + "'"; }
+
+std::string indexed(std::string_view field, std::size_t i) {
+  return std::string(field) + "[" + std::to_string(i) + "]";
+}
+
+bool hasNul(std::string_view value) { return value.find('\0') != std::string_view::npos; }
+
+// The kernel would cut a path or argument at the NUL, so what runs would differ from what
+// was asked for (and what Inspect shows).
+Status noNul(std::string_view field, std::string_view value) {
+  if (hasNul(value)) {
+    return fieldError(field, "contains a NUL byte");
+  }
+  return okStatus();
+}
+
+// Distinguishes "missing" from "unreadable" so the message says which: a permission or
+// I/O problem on the host should not be reported as a typo in the request.
+Result<fs::file_type> fileType(std::string_view field, const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) {
+    return fieldError(field, inQuotes(path.native()) + " does not exist");
+  }
+  if (ec) {
+    return fieldError(field, "stat " + inQuotes(path.native()) + ": " + ec.message());
+  }
+  return status.type();
+}
+
+Result<fs::file_type> existingAbsolute(std::string_view field, std::string_view value) {
+  CONTD_RETURN_IF_ERROR(noNul(field, value));
+  if (value.empty()) {
+    return fieldError(field, "required");
+  }
+  if (value.front() != '/') {
+    return fieldError(field, "must be an absolute path, got " + inQuotes(value));
+  }
+  return fileType(field, fs::path(value));
+}
+
+Status checkRootfs(std::string_view rootfs) {
+  auto type = existingAbsolute("rootfs", rootfs);
+  if (!type) {
+    return type.error();
+  }
+  if (*type != fs::file_type::directory) {
+    return fieldError("rootfs", inQuotes(rootfs) + " is not a directory");
+  }
+  // Canonical, so "/.", "//" or a symlink to "/" cannot hand the host's root to runc.
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(fs::path(rootfs), ec);
+  if (ec) {
+    return fieldError("rootfs", "resolve " + inQuotes(rootfs) + ": " + ec.message());
+  }
+  if (canonical == fs::path("/")) {
+    return fieldError("rootfs", "must not be the host's root directory");
+  }
+  return okStatus();
+}
+
+Status checkCommand(const ContainerSpec& spec) {
+  if (spec.argv.empty() && spec.entrypoint.empty()) {
+    return fieldError("entrypoint", "either entrypoint or argv is required");
+  }
+  for (std::size_t i = 0; i < spec.argv.size(); ++i) {
+    CONTD_RETURN_IF_ERROR(noNul(indexed("argv", i), spec.argv[i]));
+  }
+  if (!spec.argv.empty() && spec.argv.front().empty()) {
+    return fieldError("argv[0]", "must not be empty");
+  }
+  // Checked even when argv wins: the entrypoint is stored and shown back by Inspect.
+  if (!spec.entrypoint.empty()) {
+    CONTD_RETURN_IF_ERROR(noNul("entrypoint", spec.entrypoint));
+    auto words = splitCommandLine(spec.entrypoint);
+    if (!words) {
+      return words.error();
+    }
+    if (words->front().empty()) {
+      return fieldError("entrypoint", "the command (first word) is empty");
+    }
+  }
+  return okStatus();
+}
+
+Status checkEnv(const std::vector<std::string>& env) {
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    const std::string field = indexed("env", i);
+    CONTD_RETURN_IF_ERROR(noNul(field, env[i]));
+    const std::size_t equals = env[i].find('=');
+    if (equals == std::string::npos) {
+      return fieldError(field, "expected KEY=VALUE, got " + inQuotes(env[i]));
+    }
+    if (equals == 0) {
+      return fieldError(field, "empty variable name in " + inQuotes(env[i]));
+    }
+  }
+  return okStatus();
+}
+
+Status checkNetworkNamespace(std::string_view netns, const ValidationEnv& env) {
+  constexpr std::string_view kField = "network_namespace";
+  if (netns.empty()) {
+    return fieldError(kField, "required: a container without a network namespace is refused");
+  }
+  CONTD_RETURN_IF_ERROR(noNul(kField, netns));
+  if (netns.front() == '/') {
+    CONTD_RETURN_IF_ERROR(existingAbsolute(kField, netns));
+    return okStatus();
+  }
+  if (netns.find('/') != std::string_view::npos) {
+    return fieldError(kField, "expected a name or an absolute path, got " + inQuotes(netns));
+  }
+  CONTD_RETURN_IF_ERROR(validateName(kField, netns));
+  auto type = fileType(kField, env.netns_dir / std::string(netns));
+  if (!type) {
+    return type.error();
+  }
+  return okStatus();
+}
+
+// A target runc would resolve to something else than it reads ("/a/../etc") would let a
+// mount land where validation did not look; doubled and trailing slashes are refused too,
+// so one place has exactly one spelling (duplicates are then a string comparison).
+bool isNormalAbsolute(std::string_view path) {
+  if (path == "/") {
+    return true;
+  }
+  if (path.empty() || path.front() != '/') {
+    return false;
+  }
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    const std::string_view component = path.substr(start, end - start);
+    if (component.empty() || component == "." || component == "..") {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+Status checkMounts(const std::vector<MountSpec>& mounts) {
+  std::set<std::string_view> targets;
+  for (std::size_t i = 0; i < mounts.size(); ++i) {
+    const std::string field = indexed("mounts", i);
+    CONTD_RETURN_IF_ERROR(existingAbsolute(field + ".source", mounts[i].source));
+    const std::string& target = mounts[i].target;
+    CONTD_RETURN_IF_ERROR(noNul(field + ".target", target));
+    if (target == "/") {
+      return fieldError(field + ".target", "must not be the container's root");
+    }
+    if (!isNormalAbsolute(target)) {
+      return fieldError(field + ".target",
+                        "must be a normalised absolute path, got " + inQuotes(target));
+    }
+    if (!targets.insert(target).second) {
+      return fieldError(field + ".target", inQuotes(target) + " is already a mount target");
+    }
+  }
+  return okStatus();
+}
+
+bool isLabelChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-'; }
+
+// RFC 1123 host name: dot-separated labels of 1-63 letters, digits and hyphens, no label
+// starting or ending with a hyphen.
+Status checkHostname(std::string_view hostname) {
+  if (hostname.empty()) {
+    return okStatus();
+  }
+  if (hostname.size() > kMaxHostnameLength) {
+    return fieldError("hostname",
+                      "longer than " + std::to_string(kMaxHostnameLength) + " characters");
+  }
+  std::size_t start = 0;
+  while (start <= hostname.size()) {
+    std::size_t end = hostname.find('.', start);
+    if (end == std::string_view::npos) {
+      end = hostname.size();
+    }
+    const std::string_view label = hostname.substr(start, end - start);
+    bool good = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-';
+    for (char c : label) {
+      good = good && isLabelChar(c);
+    }
+    if (!good) {
+      return fieldError("hostname", "must be an RFC 1123 host name, got " + inQuotes(hostname));
+    }
+    start = end + 1;
+  }
+  return okStatus();
+}
+
+Status checkLimits(const ContainerSpec& spec) {
+  if (spec.cpu > kMaxCpu) {
+    return fieldError("cpu",
+                      "at most " + std::to_string(kMaxCpu) + ", got " + std::to_string(spec.cpu));
+  }
+  // runc cannot run anything in a few hundred KiB, and the OCI field is a signed 64-bit.
+  constexpr auto kMaxMemory = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (spec.memory_bytes != 0 &&
+      (spec.memory_bytes < kMinMemoryBytes || spec.memory_bytes > kMaxMemory)) {
+    return fieldError("memory_bytes", "0 (no limit) or between " + std::to_string(kMinMemoryBytes) +
+                                          " and " + std::to_string(kMaxMemory) + ", got " +
+                                          std::to_string(spec.memory_bytes));
+  }
+  if (spec.pids_limit < -1) {
+    return fieldError("pids_limit", "-1 (unlimited), 0 (default) or positive, got " +
+                                        std::to_string(spec.pids_limit));
+  }
+  return okStatus();
+}
+
+Status checkTags(const std::vector<std::string>& tags) {
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (tags[i].empty()) {
+      return fieldError(indexed("tags", i), "must not be empty");
+    }
+    if (tags[i].size() > kMaxTagLength) {
+      return fieldError(indexed("tags", i),
+                        "longer than " + std::to_string(kMaxTagLength) + " characters");
+    }
+  }
+  return okStatus();
+}
+
+Status checkPropagation(std::string_view propagation) {
+  constexpr std::array<std::string_view, 7> kAllowed = {"",       "private", "rprivate", "slave",
+                                                        "rslave", "shared",  "rshared"};
+  for (std::string_view allowed : kAllowed) {
+    if (propagation == allowed) {
+      return okStatus();
+    }
+  }
+  return fieldError(
+      "rootfs_propagation",
+      "one of private, rprivate, slave, rslave, shared, rshared, got " + inQuotes(propagation));
+}
+
+Status checkShutdownTimeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0 || timeout > kMaxShutdownTimeout) {
+    return fieldError("shutdown_timeout", "between 0 and " +
+                                              std::to_string(kMaxShutdownTimeout.count()) +
+                                              " ms, got " + std::to_string(timeout.count()));
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
+  CONTD_RETURN_IF_ERROR(validateName("name", spec.name));
+  CONTD_RETURN_IF_ERROR(checkRootfs(spec.rootfs));
+  CONTD_RETURN_IF_ERROR(checkCommand(spec));
+  CONTD_RETURN_IF_ERROR(checkEnv(spec.env));
+  CONTD_RETURN_IF_ERROR(noNul("working_dir", spec.working_dir));
+  if (!spec.working_dir.empty() && spec.working_dir.front() != '/') {
+    return fieldError("working_dir", "must be an absolute path, got " + inQuotes(spec.working_dir));
+  }
+  CONTD_RETURN_IF_ERROR(checkNetworkNamespace(spec.network_namespace, env));
+  CONTD_RETURN_IF_ERROR(checkMounts(spec.mounts));
+  CONTD_RETURN_IF_ERROR(checkLimits(spec));
+  CONTD_RETURN_IF_ERROR(checkHostname(spec.hostname));
+  CONTD_RETURN_IF_ERROR(checkTags(spec.tags));
+  CONTD_RETURN_IF_ERROR(checkPropagation(spec.rootfs_propagation));
+  CONTD_RETURN_IF_ERROR(checkShutdownTimeout(spec.shutdown_timeout));
+  return okStatus();
+}
+
+Result<std::vector<std::string>> resolveArgv(const ContainerSpec& spec) {
+  if (!spec.argv.empty()) {
+    return spec.argv;
+  }
+  return splitCommandLine(spec.entrypoint);
+}
+
+std::filesystem::path resolveNetnsPath(const ContainerSpec& spec, const ValidationEnv& env) {
+  if (!spec.network_namespace.empty() && spec.network_namespace.front() == '/') {
+    return spec.network_namespace;
+  }
+  return env.netns_dir / spec.network_namespace;
+}
+
+}  // namespace contd::container

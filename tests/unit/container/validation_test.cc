@@ -1,0 +1,285 @@
+#include "modules/container/validation.h"
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+class ValidationTest : public testing::Test {
+protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "contd-validation-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+    fs::create_directories(root_ / "rootfs");
+    fs::create_directories(root_ / "data");
+    fs::create_directories(root_ / "netns");
+    // A regular file stands in for a bind-mounted netns: validation only checks existence.
+    std::ofstream(root_ / "netns" / "net1") << "x";
+    std::ofstream(root_ / "file") << "x";
+    env_.netns_dir = root_ / "netns";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  ContainerSpec validSpec() const {
+    ContainerSpec spec;
+    spec.name = "web";
+    spec.rootfs = (root_ / "rootfs").string();
+    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
+    spec.network_namespace = "net1";
+    return spec;
+  }
+
+  // Every field set to an accepted value.
+  ContainerSpec fullSpec() const {
+    ContainerSpec spec = validSpec();
+    spec.argv = {"/bin/sleep", "1000"};
+    spec.env = {"A=1", "B=", "C=x=y"};
+    spec.working_dir = "/srv";
+    spec.mounts = {{(root_ / "data").string(), "/data", false},
+                   {(root_ / "file").string(), "/etc/app.conf", true}};
+    spec.interactive = true;
+    spec.cpu = 2;
+    spec.memory_bytes = 256ULL << 20;
+    spec.pids_limit = 100;
+    spec.hostname = "web-1.example";
+    spec.tags = {"zos", std::string(256, 't')};
+    spec.elevated = true;
+    spec.rootfs_propagation = "rslave";
+    spec.shutdown_timeout = milliseconds(10000);
+    return spec;
+  }
+
+  void expectRefused(const ContainerSpec& spec, const std::string& field) const {
+    auto status = validateSpec(spec, env_);
+    ASSERT_FALSE(status.ok()) << "accepted bad " << field;
+    EXPECT_EQ(status.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(status.error().message.rfind(field + ": ", 0), 0u)
+        << "error does not name " << field << ": " << status.error().message;
+  }
+
+  void expectAccepted(const ContainerSpec& spec) const {
+    auto status = validateSpec(spec, env_);
+    EXPECT_TRUE(status.ok()) << status.error().message;
+  }
+
+  fs::path root_;
+  ValidationEnv env_;
+};
+
+TEST_F(ValidationTest, AcceptsMinimalAndFullSpecs) {
+  expectAccepted(validSpec());
+  expectAccepted(fullSpec());
+}
+
+TEST_F(ValidationTest, RefusesBadName) {
+  for (const char* name : {"", "a..b", "-a", "a/b", "a b"}) {
+    auto spec = validSpec();
+    spec.name = name;
+    expectRefused(spec, "name");
+  }
+  auto spec = validSpec();
+  spec.name = std::string(65, 'a');
+  expectRefused(spec, "name");
+}
+
+TEST_F(ValidationTest, RefusesBadRootfs) {
+  auto spec = validSpec();
+  for (const std::string& rootfs :
+       {std::string(), std::string("rootfs"), (root_ / "missing").string(),
+        (root_ / "file").string(), std::string("/"), std::string("//"), std::string("/.")}) {
+    spec.rootfs = rootfs;
+    expectRefused(spec, "rootfs");
+  }
+  fs::create_directory_symlink("/", root_ / "hostroot");
+  spec.rootfs = (root_ / "hostroot").string();
+  expectRefused(spec, "rootfs");
+}
+
+TEST_F(ValidationTest, RequiresACommand) {
+  auto spec = validSpec();
+  spec.entrypoint.clear();
+  expectRefused(spec, "entrypoint");
+  spec.argv = {"/bin/true"};
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, RefusesEntrypointThatDoesNotSplit) {
+  auto spec = validSpec();
+  for (const char* entrypoint : {"sh -c 'x", "sh \"x", "sh x\\", "  ", "'' x"}) {
+    spec.entrypoint = entrypoint;
+    expectRefused(spec, "entrypoint");
+  }
+  // Checked even when argv is given, since it is stored and shown back.
+  spec.argv = {"/bin/true"};
+  spec.entrypoint = "'unterminated";
+  expectRefused(spec, "entrypoint");
+}
+
+TEST_F(ValidationTest, RefusesBadArgv) {
+  auto spec = validSpec();
+  spec.argv = {"", "x"};
+  expectRefused(spec, "argv[0]");
+  spec.argv = {"/bin/echo", std::string("a\0b", 3)};
+  expectRefused(spec, "argv[1]");
+}
+
+TEST_F(ValidationTest, RefusesBadEnv) {
+  auto spec = validSpec();
+  spec.env = {"A=1", "NOEQUALS"};
+  expectRefused(spec, "env[1]");
+  spec.env = {"=value"};
+  expectRefused(spec, "env[0]");
+  spec.env = {"A=1", "B=2", std::string("C=a\0b", 5)};
+  expectRefused(spec, "env[2]");
+}
+
+TEST_F(ValidationTest, RefusesRelativeWorkingDir) {
+  auto spec = validSpec();
+  spec.working_dir = "srv";
+  expectRefused(spec, "working_dir");
+  spec.working_dir = "/srv";
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, RequiresAnExistingNetworkNamespace) {
+  auto spec = validSpec();
+  for (const char* netns : {"", "absent", "a..b", "net1/x", "./net1", "../netns/net1"}) {
+    spec.network_namespace = netns;
+    expectRefused(spec, "network_namespace");
+  }
+  spec.network_namespace = (root_ / "netns" / "absent").string();
+  expectRefused(spec, "network_namespace");
+  spec.network_namespace = (root_ / "netns" / "net1").string();
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, RefusesBadMountSource) {
+  auto spec = validSpec();
+  const std::string data = (root_ / "data").string();
+  spec.mounts = {{data, "/a", false}, {"data", "/b", false}};
+  expectRefused(spec, "mounts[1].source");
+  spec.mounts = {{(root_ / "missing").string(), "/a", false}};
+  expectRefused(spec, "mounts[0].source");
+  spec.mounts = {{"", "/a", false}};
+  expectRefused(spec, "mounts[0].source");
+}
+
+TEST_F(ValidationTest, RefusesBadMountTarget) {
+  auto spec = validSpec();
+  const std::string data = (root_ / "data").string();
+  for (const char* target :
+       {"/", "", "data", "/a/", "/a//b", "//a", "/a/./b", "/a/../b", "/..", "/.", "/a/.."}) {
+    spec.mounts = {{data, "/ok", false}, {data, target, false}};
+    expectRefused(spec, "mounts[1].target");
+  }
+  spec.mounts = {{data, "/a", false}, {data, "/a", true}};
+  expectRefused(spec, "mounts[1].target");
+  spec.mounts = {{data, "/a/..b/.c", false}};
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, BoundsLimits) {
+  auto spec = validSpec();
+  spec.cpu = kMaxCpu + 1;
+  expectRefused(spec, "cpu");
+  spec.cpu = kMaxCpu;
+  expectAccepted(spec);
+
+  spec = validSpec();
+  spec.memory_bytes = kMinMemoryBytes - 1;
+  expectRefused(spec, "memory_bytes");
+  spec.memory_bytes = 1ULL << 63;
+  expectRefused(spec, "memory_bytes");
+  spec.memory_bytes = kMinMemoryBytes;
+  expectAccepted(spec);
+  spec.memory_bytes = 0;
+  expectAccepted(spec);
+
+  spec = validSpec();
+  spec.pids_limit = -2;
+  expectRefused(spec, "pids_limit");
+  spec.pids_limit = -1;
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, RefusesBadHostname) {
+  auto spec = validSpec();
+  for (const std::string& hostname :
+       {std::string("a_b"), std::string("-a"), std::string("a-"), std::string("a..b"),
+        std::string("a."), std::string(".a"), std::string("a b"), std::string(65, 'a'),
+        std::string(64, 'a')}) {
+    spec.hostname = hostname;
+    expectRefused(spec, "hostname");
+  }
+  // A trailing dot (an absolute FQDN) is refused; 64 characters in short labels pass.
+  spec.hostname = std::string(63, 'a') + ".";
+  expectRefused(spec, "hostname");
+  spec.hostname = std::string(32, 'a') + "." + std::string(31, 'b');
+  expectAccepted(spec);
+  spec.hostname = "Web-01.node";
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, RefusesBadTags) {
+  auto spec = validSpec();
+  spec.tags = {"ok", ""};
+  expectRefused(spec, "tags[1]");
+  spec.tags = {std::string(257, 't')};
+  expectRefused(spec, "tags[0]");
+}
+
+TEST_F(ValidationTest, RefusesUnknownRootfsPropagation) {
+  auto spec = validSpec();
+  spec.rootfs_propagation = "unbindable";
+  expectRefused(spec, "rootfs_propagation");
+  for (const char* mode : {"", "private", "rprivate", "slave", "rslave", "shared", "rshared"}) {
+    spec.rootfs_propagation = mode;
+    expectAccepted(spec);
+  }
+}
+
+TEST_F(ValidationTest, BoundsShutdownTimeout) {
+  auto spec = validSpec();
+  spec.shutdown_timeout = milliseconds(-1);
+  expectRefused(spec, "shutdown_timeout");
+  spec.shutdown_timeout = kMaxShutdownTimeout + milliseconds(1);
+  expectRefused(spec, "shutdown_timeout");
+  spec.shutdown_timeout = kMaxShutdownTimeout;
+  expectAccepted(spec);
+}
+
+TEST_F(ValidationTest, ResolvesArgvFromArgvFirst) {
+  auto spec = validSpec();
+  auto argv = resolveArgv(spec);
+  ASSERT_TRUE(argv.ok());
+  EXPECT_EQ(*argv, (std::vector<std::string>{"/bin/sh", "-c", "sleep 1000"}));
+  spec.argv = {"/bin/true", "a b"};
+  argv = resolveArgv(spec);
+  ASSERT_TRUE(argv.ok());
+  EXPECT_EQ(*argv, spec.argv);
+}
+
+TEST_F(ValidationTest, ResolvesNetnsPath) {
+  auto spec = validSpec();
+  EXPECT_EQ(resolveNetnsPath(spec, env_), root_ / "netns" / "net1");
+  spec.network_namespace = "/run/other/ns";
+  EXPECT_EQ(resolveNetnsPath(spec, env_), fs::path("/run/other/ns"));
+  EXPECT_EQ(resolveNetnsPath(validSpec(), ValidationEnv{}), fs::path("/var/run/netns/net1"));
+}
+
+}  // namespace
+}  // namespace contd::container

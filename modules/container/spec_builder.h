@@ -1,0 +1,43 @@
+#pragma once
+// Builds the OCI runtime spec (config.json, as nlohmann::json) that containerd hands to
+// runc for a ContainerSpec. The defaults follow containerd's default unix spec
+// (oci/spec.go populateDefaultUnixSpec), minus its /run tmpfs (as the Zero-OS module did),
+// plus the limits, netns and mounts of the request. Any thread.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/result.h"
+#include "modules/container/container_spec.h"
+
+namespace contd::container {
+
+inline constexpr char kOciVersion[] = "1.0.2-dev";
+inline constexpr char kShutdownTimeoutAnnotation[] = "io.contd.shutdown-timeout";
+inline constexpr char kDefaultPathEnv[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// The module-wide knobs the spec depends on. The service fills it from ServiceOptions
+// (kept apart so this header does not pull in the service and the containerd client).
+struct SpecOptions {
+  std::filesystem::path netns_dir = "/var/run/netns";      // where bare netns names live
+  std::filesystem::path resolv_conf = "/etc/resolv.conf";  // bound read-only when it exists
+  std::int64_t default_pids_limit = 4096;         // for pids_limit 0; <= 0 means no pids limit
+  std::optional<nlohmann::json> seccomp_profile;  // linux.seccomp as is; none when unset
+};
+
+// The runtime spec for container `spec` in containerd namespace `ns`.
+// Precondition: validateSpec accepted `spec` (paths are not checked again), and the caller
+// has filled module defaults it wants recorded (shutdown_timeout). The only filesystem
+// access is whether options.resolv_conf exists.
+// Annotations: kSpecAnnotation (service.h) holds toJson(spec) dumped, so the request can be
+// read back from containerd; kShutdownTimeoutAnnotation the shutdown timeout in ms.
+// Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split.
+Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
+                                        const SpecOptions& options);
+
+}  // namespace contd::container

@@ -1,0 +1,60 @@
+#pragma once
+// Checks a ContainerSpec completely before anything is created for it, so Run either
+// starts with input known to be good or touches nothing. Reads the filesystem (rootfs,
+// mount sources, netns files) but changes nothing. Any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "modules/common/result.h"
+#include "modules/container/container_spec.h"
+
+namespace contd::container {
+
+// Where the checks look on the host.
+struct ValidationEnv {
+  std::filesystem::path netns_dir = "/var/run/netns";  // bare network namespace names live here
+};
+
+inline constexpr std::uint32_t kMaxCpu = 1024;
+inline constexpr std::uint64_t kMinMemoryBytes = 4ULL << 20;  // 4 MiB
+inline constexpr std::size_t kMaxHostnameLength = 64;         // the kernel's HOST_NAME_MAX
+inline constexpr std::size_t kMaxTagLength = 256;
+inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::hours(1);
+
+// OK when every field of `spec` is acceptable; otherwise kInvalidArgument for the first bad
+// field, the message starting with the field's name ("mounts[1].target: ...", "env[0]: ...").
+// Fields, in order of checking:
+//   name                 containerd identifier rule (contd::validateName)
+//   rootfs               absolute, an existing directory, and not the host's "/"
+//   argv / entrypoint    one of them non-empty; argv[0] non-empty; no NUL in argv;
+//                        a non-empty entrypoint splits (splitCommandLine) even if argv wins
+//   env[i]               KEY=VALUE with a non-empty KEY, no NUL
+//   working_dir          absolute when given
+//   network_namespace    required; a bare name follows the identifier rule and
+//                        <netns_dir>/<name> exists; an absolute path exists; any other
+//                        path (relative with '/') is refused
+//   mounts[i].source     absolute and exists
+//   mounts[i].target     absolute, normalised (no ".", "..", "//" or trailing '/'), not "/",
+//                        and not the target of an earlier mount
+//   cpu                  at most kMaxCpu
+//   memory_bytes         0 (no limit) or between kMinMemoryBytes and INT64_MAX
+//   pids_limit           -1 (unlimited), 0 (module default) or positive
+//   hostname             empty (the name is used) or an RFC 1123 host name of at most 64 chars
+//   tags[i]              non-empty, at most kMaxTagLength chars
+//   rootfs_propagation   "", private, rprivate, slave, rslave, shared or rshared
+//   shutdown_timeout     between 0 (module default) and kMaxShutdownTimeout
+Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env);
+
+// The process arguments: spec.argv when non-empty, else spec.entrypoint split like a shell.
+// Errors: those of splitCommandLine (kInvalidArgument naming "entrypoint").
+Result<std::vector<std::string>> resolveArgv(const ContainerSpec& spec);
+
+// The netns file the container joins: network_namespace itself when absolute, else
+// <netns_dir>/<network_namespace>. No checks: validateSpec has made them.
+std::filesystem::path resolveNetnsPath(const ContainerSpec& spec, const ValidationEnv& env);
+
+}  // namespace contd::container
