@@ -1,0 +1,202 @@
+#include "modules/api_server/containers_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string>
+
+#include "modules/api_server/conversions.h"
+#include "modules/common/logging.h"
+
+namespace contd::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string_view grpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+// Failures that are the daemon's or the environment's trouble, not the caller's.
+bool isServerSide(grpc::StatusCode code) {
+  return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+         code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+// Request fields are logged before the core validates them: escape what could forge a
+// log line (newlines, quotes, control bytes) and cap the length.
+std::string printable(std::string_view text, std::size_t max_length = 160) {
+  std::string out;
+  for (const char c : text.substr(0, max_length)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max_length) {
+    out += "...";
+  }
+  return out;
+}
+
+std::string orDash(const std::optional<PeerCredentials>& peer, bool uid) {
+  if (!peer) {
+    return "-";
+  }
+  return std::to_string(uid ? static_cast<std::int64_t>(peer->uid) : peer->pid);
+}
+
+}  // namespace
+
+ContainersService::ContainersService(container::ContainerService& core, const PeerTable& peers)
+    : core_(core), peers_(peers) {}
+
+template <typename Body>
+grpc::Status ContainersService::serve(grpc::ServerContext* context, std::string_view op,
+                                      std::string_view ns, std::string_view id, Body&& body) {
+  const auto started = Clock::now();
+  // Looked up first: while this call runs, gRPC keeps the connection's fd (and so the
+  // "fd:<n>" key) from being reused (see unix_listener.h).
+  const auto peer = peers_.lookup(context->peer());
+
+  grpc::Status status;
+  try {
+    if (Status result = body(); !result) {
+      status = toGrpcStatus(result.error());
+    }
+  } catch (const std::exception& e) {
+    status = grpc::Status(grpc::StatusCode::INTERNAL, std::string("unexpected error: ") + e.what());
+  } catch (...) {
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "unexpected error");
+  }
+
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  const auto log = log::api();
+  const auto code = grpcCodeName(status.error_code());
+  if (status.ok()) {
+    log->info("call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f}", op,
+              printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms);
+  } else {
+    log->log(isServerSide(status.error_code()) ? spdlog::level::warn : spdlog::level::info,
+             "call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f} error=\"{}\"", op,
+             printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms,
+             printable(status.error_message(), 2048));
+  }
+  return status;
+}
+
+grpc::Status ContainersService::Run(grpc::ServerContext* context, const v1::RunRequest* request,
+                                    v1::RunResponse* response) {
+  return serve(context, "Run", request->namespace_(), request->spec().name(), [&]() -> Status {
+    if (!request->has_spec()) {
+      return invalidArgument("spec: required");
+    }
+    auto id = core_.run(request->namespace_(), fromProto(request->spec()));
+    if (!id) {
+      return id.error();
+    }
+    response->set_id(*id);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Inspect(grpc::ServerContext* context,
+                                        const v1::InspectRequest* request,
+                                        v1::InspectResponse* response) {
+  return serve(context, "Inspect", request->namespace_(), request->id(), [&]() -> Status {
+    auto info = core_.inspect(request->namespace_(), request->id());
+    if (!info) {
+      return info.error();
+    }
+    *response->mutable_info() = toProto(*info);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Delete(grpc::ServerContext* context,
+                                       const v1::DeleteRequest* request,
+                                       v1::DeleteResponse* /*response*/) {
+  return serve(context, "Delete", request->namespace_(), request->id(),
+               [&] { return core_.remove(request->namespace_(), request->id()); });
+}
+
+grpc::Status ContainersService::SignalDelete(grpc::ServerContext* context,
+                                             const v1::SignalDeleteRequest* request,
+                                             v1::SignalDeleteResponse* /*response*/) {
+  return serve(context, "SignalDelete", request->namespace_(), request->id(),
+               [&] { return core_.signalDelete(request->namespace_(), request->id()); });
+}
+
+grpc::Status ContainersService::List(grpc::ServerContext* context, const v1::ListRequest* request,
+                                     v1::ListResponse* response) {
+  return serve(context, "List", request->namespace_(), "", [&]() -> Status {
+    auto infos = core_.list(request->namespace_());
+    if (!infos) {
+      return infos.error();
+    }
+    // The API promises an order, so clients and tests need not sort.
+    std::sort(infos->begin(), infos->end(), [](const auto& a, const auto& b) {
+      return std::tie(a.ns, a.spec.name) < std::tie(b.ns, b.spec.name);
+    });
+    for (const auto& info : *infos) {
+      *response->add_containers() = toProto(info);
+    }
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::ListNamespaces(grpc::ServerContext* context,
+                                               const v1::ListNamespacesRequest* /*request*/,
+                                               v1::ListNamespacesResponse* response) {
+  return serve(context, "ListNamespaces", "", "", [&]() -> Status {
+    auto namespaces = core_.listNamespaces();
+    if (!namespaces) {
+      return namespaces.error();
+    }
+    std::sort(namespaces->begin(), namespaces->end());
+    response->mutable_namespaces()->Assign(namespaces->begin(), namespaces->end());
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Exists(grpc::ServerContext* context,
+                                       const v1::ExistsRequest* request,
+                                       v1::ExistsResponse* response) {
+  return serve(context, "Exists", request->namespace_(), request->id(), [&]() -> Status {
+    auto exists = core_.exists(request->namespace_(), request->id());
+    if (!exists) {
+      return exists.error();
+    }
+    response->set_exists(*exists);
+    return okStatus();
+  });
+}
+
+}  // namespace contd::api

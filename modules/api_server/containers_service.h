@@ -1,0 +1,54 @@
+#pragma once
+// contd.v1.Containers over gRPC (sync API): each call converts its request, calls the
+// container module and converts the answer; the behaviour lives in ContainerService.
+//
+// Threads: gRPC calls these methods from its own thread pool, concurrently. The class holds
+// no mutable state; ContainerService serialises calls on one container.
+// Errors: contd::Error becomes a gRPC status with the same message (conversions.h). An
+// exception escaping the core is caught here and answered INTERNAL, never left to unwind
+// into gRPC.
+// Logging: every call is logged once, at its end, on the "api" logger:
+//   call op=Run ns=demo id=web peer_uid=0 peer_pid=4242 code=OK ms=48.3
+// at info level (warn for INTERNAL/UNKNOWN/UNAVAILABLE/DEADLINE_EXCEEDED), with
+// error="..." when it failed. peer_uid/peer_pid are "-" when the caller is unknown.
+
+#include <string_view>
+
+#include "contd/v1/containers.grpc.pb.h"
+#include "modules/api_server/unix_listener.h"
+#include "modules/container/service.h"
+
+namespace contd::api {
+
+class ContainersService final : public v1::Containers::Service {
+public:
+  // Both references must outlive the gRPC server this service is registered with.
+  ContainersService(container::ContainerService& core, const PeerTable& peers);
+
+  grpc::Status Run(grpc::ServerContext* context, const v1::RunRequest* request,
+                   v1::RunResponse* response) override;
+  grpc::Status Inspect(grpc::ServerContext* context, const v1::InspectRequest* request,
+                       v1::InspectResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
+                      v1::DeleteResponse* response) override;
+  grpc::Status SignalDelete(grpc::ServerContext* context, const v1::SignalDeleteRequest* request,
+                            v1::SignalDeleteResponse* response) override;
+  grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
+                    v1::ListResponse* response) override;
+  grpc::Status ListNamespaces(grpc::ServerContext* context,
+                              const v1::ListNamespacesRequest* request,
+                              v1::ListNamespacesResponse* response) override;
+  grpc::Status Exists(grpc::ServerContext* context, const v1::ExistsRequest* request,
+                      v1::ExistsResponse* response) override;
+
+private:
+  // Runs `body` (returning contd::Status) with the call's logging and exception guard.
+  template <typename Body>
+  grpc::Status serve(grpc::ServerContext* context, std::string_view op, std::string_view ns,
+                     std::string_view id, Body&& body);
+
+  container::ContainerService& core_;
+  const PeerTable& peers_;
+};
+
+}  // namespace contd::api

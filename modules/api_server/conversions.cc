@@ -1,0 +1,153 @@
+#include "modules/api_server/conversions.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <google/protobuf/util/time_util.h>
+
+namespace contd::api {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::vector<std::string> toVector(const google::protobuf::RepeatedPtrField<std::string>& field) {
+  return {field.begin(), field.end()};
+}
+
+void setRepeated(const std::vector<std::string>& values,
+                 google::protobuf::RepeatedPtrField<std::string>* field) {
+  field->Assign(values.begin(), values.end());
+}
+
+}  // namespace
+
+container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
+  container::ContainerSpec spec;
+  spec.name = proto.name();
+  spec.rootfs = proto.rootfs();
+  spec.entrypoint = proto.entrypoint();
+  spec.argv = toVector(proto.argv());
+  spec.env = toVector(proto.env());
+  spec.working_dir = proto.working_dir();
+  spec.network_namespace = proto.network_namespace();
+  for (const auto& mount : proto.mounts()) {
+    spec.mounts.push_back(container::MountSpec{
+        .source = mount.source(), .target = mount.target(), .readonly = mount.readonly()});
+  }
+  spec.interactive = proto.interactive();
+  spec.cpu = proto.cpu();
+  spec.memory_bytes = proto.memory_bytes();
+  spec.pids_limit = proto.pids_limit();
+  spec.hostname = proto.hostname();
+  spec.tags = toVector(proto.tags());
+  spec.elevated = proto.elevated();
+  spec.rootfs_propagation = proto.rootfs_propagation();
+  spec.shutdown_timeout = std::chrono::milliseconds(proto.shutdown_timeout_ms());
+  return spec;
+}
+
+v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
+  v1::ContainerSpec proto;
+  proto.set_name(spec.name);
+  proto.set_rootfs(spec.rootfs);
+  proto.set_entrypoint(spec.entrypoint);
+  setRepeated(spec.argv, proto.mutable_argv());
+  setRepeated(spec.env, proto.mutable_env());
+  proto.set_working_dir(spec.working_dir);
+  proto.set_network_namespace(spec.network_namespace);
+  for (const auto& mount : spec.mounts) {
+    auto* out = proto.add_mounts();
+    out->set_source(mount.source);
+    out->set_target(mount.target);
+    out->set_readonly(mount.readonly);
+  }
+  proto.set_interactive(spec.interactive);
+  proto.set_cpu(spec.cpu);
+  proto.set_memory_bytes(spec.memory_bytes);
+  proto.set_pids_limit(spec.pids_limit);
+  proto.set_hostname(spec.hostname);
+  setRepeated(spec.tags, proto.mutable_tags());
+  proto.set_elevated(spec.elevated);
+  proto.set_rootfs_propagation(spec.rootfs_propagation);
+  // A negative duration cannot come from the core's validation; clamp rather than wrap.
+  proto.set_shutdown_timeout_ms(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, spec.shutdown_timeout.count())));
+  return proto;
+}
+
+v1::ContainerInfo::Status toProto(container::ContainerStatus status) {
+  switch (status) {
+    case container::ContainerStatus::kCreated: return v1::ContainerInfo::CREATED;
+    case container::ContainerStatus::kRunning: return v1::ContainerInfo::RUNNING;
+    case container::ContainerStatus::kStopped: return v1::ContainerInfo::STOPPED;
+    case container::ContainerStatus::kUnknown: return v1::ContainerInfo::UNKNOWN;
+  }
+  return v1::ContainerInfo::UNKNOWN;
+}
+
+container::ContainerStatus fromProto(v1::ContainerInfo::Status status) {
+  switch (status) {
+    case v1::ContainerInfo::CREATED: return container::ContainerStatus::kCreated;
+    case v1::ContainerInfo::RUNNING: return container::ContainerStatus::kRunning;
+    case v1::ContainerInfo::STOPPED: return container::ContainerStatus::kStopped;
+    default: return container::ContainerStatus::kUnknown;
+  }
+}
+
+v1::ContainerInfo toProto(const container::ContainerInfo& info) {
+  v1::ContainerInfo proto;
+  proto.set_namespace_(info.ns);
+  *proto.mutable_spec() = toProto(info.spec);
+  proto.set_status(toProto(info.status));
+  proto.set_pid(info.pid);
+  if (info.exit_code >= 0) {
+    proto.set_exit_code(info.exit_code);
+  }
+  // The core uses 0 for "no such time"; in the message that is an absent Timestamp, so a
+  // client never shows 1970-01-01.
+  if (info.exited_at != 0) {
+    *proto.mutable_exited_at() = TimeUtil::NanosecondsToTimestamp(info.exited_at);
+  }
+  if (info.created_at != 0) {
+    *proto.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(info.created_at);
+  }
+  proto.set_log_path(info.log_path);
+  return proto;
+}
+
+container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
+  container::ContainerInfo info;
+  info.ns = proto.namespace_();
+  info.spec = fromProto(proto.spec());
+  info.status = fromProto(proto.status());
+  info.pid = proto.pid();
+  info.exit_code = proto.has_exit_code() ? proto.exit_code() : -1;
+  if (proto.has_exited_at()) {
+    info.exited_at = TimeUtil::TimestampToNanoseconds(proto.exited_at());
+  }
+  if (proto.has_created_at()) {
+    info.created_at = TimeUtil::TimestampToNanoseconds(proto.created_at());
+  }
+  info.log_path = proto.log_path();
+  return info;
+}
+
+grpc::StatusCode toGrpcCode(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case Code::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case Code::kAlreadyExists: return grpc::StatusCode::ALREADY_EXISTS;
+    case Code::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
+    case Code::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case Code::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case Code::kInternal: return grpc::StatusCode::INTERNAL;
+    case Code::kUnknown: return grpc::StatusCode::UNKNOWN;
+  }
+  return grpc::StatusCode::UNKNOWN;
+}
+
+grpc::Status toGrpcStatus(const Error& error) {
+  return grpc::Status(toGrpcCode(error.code), error.message);
+}
+
+}  // namespace contd::api

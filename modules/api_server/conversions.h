@@ -1,0 +1,35 @@
+#pragma once
+// The one place where contd's core types meet the contd.v1 protobuf messages, and where
+// contd::Code becomes a gRPC status code. Pure functions: no I/O, callable from any thread.
+//
+// Conversions are total. Anything the proto can express that the core would refuse
+// (a bad name, an unknown propagation mode) passes through unchanged and is rejected by
+// the container module's validation, so the error wording lives in one place.
+
+#include <grpcpp/support/status.h>
+
+#include "contd/v1/containers.pb.h"
+#include "modules/common/result.h"
+#include "modules/container/container_spec.h"
+
+namespace contd::api {
+
+container::ContainerSpec fromProto(const v1::ContainerSpec& proto);
+v1::ContainerSpec toProto(const container::ContainerSpec& spec);
+
+// Inspect/List answers. Unset times (0) stay unset in the message; exit_code is present
+// only when the core reports one (>= 0).
+v1::ContainerInfo toProto(const container::ContainerInfo& info);
+// The reverse, for clients and tests. A message without exit_code gives -1.
+container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
+
+v1::ContainerInfo::Status toProto(container::ContainerStatus status);
+container::ContainerStatus fromProto(v1::ContainerInfo::Status status);
+
+// kInvalidArgument -> INVALID_ARGUMENT, kNotFound -> NOT_FOUND, ... ; kInternal -> INTERNAL,
+// kUnknown -> UNKNOWN.
+grpc::StatusCode toGrpcCode(Code code);
+// The error's code and message, unchanged.
+grpc::Status toGrpcStatus(const Error& error);
+
+}  // namespace contd::api

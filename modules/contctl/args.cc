@@ -1,0 +1,385 @@
+#include "modules/contctl/args.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace contd::contctl {
+namespace {
+
+// Which commands accept an option.
+enum : unsigned { kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kAnyCommand = 31 };
+
+struct CommandDef {
+  std::string_view name;
+  Command command;
+  unsigned bit;
+  std::string_view synopsis;  // shown after the name in usage()
+  std::size_t positionals;    // exactly this many: NS NAME = 2
+  std::string_view help;
+};
+
+const std::array<CommandDef, 6> kCommands = {{
+    {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
+    {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
+    {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
+    {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
+    {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
+    {"help", Command::kHelp, 0, "", 0, "show this help"},
+}};
+
+// ---- Value parsers. Messages name the option and quote the value.
+
+Error badValue(std::string_view option, std::string_view value, std::string_view expected) {
+  return invalidArgument(std::string(option) + " '" + std::string(value) + "': expected " +
+                         std::string(expected));
+}
+
+template <typename T>
+Result<T> parseNumber(std::string_view option, std::string_view value) {
+  T number{};
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, number);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return badValue(option, value, "a whole number");
+  }
+  return number;
+}
+
+// BYTES, or a number with a binary suffix: 512K, 64M, 2G, 1T (powers of 1024).
+Result<std::uint64_t> parseBytes(std::string_view option, std::string_view value) {
+  std::uint64_t scale = 1;
+  std::string_view digits = value;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 'k': case 'K': scale = 1ULL << 10; break;
+      case 'm': case 'M': scale = 1ULL << 20; break;
+      case 'g': case 'G': scale = 1ULL << 30; break;
+      case 't': case 'T': scale = 1ULL << 40; break;
+      default: break;
+    }
+    if (scale != 1) {
+      digits.remove_suffix(1);
+    }
+  }
+  auto number = parseNumber<std::uint64_t>(option, digits);
+  if (!number || *number > std::numeric_limits<std::uint64_t>::max() / scale) {
+    return badValue(option, value, "a byte count such as 67108864, 512M or 2G");
+  }
+  return *number * scale;
+}
+
+// ---- Appliers: what an option does to the Invocation. `option` is its name, for errors.
+
+using Spec = v1::ContainerSpec;
+
+template <std::string* (Spec::*Field)()>  // mutable_x() for a string, add_x() for a list
+Status setText(std::string_view /*option*/, std::string_view value, Invocation& inv) {
+  *(inv.spec.*Field)() = value;
+  return okStatus();
+}
+
+template <typename T, void (Spec::*Set)(T)>
+Status setNumber(std::string_view option, std::string_view value, Invocation& inv) {
+  auto number = parseNumber<T>(option, value);
+  if (!number) {
+    return number.error();
+  }
+  (inv.spec.*Set)(*number);
+  return okStatus();
+}
+
+template <void (Spec::*Set)(bool)>
+Status setSwitch(std::string_view, std::string_view, Invocation& inv) {
+  (inv.spec.*Set)(true);
+  return okStatus();
+}
+
+Status setMemory(std::string_view option, std::string_view value, Invocation& inv) {
+  auto bytes = parseBytes(option, value);
+  if (!bytes) {
+    return bytes.error();
+  }
+  inv.spec.set_memory_bytes(*bytes);
+  return okStatus();
+}
+
+Status addEnv(std::string_view option, std::string_view value, Invocation& inv) {
+  const auto eq = value.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return badValue(option, value, "KEY=VALUE");
+  }
+  inv.spec.add_env(std::string(value));
+  return okStatus();
+}
+
+// SRC:DST, SRC:DST:ro or SRC:DST:rw.
+Status addMount(std::string_view option, std::string_view value, Invocation& inv) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto colon = value.find(':', start);
+    parts.push_back(value.substr(start, colon - start));
+    if (colon == std::string_view::npos) {
+      break;
+    }
+    start = colon + 1;
+  }
+  const bool mode_ok =
+      parts.size() == 2 || (parts.size() == 3 && (parts[2] == "ro" || parts[2] == "rw"));
+  if (!mode_ok || parts[0].empty() || parts[1].empty()) {
+    return badValue(option, value, "SRC:DST[:ro]");
+  }
+  auto* mount = inv.spec.add_mounts();
+  mount->set_source(std::string(parts[0]));
+  mount->set_target(std::string(parts[1]));
+  mount->set_readonly(parts.size() == 3 && parts[2] == "ro");
+  return okStatus();
+}
+
+Status setSocket(std::string_view, std::string_view value, Invocation& inv) {
+  inv.socket = value;
+  return okStatus();
+}
+
+Status setJson(std::string_view, std::string_view, Invocation& inv) {
+  inv.json = true;
+  return okStatus();
+}
+
+Status setNamespace(std::string_view, std::string_view value, Invocation& inv) {
+  inv.ns = value;
+  return okStatus();
+}
+
+// parseArgs recognises --help by name: it ends parsing as a request for help.
+Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
+
+// ---- The option table: every option once, with the commands that take it.
+
+struct OptionDef {
+  std::string_view name;
+  std::string_view alias;    // a short form, or ""
+  std::string_view metavar;  // "" for a switch
+  unsigned commands;
+  std::string_view help;
+  Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
+};
+
+const std::array<OptionDef, 19> kOptions = {{
+    {"--socket", "", "PATH", kAnyCommand,
+     "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
+    {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
+    {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
+    {"--namespace", "-n", "NS", kLs, "only containers of namespace NS", setNamespace},
+    {"--rootfs", "", "DIR", kRun, "root filesystem: an existing host directory (required)",
+     setText<&Spec::mutable_rootfs>},
+    {"--netns", "", "NAME", kRun,
+     "network namespace: a name in /var/run/netns or a path (required)",
+     setText<&Spec::mutable_network_namespace>},
+    {"--entrypoint", "", "CMD", kRun, "the command as one string instead of -- CMD...",
+     setText<&Spec::mutable_entrypoint>},
+    {"--env", "-e", "KEY=VALUE", kRun, "set an environment variable (repeatable)", addEnv},
+    {"--mount", "-v", "SRC:DST[:ro]", kRun,
+     "bind-mount a host path, read-only with :ro (repeatable)", addMount},
+    {"--cpu", "", "N", kRun, "CPU count limit (0: none)",
+     setNumber<std::uint32_t, &Spec::set_cpu>},
+    {"--memory", "", "BYTES", kRun, "memory limit, e.g. 67108864, 512M, 2G (0: none)", setMemory},
+    {"--pids", "", "N", kRun, "process count limit (-1: unlimited; default: the daemon's)",
+     setNumber<std::int64_t, &Spec::set_pids_limit>},
+    {"--workdir", "-w", "DIR", kRun, "working directory (default /)",
+     setText<&Spec::mutable_working_dir>},
+    {"--hostname", "", "NAME", kRun, "hostname (default: the container name)",
+     setText<&Spec::mutable_hostname>},
+    {"--tag", "", "TAG", kRun, "a free-form tag kept with the container (repeatable)",
+     setText<&Spec::add_tags>},
+    {"--elevated", "", "", kRun, "grant CAP_SYS_ADMIN and /dev/fuse",
+     setSwitch<&Spec::set_elevated>},
+    {"--interactive", "", "", kRun, "mark the container interactive (no terminal is allocated)",
+     setSwitch<&Spec::set_interactive>},
+    {"--rootfs-propagation", "", "MODE", kRun,
+     "private, rprivate, slave, rslave, shared or rshared",
+     setText<&Spec::mutable_rootfs_propagation>},
+    {"--shutdown-timeout", "", "MS", kRun,
+     "SIGTERM-to-SIGKILL delay of rm, in ms (default: the daemon's)",
+     setNumber<std::uint64_t, &Spec::set_shutdown_timeout_ms>},
+}};
+
+const OptionDef* findOption(std::string_view name) {
+  for (const auto& option : kOptions) {
+    if (option.name == name || (!option.alias.empty() && option.alias == name)) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+const CommandDef* findCommand(std::string_view name) {
+  for (const auto& command : kCommands) {
+    if (command.name == name) {
+      return &command;
+    }
+  }
+  return nullptr;
+}
+
+// What run needs beyond its positionals; checked here so the user sees a usage error
+// naming the option, not a server round trip.
+Status checkRun(const Invocation& inv) {
+  if (inv.spec.rootfs().empty()) {
+    return invalidArgument("run: --rootfs DIR is required");
+  }
+  if (inv.spec.network_namespace().empty()) {
+    return invalidArgument("run: --netns NAME is required");
+  }
+  if (inv.spec.argv().empty() && inv.spec.entrypoint().empty()) {
+    return invalidArgument("run: a command is required: -- CMD... or --entrypoint 'CMD'");
+  }
+  if (!inv.spec.argv().empty() && !inv.spec.entrypoint().empty()) {
+    return invalidArgument("run: give either -- CMD... or --entrypoint, not both");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<Invocation> parseArgs(std::span<const std::string_view> args,
+                             std::optional<std::string_view> env_socket) {
+  Invocation inv;
+  if (env_socket && !env_socket->empty()) {
+    inv.socket = *env_socket;
+  }
+  const CommandDef* command = nullptr;
+  bool help = false;
+  std::vector<std::string_view> positionals;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (!arg.starts_with("-") || arg == "-") {
+      if (command == nullptr) {
+        command = findCommand(arg);
+        if (command == nullptr) {
+          return invalidArgument("unknown command '" + std::string(arg) + "'");
+        }
+      } else {
+        positionals.push_back(arg);
+      }
+      continue;
+    }
+    std::optional<std::string_view> value;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const OptionDef* option = findOption(arg);
+    if (option == nullptr) {
+      return invalidArgument("unknown option '" + std::string(arg) + "'");
+    }
+    if (option->commands != kAnyCommand &&
+        (command == nullptr || (option->commands & command->bit) == 0)) {
+      return invalidArgument(std::string(arg) + ": not an option of " +
+                             (command ? "'" + std::string(command->name) + "'" : "contctl") +
+                             " (see contctl help)");
+    }
+    if (option->metavar.empty()) {
+      if (value) {
+        return invalidArgument(std::string(arg) + ": takes no value");
+      }
+    } else if (!value) {
+      if (i + 1 >= args.size()) {
+        return invalidArgument(std::string(arg) + ": missing " + std::string(option->metavar));
+      }
+      value = args[++i];
+    }
+    CONTD_RETURN_IF_ERROR(option->apply(arg, value.value_or(""), inv));
+    help = help || option->name == "--help";
+  }
+
+  if (help || (command != nullptr && command->command == Command::kHelp)) {
+    inv.command = Command::kHelp;
+    return inv;
+  }
+  if (command == nullptr) {
+    return invalidArgument("missing command");
+  }
+  inv.command = command->command;
+  const auto name = std::string(command->name);
+  if (i < args.size() && command->command != Command::kRun) {
+    return invalidArgument(name + ": unexpected '--'");
+  }
+  if (positionals.size() != command->positionals) {
+    if (command->positionals == 0) {
+      return invalidArgument(name + ": unexpected argument '" + std::string(positionals[0]) +
+                             "'");
+    }
+    const std::string hint =
+        command->command == Command::kRun ? " (the command goes after --)" : "";
+    return invalidArgument(name + ": expected NS NAME, got " +
+                           std::to_string(positionals.size()) + " argument(s)" + hint);
+  }
+  if (command->positionals == 2) {
+    inv.ns = positionals[0];
+    inv.name = positionals[1];
+  }
+  if (inv.command == Command::kRun) {
+    inv.spec.set_name(inv.name);
+    for (; i < args.size(); ++i) {
+      inv.spec.add_argv(std::string(args[i]));
+    }
+    CONTD_RETURN_IF_ERROR(checkRun(inv));
+  }
+  return inv;
+}
+
+std::string usage() {
+  auto line = [](std::string left, std::string_view help) {
+    left.resize(std::max<std::size_t>(left.size() + 2, 32), ' ');
+    return left + std::string(help) + "\n";
+  };
+  std::string text =
+      "usage: contctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+      "\n"
+      "The admin tool of contd: talks to the daemon over its gRPC socket.\n"
+      "\n"
+      "commands:\n";
+  for (const auto& command : kCommands) {
+    text += line("  " + std::string(command.name) +
+                     (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
+                 command.help);
+  }
+  const std::array<std::pair<unsigned, std::string_view>, 3> sections = {{
+      {kAnyCommand, "options of every command"},
+      {kLs, "ls options"},
+      {kRun, "run options"},
+  }};
+  for (const auto& [bit, title] : sections) {
+    text += "\n" + std::string(title) + ":\n";
+    for (const auto& option : kOptions) {
+      if (option.commands != bit) {
+        continue;
+      }
+      std::string left = "  ";
+      if (!option.alias.empty()) {
+        left += std::string(option.alias) + ", ";
+      }
+      left += std::string(option.name);
+      if (!option.metavar.empty()) {
+        left += " " + std::string(option.metavar);
+      }
+      text += line(left, option.help);
+    }
+  }
+  text +=
+      "\n"
+      "exit status: 0 on success, 1 when contd answers with an error (printed as\n"
+      "'contctl: CODE: message'), 2 for a usage error.\n";
+  return text;
+}
+
+}  // namespace contd::contctl

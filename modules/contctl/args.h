@@ -1,0 +1,42 @@
+#pragma once
+// contctl's command line, parsed into an Invocation without touching the process (no
+// getenv, no exit), so it can be unit tested. Pure functions, callable from any thread.
+//
+// Grammar: contctl [GLOBAL...] COMMAND [ARGS and OPTIONS...] [-- CMD...]
+// Options may come before or after the positional arguments, as "--opt VALUE" or
+// "--opt=VALUE"; global options (--socket, --json) are accepted anywhere before "--".
+// Every option is declared once in a table in args.cc, which also produces usage().
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "contd/v1/containers.pb.h"
+#include "modules/common/result.h"
+
+namespace contd::contctl {
+
+inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
+
+enum class Command { kHelp, kNamespaces, kList, kInspect, kRun, kRemove };
+
+struct Invocation {
+  std::string socket = kDefaultSocket;
+  bool json = false;
+  Command command = Command::kHelp;
+  std::string ns;    // ls -n NS (empty: all), inspect/run/rm NS
+  std::string name;  // inspect/run/rm NAME
+  v1::ContainerSpec spec;  // run; spec.name is `name`
+};
+
+// `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used
+// unless --socket is given). Errors are usage errors (kInvalidArgument) naming the option
+// or argument: "--mount 'a': expected SRC:DST[:ro]", "run: --rootfs DIR is required".
+Result<Invocation> parseArgs(std::span<const std::string_view> args,
+                             std::optional<std::string_view> env_socket);
+
+// The help text, generated from the option table.
+std::string usage();
+
+}  // namespace contd::contctl

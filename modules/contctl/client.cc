@@ -1,0 +1,107 @@
+#include "modules/contctl/client.h"
+
+#include <chrono>
+
+#include <grpcpp/grpcpp.h>
+
+namespace contd::contctl {
+namespace {
+
+constexpr std::chrono::seconds kReadDeadline{10};
+
+std::string_view codeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+// The gRPC code is kept in the message as the server's word; contd::Code only needs to say
+// "this came from the server". Callers make the call in a statement of its own before
+// passing `response`: as two arguments of one call, the move could happen first.
+template <typename Response>
+Result<Response> answer(const grpc::Status& status, Response response) {
+  if (status.ok()) {
+    return response;
+  }
+  return makeError(Code::kUnknown,
+                   std::string(codeName(status.error_code())) + ": " + status.error_message());
+}
+
+void setReadDeadline(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() + kReadDeadline);
+}
+
+}  // namespace
+
+Client::Client(const std::string& socket_path)
+    : socket_path_(socket_path),
+      stub_(v1::Containers::NewStub(
+          grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()))) {}
+
+Result<v1::ListNamespacesResponse> Client::listNamespaces() {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::ListNamespacesResponse response;
+  const grpc::Status status = stub_->ListNamespaces(&context, {}, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::ListResponse> Client::list(const std::string& ns) {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::ListRequest request;
+  request.set_namespace_(ns);
+  v1::ListResponse response;
+  const grpc::Status status = stub_->List(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::InspectResponse> Client::inspect(const std::string& ns, const std::string& name) {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::InspectRequest request;
+  request.set_namespace_(ns);
+  request.set_id(name);
+  v1::InspectResponse response;
+  const grpc::Status status = stub_->Inspect(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::RunResponse> Client::run(const std::string& ns, const v1::ContainerSpec& spec) {
+  grpc::ClientContext context;
+  v1::RunRequest request;
+  request.set_namespace_(ns);
+  *request.mutable_spec() = spec;
+  v1::RunResponse response;
+  const grpc::Status status = stub_->Run(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::DeleteResponse> Client::remove(const std::string& ns, const std::string& name) {
+  grpc::ClientContext context;
+  v1::DeleteRequest request;
+  request.set_namespace_(ns);
+  request.set_id(name);
+  v1::DeleteResponse response;
+  const grpc::Status status = stub_->Delete(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+}  // namespace contd::contctl

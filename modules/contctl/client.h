@@ -1,0 +1,34 @@
+#pragma once
+// contctl's calls to contd: one method per RPC over one channel to the unix socket.
+//
+// Errors: the server's status as an Error whose message reads "<CODE>: <message>"
+// (e.g. "NOT_FOUND: container \"web\" in namespace \"demo\": not found"), ready for
+// "contctl: " in front. A daemon that is not there is "UNAVAILABLE: ..." naming the socket.
+// Deadlines: reads give up after 10 s; run and rm wait as long as contd takes (contd bounds
+// both: task create and the shutdown timeout).
+// Threads: one thread (contctl's main).
+
+#include <memory>
+#include <string>
+
+#include "contd/v1/containers.grpc.pb.h"
+#include "modules/common/result.h"
+
+namespace contd::contctl {
+
+class Client {
+public:
+  explicit Client(const std::string& socket_path);
+
+  Result<v1::ListNamespacesResponse> listNamespaces();
+  Result<v1::ListResponse> list(const std::string& ns);
+  Result<v1::InspectResponse> inspect(const std::string& ns, const std::string& name);
+  Result<v1::RunResponse> run(const std::string& ns, const v1::ContainerSpec& spec);
+  Result<v1::DeleteResponse> remove(const std::string& ns, const std::string& name);
+
+private:
+  std::string socket_path_;
+  std::unique_ptr<v1::Containers::Stub> stub_;
+};
+
+}  // namespace contd::contctl

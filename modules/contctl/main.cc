@@ -1,0 +1,73 @@
+// contctl: the admin tool of contd. Parses the command line (args.h), makes one call
+// (client.h) and prints the answer (output.h).
+// Exit status: 0 success, 1 an error from contd (or contd unreachable), 2 a usage error.
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modules/contctl/args.h"
+#include "modules/contctl/client.h"
+#include "modules/contctl/output.h"
+
+namespace {
+
+using contd::contctl::Command;
+using contd::contctl::Invocation;
+
+constexpr int kExitServer = 1;
+constexpr int kExitUsage = 2;
+
+// Prints the answer of a successful call: JSON when asked, else the human text.
+template <typename Response, typename Human>
+int print(const Invocation& inv, const contd::Result<Response>& result, Human human) {
+  if (!result) {
+    std::fprintf(stderr, "contctl: %s\n", result.error().message.c_str());
+    return kExitServer;
+  }
+  const std::string text = inv.json ? contd::contctl::toJson(*result) : human(*result);
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+int execute(const Invocation& inv) {
+  contd::contctl::Client client(inv.socket);
+  switch (inv.command) {
+    case Command::kNamespaces:
+      return print(inv, client.listNamespaces(), contd::contctl::formatNamespaces);
+    case Command::kList:
+      return print(inv, client.list(inv.ns), contd::contctl::formatList);
+    case Command::kInspect:
+      return print(inv, client.inspect(inv.ns, inv.name),
+                   [](const auto& r) { return contd::contctl::formatInspect(r.info()); });
+    case Command::kRun:
+      return print(inv, client.run(inv.ns, inv.spec),
+                   [](const auto& r) { return r.id() + "\n"; });
+    case Command::kRemove:
+      return print(inv, client.remove(inv.ns, inv.name),
+                   [](const auto&) { return std::string(); });
+    case Command::kHelp:
+      break;
+  }
+  std::fputs(contd::contctl::usage().c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  std::optional<std::string_view> env_socket;
+  if (const char* value = std::getenv("CONTD_SOCKET")) {
+    env_socket = value;
+  }
+  auto inv = contd::contctl::parseArgs(args, env_socket);
+  if (!inv) {
+    std::fprintf(stderr, "contctl: %s\nTry 'contctl help'.\n", inv.error().message.c_str());
+    return kExitUsage;
+  }
+  return execute(*inv);
+}

@@ -1,0 +1,201 @@
+#include "modules/contctl/output.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <utility>
+
+#include <google/protobuf/util/json_util.h>
+
+namespace contd::contctl {
+namespace {
+
+constexpr std::string_view kNone = "-";
+
+std::string timeText(const google::protobuf::Timestamp& ts) {
+  const std::time_t seconds = ts.seconds();
+  std::tm utc{};
+  if (gmtime_r(&seconds, &utc) == nullptr) {
+    return std::to_string(ts.seconds());
+  }
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+std::string statusText(v1::ContainerInfo::Status status) {
+  std::string name = v1::ContainerInfo::Status_Name(status);
+  if (name.empty()) {
+    name = "status_" + std::to_string(static_cast<int>(status));  // a newer daemon's state
+  }
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+// Quotes an argument the way a shell would need it, so the command line can be pasted.
+std::string shellQuote(const std::string& arg) {
+  const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("@%+=:,./_-").find(static_cast<char>(c)) !=
+                                  std::string_view::npos;
+  });
+  if (plain) {
+    return arg;
+  }
+  std::string quoted = "'";
+  for (const char c : arg) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+std::string bytesText(std::uint64_t bytes) {
+  if (bytes == 0) {
+    return "none";
+  }
+  static constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
+      {1ULL << 40, "TiB"}, {1ULL << 30, "GiB"}, {1ULL << 20, "MiB"}, {1ULL << 10, "KiB"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (bytes >= size && bytes % size == 0) {
+      return std::to_string(bytes) + " (" + std::to_string(bytes / size) + " " + unit + ")";
+    }
+  }
+  return std::to_string(bytes);
+}
+
+std::string orNone(const std::string& text) { return text.empty() ? std::string(kNone) : text; }
+
+// Key-value block: keys padded to the widest, list values one per line under the first.
+class Block {
+public:
+  void add(std::string key, std::string value) { add(std::move(key), std::vector{value}); }
+  void add(std::string key, std::vector<std::string> values) {
+    if (values.empty()) {
+      values.emplace_back(kNone);
+    }
+    width_ = std::max(width_, key.size() + 1);
+    lines_.emplace_back(std::move(key), std::move(values));
+  }
+  std::string text() const {
+    std::string out;
+    for (const auto& [key, values] : lines_) {
+      std::string label = key + ":";
+      label.resize(width_ + 2, ' ');
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        out += (i == 0 ? label : std::string(label.size(), ' ')) + values[i] + "\n";
+      }
+    }
+    return out;
+  }
+
+private:
+  std::size_t width_ = 0;
+  std::vector<std::pair<std::string, std::vector<std::string>>> lines_;
+};
+
+}  // namespace
+
+std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) {
+        line += std::string(widths[c] - row[c].size() + 3, ' ');
+      }
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string formatNamespaces(const v1::ListNamespacesResponse& response) {
+  std::vector<std::vector<std::string>> rows = {{"NAMESPACE"}};
+  for (const auto& ns : response.namespaces()) {
+    rows.push_back({ns});
+  }
+  return formatTable(rows);
+}
+
+std::string formatList(const v1::ListResponse& response) {
+  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "NAME", "STATUS", "PID", "CREATED"}};
+  for (const auto& info : response.containers()) {
+    rows.push_back({info.namespace_(), info.spec().name(), statusText(info.status()),
+                    info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()),
+                    info.has_created_at() ? timeText(info.created_at()) : std::string(kNone)});
+  }
+  return formatTable(rows);
+}
+
+std::string formatInspect(const v1::ContainerInfo& info) {
+  const auto& spec = info.spec();
+  Block block;
+  block.add("Namespace", info.namespace_());
+  block.add("Name", spec.name());
+  block.add("Status", statusText(info.status()));
+  block.add("Pid", info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()));
+  block.add("Exit code", info.has_exit_code() ? std::to_string(info.exit_code()) : "-");
+  block.add("Exited at", info.has_exited_at() ? timeText(info.exited_at()) : "-");
+  block.add("Created at", info.has_created_at() ? timeText(info.created_at()) : "-");
+  block.add("Log path", orNone(info.log_path()));
+  block.add("Rootfs", orNone(spec.rootfs()));
+  if (spec.argv_size() > 0) {
+    std::string command;
+    for (const auto& arg : spec.argv()) {
+      command += (command.empty() ? "" : " ") + shellQuote(arg);
+    }
+    block.add("Command", command);
+  } else {
+    block.add("Entrypoint", orNone(spec.entrypoint()));
+  }
+  block.add("Env", std::vector<std::string>(spec.env().begin(), spec.env().end()));
+  block.add("Working dir", spec.working_dir().empty() ? "/" : spec.working_dir());
+  block.add("Network namespace", orNone(spec.network_namespace()));
+  std::vector<std::string> mounts;
+  for (const auto& mount : spec.mounts()) {
+    mounts.push_back(mount.source() + " -> " + mount.target() + (mount.readonly() ? " (ro)" : ""));
+  }
+  block.add("Mounts", mounts);
+  block.add("CPU", spec.cpu() == 0 ? "none" : std::to_string(spec.cpu()));
+  block.add("Memory", bytesText(spec.memory_bytes()));
+  block.add("Pids limit", spec.pids_limit() == 0    ? "default"
+                          : spec.pids_limit() < 0   ? "unlimited"
+                                                    : std::to_string(spec.pids_limit()));
+  block.add("Hostname", spec.hostname().empty() ? spec.name() : spec.hostname());
+  block.add("Tags", std::vector<std::string>(spec.tags().begin(), spec.tags().end()));
+  block.add("Elevated", spec.elevated() ? "yes" : "no");
+  block.add("Rootfs propagation", orNone(spec.rootfs_propagation()));
+  block.add("Shutdown timeout", spec.shutdown_timeout_ms() == 0
+                                    ? "default"
+                                    : std::to_string(spec.shutdown_timeout_ms()) + " ms");
+  return block.text();
+}
+
+std::string toJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) {
+    return "{}\n";  // cannot happen for our own messages (no Any, no unknown types)
+  }
+  if (out.empty() || out.back() != '\n') {
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace contd::contctl

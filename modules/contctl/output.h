@@ -1,0 +1,32 @@
+#pragma once
+// contctl's output: aligned tables and key: value blocks for people, JSON for scripts.
+// Pure functions returning text (newline-terminated), so they can be tested.
+//
+// JSON is protobuf's canonical JSON mapping of the API's response message, with the
+// .proto field names (snake_case), zero values printed, enums by name and times in
+// RFC 3339: scripts see exactly the API (api/contd/v1/containers.proto).
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+#include "contd/v1/containers.pb.h"
+
+namespace contd::contctl {
+
+// Rows of cells; the first row is the header. Columns are padded to their widest cell
+// and separated by three spaces; the last column is not padded.
+std::string formatTable(const std::vector<std::vector<std::string>>& rows);
+
+// NAMESPACE column.
+std::string formatNamespaces(const v1::ListNamespacesResponse& response);
+// NAMESPACE NAME STATUS PID CREATED (status lower case, pid "-" when none, time UTC).
+std::string formatList(const v1::ListResponse& response);
+// One "Key:  value" line per field; lists (env, mounts, tags, argv) one item per line,
+// aligned under the first.
+std::string formatInspect(const v1::ContainerInfo& info);
+
+std::string toJson(const google::protobuf::Message& message);
+
+}  // namespace contd::contctl

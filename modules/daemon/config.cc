@@ -1,0 +1,306 @@
+#include "modules/daemon/config.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/logging.h"
+
+namespace contd::daemon {
+namespace {
+
+using nlohmann::json;
+
+// ---- Validators: one per kind of value, messages without the key (the caller adds it).
+
+Status absolutePath(const std::string& value) {
+  if (value.empty() || value.front() != '/') {
+    return invalidArgument("must be an absolute path, got '" + value + "'");
+  }
+  return okStatus();
+}
+
+Status socketPath(const std::string& value) {
+  CONTD_RETURN_IF_ERROR(absolutePath(value));
+  // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+  if (value.size() > 107) {
+    return invalidArgument("must be at most 107 bytes long (a unix socket path)");
+  }
+  return okStatus();
+}
+
+Status anyString(const std::string& /*value*/) { return okStatus(); }
+
+Status logLevel(const std::string& value) {
+  if (!log::isValidLevel(value)) {
+    return invalidArgument("must be one of trace, debug, info, warn, error, critical, off; got '" +
+                           value + "'");
+  }
+  return okStatus();
+}
+
+Status anyDuration(std::uint64_t /*ms*/) { return okStatus(); }
+
+Status positiveDuration(std::uint64_t ms) {
+  if (ms == 0) {
+    return invalidArgument("must be greater than 0");
+  }
+  return okStatus();
+}
+
+Status pidsLimit(std::int64_t value) {
+  if (value == 0 || value < -1) {
+    return invalidArgument("must be -1 (unlimited) or greater than 0, got " +
+                           std::to_string(value));
+  }
+  return okStatus();
+}
+
+// ---- Typed setters: check the JSON type, validate, store.
+
+template <auto Member, Status (*Check)(const std::string&)>
+Status setString(const json& value, Config& config) {
+  if (!value.is_string()) {
+    return invalidArgument("expected string");
+  }
+  auto text = value.get<std::string>();
+  CONTD_RETURN_IF_ERROR(Check(text));
+  config.*Member = std::move(text);
+  return okStatus();
+}
+
+template <auto Member, Status (*Check)(std::uint64_t)>
+Status setUnsigned(const json& value, Config& config) {
+  if (!value.is_number_unsigned()) {
+    return invalidArgument("expected unsigned integer");
+  }
+  const auto number = value.get<std::uint64_t>();
+  CONTD_RETURN_IF_ERROR(Check(number));
+  config.*Member = number;
+  return okStatus();
+}
+
+template <auto Member, Status (*Check)(std::int64_t)>
+Status setInteger(const json& value, Config& config) {
+  // nlohmann keeps non-negative literals as unsigned: those above INT64_MAX do not fit.
+  if (!value.is_number_integer() ||
+      (value.is_number_unsigned() &&
+       value.get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()})) {
+    return invalidArgument("expected integer");
+  }
+  const auto number = value.get<std::int64_t>();
+  CONTD_RETURN_IF_ERROR(Check(number));
+  config.*Member = number;
+  return okStatus();
+}
+
+// Every config key, once: its setter (type and validator) and the flag that overrides it.
+struct Field {
+  std::string_view key;
+  Status (*set)(const json& value, Config& config);
+  std::string_view flag;  // "" when only the file sets it
+};
+
+const std::array<Field, 8> kFields = {{
+    {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
+    {"listen", setString<&Config::listen, socketPath>, "--listen"},
+    {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
+    {"log_root", setString<&Config::log_root, absolutePath>, "--log-root"},
+    {"log_level", setString<&Config::log_level, logLevel>, "--log-level"},
+    {"default_shutdown_timeout_ms", setUnsigned<&Config::default_shutdown_timeout_ms, anyDuration>,
+     ""},
+    {"task_create_timeout_ms", setUnsigned<&Config::task_create_timeout_ms, positiveDuration>, ""},
+    {"default_pids_limit", setInteger<&Config::default_pids_limit, pidsLimit>, ""},
+}};
+
+// Command-line flags. Those taking a value name the Flags member that stores it.
+struct FlagDef {
+  std::string_view name;
+  std::optional<std::string> Flags::*value;  // nullptr: a switch (--help, --version)
+  std::string_view metavar;
+  std::string_view help;
+};
+
+const std::array<FlagDef, 8> kFlags = {{
+    {"--config", &Flags::config_file, "FILE", "read settings from this JSON file first"},
+    {"--containerd", &Flags::containerd_socket, "SOCK",
+     "containerd's socket (default /run/containerd/containerd.sock)"},
+    {"--listen", &Flags::listen, "PATH", "contd's gRPC socket (default /run/contd/contd.sock)"},
+    {"--socket-group", &Flags::socket_group, "NAME", "group owning the gRPC socket (name or gid)"},
+    {"--log-root", &Flags::log_root, "DIR", "container log folder (default /var/log/contd)"},
+    {"--log-level", &Flags::log_level, "LEVEL", "trace, debug, info, warn, error (default info)"},
+    {"--help", nullptr, "", "show this help and exit"},
+    {"--version", nullptr, "", "show the version and exit"},
+}};
+
+// RFC 6901: '~' and '/' inside a key are escaped in a JSON pointer.
+std::string pointerTo(std::string_view key) {
+  std::string pointer = "/";
+  for (const char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
+  }
+  return pointer;
+}
+
+const Field* fieldByKey(std::string_view key) {
+  for (const auto& field : kFields) {
+    if (field.key == key) {
+      return &field;
+    }
+  }
+  return nullptr;
+}
+
+Status applyJson(const json& document, Config& config) {
+  if (!document.is_object()) {
+    return invalidArgument("expected a JSON object at the top level");
+  }
+  for (const auto& [key, value] : document.items()) {
+    const Field* field = fieldByKey(key);
+    if (field == nullptr) {
+      return invalidArgument(pointerTo(key) + ": unknown key");
+    }
+    if (auto set = field->set(value, config); !set) {
+      return set.error().wrap(pointerTo(key));
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<Config> parseConfig(std::string_view json_text) {
+  json document;
+  try {
+    document = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix: the rest says where.
+    std::string message = e.what();
+    if (auto end = message.find("] "); message.starts_with("[json.") && end != std::string::npos) {
+      message.erase(0, end + 2);
+    }
+    return invalidArgument(message);
+  }
+  Config config;
+  CONTD_RETURN_IF_ERROR(applyJson(document, config));
+  return config;
+}
+
+Result<Config> loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return sysError("open config '" + path + "'", errno);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return sysError("read config '" + path + "'", errno);
+  }
+  auto config = parseConfig(text.str());
+  if (!config) {
+    return config.error().wrap(path);
+  }
+  return config;
+}
+
+Result<Flags> parseFlags(std::span<const std::string_view> args) {
+  Flags flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    std::optional<std::string_view> inline_value;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    if (arg == "-h") {
+      arg = "--help";
+    }
+    const FlagDef* def = nullptr;
+    for (const auto& candidate : kFlags) {
+      if (candidate.name == arg) {
+        def = &candidate;
+      }
+    }
+    if (def == nullptr) {
+      return invalidArgument((arg.starts_with("-") ? "unknown flag '" : "unexpected argument '") +
+                             std::string(arg) + "'");
+    }
+    if (def->value == nullptr) {
+      if (inline_value) {
+        return invalidArgument(std::string(arg) + ": takes no value");
+      }
+      (arg == "--help" ? flags.help : flags.version) = true;
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) {
+        return invalidArgument(std::string(arg) + ": missing value");
+      }
+      inline_value = args[++i];
+    }
+    flags.*(def->value) = std::string(*inline_value);
+  }
+  return flags;
+}
+
+Result<Config> resolveConfig(const Flags& flags) {
+  Config config;
+  if (flags.config_file) {
+    auto loaded = loadConfigFile(*flags.config_file);
+    if (!loaded) {
+      return loaded.error();
+    }
+    config = std::move(loaded).value();
+  }
+  for (const auto& def : kFlags) {
+    if (def.value == nullptr || !(flags.*(def.value))) {
+      continue;
+    }
+    for (const auto& field : kFields) {
+      if (field.flag != def.name) {
+        continue;
+      }
+      if (auto set = field.set(json(*(flags.*(def.value))), config); !set) {
+        return set.error().wrap(def.name);
+      }
+    }
+  }
+  return config;
+}
+
+std::string usage() {
+  std::string text =
+      "usage: contd [FLAGS]\n"
+      "\n"
+      "contd runs containers through containerd and serves its gRPC API on a unix socket.\n"
+      "Containers keep running when contd stops. Flags override the --config file.\n"
+      "\n"
+      "flags:\n";
+  for (const auto& def : kFlags) {
+    std::string left = "  " + std::string(def.name);
+    if (!def.metavar.empty()) {
+      left += " " + std::string(def.metavar);
+    }
+    left.resize(std::max<std::size_t>(left.size() + 2, 24), ' ');
+    text += left + std::string(def.help) + "\n";
+  }
+  text += "\nconfig file: a JSON object with the keys\n";
+  for (const auto& field : kFields) {
+    text += "  " + std::string(field.key) + "\n";
+  }
+  return text;
+}
+
+}  // namespace contd::daemon

@@ -1,0 +1,73 @@
+#pragma once
+// The daemon's configuration: every knob in one struct, with its default beside it.
+// Sources, later ones winning: the defaults below, a JSON file (--config FILE), flags.
+//
+// The JSON file is an object whose keys are the field names below, e.g.
+//   {"listen": "/run/contd/contd.sock", "socket_group": "contd", "log_level": "debug"}
+// Unknown keys and wrong types are errors naming the JSON pointer
+// ("/log_level: expected string"), so a typo never passes silently.
+//
+// Pure functions: no logging (the loggers are configured from the result), callable from
+// any thread.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "modules/common/result.h"
+
+namespace contd::daemon {
+
+struct Config {
+  // containerd's API socket.
+  std::string containerd_socket = "/run/containerd/containerd.sock";
+  // Path of contd's gRPC socket (mode 0660).
+  std::string listen = "/run/contd/contd.sock";
+  // Group owning the gRPC socket (a name or a gid); empty: root's group.
+  std::string socket_group;
+  // Container logs go to <log_root>/<namespace>/<name>.log.
+  std::string log_root = "/var/log/contd";
+  // trace, debug, info, warn, error, critical or off.
+  std::string log_level = "info";
+  // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
+  std::uint64_t default_shutdown_timeout_ms = 3000;
+  // Bound on containerd's task Create (a stuck log driver would block it forever).
+  std::uint64_t task_create_timeout_ms = 30000;
+  // pids limit of containers that set none; -1 means unlimited.
+  std::int64_t default_pids_limit = 4096;
+
+  bool operator==(const Config&) const = default;
+};
+
+// Reads and validates a JSON config file over the defaults. Errors: kNotFound when the file
+// does not exist, kInvalidArgument for bad JSON, unknown keys, wrong types or bad values,
+// all prefixed with the file's path: "/etc/contd/config.json: /log_level: expected string".
+Result<Config> loadConfigFile(const std::string& path);
+// The same on JSON text (no path prefix); for tests.
+Result<Config> parseConfig(std::string_view json_text);
+
+// What the command line asked for. Unset optionals leave the file's (or default) value.
+struct Flags {
+  std::optional<std::string> config_file;
+  std::optional<std::string> containerd_socket;
+  std::optional<std::string> listen;
+  std::optional<std::string> log_root;
+  std::optional<std::string> log_level;
+  std::optional<std::string> socket_group;
+  bool help = false;
+  bool version = false;
+};
+
+// Parses the arguments after the program name. Accepts "--flag VALUE" and "--flag=VALUE".
+// Errors (kInvalidArgument) name the flag: "--log-level: missing value",
+// "unknown flag '--bogus'".
+Result<Flags> parseFlags(std::span<const std::string_view> args);
+// The defaults, then the file of --config if given, then the other flags; validated.
+Result<Config> resolveConfig(const Flags& flags);
+
+// The --help text.
+std::string usage();
+
+}  // namespace contd::daemon

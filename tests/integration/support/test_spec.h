@@ -1,0 +1,26 @@
+#pragma once
+// The smallest OCI runtime spec that runs a process safely under runc, for tests of the
+// containerd layer (contd's real spec comes from modules/container/spec_builder).
+//
+// It always has its own mount namespace and a /dev tmpfs: without them runc prepares the
+// rootfs in the host's mount namespace and makes device nodes in the host directory
+// (DESIGN.md). Also pid, ipc and uts namespaces, /proc, the network namespace joined by path.
+
+#include <string>
+#include <vector>
+
+namespace contd::testing {
+
+struct TestSpec {
+  std::string rootfs;             // absolute host path (root.path)
+  std::vector<std::string> args;  // args[0] absolute: the spec has only the PATH below
+  std::vector<std::string> env = {"PATH=/bin"};
+  std::string netns_path;    // e.g. NetworkNamespace::path()
+  std::string cgroups_path;  // "/<ns>/<id>"
+  std::string hostname = "contd-test";
+};
+
+// The spec as JSON text, ready for ContainerRecord::spec_json.
+std::string testSpecJson(const TestSpec& spec);
+
+}  // namespace contd::testing

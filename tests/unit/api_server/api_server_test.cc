@@ -1,0 +1,348 @@
+// The API server over a real unix socket in a temp folder, with the container module on
+// the in-memory containerd: socket set-up, caller credentials, and the calls end to end.
+
+#include "modules/api_server/api_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "contd/v1/containers.grpc.pb.h"
+#include "modules/api_server/unix_listener.h"
+#include "tests/fakes/fake_containerd.h"
+
+namespace contd::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("contd-api-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+private:
+  fs::path path_;
+};
+
+std::unique_ptr<v1::Containers::Stub> stubFor(const fs::path& socket) {
+  return v1::Containers::NewStub(
+      grpc::CreateChannel("unix:" + socket.string(), grpc::InsecureChannelCredentials()));
+}
+
+mode_t modeOf(const fs::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// Answers ListNamespaces with what the peer table knows about the caller: "uid:gid:pid".
+class WhoAmI final : public v1::Containers::Service {
+public:
+  explicit WhoAmI(const PeerTable& peers) : peers_(peers) {}
+  grpc::Status ListNamespaces(grpc::ServerContext* context, const v1::ListNamespacesRequest*,
+                              v1::ListNamespacesResponse* response) override {
+    auto peer = peers_.lookup(context->peer());
+    response->add_namespaces(peer ? std::to_string(peer->uid) + ":" + std::to_string(peer->gid) +
+                                        ":" + std::to_string(peer->pid)
+                                  : "unknown " + context->peer());
+    return grpc::Status::OK;
+  }
+
+private:
+  const PeerTable& peers_;
+};
+
+TEST(PeerTable, LooksUpOnlyFdPeersItRecorded) {
+  PeerTable peers;
+  peers.remember(12, PeerCredentials{.uid = 1000, .gid = 100, .pid = 77});
+  ASSERT_TRUE(peers.lookup("fd:12"));
+  EXPECT_EQ(peers.lookup("fd:12")->pid, 77);
+  EXPECT_FALSE(peers.lookup("fd:13"));
+  EXPECT_FALSE(peers.lookup("fd:12x"));
+  EXPECT_FALSE(peers.lookup("fd:"));
+  EXPECT_FALSE(peers.lookup("unix:/run/contd/contd.sock"));
+  // A reused fd number belongs to the newest connection.
+  peers.remember(12, PeerCredentials{.uid = 0, .gid = 0, .pid = 78});
+  EXPECT_EQ(peers.lookup("fd:12")->pid, 78);
+}
+
+TEST(UnixListener, HandlersSeeTheCallersCredentials) {
+  TempDir dir;
+  const auto socket = dir.path() / "run" / "contd" / "contd.sock";
+  auto listener = UnixListener::bindPath({.path = socket, .group = "", .mode = 0660});
+  ASSERT_TRUE(listener) << listener.error().message;
+
+  WhoAmI service((*listener)->peers());
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server);
+  ASSERT_TRUE((*listener)->start(*server));
+
+  EXPECT_EQ(modeOf(socket), 0660U);
+  EXPECT_EQ(modeOf(socket.parent_path()), 0755U);
+  const std::string me = std::to_string(::getuid()) + ":" + std::to_string(::getgid()) + ":" +
+                         std::to_string(::getpid());
+  // Two connections (two channels), two calls each: every call finds its caller.
+  for (int connection = 0; connection < 2; ++connection) {
+    auto stub = stubFor(socket);
+    for (int call = 0; call < 2; ++call) {
+      grpc::ClientContext context;
+      v1::ListNamespacesResponse response;
+      ASSERT_TRUE(stub->ListNamespaces(&context, {}, &response).ok());
+      ASSERT_EQ(response.namespaces_size(), 1);
+      EXPECT_EQ(response.namespaces(0), me);
+    }
+  }
+
+  (*listener)->stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  EXPECT_FALSE(fs::exists(socket)) << "stop() removes the socket it made";
+}
+
+TEST(UnixListener, ReplacesAStaleSocketButNotALiveOne) {
+  TempDir dir;
+  const auto socket = dir.path() / "contd.sock";
+  {
+    // A socket file nobody listens on any more, as a killed daemon leaves it.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::close(fd);
+  }
+  auto first = UnixListener::bindPath({.path = socket, .group = "", .mode = 0660});
+  ASSERT_TRUE(first) << first.error().message;
+
+  auto second = UnixListener::bindPath({.path = socket, .group = "", .mode = 0660});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Code::kAlreadyExists);
+  EXPECT_TRUE(fs::exists(socket)) << "a refused listener must not remove the live socket";
+}
+
+TEST(UnixListener, RefusesToReplaceAFileThatIsNotASocket) {
+  TempDir dir;
+  const auto path = dir.path() / "contd.sock";
+  std::ofstream(path) << "precious";
+  auto listener = UnixListener::bindPath({.path = path, .group = "", .mode = 0660});
+  ASSERT_FALSE(listener);
+  EXPECT_EQ(listener.error().code, Code::kInvalidArgument);
+  EXPECT_TRUE(fs::exists(path));
+}
+
+TEST(UnixListener, RejectsUnknownGroupAndRelativePath) {
+  TempDir dir;
+  auto unknown = UnixListener::bindPath(
+      {.path = dir.path() / "contd.sock", .group = "no-such-group-contd", .mode = 0660});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::kInvalidArgument);
+  EXPECT_NE(unknown.error().message.find("no-such-group-contd"), std::string::npos);
+
+  auto relative = UnixListener::bindPath({.path = "contd.sock", .group = "", .mode = 0660});
+  ASSERT_FALSE(relative);
+  EXPECT_EQ(relative.error().code, Code::kInvalidArgument);
+}
+
+TEST(UnixListener, SetsANumericGroup) {
+  TempDir dir;
+  const auto socket = dir.path() / "contd.sock";
+  const auto gid = ::getgid();  // a group the test may always chown to
+  auto listener =
+      UnixListener::bindPath({.path = socket, .group = std::to_string(gid), .mode = 0660});
+  ASSERT_TRUE(listener) << listener.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(socket.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, gid);
+}
+
+TEST(UnixListener, AdoptsAListeningFdAndRefusesOthers) {
+  TempDir dir;
+  const auto socket = dir.path() / "activated.sock";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+
+  auto not_listening = UnixListener::fromFd(fd);
+  ASSERT_FALSE(not_listening);
+  EXPECT_EQ(not_listening.error().code, Code::kInvalidArgument);
+
+  ASSERT_EQ(::listen(fd, 4), 0);
+  auto listener = UnixListener::fromFd(fd);
+  ASSERT_TRUE(listener) << listener.error().message;
+  EXPECT_EQ((*listener)->path(), socket);
+  (*listener)->stop();
+  EXPECT_TRUE(fs::exists(socket)) << "an adopted socket's file belongs to whoever made it";
+}
+
+class ApiServerTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fs::create_directories(dir_.path() / "rootfs");
+    fs::create_directories(dir_.path() / "netns");
+    std::ofstream(dir_.path() / "netns" / "net1").put('x');
+    container::ServiceOptions options;
+    options.log_root = dir_.path() / "logs";
+    options.netns_dir = dir_.path() / "netns";
+    options.cgroup_root = dir_.path() / "cgroup";
+    core_ = std::make_unique<container::ContainerService>(fake_, options);
+    ApiServerOptions api_options;
+    api_options.listener.path = dir_.path() / "contd.sock";
+    auto api = ApiServer::start(*core_, api_options);
+    ASSERT_TRUE(api) << api.error().message;
+    api_ = std::move(api).value();
+    stub_ = stubFor(api_->socketPath());
+  }
+  void TearDown() override { api_.reset(); }
+
+  v1::ContainerSpec validSpec(const std::string& name) const {
+    v1::ContainerSpec spec;
+    spec.set_name(name);
+    spec.set_rootfs((dir_.path() / "rootfs").string());
+    spec.add_argv("/bin/sleep");
+    spec.add_argv("1000");
+    spec.set_network_namespace("net1");
+    spec.add_env("A=1");
+    return spec;
+  }
+
+  TempDir dir_;
+  testing::FakeContainerd fake_;
+  std::unique_ptr<container::ContainerService> core_;
+  std::unique_ptr<ApiServer> api_;
+  std::unique_ptr<v1::Containers::Stub> stub_;
+};
+
+TEST_F(ApiServerTest, RunInspectListExistsDelete) {
+  {
+    grpc::ClientContext context;
+    v1::RunRequest request;
+    request.set_namespace_("ns1");
+    *request.mutable_spec() = validSpec("web");
+    v1::RunResponse response;
+    const auto status = stub_->Run(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.id(), "web");
+  }
+  {
+    grpc::ClientContext context;
+    v1::InspectRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("web");
+    v1::InspectResponse response;
+    ASSERT_TRUE(stub_->Inspect(&context, request, &response).ok());
+    EXPECT_EQ(response.info().namespace_(), "ns1");
+    EXPECT_EQ(response.info().status(), v1::ContainerInfo::RUNNING);
+    EXPECT_GT(response.info().pid(), 0U);
+    EXPECT_EQ(response.info().spec().env(0), "A=1");
+    EXPECT_FALSE(response.info().has_exit_code());
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListRequest request;
+    v1::ListResponse response;
+    ASSERT_TRUE(stub_->List(&context, request, &response).ok());
+    ASSERT_EQ(response.containers_size(), 1);
+    EXPECT_EQ(response.containers(0).spec().name(), "web");
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListNamespacesResponse response;
+    ASSERT_TRUE(stub_->ListNamespaces(&context, {}, &response).ok());
+    ASSERT_EQ(response.namespaces_size(), 1);
+    EXPECT_EQ(response.namespaces(0), "ns1");
+  }
+  {
+    grpc::ClientContext context;
+    v1::ExistsRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("web");
+    v1::ExistsResponse response;
+    ASSERT_TRUE(stub_->Exists(&context, request, &response).ok());
+    EXPECT_TRUE(response.exists());
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("web");
+    v1::DeleteResponse response;
+    const auto status = stub_->Delete(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
+  }
+}
+
+TEST_F(ApiServerTest, ErrorsKeepTheirCodeAndMessage) {
+  {
+    grpc::ClientContext context;
+    v1::InspectRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("ghost");
+    v1::InspectResponse response;
+    const auto status = stub_->Inspect(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_NE(status.error_message().find("ghost"), std::string::npos);
+  }
+  {
+    grpc::ClientContext context;
+    v1::RunRequest request;  // no spec at all
+    request.set_namespace_("ns1");
+    v1::RunResponse response;
+    const auto status = stub_->Run(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), "spec: required");
+  }
+  {
+    grpc::ClientContext context;
+    v1::RunRequest request;
+    request.set_namespace_("ns1");
+    *request.mutable_spec() = validSpec("bad..name");
+    v1::RunResponse response;
+    EXPECT_EQ(stub_->Run(&context, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(fake_.containerCount(), 0U);
+  }
+  {
+    grpc::ClientContext context;
+    v1::RunRequest request;
+    request.set_namespace_("ns1");
+    *request.mutable_spec() = validSpec("web");
+    v1::RunResponse response;
+    fake_.failNext("createContainer", Code::kUnavailable);
+    EXPECT_EQ(stub_->Run(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+}
+
+TEST_F(ApiServerTest, StopEndsServingAndRemovesTheSocket) {
+  const auto socket = api_->socketPath();
+  api_->stop(std::chrono::milliseconds(500));
+  EXPECT_FALSE(fs::exists(socket));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  v1::ListNamespacesResponse response;
+  EXPECT_EQ(stubFor(socket)->ListNamespaces(&context, {}, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace contd::api

@@ -1,0 +1,130 @@
+// The proto <-> core conversions lose nothing, and every contd::Code has its gRPC code.
+
+#include "modules/api_server/conversions.h"
+
+#include <gtest/gtest.h>
+
+namespace contd::api {
+namespace {
+
+container::ContainerSpec fullSpec() {
+  container::ContainerSpec spec;
+  spec.name = "web";
+  spec.rootfs = "/var/lib/rootfs/web";
+  spec.entrypoint = "/bin/sh -c 'echo hi'";
+  spec.argv = {"/bin/server", "--port", "80"};
+  spec.env = {"A=1", "B=two words"};
+  spec.working_dir = "/srv";
+  spec.network_namespace = "net1";
+  spec.mounts = {{.source = "/data", .target = "/data", .readonly = false},
+                 {.source = "/etc/ssl", .target = "/etc/ssl", .readonly = true}};
+  spec.interactive = true;
+  spec.cpu = 2;
+  spec.memory_bytes = 512ULL << 20;
+  spec.pids_limit = -1;
+  spec.hostname = "web-1";
+  spec.tags = {"blue", "green"};
+  spec.elevated = true;
+  spec.rootfs_propagation = "rslave";
+  spec.shutdown_timeout = std::chrono::milliseconds(7500);
+  return spec;
+}
+
+TEST(Conversions, FullSpecRoundTripsThroughProto) {
+  const auto spec = fullSpec();
+  const auto proto = toProto(spec);
+  EXPECT_EQ(proto.name(), "web");
+  EXPECT_EQ(proto.argv_size(), 3);
+  ASSERT_EQ(proto.mounts_size(), 2);
+  EXPECT_TRUE(proto.mounts(1).readonly());
+  EXPECT_EQ(proto.memory_bytes(), 512ULL << 20);
+  EXPECT_EQ(proto.pids_limit(), -1);
+  EXPECT_EQ(proto.shutdown_timeout_ms(), 7500U);
+  EXPECT_EQ(fromProto(proto), spec);
+}
+
+TEST(Conversions, SpecSurvivesTheWire) {
+  const auto spec = fullSpec();
+  std::string wire;
+  ASSERT_TRUE(toProto(spec).SerializeToString(&wire));
+  v1::ContainerSpec parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  EXPECT_EQ(fromProto(parsed), spec);
+}
+
+TEST(Conversions, EmptySpecStaysEmpty) {
+  EXPECT_EQ(fromProto(v1::ContainerSpec()), container::ContainerSpec());
+}
+
+TEST(Conversions, RunningInfoHasNoExitCodeAndNoExitTime) {
+  container::ContainerInfo info;
+  info.ns = "ns1";
+  info.spec = fullSpec();
+  info.status = container::ContainerStatus::kRunning;
+  info.pid = 4242;
+  info.created_at = 1'700'000'000'123'456'789;
+  info.log_path = "/var/log/contd/ns1/web.log";
+
+  const auto proto = toProto(info);
+  EXPECT_EQ(proto.namespace_(), "ns1");
+  EXPECT_EQ(proto.status(), v1::ContainerInfo::RUNNING);
+  EXPECT_EQ(proto.pid(), 4242U);
+  EXPECT_FALSE(proto.has_exit_code());
+  EXPECT_FALSE(proto.has_exited_at());
+  ASSERT_TRUE(proto.has_created_at());
+  EXPECT_EQ(proto.created_at().seconds(), 1'700'000'000);
+  EXPECT_EQ(proto.created_at().nanos(), 123'456'789);
+  EXPECT_EQ(proto.log_path(), info.log_path);
+
+  const auto back = fromProto(proto);
+  EXPECT_EQ(back.exit_code, -1);
+  EXPECT_EQ(back.exited_at, 0);
+  EXPECT_EQ(back.created_at, info.created_at);
+  EXPECT_EQ(back.spec, info.spec);
+}
+
+TEST(Conversions, StoppedInfoCarriesExitCodeZeroAndTime) {
+  container::ContainerInfo info;
+  info.ns = "ns1";
+  info.spec.name = "job";
+  info.status = container::ContainerStatus::kStopped;
+  info.exit_code = 0;  // a clean exit must not look like "no exit"
+  info.exited_at = 1'700'000'100'000'000'001;
+
+  const auto proto = toProto(info);
+  EXPECT_EQ(proto.status(), v1::ContainerInfo::STOPPED);
+  ASSERT_TRUE(proto.has_exit_code());
+  EXPECT_EQ(proto.exit_code(), 0);
+  ASSERT_TRUE(proto.has_exited_at());
+  EXPECT_EQ(fromProto(proto).exited_at, info.exited_at);
+}
+
+TEST(Conversions, StatusMapsBothWays) {
+  using container::ContainerStatus;
+  for (auto status : {ContainerStatus::kUnknown, ContainerStatus::kCreated,
+                      ContainerStatus::kRunning, ContainerStatus::kStopped}) {
+    EXPECT_EQ(fromProto(toProto(status)), status);
+  }
+  EXPECT_EQ(toProto(ContainerStatus::kUnknown), v1::ContainerInfo::UNKNOWN);
+  EXPECT_EQ(fromProto(v1::ContainerInfo::STATUS_UNSPECIFIED), ContainerStatus::kUnknown);
+}
+
+TEST(Conversions, EveryCodeHasItsGrpcCode) {
+  EXPECT_EQ(toGrpcCode(Code::kInvalidArgument), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(toGrpcCode(Code::kNotFound), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(toGrpcCode(Code::kAlreadyExists), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(toGrpcCode(Code::kFailedPrecondition), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(toGrpcCode(Code::kUnavailable), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(toGrpcCode(Code::kDeadlineExceeded), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(toGrpcCode(Code::kInternal), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(toGrpcCode(Code::kUnknown), grpc::StatusCode::UNKNOWN);
+}
+
+TEST(Conversions, ErrorKeepsItsMessage) {
+  const auto status = toGrpcStatus(notFound("container \"web\" in namespace \"ns1\": not found"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "container \"web\" in namespace \"ns1\": not found");
+}
+
+}  // namespace
+}  // namespace contd::api

@@ -1,0 +1,224 @@
+// contctl's command line: what run builds, what each command takes, and usage errors that
+// name the culprit. Plus the table and inspect output.
+
+#include "modules/contctl/args.h"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "modules/contctl/output.h"
+
+namespace contd::contctl {
+namespace {
+
+Result<Invocation> parse(std::vector<std::string_view> args,
+                         std::optional<std::string_view> env_socket = std::nullopt) {
+  return parseArgs(args, env_socket);
+}
+
+TEST(ContctlArgs, RunBuildsTheFullSpec) {
+  auto inv = parse({"run", "demo", "web", "--rootfs", "/srv/rootfs", "--netns", "net1",
+                    "--env", "A=1", "--env=B=x=y", "--mount", "/data:/data",
+                    "--mount", "/etc/ssl:/etc/ssl:ro", "--cpu", "2", "--memory", "64M",
+                    "--pids", "-1", "--workdir", "/srv", "--hostname", "h1", "--tag", "t1",
+                    "--tag", "t2", "--elevated", "--shutdown-timeout", "10000",
+                    "--", "/bin/sh", "-c", "echo --not-an-option"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->command, Command::kRun);
+  EXPECT_EQ(inv->ns, "demo");
+  EXPECT_EQ(inv->name, "web");
+  const auto& spec = inv->spec;
+  EXPECT_EQ(spec.name(), "web");
+  EXPECT_EQ(spec.rootfs(), "/srv/rootfs");
+  EXPECT_EQ(spec.network_namespace(), "net1");
+  ASSERT_EQ(spec.env_size(), 2);
+  EXPECT_EQ(spec.env(0), "A=1");
+  EXPECT_EQ(spec.env(1), "B=x=y");
+  ASSERT_EQ(spec.mounts_size(), 2);
+  EXPECT_EQ(spec.mounts(0).source(), "/data");
+  EXPECT_EQ(spec.mounts(0).target(), "/data");
+  EXPECT_FALSE(spec.mounts(0).readonly());
+  EXPECT_EQ(spec.mounts(1).target(), "/etc/ssl");
+  EXPECT_TRUE(spec.mounts(1).readonly());
+  EXPECT_EQ(spec.cpu(), 2U);
+  EXPECT_EQ(spec.memory_bytes(), 64ULL << 20);
+  EXPECT_EQ(spec.pids_limit(), -1);
+  EXPECT_EQ(spec.working_dir(), "/srv");
+  EXPECT_EQ(spec.hostname(), "h1");
+  ASSERT_EQ(spec.tags_size(), 2);
+  EXPECT_TRUE(spec.elevated());
+  EXPECT_EQ(spec.shutdown_timeout_ms(), 10000U);
+  // Everything after "--" is the command, options included.
+  ASSERT_EQ(spec.argv_size(), 3);
+  EXPECT_EQ(spec.argv(0), "/bin/sh");
+  EXPECT_EQ(spec.argv(2), "echo --not-an-option");
+  EXPECT_TRUE(spec.entrypoint().empty());
+}
+
+TEST(ContctlArgs, RunWithEntrypointAndPlainMemory) {
+  auto inv = parse({"run", "demo", "web", "--rootfs=/r", "--netns=/var/run/netns/n",
+                    "--memory", "67108864", "--entrypoint", "/bin/sh -c 'sleep 1'"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->spec.entrypoint(), "/bin/sh -c 'sleep 1'");
+  EXPECT_EQ(inv->spec.memory_bytes(), 67108864U);
+  EXPECT_EQ(inv->spec.argv_size(), 0);
+}
+
+TEST(ContctlArgs, RunRequiresRootfsNetnsAndACommand) {
+  auto no_rootfs = parse({"run", "demo", "web", "--netns", "n", "--", "/bin/true"});
+  ASSERT_FALSE(no_rootfs);
+  EXPECT_EQ(no_rootfs.error().message, "run: --rootfs DIR is required");
+
+  auto no_netns = parse({"run", "demo", "web", "--rootfs", "/r", "--", "/bin/true"});
+  ASSERT_FALSE(no_netns);
+  EXPECT_EQ(no_netns.error().message, "run: --netns NAME is required");
+
+  auto no_command = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n"});
+  ASSERT_FALSE(no_command);
+  EXPECT_NE(no_command.error().message.find("a command is required"), std::string::npos);
+
+  auto both = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--entrypoint",
+                     "/bin/true", "--", "/bin/true"});
+  ASSERT_FALSE(both);
+
+  auto command_without_dashes =
+      parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "/bin/true"});
+  ASSERT_FALSE(command_without_dashes);
+  EXPECT_NE(command_without_dashes.error().message.find("after --"), std::string::npos);
+}
+
+TEST(ContctlArgs, BadValuesNameTheOption) {
+  const std::vector<std::pair<std::vector<std::string_view>, std::string>> cases = {
+      {{"--mount", "/data"}, "--mount '/data': expected SRC:DST[:ro]"},
+      {{"--mount", "/a:/b:rx"}, "--mount '/a:/b:rx': expected SRC:DST[:ro]"},
+      {{"--mount", ":/b"}, "--mount ':/b': expected SRC:DST[:ro]"},
+      {{"--mount", "/a:/b:ro:x"}, "--mount '/a:/b:ro:x': expected SRC:DST[:ro]"},
+      {{"--env", "NOVALUE"}, "--env 'NOVALUE': expected KEY=VALUE"},
+      {{"--env", "=x"}, "--env '=x': expected KEY=VALUE"},
+      {{"--cpu", "two"}, "--cpu 'two': expected a whole number"},
+      {{"--cpu", "-1"}, "--cpu '-1': expected a whole number"},
+      {{"--memory", "1X"}, "--memory '1X': expected a byte count such as 67108864, 512M or 2G"},
+      {{"--pids", "1.5"}, "--pids '1.5': expected a whole number"},
+  };
+  for (const auto& [options, message] : cases) {
+    std::vector<std::string_view> args = {"run", "demo", "web", "--rootfs", "/r", "--netns", "n"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), {"--", "/bin/true"});
+    auto inv = parse(args);
+    ASSERT_FALSE(inv) << options[0] << " " << options[1];
+    EXPECT_EQ(inv.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(inv.error().message, message);
+  }
+}
+
+TEST(ContctlArgs, OtherCommands) {
+  auto ns = parse({"ns"});
+  ASSERT_TRUE(ns);
+  EXPECT_EQ(ns->command, Command::kNamespaces);
+
+  auto ls = parse({"ls"});
+  ASSERT_TRUE(ls);
+  EXPECT_EQ(ls->command, Command::kList);
+  EXPECT_EQ(ls->ns, "");
+
+  auto ls_ns = parse({"ls", "-n", "demo", "--json"});
+  ASSERT_TRUE(ls_ns);
+  EXPECT_EQ(ls_ns->ns, "demo");
+  EXPECT_TRUE(ls_ns->json);
+
+  auto inspect = parse({"--json", "inspect", "demo", "web"});
+  ASSERT_TRUE(inspect);
+  EXPECT_EQ(inspect->command, Command::kInspect);
+  EXPECT_EQ(inspect->ns, "demo");
+  EXPECT_EQ(inspect->name, "web");
+  EXPECT_TRUE(inspect->json);
+
+  auto rm = parse({"rm", "demo", "web"});
+  ASSERT_TRUE(rm);
+  EXPECT_EQ(rm->command, Command::kRemove);
+
+  EXPECT_EQ(parse({"help"})->command, Command::kHelp);
+  EXPECT_EQ(parse({"ls", "--help"})->command, Command::kHelp);
+}
+
+TEST(ContctlArgs, SocketFromFlagThenEnvironmentThenDefault) {
+  EXPECT_EQ(parse({"ns"})->socket, "/run/contd/contd.sock");
+  EXPECT_EQ(parse({"ns"}, "/tmp/env.sock")->socket, "/tmp/env.sock");
+  EXPECT_EQ(parse({"--socket", "/tmp/flag.sock", "ns"}, "/tmp/env.sock")->socket,
+            "/tmp/flag.sock");
+  EXPECT_EQ(parse({"ns", "--socket=/tmp/late.sock"})->socket, "/tmp/late.sock");
+}
+
+TEST(ContctlArgs, UsageErrors) {
+  EXPECT_EQ(parse({}).error().message, "missing command");
+  EXPECT_EQ(parse({"start"}).error().message, "unknown command 'start'");
+  EXPECT_EQ(parse({"ls", "--bogus"}).error().message, "unknown option '--bogus'");
+  EXPECT_EQ(parse({"inspect", "demo"}).error().message,
+            "inspect: expected NS NAME, got 1 argument(s)");
+  EXPECT_EQ(parse({"ns", "extra"}).error().message, "ns: unexpected argument 'extra'");
+  EXPECT_EQ(parse({"ls", "--rootfs", "/r"}).error().message,
+            "--rootfs: not an option of 'ls' (see contctl help)");
+  EXPECT_EQ(parse({"ls", "-n"}).error().message, "-n: missing NS");
+  EXPECT_EQ(parse({"--json=yes", "ls"}).error().message, "--json: takes no value");
+  EXPECT_EQ(parse({"rm", "demo", "web", "--", "x"}).error().message, "rm: unexpected '--'");
+}
+
+TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
+  const auto text = usage();
+  for (const char* word : {"ns", "ls [-n NS]", "inspect NS NAME", "rm NS NAME", "--rootfs DIR",
+                           "--mount SRC:DST[:ro]", "--shutdown-timeout MS", "--json"}) {
+    EXPECT_NE(text.find(word), std::string::npos) << word;
+  }
+}
+
+TEST(ContctlOutput, TableColumnsAreAligned) {
+  EXPECT_EQ(formatTable({{"NAMESPACE", "NAME"}, {"a", "web"}, {"longer-ns", "x"}}),
+            "NAMESPACE   NAME\n"
+            "a           web\n"
+            "longer-ns   x\n");
+
+  v1::ListResponse list;
+  auto* info = list.add_containers();
+  info->set_namespace_("demo");
+  info->mutable_spec()->set_name("web");
+  info->set_status(v1::ContainerInfo::RUNNING);
+  info->set_pid(4242);
+  info->mutable_created_at()->set_seconds(1'700'000'000);
+  EXPECT_EQ(formatList(list),
+            "NAMESPACE   NAME   STATUS    PID    CREATED\n"
+            "demo        web    running   4242   2023-11-14T22:13:20Z\n");
+}
+
+TEST(ContctlOutput, InspectShowsListsOnePerLine) {
+  v1::ContainerInfo info;
+  info.set_namespace_("demo");
+  info.mutable_spec()->set_name("web");
+  info.mutable_spec()->add_argv("/bin/sh");
+  info.mutable_spec()->add_argv("-c");
+  info.mutable_spec()->add_argv("echo hi");
+  info.mutable_spec()->add_env("A=1");
+  info.mutable_spec()->add_env("B=2");
+  info.set_status(v1::ContainerInfo::STOPPED);
+  info.set_exit_code(0);
+  const auto text = formatInspect(info);
+  EXPECT_NE(text.find("Command:             /bin/sh -c 'echo hi'\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Env:                 A=1\n                     B=2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Exit code:           0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Status:              stopped\n"), std::string::npos) << text;
+}
+
+TEST(ContctlOutput, JsonUsesProtoFieldNames) {
+  v1::ContainerInfo info;
+  info.set_namespace_("demo");
+  info.set_status(v1::ContainerInfo::RUNNING);
+  const auto json = toJson(info);
+  EXPECT_NE(json.find("\"namespace\": \"demo\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"status\": \"RUNNING\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"log_path\": \"\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("exit_code"), std::string::npos) << "unset optional stays absent";
+}
+
+}  // namespace
+}  // namespace contd::contctl

@@ -1,0 +1,211 @@
+// The daemon's configuration: defaults, the JSON file (strict: unknown keys and wrong types
+// are named by their JSON pointer) and flags overriding the file.
+
+#include "modules/daemon/config.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace contd::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<Flags> flags(std::vector<std::string_view> args) { return parseFlags(args); }
+
+class ConfigFile {
+public:
+  explicit ConfigFile(const std::string& text)
+      : path_(fs::temp_directory_path() /
+              ("contd-config-test-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json")) {
+    std::ofstream(path_) << text;
+  }
+  ~ConfigFile() { fs::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+private:
+  fs::path path_;
+};
+
+TEST(Config, Defaults) {
+  const Config config;
+  EXPECT_EQ(config.containerd_socket, "/run/containerd/containerd.sock");
+  EXPECT_EQ(config.listen, "/run/contd/contd.sock");
+  EXPECT_EQ(config.socket_group, "");
+  EXPECT_EQ(config.log_root, "/var/log/contd");
+  EXPECT_EQ(config.log_level, "info");
+  EXPECT_EQ(config.default_shutdown_timeout_ms, 3000U);
+  EXPECT_EQ(config.task_create_timeout_ms, 30000U);
+  EXPECT_EQ(config.default_pids_limit, 4096);
+
+  // No flags, no file: the defaults.
+  auto resolved = resolveConfig(Flags{});
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(*resolved, config);
+}
+
+TEST(Config, FileSetsEveryKey) {
+  auto config = parseConfig(R"({
+    "containerd_socket": "/tmp/c.sock",
+    "listen": "/tmp/contd.sock",
+    "socket_group": "contd",
+    "log_root": "/srv/logs",
+    "log_level": "debug",
+    "default_shutdown_timeout_ms": 10000,
+    "task_create_timeout_ms": 5000,
+    "default_pids_limit": -1
+  })");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->containerd_socket, "/tmp/c.sock");
+  EXPECT_EQ(config->listen, "/tmp/contd.sock");
+  EXPECT_EQ(config->socket_group, "contd");
+  EXPECT_EQ(config->log_root, "/srv/logs");
+  EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->default_shutdown_timeout_ms, 10000U);
+  EXPECT_EQ(config->task_create_timeout_ms, 5000U);
+  EXPECT_EQ(config->default_pids_limit, -1);
+}
+
+TEST(Config, KeysLeftOutKeepTheirDefaults) {
+  auto config = parseConfig(R"({"log_level": "warn"})");
+  ASSERT_TRUE(config) << config.error().message;
+  Config expected;
+  expected.log_level = "warn";
+  EXPECT_EQ(*config, expected);
+  EXPECT_TRUE(parseConfig("{}"));
+}
+
+TEST(Config, UnknownKeyIsRejectedWithItsPointer) {
+  auto config = parseConfig(R"({"log_levle": "debug"})");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(config.error().message, "/log_levle: unknown key");
+
+  auto escaped = parseConfig(R"({"a/b~c": 1})");
+  ASSERT_FALSE(escaped);
+  EXPECT_EQ(escaped.error().message, "/a~1b~0c: unknown key");
+}
+
+TEST(Config, WrongTypeIsRejectedWithItsPointer) {
+  auto level = parseConfig(R"({"log_level": 3})");
+  ASSERT_FALSE(level);
+  EXPECT_EQ(level.error().message, "/log_level: expected string");
+
+  auto timeout = parseConfig(R"({"task_create_timeout_ms": "30s"})");
+  ASSERT_FALSE(timeout);
+  EXPECT_EQ(timeout.error().message, "/task_create_timeout_ms: expected unsigned integer");
+
+  auto negative = parseConfig(R"({"default_shutdown_timeout_ms": -5})");
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().message, "/default_shutdown_timeout_ms: expected unsigned integer");
+
+  auto fraction = parseConfig(R"({"default_pids_limit": 1.5})");
+  ASSERT_FALSE(fraction);
+  EXPECT_EQ(fraction.error().message, "/default_pids_limit: expected integer");
+}
+
+TEST(Config, BadValuesAreRejectedWithTheirPointer) {
+  auto level = parseConfig(R"({"log_level": "loud"})");
+  ASSERT_FALSE(level);
+  EXPECT_EQ(level.error().message.rfind("/log_level: must be one of", 0), 0U)
+      << level.error().message;
+
+  auto relative = parseConfig(R"({"log_root": "logs"})");
+  ASSERT_FALSE(relative);
+  EXPECT_EQ(relative.error().message.rfind("/log_root: must be an absolute path", 0), 0U);
+
+  auto pids = parseConfig(R"({"default_pids_limit": 0})");
+  ASSERT_FALSE(pids);
+  EXPECT_EQ(pids.error().message.rfind("/default_pids_limit:", 0), 0U);
+
+  auto zero = parseConfig(R"({"task_create_timeout_ms": 0})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "/task_create_timeout_ms: must be greater than 0");
+}
+
+TEST(Config, MalformedJsonAndNonObjectsAreRejected) {
+  auto broken = parseConfig(R"({"log_level": )");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, Code::kInvalidArgument);
+  EXPECT_NE(broken.error().message.find("parse error"), std::string::npos)
+      << broken.error().message;
+
+  auto array = parseConfig("[]");
+  ASSERT_FALSE(array);
+  EXPECT_EQ(array.error().message, "expected a JSON object at the top level");
+}
+
+TEST(Config, FileErrorsNameTheFile) {
+  ConfigFile file(R"({"listen": false})");
+  auto config = loadConfigFile(file.path());
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message, file.path() + ": /listen: expected string");
+
+  auto missing = loadConfigFile("/nonexistent/contd.json");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Code::kNotFound);
+  EXPECT_NE(missing.error().message.find("/nonexistent/contd.json"), std::string::npos);
+}
+
+TEST(Config, FlagsOverrideTheFile) {
+  ConfigFile file(R"({"listen": "/tmp/from-file.sock", "log_level": "debug",
+                      "log_root": "/srv/file-logs"})");
+  auto parsed = flags({"--config", file.path(), "--listen", "/tmp/from-flag.sock",
+                       "--log-level=error", "--containerd", "/tmp/c.sock", "--socket-group",
+                       "contd"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  auto config = resolveConfig(*parsed);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->listen, "/tmp/from-flag.sock");
+  EXPECT_EQ(config->log_level, "error");
+  EXPECT_EQ(config->log_root, "/srv/file-logs");  // not overridden: the file's value
+  EXPECT_EQ(config->containerd_socket, "/tmp/c.sock");
+  EXPECT_EQ(config->socket_group, "contd");
+}
+
+TEST(Config, BadFlagValuesNameTheFlag) {
+  auto parsed = flags({"--log-level", "loud"});
+  ASSERT_TRUE(parsed);
+  auto config = resolveConfig(*parsed);
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message.rfind("--log-level: must be one of", 0), 0U)
+      << config.error().message;
+
+  auto relative = resolveConfig(*flags({"--log-root", "logs"}));
+  ASSERT_FALSE(relative);
+  EXPECT_EQ(relative.error().message.rfind("--log-root: must be an absolute path", 0), 0U);
+}
+
+TEST(Flags, UsageErrors) {
+  auto unknown = flags({"--bogus"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "unknown flag '--bogus'");
+
+  auto missing = flags({"--listen"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "--listen: missing value");
+
+  auto positional = flags({"extra"});
+  ASSERT_FALSE(positional);
+  EXPECT_EQ(positional.error().message, "unexpected argument 'extra'");
+
+  auto valued_switch = flags({"--help=yes"});
+  ASSERT_FALSE(valued_switch);
+}
+
+TEST(Flags, HelpAndVersion) {
+  EXPECT_TRUE(flags({"--help"})->help);
+  EXPECT_TRUE(flags({"-h"})->help);
+  EXPECT_TRUE(flags({"--version"})->version);
+  EXPECT_NE(usage().find("--containerd SOCK"), std::string::npos);
+  EXPECT_NE(usage().find("default_pids_limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace contd::daemon
