@@ -180,6 +180,8 @@ std::string_view containerStatusName(ContainerStatus status) {
     case ContainerStatus::kCreated: return "created";
     case ContainerStatus::kRunning: return "running";
     case ContainerStatus::kStopped: return "stopped";
+    case ContainerStatus::kBackingOff: return "backing-off";
+    case ContainerStatus::kFailed: return "failed";
   }
   return "unknown";
 }

@@ -48,12 +48,23 @@ struct ContainerSpec {
   bool operator==(const ContainerSpec&) const = default;
 };
 
-enum class ContainerStatus { kUnknown, kCreated, kRunning, kStopped };
+// kBackingOff: exited on its own, waiting for the restart policy's next try.
+// kFailed: the restart policy gave up; contd leaves it alone until it is deleted.
+enum class ContainerStatus { kUnknown, kCreated, kRunning, kStopped, kBackingOff, kFailed };
 
 std::string_view containerStatusName(ContainerStatus status);
 
 // Nanoseconds since the Unix epoch; 0 when unset.
 using UnixNanos = std::int64_t;
+
+// One end of the container's init process, as the restart policy recorded it.
+struct Termination {
+  UnixNanos time = 0;
+  std::int32_t code = -1;  // exit code (128+signal when killed); -1: a restart that failed
+  bool oom_killed = false;
+
+  bool operator==(const Termination&) const = default;
+};
 
 struct ContainerInfo {
   std::string ns;
@@ -64,6 +75,11 @@ struct ContainerInfo {
   UnixNanos exited_at = 0;
   UnixNanos created_at = 0;
   std::string log_path;
+  // Kept in containerd's record, so they survive restarts of contd.
+  std::uint32_t restart_count = 0;
+  std::vector<Termination> exits;  // the last few, oldest first
+  UnixNanos next_retry = 0;        // with kBackingOff
+  bool stopping = false;           // Delete or SignalDelete asked it to go
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

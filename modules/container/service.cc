@@ -10,6 +10,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
+#include "modules/container/lifecycle_labels.h"
 #include "modules/container/spec_builder.h"
 #include "modules/container/validation.h"
 
@@ -72,6 +73,35 @@ std::filesystem::path ContainerService::logPath(std::string_view ns, std::string
   return options_.log_root / std::string(ns) / (std::string(name) + ".log");
 }
 
+containerd::TaskIo ContainerService::taskIo(std::string_view ns, std::string_view name) const {
+  // containerd's file:// driver writes both streams to the stdout URI's file; the stderr
+  // URI must still be set, an empty one next to a file:// stdout panics the shim.
+  const std::string log_uri = "file://" + logPath(ns, name).string();
+  return containerd::TaskIo{.stdin_path = "", .stdout_uri = log_uri, .stderr_uri = log_uri};
+}
+
+KeyLocks::Guard ContainerService::lockContainer(std::string_view ns, std::string_view id) {
+  return locks_.lock(lockKey(ns, id));
+}
+
+Result<std::uint32_t> ContainerService::restartTaskLocked(std::string_view ns,
+                                                          std::string_view id) {
+  if (auto old = client_.deleteTask(ns, id); !old && old.error().code != Code::kNotFound) {
+    return old.error().wrap("delete the exited task of '" + std::string(id) + "'");
+  }
+  auto task = client_.createTask(ns, id, taskIo(ns, id), options_.task_create_timeout);
+  if (!task) {
+    return task.error().wrap("create task '" + std::string(id) + "'");
+  }
+  if (auto started = client_.startTask(ns, id); !started) {
+    (void)client_.killTask(ns, id, SIGKILL, true);
+    (void)client_.waitTask(ns, id, options_.kill_grace);
+    (void)client_.deleteTask(ns, id);
+    return started.error().wrap("start task '" + std::string(id) + "'");
+  }
+  return task->pid;
+}
+
 Result<std::string> ContainerService::run(std::string_view ns, const ContainerSpec& requested) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   ValidationEnv env;
@@ -122,11 +152,8 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   log->debug("run step=create-container ns={} id={} ms={:.1f}", ns, spec.name, msSince(started));
 
   // From here on, any failure removes everything made so far.
-  // containerd's file:// driver writes both streams to the stdout URI's file; the stderr
-  // URI must still be set, an empty one next to a file:// stdout panics the shim.
-  const std::string log_uri = "file://" + log_path.string();
-  containerd::TaskIo io{.stdin_path = "", .stdout_uri = log_uri, .stderr_uri = log_uri};
-  auto task = client_.createTask(ns, spec.name, io, options_.task_create_timeout);
+  auto task = client_.createTask(ns, spec.name, taskIo(ns, spec.name),
+                                 options_.task_create_timeout);
   if (!task) {
     rollback(ns, spec.name);
     return task.error().wrap("create task '" + spec.name + "'");
@@ -139,6 +166,10 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
     return ok.error().wrap("start task '" + spec.name + "'");
   }
   log->info("started ns={} id={} pid={} ms={:.1f}", ns, spec.name, task->pid, msSince(started));
+  events_.publish({.kind = ModuleEvent::Kind::kStarted,
+                   .ns = std::string(ns),
+                   .id = spec.name,
+                   .pid = task->pid});
   return spec.name;
 }
 
@@ -193,17 +224,34 @@ ContainerInfo ContainerService::describe(std::string_view ns,
   }
   info.created_at = record.created_at;
   info.log_path = logPath(ns, record.id).string();
-  if (!task) {
-    // No task: Run never got that far, or the task was deleted. Nothing runs.
-    info.status = ContainerStatus::kStopped;
-    return info;
-  }
-  info.status = statusOf(task->status);
-  if (info.status == ContainerStatus::kStopped) {
-    info.exit_code = static_cast<std::int32_t>(task->exit_status);
-    info.exited_at = task->exited_at;
+  const Lifecycle lifecycle = lifecycleFrom(record.labels);
+  info.restart_count = lifecycle.restarts;
+  info.exits = lifecycle.exits;
+  info.stopping = lifecycle.stopping;
+  if (task) {
+    info.status = statusOf(task->status);
+    if (info.status == ContainerStatus::kStopped) {
+      info.exit_code = static_cast<std::int32_t>(task->exit_status);
+      info.exited_at = task->exited_at;
+    } else {
+      info.pid = task->pid;
+    }
   } else {
-    info.pid = task->pid;
+    // No task: Run never got that far, or a restart is between two tasks. Nothing runs.
+    info.status = ContainerStatus::kStopped;
+    if (!lifecycle.exits.empty()) {
+      info.exit_code = lifecycle.exits.back().code;
+      info.exited_at = lifecycle.exits.back().time;
+    }
+  }
+  // The restart policy's state describes a container that does not run.
+  if (info.status == ContainerStatus::kStopped) {
+    if (lifecycle.state == PolicyState::kBackingOff) {
+      info.status = ContainerStatus::kBackingOff;
+      info.next_retry = lifecycle.next_retry;
+    } else if (lifecycle.state == PolicyState::kFailed) {
+      info.status = ContainerStatus::kFailed;
+    }
   }
   return info;
 }
@@ -284,9 +332,17 @@ Status ContainerService::remove(std::string_view ns, std::string_view id) {
   if (auto spec = storedSpec(*record); spec && spec->shutdown_timeout.count() > 0) {
     timeout = spec->shutdown_timeout;
   }
+  // Marked first, so that the restart policy leaves the exit alone even when the delete
+  // fails half-way.
+  if (!lifecycleFrom(record->labels).stopping) {
+    if (auto marked = client_.setLabels(ns, id, {{kStoppingLabel, "true"}}); !marked) {
+      return marked.error().wrap("delete '" + std::string(id) + "': mark as stopping");
+    }
+  }
   if (auto removed = stopAndRemove(ns, id, timeout); !removed) {
     return removed.error().wrap("delete '" + std::string(id) + "' in '" + std::string(ns) + "'");
   }
+  events_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = std::string(ns), .id = std::string(id)});
   return okStatus();
 }
 
@@ -296,6 +352,9 @@ Status ContainerService::signalDelete(std::string_view ns, std::string_view id) 
   if (!record) {
     // Asking an absent container to go away has nothing left to do.
     return record.error().code == Code::kNotFound ? okStatus() : Status(record.error());
+  }
+  if (auto marked = client_.setLabels(ns, id, {{kStoppingLabel, "true"}}); !marked) {
+    return marked.error().wrap("signal '" + std::string(id) + "': mark as stopping");
   }
   auto sent = client_.killTask(ns, id, SIGTERM, false);
   if (!sent && sent.error().code != Code::kNotFound) {

@@ -20,6 +20,7 @@
 
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/event_bus.h"
 #include "modules/container/key_locks.h"
 #include "modules/containerd/client.h"
 
@@ -65,20 +66,33 @@ public:
   Result<bool> exists(std::string_view ns, std::string_view id);
 
   const ServiceOptions& options() const { return options_; }
+  EventBus& events() { return events_; }
+
+  // For the Supervisor (restart policy, reconcile): it holds a container's lock while it
+  // decides, like every public call does.
+  [[nodiscard]] KeyLocks::Guard lockContainer(std::string_view ns, std::string_view id);
+  // The caller holds the lock. The record, when it is managed (kNotFound otherwise).
+  Result<containerd::ContainerRecord> managedRecord(std::string_view ns, std::string_view id);
+  // The caller holds the lock. Replaces a stopped task by a new one with the same stdio
+  // and starts it; returns the new pid.
+  Result<std::uint32_t> restartTaskLocked(std::string_view ns, std::string_view id);
+  // The caller holds the lock. Removes task and container (a Run that died half-way).
+  void discardLocked(std::string_view ns, std::string_view id) { rollback(ns, id); }
 
 private:
-  Result<containerd::ContainerRecord> managedRecord(std::string_view ns, std::string_view id);
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const std::optional<containerd::TaskState>& task) const;
   Status stopAndRemove(std::string_view ns, std::string_view id,
                        std::chrono::milliseconds shutdown_timeout);
   void rollback(std::string_view ns, std::string_view id);
   void removeEmptyCgroupParents(std::string_view ns) const;
+  containerd::TaskIo taskIo(std::string_view ns, std::string_view name) const;
   std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
 
   containerd::Client& client_;
   ServiceOptions options_;
   KeyLocks locks_;
+  EventBus events_;
 };
 
 }  // namespace contd::container

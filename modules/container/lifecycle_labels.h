@@ -1,0 +1,55 @@
+#pragma once
+// What contd remembers about a container's life, kept in containerd's record as labels so
+// that it survives restarts of contd (contd has no database of its own):
+//
+//   io.contd.managed   = "true"                  made by contd (set by Run)
+//   io.contd.stopping  = "true"                  Delete/SignalDelete asked it to go: never restart
+//   io.contd.state     = "backing-off"|"failed"  restart policy state; absent when neither
+//   io.contd.next-retry= <unix nanos>            when a backing-off container is restarted
+//   io.contd.restarts  = <count>                 restarts done by the restart policy
+//   io.contd.exits     = JSON array, oldest first, at most kMaxExits:
+//                        [{"t": <unix nanos>, "code": <exit code or -1>, "oom": true|false}]
+//
+// containerd limits a label to 4 KiB; kMaxExits entries stay far below that.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modules/container/container_spec.h"
+#include "modules/containerd/client.h"
+
+namespace contd::container {
+
+inline constexpr char kStoppingLabel[] = "io.contd.stopping";
+inline constexpr char kStateLabel[] = "io.contd.state";
+inline constexpr char kNextRetryLabel[] = "io.contd.next-retry";
+inline constexpr char kRestartsLabel[] = "io.contd.restarts";
+inline constexpr char kExitsLabel[] = "io.contd.exits";
+inline constexpr std::size_t kMaxExits = 10;
+
+enum class PolicyState { kNone, kBackingOff, kFailed };
+
+struct Lifecycle {
+  bool stopping = false;
+  PolicyState state = PolicyState::kNone;
+  std::int64_t next_retry = 0;  // unix nanos, with kBackingOff
+  std::uint32_t restarts = 0;
+  std::vector<Termination> exits;  // oldest first
+
+  bool operator==(const Lifecycle&) const = default;
+};
+
+// Reads the labels; a malformed label is read as absent (it is contd's own data, and a
+// broken one must not stop the container from being managed).
+Lifecycle lifecycleFrom(const containerd::Labels& labels);
+
+// The labels that store `lifecycle`; absent values are given as "" so that setLabels
+// removes them.
+containerd::Labels lifecycleLabels(const Lifecycle& lifecycle);
+
+// Appends an exit, keeping at most kMaxExits (the oldest go first).
+void addExit(Lifecycle& lifecycle, const Termination& exit);
+
+}  // namespace contd::container

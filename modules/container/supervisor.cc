@@ -1,0 +1,292 @@
+#include "modules/container/supervisor.h"
+
+#include <algorithm>
+
+#include "modules/common/logging.h"
+#include "modules/container/lifecycle_labels.h"
+
+namespace contd::container {
+namespace {
+
+using containerd::TaskStatus;
+using namespace std::chrono_literals;
+
+std::string key(const std::string& ns, const std::string& id) { return ns + "/" + id; }
+
+constexpr auto kReconnectMin = 100ms;
+constexpr auto kReconnectMax = 5s;
+
+}  // namespace
+
+Supervisor::Supervisor(containerd::Client& client, ContainerService& service, RestartPolicy policy)
+    : client_(client), service_(service), policy_(policy) {}
+
+Supervisor::~Supervisor() { stop(); }
+
+void Supervisor::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) {
+    return;
+  }
+  stopping_ = false;
+  scheduler_ = std::make_unique<Scheduler>(4);
+  thread_ = std::thread([this] { connectionLoop(); });
+}
+
+void Supervisor::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  scheduler_.reset();  // drops queued restarts, waits for running ones
+  std::lock_guard lock(mu_);
+  scheduled_.clear();
+}
+
+bool Supervisor::waitUntilWatching(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, timeout, [&] { return watching_; });
+}
+
+void Supervisor::connectionLoop() {
+  const auto log = log::container();
+  auto backoff = std::chrono::milliseconds(kReconnectMin);
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    // Subscribe first, then reconcile: whatever happens between the two is seen by one of them.
+    auto broken = std::make_shared<std::atomic<bool>>(false);
+    auto subscription = client_.subscribe(
+        {"/tasks/exit", "/tasks/oom"}, [this](const containerd::Event& e) { onEvent(e); },
+        [this, broken](const Error& error) {
+          log::container()->warn("event stream broke error=\"{}\"", error.message);
+          broken->store(true);
+          changed_.notify_all();
+        });
+    if (subscription) {
+      if (auto seen = reconcile(); seen) {
+        log->info("watching containerd events; reconciled containers={}", *seen);
+        backoff = kReconnectMin;
+      } else {
+        log->warn("reconcile failed error=\"{}\"", seen.error().message);
+      }
+    } else {
+      log->warn("subscribe to containerd events failed error=\"{}\" retry_ms={}",
+                subscription.error().message, backoff.count());
+    }
+    lock.lock();
+    watching_ = subscription.ok();
+    changed_.notify_all();
+    if (subscription) {
+      changed_.wait(lock, [&] { return stopping_ || broken->load(); });
+    } else {
+      changed_.wait_for(lock, backoff, [&] { return stopping_; });
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, kReconnectMax);
+    }
+    watching_ = false;
+    lock.unlock();
+    subscription = Error{};  // ends the stream before the next try
+    lock.lock();
+  }
+}
+
+void Supervisor::onEvent(const containerd::Event& event) {
+  if (event.kind == containerd::Event::Kind::kTaskOom) {
+    bool first = false;
+    {
+      std::lock_guard lock(mu_);
+      first = oom_seen_.insert(key(event.ns, event.container_id)).second;
+    }
+    // containerd sends many /tasks/oom for one OOM: publish the first only.
+    if (first) {
+      log::container()->warn("oom ns={} id={}", event.ns, event.container_id);
+      service_.events().publish({.kind = ModuleEvent::Kind::kOom,
+                                 .ns = event.ns,
+                                 .id = event.container_id});
+    }
+    return;
+  }
+  if (event.kind != containerd::Event::Kind::kTaskExit ||
+      (!event.process_id.empty() && event.process_id != event.container_id)) {
+    return;  // an exec'd process, not the container's init
+  }
+  std::lock_guard lock(mu_);
+  if (scheduler_) {
+    scheduler_->post([this, ns = event.ns, id = event.container_id,
+                      exit = Observed{event.timestamp, static_cast<std::int32_t>(event.exit_status)}] {
+      evaluate(ns, id, exit);
+    });
+  }
+}
+
+bool Supervisor::takeOom(const std::string& ns, const std::string& id) {
+  std::lock_guard lock(mu_);
+  return oom_seen_.erase(key(ns, id)) > 0;
+}
+
+Result<std::size_t> Supervisor::reconcile() {
+  auto namespaces = client_.listNamespaces();
+  if (!namespaces) {
+    return namespaces.error();
+  }
+  std::size_t seen = 0;
+  for (const auto& ns : *namespaces) {
+    auto records = client_.listContainers(ns, {{kManagedLabel, "true"}});
+    if (!records) {
+      return records.error().wrap("reconcile '" + ns + "'");
+    }
+    for (const auto& record : *records) {
+      evaluate(ns, record.id, std::nullopt);
+      ++seen;
+    }
+  }
+  return seen;
+}
+
+void Supervisor::evaluate(const std::string& ns, const std::string& id,
+                          std::optional<Observed> exit) {
+  auto guard = service_.lockContainer(ns, id);
+  evaluateLocked(ns, id, exit);
+}
+
+void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
+                                std::optional<Observed> observed) {
+  const auto log = log::container();
+  auto record = service_.managedRecord(ns, id);
+  if (!record) {
+    return;  // deleted meanwhile, or not ours
+  }
+  Lifecycle lifecycle = lifecycleFrom(record->labels);
+  auto task = client_.getTask(ns, id);
+  if (!task && task.error().code != Code::kNotFound) {
+    log->warn("evaluate ns={} id={} error=\"{}\"", ns, id, task.error().message);
+    return;
+  }
+  if (task && task->status != TaskStatus::kStopped && task->status != TaskStatus::kCreated) {
+    return;  // alive (or a stale event of an earlier incarnation): adopted untouched
+  }
+
+  std::optional<Termination> exit;
+  if (task && task->status == TaskStatus::kStopped) {
+    exit = Termination{task->exited_at, static_cast<std::int32_t>(task->exit_status), false};
+  } else if (observed) {
+    exit = Termination{observed->time, observed->code, false};
+  }
+  const bool never_ran = lifecycle.exits.empty() && lifecycle.restarts == 0;
+  if (!exit && never_ran && !lifecycle.stopping) {
+    // Created by a Run that died before starting it: nothing ever ran, nobody got an id.
+    log->info("discarding half-created ns={} id={}", ns, id);
+    service_.discardLocked(ns, id);
+    return;
+  }
+
+  const bool recorded =
+      exit && !lifecycle.exits.empty() && lifecycle.exits.back().time == exit->time;
+  if (exit && !recorded) {
+    exit->oom_killed = takeOom(ns, id);
+    addExit(lifecycle, *exit);
+    log->info("exited ns={} id={} code={} oom={}", ns, id, exit->code, exit->oom_killed);
+    service_.events().publish({.kind = ModuleEvent::Kind::kExited,
+                               .ns = ns,
+                               .id = id,
+                               .time = exit->time,
+                               .exit_code = exit->code,
+                               .message = exit->oom_killed ? "oom-killed" : ""});
+  }
+  if (lifecycle.stopping || lifecycle.state == PolicyState::kFailed) {
+    if (exit && !recorded) {
+      (void)client_.setLabels(ns, id, lifecycleLabels(lifecycle));
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (scheduled_.contains(key(ns, id))) {
+      return;  // a restart is already on its way
+    }
+  }
+
+  const std::int64_t now = unixNanosNow();
+  std::int64_t at = lifecycle.next_retry;
+  if (lifecycle.state != PolicyState::kBackingOff || (exit && !recorded)) {
+    const auto failures = failuresInWindow(policy_, lifecycle.exits, now);
+    const auto delay = nextRestartDelay(policy_, failures);
+    if (!delay) {
+      lifecycle.state = PolicyState::kFailed;
+      if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+        log->warn("mark failed ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+      }
+      const std::string why = std::to_string(failures) + " exits within " +
+                              std::to_string(policy_.window.count() / 1000) + " s";
+      log->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
+      service_.events().publish(
+          {.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});
+      return;
+    }
+    at = now + std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
+    lifecycle.state = PolicyState::kBackingOff;
+    lifecycle.next_retry = at;
+    if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+      log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+    }
+    log->info("backing off ns={} id={} delay_ms={}", ns, id, delay->count());
+    service_.events().publish({.kind = ModuleEvent::Kind::kBackingOff,
+                               .ns = ns,
+                               .id = id,
+                               .message = "restart in " + std::to_string(delay->count()) + " ms"});
+  }
+  schedule(ns, id, at);
+}
+
+void Supervisor::schedule(const std::string& ns, const std::string& id, std::int64_t at) {
+  std::lock_guard lock(mu_);
+  if (!scheduler_ || stopping_) {
+    return;
+  }
+  scheduled_.insert(key(ns, id));
+  const auto wait = std::chrono::nanoseconds(std::max<std::int64_t>(0, at - unixNanosNow()));
+  scheduler_->postAt(Scheduler::Clock::now() + wait, [this, ns, id] { restart(ns, id); });
+}
+
+void Supervisor::restart(const std::string& ns, const std::string& id) {
+  const auto log = log::container();
+  auto guard = service_.lockContainer(ns, id);
+  {
+    std::lock_guard lock(mu_);
+    scheduled_.erase(key(ns, id));
+  }
+  auto record = service_.managedRecord(ns, id);
+  if (!record) {
+    return;
+  }
+  Lifecycle lifecycle = lifecycleFrom(record->labels);
+  if (lifecycle.stopping || lifecycle.state != PolicyState::kBackingOff) {
+    return;
+  }
+  auto pid = service_.restartTaskLocked(ns, id);
+  if (!pid) {
+    log->warn("restart failed ns={} id={} error=\"{}\"", ns, id, pid.error().message);
+    // A failed start counts as one more failure of the container.
+    lifecycle.state = PolicyState::kNone;
+    (void)client_.setLabels(ns, id, lifecycleLabels(lifecycle));
+    evaluateLocked(ns, id, Observed{unixNanosNow(), -1});
+    return;
+  }
+  lifecycle.restarts += 1;
+  lifecycle.state = PolicyState::kNone;
+  if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+    log->warn("record restart ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+  }
+  log->info("restarted ns={} id={} pid={} restarts={}", ns, id, *pid, lifecycle.restarts);
+  service_.events().publish({.kind = ModuleEvent::Kind::kRestarted,
+                             .ns = ns,
+                             .id = id,
+                             .pid = *pid,
+                             .message = "restart " + std::to_string(lifecycle.restarts)});
+}
+
+}  // namespace contd::container

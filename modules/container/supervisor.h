@@ -1,0 +1,84 @@
+#pragma once
+// Keeps managed containers running: follows containerd's task events, applies the restart
+// policy to containers that exit on their own, and reconciles with containerd's state at
+// start and after every reconnect (events from a downtime are never replayed).
+//
+//   /tasks/exit of a container's init  -> record the exit (labels), then restart after the
+//                                          policy's delay, or give up and mark it failed
+//   /tasks/oom                          -> remembered; the next exit is recorded as OOM-killed
+//   containerd gone                     -> re-subscribe with backoff, then reconcile
+//
+// Reconcile, per managed container: a running task is adopted untouched; a stopped one is
+// handled like an exit; a container left half-made by a Run that died (no task, no exit ever
+// recorded, or a task created but never started) is removed; a backing-off one gets its
+// restart scheduled again at the recorded time.
+//
+// Containers marked stopping (Delete, SignalDelete) or failed are never restarted.
+// Thread-safety: all work runs on the supervisor's own threads; start()/stop() from one owner.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "modules/container/restart_policy.h"
+#include "modules/container/scheduler.h"
+#include "modules/container/service.h"
+#include "modules/containerd/client.h"
+
+namespace contd::container {
+
+class Supervisor {
+public:
+  Supervisor(containerd::Client& client, ContainerService& service, RestartPolicy policy);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Subscribes, reconciles, and keeps doing so across containerd restarts, on a thread of
+  // its own. Returns at once.
+  void start();
+  // Stops following events and cancels scheduled restarts; containers are not touched.
+  void stop();
+
+  // One reconcile pass over every namespace (also what start() runs). Returns how many
+  // managed containers it looked at.
+  Result<std::size_t> reconcile();
+
+  // Waits until the subscription is up (for tests and for READY=1).
+  bool waitUntilWatching(std::chrono::milliseconds timeout);
+
+private:
+  struct Observed {
+    std::int64_t time = 0;
+    std::int32_t code = 0;
+  };
+
+  void connectionLoop();
+  void onEvent(const containerd::Event& event);
+  // Decides what to do with one container; takes its lock.
+  void evaluate(const std::string& ns, const std::string& id, std::optional<Observed> exit);
+  void evaluateLocked(const std::string& ns, const std::string& id, std::optional<Observed> exit);
+  void restart(const std::string& ns, const std::string& id);
+  void schedule(const std::string& ns, const std::string& id, std::int64_t at_unix_nanos);
+  bool takeOom(const std::string& ns, const std::string& id);
+
+  containerd::Client& client_;
+  ContainerService& service_;
+  RestartPolicy policy_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  bool watching_ = false;
+  std::set<std::string> oom_seen_;   // "ns/id": an OOM since the last recorded exit
+  std::set<std::string> scheduled_;  // "ns/id": a restart is queued
+  std::thread thread_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+}  // namespace contd::container
