@@ -199,4 +199,26 @@ grpc::Status ContainersService::Exists(grpc::ServerContext* context,
   });
 }
 
+grpc::Status ContainersService::Events(grpc::ServerContext* context,
+                                       const v1::EventsRequest* request,
+                                       grpc::ServerWriter<v1::Event>* writer) {
+  return serve(context, "Events", request->namespace_(), "", [&]() -> Status {
+    auto listener = core_.events().listen();
+    // Wakes up now and then to notice a cancelled call or a server going down.
+    while (!context->IsCancelled()) {
+      auto event = listener->next(std::chrono::milliseconds(200));
+      if (!event) {
+        continue;
+      }
+      if (!request->namespace_().empty() && event->ns != request->namespace_()) {
+        continue;
+      }
+      if (!writer->Write(toProto(*event))) {
+        break;  // the client went away
+      }
+    }
+    return okStatus();
+  });
+}
+
 }  // namespace contd::api

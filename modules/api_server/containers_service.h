@@ -40,6 +40,10 @@ public:
                               v1::ListNamespacesResponse* response) override;
   grpc::Status Exists(grpc::ServerContext* context, const v1::ExistsRequest* request,
                       v1::ExistsResponse* response) override;
+  // Streams module events until the client cancels or the server shuts down. Holds one of
+  // the server's threads for as long as it streams.
+  grpc::Status Events(grpc::ServerContext* context, const v1::EventsRequest* request,
+                      grpc::ServerWriter<v1::Event>* writer) override;
 
 private:
   // Runs `body` (returning contd::Status) with the call's logging and exception guard.

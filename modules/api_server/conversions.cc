@@ -81,6 +81,8 @@ v1::ContainerInfo::Status toProto(container::ContainerStatus status) {
     case container::ContainerStatus::kRunning: return v1::ContainerInfo::RUNNING;
     case container::ContainerStatus::kStopped: return v1::ContainerInfo::STOPPED;
     case container::ContainerStatus::kUnknown: return v1::ContainerInfo::UNKNOWN;
+    case container::ContainerStatus::kBackingOff: return v1::ContainerInfo::BACKING_OFF;
+    case container::ContainerStatus::kFailed: return v1::ContainerInfo::FAILED;
   }
   return v1::ContainerInfo::UNKNOWN;
 }
@@ -90,6 +92,8 @@ container::ContainerStatus fromProto(v1::ContainerInfo::Status status) {
     case v1::ContainerInfo::CREATED: return container::ContainerStatus::kCreated;
     case v1::ContainerInfo::RUNNING: return container::ContainerStatus::kRunning;
     case v1::ContainerInfo::STOPPED: return container::ContainerStatus::kStopped;
+    case v1::ContainerInfo::BACKING_OFF: return container::ContainerStatus::kBackingOff;
+    case v1::ContainerInfo::FAILED: return container::ContainerStatus::kFailed;
     default: return container::ContainerStatus::kUnknown;
   }
 }
@@ -112,6 +116,38 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
     *proto.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(info.created_at);
   }
   proto.set_log_path(info.log_path);
+  proto.set_restart_count(info.restart_count);
+  for (const auto& exit : info.exits) {
+    auto* out = proto.add_exits();
+    *out->mutable_time() = TimeUtil::NanosecondsToTimestamp(exit.time);
+    out->set_exit_code(exit.code);
+    out->set_oom_killed(exit.oom_killed);
+  }
+  if (info.next_retry != 0) {
+    *proto.mutable_next_retry() = TimeUtil::NanosecondsToTimestamp(info.next_retry);
+  }
+  proto.set_stopping(info.stopping);
+  return proto;
+}
+
+v1::Event toProto(const container::ModuleEvent& event) {
+  using Kind = container::ModuleEvent::Kind;
+  v1::Event proto;
+  switch (event.kind) {
+    case Kind::kStarted: proto.set_kind(v1::Event::STARTED); break;
+    case Kind::kExited: proto.set_kind(v1::Event::EXITED); break;
+    case Kind::kOom: proto.set_kind(v1::Event::OOM); break;
+    case Kind::kBackingOff: proto.set_kind(v1::Event::BACKING_OFF); break;
+    case Kind::kRestarted: proto.set_kind(v1::Event::RESTARTED); break;
+    case Kind::kGaveUp: proto.set_kind(v1::Event::GAVE_UP); break;
+    case Kind::kDeleted: proto.set_kind(v1::Event::DELETED); break;
+  }
+  proto.set_namespace_(event.ns);
+  proto.set_id(event.id);
+  *proto.mutable_time() = TimeUtil::NanosecondsToTimestamp(event.time);
+  proto.set_exit_code(event.exit_code);
+  proto.set_pid(event.pid);
+  proto.set_message(event.message);
   return proto;
 }
 
@@ -129,6 +165,15 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
     info.created_at = TimeUtil::TimestampToNanoseconds(proto.created_at());
   }
   info.log_path = proto.log_path();
+  info.restart_count = proto.restart_count();
+  for (const auto& exit : proto.exits()) {
+    info.exits.push_back({TimeUtil::TimestampToNanoseconds(exit.time()), exit.exit_code(),
+                          exit.oom_killed()});
+  }
+  if (proto.has_next_retry()) {
+    info.next_retry = TimeUtil::TimestampToNanoseconds(proto.next_retry());
+  }
+  info.stopping = proto.stopping();
   return info;
 }
 

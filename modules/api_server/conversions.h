@@ -11,6 +11,7 @@
 #include "contd/v1/containers.pb.h"
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/event_bus.h"
 
 namespace contd::api {
 
@@ -22,6 +23,7 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec);
 v1::ContainerInfo toProto(const container::ContainerInfo& info);
 // The reverse, for clients and tests. A message without exit_code gives -1.
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
+v1::Event toProto(const container::ModuleEvent& event);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
 container::ContainerStatus fromProto(v1::ContainerInfo::Status status);

@@ -54,6 +54,14 @@ Status positiveDuration(std::uint64_t ms) {
   return okStatus();
 }
 
+// The exit history kept in containerd holds 10 exits: a limit above that could never trip.
+Status restartFailures(std::uint64_t n) {
+  if (n < 1 || n > 9) {
+    return invalidArgument("must be between 1 and 9");
+  }
+  return okStatus();
+}
+
 Status pidsLimit(std::int64_t value) {
   if (value == 0 || value < -1) {
     return invalidArgument("must be -1 (unlimited) or greater than 0, got " +
@@ -107,7 +115,7 @@ struct Field {
   std::string_view flag;  // "" when only the file sets it
 };
 
-const std::array<Field, 8> kFields = {{
+const std::array<Field, 12> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -117,6 +125,11 @@ const std::array<Field, 8> kFields = {{
      ""},
     {"task_create_timeout_ms", setUnsigned<&Config::task_create_timeout_ms, positiveDuration>, ""},
     {"default_pids_limit", setInteger<&Config::default_pids_limit, pidsLimit>, ""},
+    {"restart_initial_delay_ms", setUnsigned<&Config::restart_initial_delay_ms, positiveDuration>,
+     ""},
+    {"restart_max_delay_ms", setUnsigned<&Config::restart_max_delay_ms, positiveDuration>, ""},
+    {"restart_max_failures", setUnsigned<&Config::restart_max_failures, restartFailures>, ""},
+    {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
 }};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.

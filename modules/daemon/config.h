@@ -37,6 +37,13 @@ struct Config {
   std::uint64_t task_create_timeout_ms = 30000;
   // pids limit of containers that set none; -1 means unlimited.
   std::int64_t default_pids_limit = 4096;
+  // Restart policy for containers that exit on their own: the n-th exit within the window
+  // waits initial * 2^(n-1) (at most max) before the restart; more than max_failures exits
+  // within the window mark the container failed.
+  std::uint64_t restart_initial_delay_ms = 1000;
+  std::uint64_t restart_max_delay_ms = 60000;
+  std::uint64_t restart_max_failures = 5;
+  std::uint64_t restart_window_ms = 300000;
 
   bool operator==(const Config&) const = default;
 };

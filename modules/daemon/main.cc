@@ -12,6 +12,7 @@
 #include "modules/api_server/api_server.h"
 #include "modules/common/logging.h"
 #include "modules/container/service.h"
+#include "modules/container/supervisor.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/lifecycle.h"
@@ -30,6 +31,15 @@ contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& con
   options.task_create_timeout = milliseconds(config.task_create_timeout_ms);
   options.default_pids_limit = config.default_pids_limit;
   return options;
+}
+
+contd::container::RestartPolicy restartPolicy(const contd::daemon::Config& config) {
+  contd::container::RestartPolicy policy;
+  policy.initial_delay = milliseconds(config.restart_initial_delay_ms);
+  policy.max_delay = milliseconds(config.restart_max_delay_ms);
+  policy.max_failures = static_cast<std::uint32_t>(config.restart_max_failures);
+  policy.window = milliseconds(config.restart_window_ms);
+  return policy;
 }
 
 contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config) {
@@ -81,6 +91,9 @@ int main(int argc, char** argv) {
   }
 
   contd::container::ContainerService service(**client, serviceOptions(*config));
+  // Adopts running containers untouched and restarts those that exited while contd was away.
+  contd::container::Supervisor supervisor(**client, service, restartPolicy(*config));
+  supervisor.start();
 
   auto api = contd::api::ApiServer::start(service, apiOptions(*config));
   if (!api) {
@@ -94,6 +107,7 @@ int main(int argc, char** argv) {
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
   (*api)->stop(kStopGrace);
+  supervisor.stop();
   log->info("stopped");
   return 0;
 }
