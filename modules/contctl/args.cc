@@ -11,7 +11,9 @@ namespace contd::contctl {
 namespace {
 
 // Which commands accept an option.
-enum : unsigned { kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kAnyCommand = 31 };
+enum : unsigned {
+  kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kAnyCommand = 63
+};
 
 struct CommandDef {
   std::string_view name;
@@ -22,12 +24,14 @@ struct CommandDef {
   std::string_view help;
 };
 
-const std::array<CommandDef, 6> kCommands = {{
+const std::array<CommandDef, 7> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
     {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
     {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
+    {"events", Command::kEvents, kEvents, "[-n NS]", 0,
+     "follow container events (started, exited, restarted, ...) until interrupted"},
     {"help", Command::kHelp, 0, "", 0, "show this help"},
 }};
 
@@ -173,7 +177,7 @@ const std::array<OptionDef, 19> kOptions = {{
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
     {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
-    {"--namespace", "-n", "NS", kLs, "only containers of namespace NS", setNamespace},
+    {"--namespace", "-n", "NS", kLs | kEvents, "only containers of namespace NS", setNamespace},
     {"--rootfs", "", "DIR", kRun, "root filesystem: an existing host directory (required)",
      setText<&Spec::mutable_rootfs>},
     {"--netns", "", "NAME", kRun,

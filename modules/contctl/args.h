@@ -19,13 +19,13 @@ namespace contd::contctl {
 
 inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
-enum class Command { kHelp, kNamespaces, kList, kInspect, kRun, kRemove };
+enum class Command { kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents };
 
 struct Invocation {
   std::string socket = kDefaultSocket;
   bool json = false;
   Command command = Command::kHelp;
-  std::string ns;    // ls -n NS (empty: all), inspect/run/rm NS
+  std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
   std::string name;  // inspect/run/rm NAME
   v1::ContainerSpec spec;  // run; spec.name is `name`
 };

@@ -104,4 +104,18 @@ Result<v1::DeleteResponse> Client::remove(const std::string& ns, const std::stri
   return answer(status, std::move(response));
 }
 
+Status Client::followEvents(const std::string& ns,
+                            const std::function<void(const v1::Event&)>& on_event) {
+  grpc::ClientContext context;
+  v1::EventsRequest request;
+  request.set_namespace_(ns);
+  auto reader = stub_->Events(&context, request);
+  v1::Event event;
+  while (reader->Read(&event)) {
+    on_event(event);
+  }
+  const grpc::Status status = reader->Finish();
+  return answer(status, Ok{});
+}
+
 }  // namespace contd::contctl

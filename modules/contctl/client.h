@@ -8,6 +8,7 @@
 // both: task create and the shutdown timeout).
 // Threads: one thread (contctl's main).
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,8 @@ public:
   Result<v1::InspectResponse> inspect(const std::string& ns, const std::string& name);
   Result<v1::RunResponse> run(const std::string& ns, const v1::ContainerSpec& spec);
   Result<v1::DeleteResponse> remove(const std::string& ns, const std::string& name);
+  // Calls `on_event` for each event until the stream ends (contd stops) or fails.
+  Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 
 private:
   std::string socket_path_;

@@ -17,6 +17,7 @@ namespace {
 
 using contd::contctl::Command;
 using contd::contctl::Invocation;
+using contd::contctl::formatEvent;
 
 constexpr int kExitServer = 1;
 constexpr int kExitUsage = 2;
@@ -49,6 +50,18 @@ int execute(const Invocation& inv) {
     case Command::kRemove:
       return print(inv, client.remove(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
+    case Command::kEvents: {
+      auto followed = client.followEvents(inv.ns, [&](const contd::v1::Event& event) {
+        const std::string line = inv.json ? contd::contctl::toJson(event, true) : formatEvent(event);
+        std::fputs(line.c_str(), stdout);
+        std::fflush(stdout);
+      });
+      if (!followed) {
+        std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
+        return kExitServer;
+      }
+      return 0;
+    }
     case Command::kHelp:
       break;
   }

@@ -28,8 +28,9 @@ std::string statusText(v1::ContainerInfo::Status status) {
   if (name.empty()) {
     name = "status_" + std::to_string(static_cast<int>(status));  // a newer daemon's state
   }
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  });
   return name;
 }
 
@@ -150,6 +151,19 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   block.add("Exited at", info.has_exited_at() ? timeText(info.exited_at()) : "-");
   block.add("Created at", info.has_created_at() ? timeText(info.created_at()) : "-");
   block.add("Log path", orNone(info.log_path()));
+  block.add("Restarts", std::to_string(info.restart_count()));
+  if (info.has_next_retry()) {
+    block.add("Next retry", timeText(info.next_retry()));
+  }
+  if (info.stopping()) {
+    block.add("Stopping", "yes (will not be restarted)");
+  }
+  std::vector<std::string> exits;
+  for (const auto& exit : info.exits()) {
+    exits.push_back(timeText(exit.time()) + " code " + std::to_string(exit.exit_code()) +
+                    (exit.oom_killed() ? " (oom-killed)" : ""));
+  }
+  block.add("Exits", exits);
   block.add("Rootfs", orNone(spec.rootfs()));
   if (spec.argv_size() > 0) {
     std::string command;
@@ -183,9 +197,9 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   return block.text();
 }
 
-std::string toJson(const google::protobuf::Message& message) {
+std::string toJson(const google::protobuf::Message& message, bool one_line) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = !one_line;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string out;
@@ -196,6 +210,25 @@ std::string toJson(const google::protobuf::Message& message) {
     out += '\n';
   }
   return out;
+}
+
+std::string formatEvent(const v1::Event& event) {
+  std::string kind = v1::Event::Kind_Name(event.kind());
+  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) {
+    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  });
+  std::string line = timeText(event.time()) + " " + kind + " " + event.namespace_() + "/" +
+                     event.id();
+  if (event.kind() == v1::Event::EXITED) {
+    line += " code=" + std::to_string(event.exit_code());
+  }
+  if (event.pid() != 0) {
+    line += " pid=" + std::to_string(event.pid());
+  }
+  if (!event.message().empty()) {
+    line += " " + event.message();
+  }
+  return line + "\n";
 }
 
 }  // namespace contd::contctl

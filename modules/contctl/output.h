@@ -26,7 +26,10 @@ std::string formatList(const v1::ListResponse& response);
 // One "Key:  value" line per field; lists (env, mounts, tags, argv) one item per line,
 // aligned under the first.
 std::string formatInspect(const v1::ContainerInfo& info);
+// One line per event: "TIME KIND NS/ID detail".
+std::string formatEvent(const v1::Event& event);
 
-std::string toJson(const google::protobuf::Message& message);
+// `one_line`: compact, for streams of JSON lines (contctl events --json).
+std::string toJson(const google::protobuf::Message& message, bool one_line = false);
 
 }  // namespace contd::contctl
