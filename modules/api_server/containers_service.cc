@@ -1,7 +1,11 @@
 #include "modules/api_server/containers_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <thread>
 #include <exception>
 #include <string>
 
@@ -215,6 +219,97 @@ grpc::Status ContainersService::Events(grpc::ServerContext* context,
       }
       if (!writer->Write(toProto(*event))) {
         break;  // the client went away
+      }
+    }
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
+                                     v1::ExecResponse* response) {
+  return serve(context, "Exec", request->namespace_(), request->id(), [&]() -> Status {
+    const auto timeout = std::chrono::milliseconds(
+        request->timeout_ms() == 0 ? 10'000 : static_cast<std::int64_t>(request->timeout_ms()));
+    std::vector<std::string> argv(request->argv().begin(), request->argv().end());
+    auto result = core_.exec(request->namespace_(), request->id(), argv, timeout);
+    if (!result) {
+      return result.error();
+    }
+    response->set_exit_code(result->exit_code);
+    response->set_timed_out(result->timed_out);
+    response->set_output(result->output);
+    response->set_truncated(result->truncated);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Stats(grpc::ServerContext* context,
+                                      const v1::StatsRequest* request,
+                                      v1::StatsResponse* response) {
+  return serve(context, "Stats", request->namespace_(), request->id(), [&]() -> Status {
+    auto metrics = core_.stats(request->namespace_(), request->id());
+    if (!metrics) {
+      return metrics.error();
+    }
+    response->set_cpu_usage_ns(metrics->cpu_usage_ns);
+    response->set_memory_usage_bytes(metrics->memory_usage_bytes);
+    response->set_memory_limit_bytes(metrics->memory_limit_bytes);
+    response->set_memory_max_usage_bytes(metrics->memory_max_usage_bytes);
+    response->set_pids_current(metrics->pids_current);
+    response->set_pids_limit(metrics->pids_limit);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                                     grpc::ServerWriter<v1::LogLine>* writer) {
+  return serve(context, "Logs", request->namespace_(), request->id(), [&]() -> Status {
+    container::LogQuery query;
+    query.tail = request->tail();
+    if (request->has_since()) {
+      query.since = google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->since());
+    }
+    // The follower starts before the read, so nothing written in between is lost (a line
+    // written in between may come twice; that is the lesser evil for a log reader).
+    std::optional<container::LogFollower> follower;
+    if (request->follow()) {
+      follower.emplace(core_.logPath(request->namespace_(), request->id()));
+    }
+    auto lines = core_.logs(request->namespace_(), request->id(), query);
+    if (!lines && !(request->follow() && lines.error().code == Code::kNotFound &&
+                    core_.exists(request->namespace_(), request->id()).value_or(false))) {
+      return lines.error();
+    }
+    auto send = [&](const container::LogLine& line) {
+      v1::LogLine out;
+      if (line.time != 0) {
+        *out.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(line.time);
+      }
+      out.set_stream(line.stream);
+      out.set_text(line.text);
+      return writer->Write(out);
+    };
+    if (lines) {
+      for (const auto& line : *lines) {
+        if (!send(line)) {
+          return okStatus();
+        }
+      }
+    }
+    if (!follower) {
+      return okStatus();
+    }
+    std::vector<container::LogLine> fresh;
+    while (!context->IsCancelled()) {
+      fresh.clear();
+      follower->poll(fresh);
+      for (const auto& line : fresh) {
+        if (!send(line)) {
+          return okStatus();
+        }
+      }
+      if (fresh.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
     return okStatus();

@@ -44,6 +44,13 @@ public:
   // the server's threads for as long as it streams.
   grpc::Status Events(grpc::ServerContext* context, const v1::EventsRequest* request,
                       grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
+                    v1::ExecResponse* response) override;
+  grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
+                     v1::StatsResponse* response) override;
+  // Sends what is written, then with follow polls the file until the client cancels.
+  grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+                    grpc::ServerWriter<v1::LogLine>* writer) override;
 
 private:
   // Runs `body` (returning contd::Status) with the call's logging and exception guard.

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <ctime>
 #include <deque>
 #include <fstream>
 
@@ -14,13 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool digits(std::string_view text, std::size_t pos, std::size_t count, int* value) {
-  if (pos + count > text.size()) {
-    return false;
-  }
-  auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + pos + count, *value);
-  return ec == std::errc() && ptr == text.data() + pos + count;
-}
 
 // Rotated files, newest first ends when a number is missing: .1, .2, ...
 std::vector<fs::path> filesOldestFirst(const fs::path& log_file) {
@@ -44,39 +36,6 @@ std::vector<fs::path> filesOldestFirst(const fs::path& log_file) {
 
 }  // namespace
 
-std::optional<std::int64_t> parseRfc3339Nano(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (text.size() < 20 || !digits(text, 0, 4, &year) || text[4] != '-' ||
-      !digits(text, 5, 2, &month) || text[7] != '-' || !digits(text, 8, 2, &day) ||
-      text[10] != 'T' || !digits(text, 11, 2, &hour) || text[13] != ':' ||
-      !digits(text, 14, 2, &minute) || text[16] != ':' || !digits(text, 17, 2, &second)) {
-    return std::nullopt;
-  }
-  std::int64_t nanos = 0;
-  std::size_t pos = 19;
-  if (text[pos] == '.') {
-    ++pos;
-    std::int64_t scale = 100'000'000;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      nanos += (text[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-  }
-  if (pos + 1 != text.size() || text[pos] != 'Z') {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::int64_t seconds = ::timegm(&tm);
-  return seconds * 1'000'000'000 + nanos;
-}
 
 std::optional<CriRecord> parseCriRecord(std::string_view record) {
   const auto first = record.find(' ');

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "modules/common/result.h"
+#include "modules/common/time_format.h"
 
 namespace contd::container {
 
@@ -45,9 +46,6 @@ struct CriRecord {
   std::string_view text;
 };
 std::optional<CriRecord> parseCriRecord(std::string_view record);
-
-// Parses "2026-11-22T09:46:47.123456789Z" (any number of fraction digits, or none).
-std::optional<std::int64_t> parseRfc3339Nano(std::string_view text);
 
 // The lines of `log_file` and its rotated files that match `query`, oldest first.
 // kNotFound when neither the file nor any rotated file exists.

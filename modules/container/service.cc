@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <chrono>
 #include <map>
 #include <system_error>
@@ -446,6 +447,105 @@ void ContainerService::removeEmptyCgroupParents(std::string_view ns) const {
       (void)::rmdir((entry.path() / leaf).c_str());
     }
   }
+}
+
+Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
+                                          const std::vector<std::string>& argv,
+                                          std::chrono::milliseconds timeout) {
+  if (argv.empty() || argv[0].empty()) {
+    return invalidArgument("argv: must name a program");
+  }
+  if (timeout.count() <= 0) {
+    return invalidArgument("timeout: must be greater than 0");
+  }
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto task = client_.getTask(ns, id);
+  if (!task || task->status != TaskStatus::kRunning) {
+    return failedPrecondition("exec in '" + std::string(id) + "': the container does not run");
+  }
+  // The exec'd process gets the container's own process settings (env, cwd, user, caps,
+  // rlimits, noNewPrivileges), with the new argv.
+  nlohmann::json process;
+  try {
+    process = nlohmann::json::parse(record->spec_json).at("process");
+  } catch (const nlohmann::json::exception& e) {
+    return internalError("exec in '" + std::string(id) + "': stored spec unreadable: " + e.what());
+  }
+  process["args"] = argv;
+  process["terminal"] = false;
+
+  const std::string exec_id = "exec-" + std::to_string(::getpid()) + "-" +
+                              std::to_string(exec_counter_.fetch_add(1) + 1);
+  // Output is captured in a file next to the container's log: containerd's file:// driver
+  // writes both streams there. Container names cannot start with '.', so it collides with none.
+  const auto capture = logPath(ns, id).parent_path() / ("." + std::string(id) + "." + exec_id);
+  const std::string uri = "file://" + capture.string();
+  containerd::ExecRequest request{.exec_id = exec_id,
+                                  .process_spec_json = process.dump(),
+                                  .stdout_uri = uri,
+                                  .stderr_uri = uri};
+  const auto log = log::container();
+  CONTD_RETURN_IF_ERROR(client_.execProcess(ns, id, request));
+  ExecResult result;
+  if (auto started = client_.startProcess(ns, id, exec_id); !started) {
+    (void)client_.deleteProcess(ns, id, exec_id);
+    std::error_code ec;
+    std::filesystem::remove(capture, ec);
+    return started.error().wrap("exec in '" + std::string(id) + "'");
+  }
+  auto exit = client_.waitProcess(ns, id, exec_id, timeout);
+  if (!exit && exit.error().code == Code::kDeadlineExceeded) {
+    result.timed_out = true;
+    (void)client_.killProcess(ns, id, exec_id, SIGKILL);
+    exit = client_.waitProcess(ns, id, exec_id, options_.kill_grace);
+  }
+  if (exit) {
+    result.exit_code = static_cast<std::int32_t>(exit->code);
+  }
+  (void)client_.deleteProcess(ns, id, exec_id);
+
+  std::ifstream in(capture, std::ios::binary | std::ios::ate);
+  if (in) {
+    const auto size = static_cast<std::size_t>(in.tellg());
+    const auto keep = std::min(size, kExecOutputLimit);
+    result.truncated = size > keep;
+    in.seekg(static_cast<std::streamoff>(size - keep));
+    result.output.resize(keep);
+    in.read(result.output.data(), static_cast<std::streamsize>(keep));
+  }
+  std::error_code ec;
+  std::filesystem::remove(capture, ec);
+  if (!exit) {
+    return exit.error().wrap("exec in '" + std::string(id) + "': wait");
+  }
+  log->info("exec ns={} id={} exec_id={} code={} timed_out={}", ns, id, exec_id, result.exit_code,
+            result.timed_out);
+  return result;
+}
+
+Result<containerd::TaskMetrics> ContainerService::stats(std::string_view ns, std::string_view id) {
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto metrics = client_.metrics(ns, id);
+  if (!metrics) {
+    return metrics.error().wrap("stats of '" + std::string(id) + "'");
+  }
+  return metrics;
+}
+
+Result<std::vector<LogLine>> ContainerService::logs(std::string_view ns, std::string_view id,
+                                                    const LogQuery& query) {
+  // The log outlives nothing but the container record: an unknown container has no log.
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  return readLog(logPath(ns, id), query);
 }
 
 }  // namespace contd::container

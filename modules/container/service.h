@@ -7,6 +7,7 @@
 // Thread-safety: every method may be called concurrently; calls on the same container
 // (ns, id) are serialised.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "modules/container/container_spec.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/key_locks.h"
+#include "modules/container/log_reader.h"
 #include "modules/containerd/client.h"
 
 namespace contd::container {
@@ -44,6 +46,15 @@ struct ServiceOptions {
   std::optional<nlohmann::json> seccomp_profile;
 };
 
+struct ExecResult {
+  std::int32_t exit_code = -1;  // 128+N when killed by signal N
+  bool timed_out = false;       // killed because it outlived its timeout
+  std::string output;           // stdout and stderr together, the last kExecOutputLimit bytes
+  bool truncated = false;       // the output was longer than that
+};
+
+inline constexpr std::size_t kExecOutputLimit = 64 * 1024;
+
 class ContainerService {
 public:
   ContainerService(containerd::Client& client, ServiceOptions options);
@@ -64,6 +75,19 @@ public:
   Result<std::vector<ContainerInfo>> list(std::string_view ns);
   Result<std::vector<std::string>> listNamespaces();
   Result<bool> exists(std::string_view ns, std::string_view id);
+
+  // Runs `argv` inside the running container with the container's env, cwd and
+  // confinement, waits up to `timeout` (then SIGKILL) and returns its exit and output.
+  // kFailedPrecondition when the container does not run; kInvalidArgument for an empty argv.
+  Result<ExecResult> exec(std::string_view ns, std::string_view id,
+                          const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+  // CPU, memory and pids figures of the container's cgroup.
+  Result<containerd::TaskMetrics> stats(std::string_view ns, std::string_view id);
+  // The container's output lines (both streams), across rotated log files.
+  Result<std::vector<LogLine>> logs(std::string_view ns, std::string_view id,
+                                    const LogQuery& query);
+  // Where the container's log is written: <log_root>/<ns>/<id>.log.
+  std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
 
   const ServiceOptions& options() const { return options_; }
   EventBus& events() { return events_; }
@@ -87,12 +111,12 @@ private:
   void rollback(std::string_view ns, std::string_view id);
   void removeEmptyCgroupParents(std::string_view ns) const;
   containerd::TaskIo taskIo(std::string_view ns, std::string_view name) const;
-  std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
 
   containerd::Client& client_;
   ServiceOptions options_;
   KeyLocks locks_;
   EventBus events_;
+  std::atomic<std::uint64_t> exec_counter_{0};
 };
 
 }  // namespace contd::container

@@ -3,16 +3,20 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <vector>
+
+#include "modules/common/time_format.h"
 
 namespace contd::contctl {
 namespace {
 
 // Which commands accept an option.
 enum : unsigned {
-  kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kAnyCommand = 63
+  kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
+  kLogs = 256, kAnyCommand = 511
 };
 
 struct CommandDef {
@@ -24,7 +28,7 @@ struct CommandDef {
   std::string_view help;
 };
 
-const std::array<CommandDef, 7> kCommands = {{
+const std::array<CommandDef, 10> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
@@ -32,6 +36,11 @@ const std::array<CommandDef, 7> kCommands = {{
     {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
     {"events", Command::kEvents, kEvents, "[-n NS]", 0,
      "follow container events (started, exited, restarted, ...) until interrupted"},
+    {"exec", Command::kExec, kExec, "NS NAME [--timeout MS] -- CMD...", 2,
+     "run CMD in the container; exits with its exit code (124 when timed out)"},
+    {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
+    {"logs", Command::kLogs, kLogs, "NS NAME [-f] [--tail N] [--since T]", 2,
+     "the container's output: stdout lines to stdout, stderr lines to stderr"},
     {"help", Command::kHelp, 0, "", 0, "show this help"},
 }};
 
@@ -158,6 +167,56 @@ Status setNamespace(std::string_view, std::string_view value, Invocation& inv) {
   return okStatus();
 }
 
+Status setTimeout(std::string_view option, std::string_view value, Invocation& inv) {
+  auto ms = parseNumber<std::uint64_t>(option, value);
+  if (!ms || *ms == 0) {
+    return badValue(option, value, "milliseconds, greater than 0");
+  }
+  inv.timeout_ms = *ms;
+  return okStatus();
+}
+
+Status setFollow(std::string_view, std::string_view, Invocation& inv) {
+  inv.follow = true;
+  return okStatus();
+}
+
+Status setTail(std::string_view option, std::string_view value, Invocation& inv) {
+  auto n = parseNumber<std::uint32_t>(option, value);
+  if (!n) {
+    return n.error();
+  }
+  inv.tail = *n;
+  return okStatus();
+}
+
+// --since: an RFC 3339 time (2026-11-22T09:46:47Z) or an age such as 90s, 10m, 2h.
+Status setSince(std::string_view option, std::string_view value, Invocation& inv) {
+  if (auto at = parseRfc3339Nano(value)) {
+    inv.since = *at;
+    return okStatus();
+  }
+  std::int64_t unit = 0;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      default: break;
+    }
+  }
+  auto n = unit == 0 ? Result<std::uint32_t>(invalidArgument(""))
+                     : parseNumber<std::uint32_t>(option, value.substr(0, value.size() - 1));
+  if (!n) {
+    return badValue(option, value, "a time such as 2026-11-22T09:46:47Z or an age such as 10m");
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  inv.since = now - static_cast<std::int64_t>(*n) * unit * 1'000'000'000;
+  return okStatus();
+}
+
 // parseArgs recognises --help by name: it ends parsing as a request for help.
 Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
 
@@ -172,12 +231,18 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 19> kOptions = {{
+const std::array<OptionDef, 23> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
     {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
     {"--namespace", "-n", "NS", kLs | kEvents, "only containers of namespace NS", setNamespace},
+    {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default 10000)",
+     setTimeout},
+    {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
+    {"--tail", "", "N", kLogs, "only the last N lines", setTail},
+    {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
+     setSince},
     {"--rootfs", "", "DIR", kRun, "root filesystem: an existing host directory (required)",
      setText<&Spec::mutable_rootfs>},
     {"--netns", "", "NAME", kRun,
@@ -314,7 +379,7 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   }
   inv.command = command->command;
   const auto name = std::string(command->name);
-  if (i < args.size() && command->command != Command::kRun) {
+  if (i < args.size() && command->command != Command::kRun && command->command != Command::kExec) {
     return invalidArgument(name + ": unexpected '--'");
   }
   if (positionals.size() != command->positionals) {
@@ -338,6 +403,14 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
     }
     CONTD_RETURN_IF_ERROR(checkRun(inv));
   }
+  if (inv.command == Command::kExec) {
+    for (; i < args.size(); ++i) {
+      inv.spec.add_argv(std::string(args[i]));
+    }
+    if (inv.spec.argv().empty()) {
+      return invalidArgument("exec: a command is required after --");
+    }
+  }
   return inv;
 }
 
@@ -357,10 +430,12 @@ std::string usage() {
                      (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
                  command.help);
   }
-  const std::array<std::pair<unsigned, std::string_view>, 3> sections = {{
+  const std::array<std::pair<unsigned, std::string_view>, 5> sections = {{
       {kAnyCommand, "options of every command"},
-      {kLs, "ls options"},
+      {kLs | kEvents, "ls and events options"},
       {kRun, "run options"},
+      {kExec, "exec options"},
+      {kLogs, "logs options"},
   }};
   for (const auto& [bit, title] : sections) {
     text += "\n" + std::string(title) + ":\n";

@@ -7,6 +7,7 @@
 // "--opt=VALUE"; global options (--socket, --json) are accepted anywhere before "--".
 // Every option is declared once in a table in args.cc, which also produces usage().
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,7 +20,9 @@ namespace contd::contctl {
 
 inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
-enum class Command { kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents };
+enum class Command {
+  kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs
+};
 
 struct Invocation {
   std::string socket = kDefaultSocket;
@@ -27,7 +30,11 @@ struct Invocation {
   Command command = Command::kHelp;
   std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
   std::string name;  // inspect/run/rm NAME
-  v1::ContainerSpec spec;  // run; spec.name is `name`
+  v1::ContainerSpec spec;  // run; spec.name is `name`; exec: argv
+  std::uint64_t timeout_ms = 10'000;  // exec --timeout
+  bool follow = false;                // logs -f
+  std::uint32_t tail = 0;             // logs --tail N (0: all)
+  std::int64_t since = 0;             // logs --since: unix nanos (0: all)
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

@@ -104,6 +104,44 @@ Result<v1::DeleteResponse> Client::remove(const std::string& ns, const std::stri
   return answer(status, std::move(response));
 }
 
+Result<v1::ExecResponse> Client::exec(const std::string& ns, const std::string& name,
+                                      const std::vector<std::string>& argv,
+                                      std::uint64_t timeout_ms) {
+  grpc::ClientContext context;
+  v1::ExecRequest request;
+  request.set_namespace_(ns);
+  request.set_id(name);
+  for (const auto& arg : argv) {
+    request.add_argv(arg);
+  }
+  request.set_timeout_ms(timeout_ms);
+  v1::ExecResponse response;
+  const grpc::Status status = stub_->Exec(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::StatsResponse> Client::stats(const std::string& ns, const std::string& name) {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::StatsRequest request;
+  request.set_namespace_(ns);
+  request.set_id(name);
+  v1::StatsResponse response;
+  const grpc::Status status = stub_->Stats(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Status Client::logs(const v1::LogsRequest& request,
+                    const std::function<void(const v1::LogLine&)>& on_line) {
+  grpc::ClientContext context;
+  auto reader = stub_->Logs(&context, request);
+  v1::LogLine line;
+  while (reader->Read(&line)) {
+    on_line(line);
+  }
+  return answer(reader->Finish(), Ok{});
+}
+
 Status Client::followEvents(const std::string& ns,
                             const std::function<void(const v1::Event&)>& on_event) {
   grpc::ClientContext context;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/common/result.h"
@@ -26,6 +27,13 @@ public:
   Result<v1::InspectResponse> inspect(const std::string& ns, const std::string& name);
   Result<v1::RunResponse> run(const std::string& ns, const v1::ContainerSpec& spec);
   Result<v1::DeleteResponse> remove(const std::string& ns, const std::string& name);
+  Result<v1::ExecResponse> exec(const std::string& ns, const std::string& name,
+                                const std::vector<std::string>& argv, std::uint64_t timeout_ms);
+  Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
+  // Calls `on_line` for each line until the stream ends (without follow: after the last
+  // written line).
+  Status logs(const v1::LogsRequest& request,
+              const std::function<void(const v1::LogLine&)>& on_line);
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 

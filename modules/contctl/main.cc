@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
 #include "modules/contctl/output.h"
@@ -21,6 +23,7 @@ using contd::contctl::formatEvent;
 
 constexpr int kExitServer = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitTimedOut = 124;  // as timeout(1)
 
 // Prints the answer of a successful call: JSON when asked, else the human text.
 template <typename Response, typename Human>
@@ -58,6 +61,51 @@ int execute(const Invocation& inv) {
       });
       if (!followed) {
         std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
+        return kExitServer;
+      }
+      return 0;
+    }
+    case Command::kStats:
+      return print(inv, client.stats(inv.ns, inv.name), contd::contctl::formatStats);
+    case Command::kExec: {
+      const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
+      auto result = client.exec(inv.ns, inv.name, argv, inv.timeout_ms);
+      if (!result || inv.json) {
+        return print(inv, result, [](const auto&) { return std::string(); });
+      }
+      std::fwrite(result->output().data(), 1, result->output().size(), stdout);
+      if (result->timed_out()) {
+        std::fprintf(stderr, "contctl: exec timed out after %llu ms and was killed\n",
+                     static_cast<unsigned long long>(inv.timeout_ms));
+        return kExitTimedOut;
+      }
+      return result->exit_code();
+    }
+    case Command::kLogs: {
+      contd::v1::LogsRequest request;
+      request.set_namespace_(inv.ns);
+      request.set_id(inv.name);
+      request.set_tail(inv.tail);
+      request.set_follow(inv.follow);
+      if (inv.since != 0) {
+        *request.mutable_since() =
+            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(inv.since);
+      }
+      auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
+        if (inv.json) {
+          std::fputs(contd::contctl::toJson(line, true).c_str(), stdout);
+          return;
+        }
+        // Kept apart: the container's stderr goes to contctl's stderr.
+        std::FILE* out = line.stream() == "stderr" ? stderr : stdout;
+        std::fwrite(line.text().data(), 1, line.text().size(), out);
+        std::fputc('\n', out);
+        if (inv.follow) {
+          std::fflush(out);
+        }
+      });
+      if (!done) {
+        std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
         return kExitServer;
       }
       return 0;

@@ -231,4 +231,21 @@ std::string formatEvent(const v1::Event& event) {
   return line + "\n";
 }
 
+std::string formatStats(const v1::StatsResponse& stats) {
+  Block block;
+  char cpu[32];
+  std::snprintf(cpu, sizeof(cpu), "%.3f s", static_cast<double>(stats.cpu_usage_ns()) / 1e9);
+  block.add("CPU time", cpu);
+  block.add("Memory", bytesText(stats.memory_usage_bytes()));
+  block.add("Memory max", bytesText(stats.memory_max_usage_bytes()));
+  // cgroup v1 reports "no limit" as a huge page-aligned number.
+  block.add("Memory limit", stats.memory_limit_bytes() >= (1ULL << 62)
+                                ? std::string("none")
+                                : bytesText(stats.memory_limit_bytes()));
+  block.add("Pids", std::to_string(stats.pids_current()));
+  block.add("Pids limit",
+            stats.pids_limit() == 0 ? std::string("none") : std::to_string(stats.pids_limit()));
+  return block.text();
+}
+
 }  // namespace contd::contctl

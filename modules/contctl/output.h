@@ -26,6 +26,7 @@ std::string formatList(const v1::ListResponse& response);
 // One "Key:  value" line per field; lists (env, mounts, tags, argv) one item per line,
 // aligned under the first.
 std::string formatInspect(const v1::ContainerInfo& info);
+std::string formatStats(const v1::StatsResponse& stats);
 // One line per event: "TIME KIND NS/ID detail".
 std::string formatEvent(const v1::Event& event);
 

@@ -1,0 +1,15 @@
+#pragma once
+// Times as text, in the one form contd writes and reads: RFC 3339 in UTC with nanoseconds,
+// "2026-11-22T09:46:47.123456789Z" (the CRI log format's and containerd's).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace contd {
+
+// Unix nanoseconds of "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (any number of fraction digits, or
+// none); nullopt for anything else.
+std::optional<std::int64_t> parseRfc3339Nano(std::string_view text);
+
+}  // namespace contd
