@@ -186,26 +186,36 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
 
   const bool recorded =
       exit && !lifecycle.exits.empty() && lifecycle.exits.back().time == exit->time;
+  std::optional<ModuleEvent> exited_event;
   if (exit && !recorded) {
     exit->oom_killed = takeOom(ns, id);
     addExit(lifecycle, *exit);
     log->info("exited ns={} id={} code={} oom={}", ns, id, exit->code, exit->oom_killed);
-    service_.events().publish({.kind = ModuleEvent::Kind::kExited,
+    // Published once the exit is saved below, so a listener that inspects sees it.
+    exited_event = ModuleEvent{.kind = ModuleEvent::Kind::kExited,
                                .ns = ns,
                                .id = id,
                                .time = exit->time,
                                .exit_code = exit->code,
-                               .message = exit->oom_killed ? "oom-killed" : ""});
+                               .message = exit->oom_killed ? "oom-killed" : ""};
   }
+  auto publishExit = [&] {
+    if (exited_event) {
+      service_.events().publish(*exited_event);
+      exited_event.reset();
+    }
+  };
   if (lifecycle.stopping || lifecycle.state == PolicyState::kFailed) {
     if (exit && !recorded) {
       (void)client_.setLabels(ns, id, lifecycleLabels(lifecycle));
     }
+    publishExit();
     return;
   }
   {
     std::lock_guard lock(mu_);
     if (scheduled_.contains(key(ns, id))) {
+      publishExit();
       return;  // a restart is already on its way
     }
   }
@@ -220,6 +230,7 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
       if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
         log->warn("mark failed ns={} id={} error=\"{}\"", ns, id, saved.error().message);
       }
+      publishExit();
       const std::string why = std::to_string(failures) + " exits within " +
                               std::to_string(policy_.window.count() / 1000) + " s";
       log->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
@@ -233,6 +244,7 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
     if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
       log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
     }
+    publishExit();
     log->info("backing off ns={} id={} delay_ms={}", ns, id, delay->count());
     service_.events().publish({.kind = ModuleEvent::Kind::kBackingOff,
                                .ns = ns,
