@@ -1,0 +1,397 @@
+// bench_shim_logs: throughput and cost of contd-shim-logs against containerd's built-in
+// file:// logger, on the same data, in one run, on a private containerd with runc.
+//
+// The container is `/bin/cat blk blk …`: a 5 MB block of 100-byte lines (99 'x' + '\n')
+// stored in the rootfs, repeated to the requested size. busybox cat moves file pages into
+// the pipe with sendfile, so the writer is not the bottleneck (500 MB in < 0.1 s into a
+// pipe on the reference machine, where `yes | head -c` managed about 300 MB/s).
+//
+// For each logger: wall time from task Start to task exit (the writer is paced by the
+// pipe, so this is the logger's throughput within one pipe buffer), CPU seconds of the
+// process that copies (contd-shim-logs from /proc/PID/stat just before Delete; for file://
+// the runc shim, whose goroutines copy), and the shim's own CPU. Then the PSS of one idle
+// contd-shim-logs, and its PSS after the run (buffers touched).
+//
+//   bench_shim_logs [--mb N] [--runs N]      (root; build Release)
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "modules/common/logging.h"
+#include "modules/containerd/grpc_client.h"
+#include "tests/bench/stats.h"
+#include "tests/integration/support/busybox_rootfs.h"
+#include "tests/integration/support/containerd_cleanup.h"
+#include "tests/integration/support/netns.h"
+#include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/require.h"
+#include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/test_spec.h"
+#include "tests/integration/support/unique_name.h"
+
+#ifndef CONTD_SHIM_LOGS_BIN
+#error "CONTD_SHIM_LOGS_BIN must name the contd-shim-logs executable"
+#endif
+
+namespace contd::bench {
+namespace {
+
+namespace support = ::contd::testing;
+namespace fs = std::filesystem;
+using containerd::ContainerRecord;
+using containerd::GrpcClient;
+using containerd::TaskIo;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kLineBytes = 100;
+constexpr std::size_t kBlockBytes = 5'000'000;
+constexpr std::size_t kCriOverhead = 40;  // timestamp, stream, tag, spaces
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// utime + stime of `pid` in seconds, or -1.
+double cpuSeconds(pid_t pid) {
+  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return -1;
+  }
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; rest >> field; ++i) {  // field 3 is the state
+    if (i == 14 || i == 15) {
+      ticks += std::stod(field);
+    }
+    if (i == 15) {
+      break;
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A field of /proc/PID/smaps_rollup in KiB, or -1.
+long smapsKb(pid_t pid, std::string_view key) {
+  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(std::string(key) + ":", 0) == 0) {
+      return std::stol(line.substr(key.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// The process whose executable is `exe` and whose environment or command line names
+// ns and id, or 0.
+pid_t findProcess(const fs::path& exe, const std::string& ns, const std::string& id) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::error_code link_ec;
+    if (fs::read_symlink(entry.path() / "exe", link_ec) != exe) {
+      continue;
+    }
+    std::string both = slurp(entry.path() / "environ") + slurp(entry.path() / "cmdline");
+    std::replace(both.begin(), both.end(), '\0', ' ');
+    if (both.find("CONTAINER_ID=" + id + " CONTAINER_NAMESPACE=" + ns) != std::string::npos ||
+        both.find("-namespace " + ns + " -id " + id + " ") != std::string::npos) {
+      return static_cast<pid_t>(std::stol(name));
+    }
+  }
+  return 0;
+}
+
+struct RunResult {
+  double seconds = 0;
+  double copier_cpu = 0;  // contd-shim-logs, or the runc shim for file://
+  double shim_cpu = 0;    // the runc shim (for binary://: its own share)
+  std::uint64_t file_bytes = 0;
+  long logger_pss_after = -1;
+};
+
+class Bench {
+public:
+  Status setUp() {
+    auto containerd = support::PrivateContainerd::start();
+    if (!containerd) {
+      return containerd.error();
+    }
+    containerd_ = std::move(*containerd);
+    auto rootfs = support::BusyboxRootfs::build();
+    if (!rootfs) {
+      return rootfs.error();
+    }
+    rootfs_.emplace(std::move(*rootfs));
+    auto client = GrpcClient::connect(containerd_->socketPath(), 5s);
+    if (!client) {
+      return client.error();
+    }
+    client_ = std::move(*client);
+    ns_ = support::uniqueName("bench");
+    CONTD_RETURN_IF_ERROR(client_->ensureNamespace(ns_));
+    auto netns = support::NetworkNamespace::create("contd-bench");
+    if (!netns) {
+      return netns.error();
+    }
+    netns_ = std::move(*netns);
+    auto dir = support::TempDir::make("contd-bench-logs");
+    if (!dir) {
+      return dir.error();
+    }
+    dir_.emplace(std::move(*dir));
+    block_name_ = ns_ + "-block";
+    std::ofstream block(rootfs_->path() / "tmp" / block_name_, std::ios::binary);
+    const std::string line = std::string(kLineBytes - 1, 'x') + "\n";
+    for (std::size_t i = 0; i < kBlockBytes / kLineBytes; ++i) {
+      block << line;
+    }
+    return okStatus();
+  }
+
+  void tearDown() {
+    if (client_) {
+      Status purged = support::purgeNamespace(*client_, ns_);
+      if (!purged) {
+        std::fprintf(stderr, "purge: %s\n", purged.error().message.c_str());
+      }
+    }
+    if (netns_) {
+      (void)netns_->remove();
+    }
+    if (rootfs_) {
+      std::error_code ec;
+      fs::remove(rootfs_->path() / "tmp" / block_name_, ec);
+    }
+    if (dir_) {
+      (void)dir_->remove();
+    }
+    client_.reset();
+    containerd_.reset();
+    rootfs_.reset();
+  }
+
+  std::string binaryUri() const {
+    return "binary://" + std::string(CONTD_SHIM_LOGS_BIN) + "?log_root=" + dir_->string() +
+           "&max_size=0&max_files=1";
+  }
+
+  Status createContainer(const std::string& id, std::vector<std::string> args) {
+    support::TestSpec spec;
+    spec.rootfs = rootfs_->path().string();
+    spec.args = std::move(args);
+    spec.netns_path = netns_->path();
+    spec.cgroups_path = "/" + ns_ + "/" + id;
+    ContainerRecord record;
+    record.id = id;
+    record.spec_json = support::testSpecJson(spec);
+    return client_->createContainer(ns_, record);
+  }
+
+  Result<RunResult> run(bool binary, std::size_t blocks, int n) {
+    const std::string id = (binary ? "bin" : "file") + std::to_string(n);
+    std::vector<std::string> args = {"/bin/cat"};
+    for (std::size_t i = 0; i < blocks; ++i) {
+      args.push_back("/tmp/" + block_name_);
+    }
+    CONTD_RETURN_IF_ERROR(createContainer(id, std::move(args)));
+    const fs::path file = binary ? dir_->path() / ns_ / (id + ".log") : dir_->path() / (id + ".log");
+    const std::string uri = binary ? binaryUri() : "file://" + file.string();
+    auto task = client_->createTask(ns_, id, TaskIo{"", uri, uri}, 10s);
+    if (!task) {
+      return task.error();
+    }
+    const pid_t runc_shim = findRuncShim(id);
+    const pid_t logger = binary ? findProcess(fs::canonical(CONTD_SHIM_LOGS_BIN), ns_, id) : 0;
+    if (binary && logger == 0) {
+      return internalError("no contd-shim-logs process for '" + id + "'");
+    }
+    const double shim_cpu0 = runc_shim != 0 ? cpuSeconds(runc_shim) : 0;
+    const auto start = Clock::now();
+    CONTD_RETURN_IF_ERROR(client_->startTask(ns_, id));
+    auto exit = client_->waitTask(ns_, id, 300s);
+    if (!exit) {
+      return exit.error();
+    }
+    RunResult r;
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    r.shim_cpu = runc_shim != 0 ? cpuSeconds(runc_shim) - shim_cpu0 : -1;
+    if (binary) {
+      std::this_thread::sleep_for(100ms);  // let it finish the last pipe buffer
+      r.copier_cpu = cpuSeconds(logger);
+      r.logger_pss_after = smapsKb(logger, "Pss");
+    } else {
+      r.copier_cpu = r.shim_cpu;
+    }
+    CONTD_RETURN_IF_ERROR(client_->deleteTask(ns_, id));
+    CONTD_RETURN_IF_ERROR(client_->deleteContainer(ns_, id));
+    std::error_code ec;
+    r.file_bytes = fs::file_size(file, ec);
+    fs::remove(file, ec);
+    return r;
+  }
+
+  pid_t findRuncShim(const std::string& id) {
+    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+      const fs::path exe = fs::path(dir) / "containerd-shim-runc-v2";
+      std::error_code ec;
+      if (fs::exists(exe, ec)) {
+        if (pid_t pid = findProcess(fs::canonical(exe), ns_, id); pid != 0) {
+          return pid;
+        }
+      }
+    }
+    return 0;
+  }
+
+  // PSS (and private) KiB of one idle logger: a container that prints nothing.
+  Result<std::pair<long, long>> idlePss() {
+    CONTD_RETURN_IF_ERROR(createContainer("idle", {"/bin/sleep", "1000"}));
+    const std::string uri = binaryUri();
+    CONTD_RETURN_IF_ERROR(client_->createTask(ns_, "idle", TaskIo{"", uri, uri}, 10s));
+    CONTD_RETURN_IF_ERROR(client_->startTask(ns_, "idle"));
+    std::this_thread::sleep_for(300ms);
+    const pid_t logger = findProcess(fs::canonical(CONTD_SHIM_LOGS_BIN), ns_, "idle");
+    if (logger == 0) {
+      return internalError("no contd-shim-logs process for 'idle'");
+    }
+    const long pss = smapsKb(logger, "Pss");
+    const long priv = smapsKb(logger, "Private_Clean") + smapsKb(logger, "Private_Dirty");
+    CONTD_RETURN_IF_ERROR(client_->killTask(ns_, "idle", SIGKILL, true));
+    CONTD_RETURN_IF_ERROR(client_->waitTask(ns_, "idle", 10s));
+    CONTD_RETURN_IF_ERROR(client_->deleteTask(ns_, "idle"));
+    CONTD_RETURN_IF_ERROR(client_->deleteContainer(ns_, "idle"));
+    return std::make_pair(pss, priv);
+  }
+
+private:
+  std::unique_ptr<support::PrivateContainerd> containerd_;
+  std::optional<support::BusyboxRootfs> rootfs_;
+  std::unique_ptr<GrpcClient> client_;
+  std::string ns_;
+  std::unique_ptr<support::NetworkNamespace> netns_;
+  std::optional<support::TempDir> dir_;
+  std::string block_name_;
+};
+
+std::string fmt(double v, int decimals = 2) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+int benchMain(int argc, char** argv) {
+  std::size_t mb = 500;
+  int runs = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view key = argv[i];
+    if (key == "--mb") {
+      mb = std::strtoul(argv[i + 1], nullptr, 10);
+    } else if (key == "--runs") {
+      runs = std::atoi(argv[i + 1]);
+    }
+  }
+  if (mb < 5 || runs < 1) {
+    std::fprintf(stderr, "usage: bench_shim_logs [--mb N>=5] [--runs N>=1]\n");
+    return 2;
+  }
+  log::init("warn");
+  const std::string missing = support::missingContainerdPrerequisites();
+  if (!missing.empty()) {
+    std::fprintf(stderr, "needs: %s\n", missing.c_str());
+    return 2;
+  }
+  const std::size_t blocks = mb * 1'000'000 / kBlockBytes;
+  const double megabytes = static_cast<double>(blocks * kBlockBytes) / 1e6;
+  const std::uint64_t lines = blocks * kBlockBytes / kLineBytes;
+
+  Bench bench;
+  Status set_up = bench.setUp();
+  int rc = 0;
+  if (!set_up) {
+    std::fprintf(stderr, "set-up: %s\n", set_up.error().message.c_str());
+    bench.tearDown();
+    return 1;
+  }
+  std::vector<double> mbps[2];
+  std::vector<double> cpu[2];
+  std::vector<double> shim_cpu[2];
+  long pss_after = -1;
+  for (int n = 0; n < runs && rc == 0; ++n) {
+    for (int binary = 1; binary >= 0; --binary) {
+      auto r = bench.run(binary == 1, blocks, n);
+      if (!r) {
+        std::fprintf(stderr, "run: %s\n", r.error().message.c_str());
+        rc = 1;
+        break;
+      }
+      const std::uint64_t want = binary ? lines * (kLineBytes + kCriOverhead) : blocks * kBlockBytes;
+      if (r->file_bytes != want) {
+        std::fprintf(stderr, "%s run %d: log file has %llu bytes, expected %llu\n",
+                     binary ? "binary" : "file", n, static_cast<unsigned long long>(r->file_bytes),
+                     static_cast<unsigned long long>(want));
+        rc = 1;
+      }
+      mbps[binary].push_back(megabytes / r->seconds);
+      cpu[binary].push_back(r->copier_cpu);
+      shim_cpu[binary].push_back(r->shim_cpu);
+      if (binary) {
+        pss_after = std::max(pss_after, r->logger_pss_after);
+      }
+    }
+  }
+  auto idle = bench.idlePss();
+  bench.tearDown();
+  if (rc != 0) {
+    return rc;
+  }
+  auto median = [](std::vector<double> v) { return summarize(std::move(v)).median; };
+  std::printf("%.0f MB of %zu-byte lines (%llu lines), %d run(s) each, medians\n\n", megabytes,
+              kLineBytes, static_cast<unsigned long long>(lines), runs);
+  std::printf("| logger | MB/s | CPU s of the copier | CPU s of the runc shim | file bytes/line |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: |\n");
+  std::printf("| contd-shim-logs (binary://, CRI) | %s | %s | %s | %zu |\n",
+              fmt(median(mbps[1]), 0).c_str(), fmt(median(cpu[1])).c_str(),
+              fmt(median(shim_cpu[1])).c_str(), kLineBytes + kCriOverhead);
+  std::printf("| containerd file:// (raw) | %s | %s (runc shim) | %s | %zu |\n",
+              fmt(median(mbps[0]), 0).c_str(), fmt(median(cpu[0])).c_str(),
+              fmt(median(shim_cpu[0])).c_str(), kLineBytes);
+  std::printf("\nper run MB/s: binary");
+  for (double v : mbps[1]) std::printf(" %.0f", v);
+  std::printf("; file");
+  for (double v : mbps[0]) std::printf(" %.0f", v);
+  std::printf("\n");
+  if (idle) {
+    std::printf("contd-shim-logs idle: PSS %ld KiB, private %ld KiB; after the run: PSS %ld KiB\n",
+                idle->first, idle->second, pss_after);
+  } else {
+    std::fprintf(stderr, "idle PSS: %s\n", idle.error().message.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace contd::bench
+
+int main(int argc, char** argv) { return contd::bench::benchMain(argc, argv); }
