@@ -66,44 +66,60 @@ struct Event {
   Kind kind = Kind::kOther;
   std::string ns;
   std::string topic;         // e.g. "/tasks/exit"
-  std::string container_id;  // the container the task belongs to
-  std::string process_id;    // TaskExit: the exited process (== container_id for init)
+  std::string container_id;  // the container the task belongs to (empty for kOther)
+  // TaskExit/TaskDelete: the process (== container_id for the task's init process, the
+  // exec id for an exec'd one). Every exec'd process that ends sends its own /tasks/exit.
+  std::string process_id;
   std::uint32_t pid = 0;
-  std::uint32_t exit_status = 0;
-  UnixNanos timestamp = 0;   // the envelope's time (TaskExit: exited_at)
+  std::uint32_t exit_status = 0;  // 128+signal for a signalled process
+  UnixNanos timestamp = 0;   // the envelope's time (TaskExit/TaskDelete: exited_at)
 };
 
-// How an event subscription ends or breaks: the callback sees every event in order; when
-// the stream breaks (containerd went away) on_broken is called once with the reason and the
-// subscription is over: the owner subscribes again, then catches up (events from the
-// downtime are never replayed).
+// How an event subscription ends or breaks: on_event sees every matching event in the
+// order containerd sent it, duplicates included (one OOM gives dozens of /tasks/oom, and a
+// /tasks/exit can arrive after Wait returned): the consumer dedupes. When the stream breaks
+// (containerd went away: kUnavailable) on_broken is called once with the reason and the
+// subscription is over: the owner destroys it, subscribes again, then catches up with
+// List/Get/Wait. Events from containerd's downtime are never replayed.
 using EventCallback = std::function<void(const Event&)>;
 using BrokenCallback = std::function<void(const Error&)>;
 
-// Ends the subscription when destroyed (the callbacks are not called after the destructor
-// returns).
+// Ends the subscription when destroyed: the callbacks are not called after the destructor
+// returns. Never destroy it from inside one of its own callbacks (the destructor joins the
+// thread that runs them), and do not make a callback wait for the thread that destroys it.
 class Subscription {
 public:
   virtual ~Subscription() = default;
 };
 
-// A process run inside a container's task (Exec).
+// A process run inside a container's running task (Exec).
 struct ExecRequest {
-  std::string exec_id;            // unique within the task
-  std::string process_spec_json;  // OCI runtime-spec Process, as JSON
-  std::string stdout_uri;         // like TaskIo; file:// captures both streams in one file
+  std::string exec_id;            // unique within the task (containerd identifier rules)
+  std::string process_spec_json;  // OCI runtime-spec Process, as JSON (absolute args[0])
+  // Like TaskIo. With the runc shim, file:// works for exec as for tasks: both streams land
+  // in the stdout URI's file (the stderr URI's path is never opened), so give the same
+  // file:// URI to both (an empty stderr next to a file:// stdout is not safe, see
+  // DESIGN.md). containerd 1.6.20 closes that shared file when the stdout copy reaches EOF,
+  // so stderr written right before the process exits can be lost (tasks too); stdout is
+  // not affected.
+  std::string stdout_uri;
   std::string stderr_uri;
 };
 
-// The cgroup figures of a task (Tasks.Metrics); a field is 0 when containerd reports none.
+// The cgroup figures of a task (Tasks.Metrics, cgroup v1); a field is 0 when containerd
+// reports none.
 struct TaskMetrics {
-  std::uint64_t cpu_usage_ns = 0;      // total CPU time
-  std::uint64_t memory_usage_bytes = 0;
-  std::uint64_t memory_limit_bytes = 0;
-  std::uint64_t memory_max_usage_bytes = 0;
-  std::uint64_t oom_kills = 0;          // memory.oom_control / failcnt as containerd gives it
+  std::uint64_t cpu_usage_ns = 0;           // cpuacct.usage: total CPU time
+  std::uint64_t memory_usage_bytes = 0;     // memory.usage_in_bytes
+  std::uint64_t memory_limit_bytes = 0;     // memory.limit_in_bytes (huge when unlimited)
+  std::uint64_t memory_max_usage_bytes = 0; // memory.max_usage_in_bytes
+  // memory.oom_control's oom_kill: processes of the cgroup the kernel OOM-killed (0 on
+  // kernels before 4.13).
+  std::uint64_t oom_kills = 0;
+  // memory.failcnt: how often usage hit the limit (reclaim, not necessarily a kill).
+  std::uint64_t memory_limit_hits = 0;
   std::uint64_t pids_current = 0;
-  std::uint64_t pids_limit = 0;
+  std::uint64_t pids_limit = 0;  // 0 when unlimited
 };
 
 class Client {
@@ -139,33 +155,40 @@ public:
   // come back as they are when the task still runs.
   virtual Result<ExitStatus> deleteTask(std::string_view ns, std::string_view id) = 0;
 
-  // The calls below have default bodies that answer kFailedPrecondition ("not supported"),
-  // so a partial client (a test double) only overrides what it uses.
   // Sets (or, with an empty value, removes) the given labels on a container record and
-  // leaves every other label as it is.
-  virtual Status setLabels(std::string_view ns, std::string_view id, const Labels& labels);
+  // leaves every other label as it is. Errors: kNotFound for an unknown container.
+  virtual Status setLabels(std::string_view ns, std::string_view id, const Labels& labels) = 0;
 
-  // Follows containerd's events of every namespace whose topic matches one of `topics`
-  // (e.g. "/tasks/exit"). Callbacks run on a thread the subscription owns.
+  // Follows containerd's events of every namespace whose topic is one of `topics` (e.g.
+  // "/tasks/exit"; every topic when empty). Returns once containerd has registered the
+  // subscription, so an event published after subscribe() returns is delivered; callbacks
+  // run on a thread the subscription owns and may start before subscribe() returns.
+  // Errors: kUnavailable (or what containerd said) when the subscription could not be set
+  // up; on_broken is then never called.
   virtual Result<std::unique_ptr<Subscription>> subscribe(std::vector<std::string> topics,
                                                           EventCallback on_event,
-                                                          BrokenCallback on_broken);
+                                                          BrokenCallback on_broken) = 0;
 
-  // Exec: adds a process to a running task, starts it; wait with waitProcess, remove with
-  // deleteProcess. killProcess signals it.
+  // Exec: execProcess adds a process to a running task (created, not started), startProcess
+  // starts it, waitProcess blocks until it exits or `timeout` passes (kDeadlineExceeded; the
+  // process is not affected), killProcess signals it, deleteProcess removes it once it has
+  // exited. Unknown task or exec id: kNotFound; a duplicate exec id: kAlreadyExists.
   virtual Status execProcess(std::string_view ns, std::string_view id,
-                             const ExecRequest& request);
+                             const ExecRequest& request) = 0;
   virtual Status startProcess(std::string_view ns, std::string_view id,
-                              std::string_view exec_id);
+                              std::string_view exec_id) = 0;
   virtual Result<ExitStatus> waitProcess(std::string_view ns, std::string_view id,
                                          std::string_view exec_id,
-                                         std::chrono::milliseconds timeout);
+                                         std::chrono::milliseconds timeout) = 0;
   virtual Status killProcess(std::string_view ns, std::string_view id, std::string_view exec_id,
-                             int signal);
+                             int signal) = 0;
   virtual Result<ExitStatus> deleteProcess(std::string_view ns, std::string_view id,
-                                           std::string_view exec_id);
+                                           std::string_view exec_id) = 0;
 
-  virtual Result<TaskMetrics> metrics(std::string_view ns, std::string_view id);
+  // The task's cgroup figures. Errors: kNotFound when the container has no task;
+  // kUnavailable when containerd has a task but reports no metrics for it (it cannot load
+  // the task's cgroup, e.g. a cgroup v1 hierarchy exists that is not mounted).
+  virtual Result<TaskMetrics> metrics(std::string_view ns, std::string_view id) = 0;
 };
 
 }  // namespace contd::containerd

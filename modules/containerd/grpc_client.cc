@@ -1,61 +1,21 @@
 #include "modules/containerd/grpc_client.h"
 
 #include <google/protobuf/empty.pb.h>
-#include <google/protobuf/timestamp.pb.h>
-#include <grpcpp/grpcpp.h>
+#include <google/protobuf/field_mask.pb.h>
 #include <sys/stat.h>
 
 #include <utility>
 
-#include "github.com/containerd/containerd/api/services/containers/v1/containers.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/namespaces/v1/namespace.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
-#include "github.com/containerd/containerd/api/services/version/v1/version.grpc.pb.h"
-#include "modules/common/logging.h"
+#include "modules/containerd/grpc_call.h"
 
 namespace contd::containerd {
 
-namespace containers_v1 = ::containerd::services::containers::v1;
-namespace namespaces_v1 = ::containerd::services::namespaces::v1;
-namespace tasks_v1 = ::containerd::services::tasks::v1;
-namespace version_v1 = ::containerd::services::version::v1;
-namespace types_v1 = ::containerd::v1::types;
+using grpc_detail::Call;
+using grpc_detail::invoke;
+using grpc_detail::quoteFilter;
+using grpc_detail::toUnixNanos;
 
-struct GrpcClient::Stubs {
-  explicit Stubs(std::shared_ptr<grpc::Channel> ch)
-      : channel(std::move(ch)),
-        containers(containers_v1::Containers::NewStub(channel)),
-        namespaces(namespaces_v1::Namespaces::NewStub(channel)),
-        tasks(tasks_v1::Tasks::NewStub(channel)),
-        version(version_v1::Version::NewStub(channel)) {}
-
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<containers_v1::Containers::Stub> containers;
-  std::unique_ptr<namespaces_v1::Namespaces::Stub> namespaces;
-  std::unique_ptr<tasks_v1::Tasks::Stub> tasks;
-  std::unique_ptr<version_v1::Version::Stub> version;
-};
-
-namespace {
-
-constexpr char kNamespaceMetadata[] = "containerd-namespace";
-// containerd does not check the type URL, but Go clients (`ctr c info`) break on any other.
-constexpr char kSpecTypeUrl[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
-// containerd's default max send size: a large container list must still fit.
-constexpr int kMaxMessageBytes = 16 << 20;
-
-// What one RPC is about: `op` names the RPC in logs (so per-step timings can be grepped),
-// `what` starts the error message. When `ns_is_subject`, the namespace is the object of the
-// call ("create namespace 'ns1'") rather than where it happens. It is sent as metadata all
-// the same: Namespaces.Create commits the namespace and then fails with "failed publishing
-// event: namespace is required" when the call itself carries none.
-struct Call {
-  std::string_view op;
-  std::string_view what;
-  std::string_view ns;
-  std::string_view id;
-  bool ns_is_subject = false;
-};
+namespace grpc_detail {
 
 std::string describe(const Call& call) {
   std::string text(call.what);
@@ -71,26 +31,11 @@ std::string describe(const Call& call) {
   return text;
 }
 
-// Runs one RPC with a deadline and the namespace metadata, logs it, and turns a failed
-// grpc::Status into an Error that says what was being done. `rpc` gets the prepared context.
-template <typename Rpc>
-Status invoke(const Call& call, std::chrono::milliseconds timeout, Rpc&& rpc,
-              bool wait_for_ready = false) {
-  grpc::ClientContext context;
-  const auto deadline = std::chrono::system_clock::now() + timeout;
-  context.set_deadline(deadline);
-  // Without wait_for_ready a call fails at once while containerd is down, instead of
-  // hanging until its deadline; connect() is the exception (containerd may be starting).
-  context.set_wait_for_ready(wait_for_ready);
-  if (!call.ns.empty()) {
-    context.AddMetadata(kNamespaceMetadata, std::string(call.ns));
-  }
-
-  const auto start = std::chrono::steady_clock::now();
-  const grpc::Status status = rpc(&context);
+Status finish(const Call& call, const grpc::Status& status,
+              std::chrono::system_clock::time_point deadline, std::chrono::milliseconds timeout,
+              std::chrono::steady_clock::time_point start) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-
   Code code = Code::kUnknown;
   if (!status.ok()) {
     code = grpcToCode(status.error_code());
@@ -114,13 +59,35 @@ Status invoke(const Call& call, std::chrono::milliseconds timeout, Rpc&& rpc,
   return makeError(code, describe(call) + ": " + status.error_message());
 }
 
-UnixNanos toUnixNanos(const google::protobuf::Timestamp& ts) {
-  // Go's zero time.Time (year 1) arrives as a large negative value: it means "unset".
-  if (ts.seconds() <= 0) {
-    return 0;
+// A raw newline ends a filter literal, so control characters are escaped as \xNN.
+std::string quoteFilter(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string quoted = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      quoted += "\\x";
+      quoted += kHex[byte >> 4];
+      quoted += kHex[byte & 0xf];
+    } else {
+      quoted += c;
+    }
   }
-  return ts.seconds() * 1'000'000'000 + ts.nanos();
+  quoted += '"';
+  return quoted;
 }
+
+}  // namespace grpc_detail
+
+namespace {
+
+// containerd does not check the type URL, but Go clients (`ctr c info`) break on any other.
+constexpr char kSpecTypeUrl[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
+// containerd's default max send size: a large container list must still fit.
+constexpr int kMaxMessageBytes = 16 << 20;
 
 TaskStatus toTaskStatus(types_v1::Status status) {
   switch (status) {
@@ -151,28 +118,6 @@ ContainerRecord toRecord(const containers_v1::Container& container) {
   record.spec_json = container.spec().value();
   record.created_at = toUnixNanos(container.created_at());
   return record;
-}
-
-// containerd's filter syntax quotes with "..." and Go-like escapes (filters/quote.go); a
-// raw newline ends the literal, so control characters are escaped as \xNN.
-std::string quoteFilter(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string quoted = "\"";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      quoted += '\\';
-      quoted += c;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      quoted += "\\x";
-      quoted += kHex[byte >> 4];
-      quoted += kHex[byte & 0xf];
-    } else {
-      quoted += c;
-    }
-  }
-  quoted += '"';
-  return quoted;
 }
 
 bool socketExists(const std::string& path) {
@@ -226,6 +171,11 @@ Result<std::unique_ptr<GrpcClient>> GrpcClient::connect(std::string socket_path,
   if (socket_path.empty()) {
     return invalidArgument("connect to containerd: empty socket path");
   }
+  // gRPC 1.51 can leave a channel whose connection broke (containerd restarted) failing for
+  // up to its 5 s backup-poll interval after containerd is back. The interval is read once,
+  // from the environment, when gRPC initialises: that is at the first channel of the process,
+  // which in contd is this one. An operator's own setting wins.
+  ::setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // After a containerd restart the channel reconnects by itself; gRPC's default backoff
@@ -452,6 +402,29 @@ Result<ExitStatus> GrpcClient::deleteTask(std::string_view ns, std::string_view 
       Call{"tasks.Delete", "delete task", ns, id}, options_.call_timeout,
       [&](grpc::ClientContext* ctx) { return stubs_->tasks->Delete(ctx, request, &response); }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
+}
+
+Status GrpcClient::setLabels(std::string_view ns, std::string_view id, const Labels& labels) {
+  if (labels.empty()) {
+    // An empty mask would mean "replace every field" to containerd.
+    return okStatus();
+  }
+  containers_v1::UpdateContainerRequest request;
+  containers_v1::Container* container = request.mutable_container();
+  container->set_id(std::string(id));
+  for (const auto& [key, value] : labels) {
+    // A key in the mask but not in the map is removed: containerd stores "" and its label
+    // writer drops empty values (metadata/containers.go, boltutil.WriteLabels).
+    request.mutable_update_mask()->add_paths("labels." + key);
+    if (!value.empty()) {
+      (*container->mutable_labels())[key] = value;
+    }
+  }
+  containers_v1::UpdateContainerResponse response;
+  return invoke(Call{"containers.Update", "set labels of container", ns, id},
+                options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                  return stubs_->containers->Update(ctx, request, &response);
+                });
 }
 
 }  // namespace contd::containerd

@@ -5,8 +5,9 @@
 // (calls made while containerd is down fail at once with kUnavailable rather than waiting).
 // The namespace of each call travels as the gRPC metadata `containerd-namespace`.
 //
-// Deadlines: every call has one. waitTask and createTask use the timeout they are given;
-// every other call uses Options::call_timeout.
+// Deadlines: every call has one. waitTask, waitProcess and createTask use the timeout they
+// are given; every other call uses Options::call_timeout. The event stream (subscribe) has
+// none; a Subscription keeps the channel alive and may outlive the client.
 //
 // Errors: containerd's gRPC status is mapped to contd::Code by grpcToCode() (NOT_FOUND ->
 // kNotFound, ...), and the message keeps containerd's text behind what was being done:
@@ -87,6 +88,43 @@ public:
   Result<ExitStatus> waitTask(std::string_view ns, std::string_view id,
                               std::chrono::milliseconds timeout) override;
   Result<ExitStatus> deleteTask(std::string_view ns, std::string_view id) override;
+
+  // Containers.Update with the mask `labels.<key>` per key (other labels stay).
+  Status setLabels(std::string_view ns, std::string_view id, const Labels& labels) override;
+
+  // Events.Subscribe with one filter `topic=="<topic>"` per topic (containerd ORs them),
+  // read by a thread the Subscription owns (grpc_events.cc). It first waits up to 1 s for
+  // the channel to be connected (kUnavailable otherwise): after a containerd restart that
+  // wait is also what makes the channel reconnect when every other call fails fast
+  // (gRPC 1.51 can otherwise stay in TRANSIENT_FAILURE for seconds). To know that containerd has
+  // registered the subscription before returning, subscribe() forwards a probe envelope
+  // (namespace "contd", topic "/contd/subscribed/<random>", matched by an extra filter of
+  // this subscription only) and waits for it to come back, within Options::call_timeout.
+  // A subscriber without filters (`ctr events`) sees these probes. The stream has no
+  // deadline. Destroying the Subscription cancels the call and joins the thread.
+  Result<std::unique_ptr<Subscription>> subscribe(std::vector<std::string> topics,
+                                                  EventCallback on_event,
+                                                  BrokenCallback on_broken) override;
+
+  // Tasks.Exec with the spec as an Any of type URL
+  // types.containerd.io/opencontainers/runtime-spec/1/Process, no stdin, no terminal.
+  // waitProcess uses the timeout it is given; the others Options::call_timeout.
+  Status execProcess(std::string_view ns, std::string_view id,
+                     const ExecRequest& request) override;
+  Status startProcess(std::string_view ns, std::string_view id,
+                      std::string_view exec_id) override;
+  Result<ExitStatus> waitProcess(std::string_view ns, std::string_view id,
+                                 std::string_view exec_id,
+                                 std::chrono::milliseconds timeout) override;
+  Status killProcess(std::string_view ns, std::string_view id, std::string_view exec_id,
+                     int signal) override;
+  Result<ExitStatus> deleteProcess(std::string_view ns, std::string_view id,
+                                   std::string_view exec_id) override;
+
+  // Tasks.Metrics with the filter id=="<id>"; decodes io.containerd.cgroups.v1.Metrics
+  // (cgroup v2's io.containerd.cgroups.v2.Metrics is kFailedPrecondition: not supported).
+  // An empty answer costs one more call (Tasks.Get) to tell kNotFound from kUnavailable.
+  Result<TaskMetrics> metrics(std::string_view ns, std::string_view id) override;
 
 private:
   struct Stubs;  // channel and generated stubs, defined in grpc_client.cc

@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <fstream>
+#include <utility>
+
 namespace contd::testing {
 namespace {
 
@@ -38,9 +41,13 @@ void FakeContainerd::exitTask(const std::string& ns, const std::string& id, std:
   std::lock_guard lock(mu_);
   auto it = tasks_.find({ns, id});
   if (it != tasks_.end()) {
-    it->second.state.status = TaskStatus::kStopped;
-    it->second.state.exit_status = code;
-    it->second.state.exited_at = ++clock_;
+    if (it->second.state.status == TaskStatus::kStopped) {
+      // Already ended: only the status changes, no second exit event.
+      it->second.state.exit_status = code;
+      it->second.state.exited_at = ++clock_;
+    } else {
+      stopTask(it->first, it->second, code);
+    }
   }
 }
 
@@ -245,9 +252,7 @@ Status FakeContainerd::killTask(std::string_view ns, std::string_view id, int si
   task.signals.push_back(signal);
   const bool ignored = signal == SIGTERM && ignore_sigterm_.contains(key);
   if (!ignored) {
-    task.state.status = TaskStatus::kStopped;
-    task.state.exit_status = 128 + static_cast<std::uint32_t>(signal);
-    task.state.exited_at = ++clock_;
+    stopTask(it->first, task, 128 + static_cast<std::uint32_t>(signal));
     task.state.pid = 0;
   }
   return okStatus();
@@ -289,6 +294,216 @@ Result<containerd::ExitStatus> FakeContainerd::deleteTask(std::string_view ns,
   containerd::ExitStatus exit{state.exit_status, state.exited_at};
   tasks_.erase(it);
   return exit;
+}
+
+// ---- Labels, exec, metrics -----------------------------------------------------------
+
+Status FakeContainerd::setLabels(std::string_view ns, std::string_view id,
+                                 const containerd::Labels& labels) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("setLabels")) {
+    return *failure;
+  }
+  auto it = containers_.find({std::string(ns), std::string(id)});
+  if (it == containers_.end()) {
+    return missing("container", ns, id);
+  }
+  for (const auto& [key, value] : labels) {
+    if (value.empty()) {
+      it->second.labels.erase(key);
+    } else {
+      it->second.labels[key] = value;
+    }
+  }
+  return okStatus();
+}
+
+void FakeContainerd::setExecResult(const std::string& ns, const std::string& id,
+                                   ExecResult result) {
+  std::lock_guard lock(mu_);
+  exec_results_[{ns, id}] = std::move(result);
+}
+
+void FakeContainerd::exitProcess(const std::string& ns, const std::string& id,
+                                 const std::string& exec_id, std::uint32_t code) {
+  std::lock_guard lock(mu_);
+  auto process = findProcess(ns, id, exec_id);
+  if (process && (*process)->state.status == TaskStatus::kRunning) {
+    stopProcess({ns, id}, **process, code);
+  }
+}
+
+std::vector<containerd::ExecRequest> FakeContainerd::execs(const std::string& ns,
+                                                           const std::string& id) const {
+  std::lock_guard lock(mu_);
+  std::vector<containerd::ExecRequest> out;
+  auto it = tasks_.find({ns, id});
+  if (it != tasks_.end()) {
+    for (const auto& exec_id : it->second.exec_order) {
+      out.push_back(it->second.processes.find(exec_id)->second.request);
+    }
+  }
+  return out;
+}
+
+std::vector<int> FakeContainerd::processSignals(const std::string& ns, const std::string& id,
+                                                const std::string& exec_id) const {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find({ns, id});
+  if (it == tasks_.end()) {
+    return {};
+  }
+  auto process = it->second.processes.find(exec_id);
+  return process == it->second.processes.end() ? std::vector<int>{} : process->second.signals;
+}
+
+void FakeContainerd::setMetrics(const std::string& ns, const std::string& id,
+                                containerd::TaskMetrics metrics) {
+  std::lock_guard lock(mu_);
+  metrics_[{ns, id}] = metrics;
+}
+
+Result<FakeContainerd::Process*> FakeContainerd::findProcess(std::string_view ns,
+                                                              std::string_view id,
+                                                              std::string_view exec_id) {
+  auto task = tasks_.find({std::string(ns), std::string(id)});
+  if (task == tasks_.end()) {
+    return missing("task", ns, id);
+  }
+  auto process = task->second.processes.find(exec_id);
+  if (process == task->second.processes.end()) {
+    return notFound("process " + std::string(exec_id) + ": not found");
+  }
+  return &process->second;
+}
+
+Status FakeContainerd::execProcess(std::string_view ns, std::string_view id,
+                                   const containerd::ExecRequest& request) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("execProcess")) {
+    return *failure;
+  }
+  auto it = tasks_.find({std::string(ns), std::string(id)});
+  if (it == tasks_.end()) {
+    return missing("task", ns, id);
+  }
+  Task& task = it->second;
+  if (task.state.status != TaskStatus::kRunning) {
+    return failedPrecondition("container \"" + std::string(id) + "\" is not running");
+  }
+  if (task.processes.contains(request.exec_id)) {
+    return alreadyExists("id " + request.exec_id + ": already exists");
+  }
+  Process process;
+  process.request = request;
+  process.state.id = request.exec_id;
+  process.state.status = TaskStatus::kCreated;
+  task.processes.emplace(request.exec_id, std::move(process));
+  task.exec_order.push_back(request.exec_id);
+  return okStatus();
+}
+
+Status FakeContainerd::startProcess(std::string_view ns, std::string_view id,
+                                    std::string_view exec_id) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("startProcess")) {
+    return *failure;
+  }
+  auto found = findProcess(ns, id, exec_id);
+  if (!found) {
+    return found.error();
+  }
+  Process& process = **found;
+  if (process.state.status != TaskStatus::kCreated) {
+    return failedPrecondition("process " + std::string(exec_id) + " was already started");
+  }
+  process.state.status = TaskStatus::kRunning;
+  process.state.pid = next_pid_++;
+  const Key key{std::string(ns), std::string(id)};
+  auto result = exec_results_.find(key);
+  if (result != exec_results_.end() && result->second.exit_code) {
+    constexpr std::string_view kFileScheme = "file://";
+    if (process.request.stdout_uri.starts_with(kFileScheme)) {
+      std::ofstream out(process.request.stdout_uri.substr(kFileScheme.size()), std::ios::app);
+      out << result->second.output;
+    }
+    stopProcess(key, process, *result->second.exit_code);
+  }
+  return okStatus();
+}
+
+Result<containerd::ExitStatus> FakeContainerd::waitProcess(std::string_view ns,
+                                                           std::string_view id,
+                                                           std::string_view exec_id,
+                                                           std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("waitProcess")) {
+    return *failure;
+  }
+  auto found = findProcess(ns, id, exec_id);
+  if (!found) {
+    return found.error();
+  }
+  const auto& state = (*found)->state;
+  if (state.status != TaskStatus::kStopped) {
+    return makeError(Code::kDeadlineExceeded,
+                     "wait: still running after " + std::to_string(timeout.count()) + " ms");
+  }
+  return containerd::ExitStatus{state.exit_status, state.exited_at};
+}
+
+Status FakeContainerd::killProcess(std::string_view ns, std::string_view id,
+                                   std::string_view exec_id, int signal) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("killProcess")) {
+    return *failure;
+  }
+  auto found = findProcess(ns, id, exec_id);
+  if (!found) {
+    return found.error();
+  }
+  Process& process = **found;
+  if (process.state.status == TaskStatus::kStopped) {
+    return notFound("process already finished");
+  }
+  process.signals.push_back(signal);
+  stopProcess({std::string(ns), std::string(id)}, process, 128 + static_cast<std::uint32_t>(signal));
+  return okStatus();
+}
+
+Result<containerd::ExitStatus> FakeContainerd::deleteProcess(std::string_view ns,
+                                                             std::string_view id,
+                                                             std::string_view exec_id) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("deleteProcess")) {
+    return *failure;
+  }
+  auto found = findProcess(ns, id, exec_id);
+  if (!found) {
+    return found.error();
+  }
+  const auto state = (*found)->state;
+  if (state.status == TaskStatus::kRunning) {
+    return makeError(Code::kUnknown, "cannot delete a running process");
+  }
+  Task& task = tasks_.find({std::string(ns), std::string(id)})->second;
+  task.processes.erase(task.processes.find(exec_id));
+  std::erase(task.exec_order, std::string(exec_id));
+  return containerd::ExitStatus{state.exit_status, state.exited_at};
+}
+
+Result<containerd::TaskMetrics> FakeContainerd::metrics(std::string_view ns,
+                                                        std::string_view id) {
+  std::lock_guard lock(mu_);
+  if (auto failure = takeFailure("metrics")) {
+    return *failure;
+  }
+  const Key key{std::string(ns), std::string(id)};
+  if (!tasks_.contains(key)) {
+    return missing("task", ns, id);
+  }
+  auto it = metrics_.find(key);
+  return it == metrics_.end() ? containerd::TaskMetrics{} : it->second;
 }
 
 }  // namespace contd::testing

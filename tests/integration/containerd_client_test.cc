@@ -1,18 +1,14 @@
 // GrpcClient against a real, private containerd with runc. Every test gets its own
 // containerd namespace and network namespace, and purges them in TearDown, so tests may
-// run in parallel (each ctest test is its own process with its own containerd).
-//
-// Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
-// CONTD_LOG_LEVEL=debug shows each containerd call with its duration.
+// run in parallel (each ctest test is its own process with its own containerd). The
+// fixture is in containerd_fixture.h; events, labels, exec and metrics are in
+// containerd_events_test.cc.
 
-#include <grpcpp/support/status.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
-#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,157 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "modules/common/logging.h"
-#include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
-#include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/test_spec.h"
-#include "tests/integration/support/unique_name.h"
+#include "tests/integration/containerd_fixture.h"
 
 namespace contd::containerd {
 namespace {
 
-namespace support = ::contd::testing;
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-constexpr auto kTaskTimeout = 10s;
-
-void initLogging() {
-  const char* level = std::getenv("CONTD_LOG_LEVEL");
-  log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-}
-
-// Polls `path` until it contains `needle` or `timeout` passes; returns the content.
-std::string waitForFileContaining(const std::string& path, std::string_view needle,
-                                  std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  std::string content;
-  while (Clock::now() < deadline) {
-    std::ifstream in(path);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    content = buffer.str();
-    if (content.find(needle) != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return content;
-}
-
-class GrpcClientTest : public ::testing::Test {
-protected:
-  // One containerd and one rootfs per process; with ctest that is one per test.
-  static void SetUpTestSuite() {
-    initLogging();
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;  // SetUp skips (or fails in CI) each test with the reason.
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
-
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-
-    auto client = GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("it");
-    auto created = client_->ensureNamespace(ns_);
-    ASSERT_TRUE(created) << created.error().message;
-
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto io_dir = support::TempDir::make("contd-io");
-    ASSERT_TRUE(io_dir) << io_dir.error().message;
-    io_dir_.emplace(std::move(*io_dir));
-  }
-
-  // Runs even when SetUp or the test failed half-way: removes whatever exists.
-  void TearDown() override {
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
-    }
-    if (netns_) {
-      Status removed = netns_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-    if (io_dir_) {
-      Status removed = io_dir_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-  }
-
-  ContainerRecord record(const std::string& id, std::vector<std::string> args,
-                         Labels labels = {}) const {
-    support::TestSpec spec;
-    spec.rootfs = rootfs_->path().string();
-    spec.args = std::move(args);
-    spec.netns_path = netns_->path();
-    spec.cgroups_path = "/" + ns_ + "/" + id;
-    ContainerRecord r;
-    r.id = id;
-    r.labels = std::move(labels);
-    r.spec_json = support::testSpecJson(spec);
-    return r;
-  }
-
-  std::string logFile(const std::string& id) const { return io_dir_->string() + "/" + id + ".log"; }
-
-  // file:// for both streams: an empty stderr next to a file:// stdout panics the shim.
-  TaskIo fileIo(const std::string& id) const {
-    const std::string uri = "file://" + logFile(id);
-    return TaskIo{"", uri, uri};
-  }
-
-  // Creates and starts container `id` running `args`; `state` gets the running task.
-  void runContainer(const std::string& id, std::vector<std::string> args, TaskState* state) {
-    auto created = client_->createContainer(ns_, record(id, std::move(args)));
-    ASSERT_TRUE(created) << created.error().message;
-    auto task = client_->createTask(ns_, id, fileIo(id), kTaskTimeout);
-    ASSERT_TRUE(task) << task.error().message;
-    auto started = client_->startTask(ns_, id);
-    ASSERT_TRUE(started) << started.error().message;
-    auto got = client_->getTask(ns_, id);
-    ASSERT_TRUE(got) << got.error().message;
-    ASSERT_EQ(got->status, TaskStatus::kRunning);
-    *state = *got;
-  }
-
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<GrpcClient> client_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> io_dir_;
-};
+class GrpcClientTest : public ContainerdFixture {};
 
 TEST_F(GrpcClientTest, EnsureNamespaceIsIdempotentAndListed) {
   auto again = client_->ensureNamespace(ns_);
@@ -464,25 +315,6 @@ TEST(GrpcClientConnect, EmptyPathIsInvalid) {
   auto client = GrpcClient::connect("", 100ms);
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code, Code::kInvalidArgument);
-}
-
-TEST(GrpcToCode, MapsContainerdErrdefs) {
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::NOT_FOUND), Code::kNotFound);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::ALREADY_EXISTS), Code::kAlreadyExists);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::INVALID_ARGUMENT), Code::kInvalidArgument);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::FAILED_PRECONDITION), Code::kFailedPrecondition);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::UNAVAILABLE), Code::kUnavailable);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::DEADLINE_EXCEEDED), Code::kDeadlineExceeded);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::UNKNOWN), Code::kUnknown);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::UNIMPLEMENTED), Code::kInternal);
-  EXPECT_EQ(grpcToCode(grpc::StatusCode::INTERNAL), Code::kInternal);
-}
-
-TEST(LabelFilter, QuotesKeysAndValues) {
-  EXPECT_EQ(labelFilter({}), "");
-  EXPECT_EQ(labelFilter({{"io.contd.managed", "true"}}), R"(labels."io.contd.managed"=="true")");
-  EXPECT_EQ(labelFilter({{"a", "x"}, {"b\"\\", "1\n"}}),
-            R"(labels."a"=="x",labels."b\"\\"=="1\x0a")");
 }
 
 }  // namespace

@@ -40,4 +40,8 @@ std::string missingContainerdPrerequisites() {
   return "needs " + missing;
 }
 
+std::string missingRedisPrerequisites() {
+  return findOnPath("redis-server") ? "" : "needs redis-server on PATH (package redis-server)";
+}
+
 }  // namespace contd::testing

@@ -20,6 +20,10 @@ bool isCi();
 // at /bin/busybox (package busybox-static).
 std::string missingContainerdPrerequisites();
 
+// What the zbus tests need on top: a redis-server program on PATH (package redis-server).
+// Empty when present.
+std::string missingRedisPrerequisites();
+
 }  // namespace contd::testing
 
 // Skips the current test (GTEST_SKIP) with `msg` when `cond` is false, or fails it when

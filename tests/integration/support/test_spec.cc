@@ -40,7 +40,20 @@ std::string testSpecJson(const TestSpec& spec) {
   if (!spec.cgroups_path.empty()) {
     doc["linux"]["cgroupsPath"] = spec.cgroups_path;
   }
+  if (spec.memory_limit_bytes) {
+    doc["linux"]["resources"]["memory"] = {{"limit", *spec.memory_limit_bytes}};
+  }
   return doc.dump();
+}
+
+std::string testProcessJson(const std::vector<std::string>& args) {
+  const nlohmann::json process = {{"terminal", false},
+                                  {"user", {{"uid", 0}, {"gid", 0}}},
+                                  {"args", args},
+                                  {"env", {"PATH=/bin"}},
+                                  {"cwd", "/"},
+                                  {"noNewPrivileges", true}};
+  return process.dump();
 }
 
 }  // namespace contd::testing

@@ -6,6 +6,8 @@
 // rootfs in the host's mount namespace and makes device nodes in the host directory
 // (DESIGN.md). Also pid, ipc and uts namespaces, /proc, the network namespace joined by path.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,9 +20,15 @@ struct TestSpec {
   std::string netns_path;    // e.g. NetworkNamespace::path()
   std::string cgroups_path;  // "/<ns>/<id>"
   std::string hostname = "contd-test";
+  // linux.resources.memory.limit (no swap limit: the tests run without swap).
+  std::optional<std::int64_t> memory_limit_bytes;
 };
 
 // The spec as JSON text, ready for ContainerRecord::spec_json.
 std::string testSpecJson(const TestSpec& spec);
+
+// An OCI runtime-spec Process running `args` as root in "/" with PATH=/bin, for
+// ExecRequest::process_spec_json.
+std::string testProcessJson(const std::vector<std::string>& args);
 
 }  // namespace contd::testing
