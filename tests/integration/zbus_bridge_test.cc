@@ -1,0 +1,440 @@
+// The zbus bridge end to end: a real redis-server (unix socket in a temp dir), a private
+// containerd, busybox containers in a real network namespace, and a client sending exactly
+// what the Go zbus client sends. Replies are compared byte for byte where the vectors in
+// ../shared/zbus/vectors fix the bytes.
+//
+// Needs root, containerd, runc, ip, busybox-static and redis-server; skips without them
+// (fails with CI=true).
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "modules/common/logging.h"
+#include "modules/container/service.h"
+#include "modules/containerd/grpc_client.h"
+#include "tests/integration/support/busybox_rootfs.h"
+#include "tests/integration/support/containerd_cleanup.h"
+#include "tests/integration/support/contd_daemon.h"
+#include "tests/integration/support/netns.h"
+#include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/require.h"
+#include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/unique_name.h"
+#include "tests/integration/zbus_client.h"
+#include "tests/integration/zbus_redis_server.h"
+#include "zbus-bridge/bridge.h"
+#include "zbus-bridge/codec.h"
+
+namespace contd::zbus {
+namespace {
+
+namespace fs = std::filesystem;
+namespace support = ::contd::testing;
+using namespace std::chrono_literals;
+using support::ZbusClient;
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string vector(const std::string& file) {
+  return readFile(fs::path(CONTD_ZBUS_VECTORS_DIR) / file);
+}
+
+class ZbusBridgeIT : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    const char* level = std::getenv("CONTD_LOG_LEVEL");
+    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
+    if (!missing().empty()) {
+      return;
+    }
+    auto containerd = support::PrivateContainerd::start();
+    if (!containerd) {
+      suite_error_ = containerd.error().message;
+      return;
+    }
+    containerd_ = std::move(*containerd);
+    auto rootfs = support::BusyboxRootfs::build();
+    if (!rootfs) {
+      suite_error_ = rootfs.error().message;
+      return;
+    }
+    rootfs_.emplace(std::move(*rootfs));
+  }
+
+  static void TearDownTestSuite() {
+    containerd_.reset();
+    rootfs_.reset();
+  }
+
+  static std::string missing() {
+    std::string what = support::missingContainerdPrerequisites();
+    const std::string redis = support::missingRedisPrerequisites();
+    if (!redis.empty()) {
+      what += (what.empty() ? "" : "; ") + redis;
+    }
+    return what;
+  }
+
+  void SetUp() override {
+    const std::string what = missing();
+    CONTD_REQUIRE_OR_SKIP(what.empty(), what);
+    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    ASSERT_TRUE(fs::exists(fs::path(CONTD_ZBUS_VECTORS_DIR) / "vectors.json"))
+        << "zbus vectors not found in " << CONTD_ZBUS_VECTORS_DIR;
+
+    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
+    ASSERT_TRUE(client) << client.error().message;
+    client_ = std::move(*client);
+    ns_ = support::uniqueName("zbus");
+    auto netns = support::NetworkNamespace::create("contd-zb");
+    ASSERT_TRUE(netns) << netns.error().message;
+    netns_ = std::move(*netns);
+    auto dir = support::TempDir::make("contd-zbus");
+    ASSERT_TRUE(dir) << dir.error().message;
+    dir_.emplace(std::move(*dir));
+    auto redis = support::RedisServer::start();
+    ASSERT_TRUE(redis) << redis.error().message;
+    redis_ = std::move(*redis);
+
+    container::ServiceOptions options;
+    options.log_root = dir_->path() / "logs";
+    options.log_shim = CONTD_SHIM_LOGS_BIN;  // the build's, so Logs reads CRI lines
+    service_ = std::make_unique<container::ContainerService>(*client_, options);
+  }
+
+  void TearDown() override {
+    bridge_.reset();
+    service_.reset();
+    redis_.reset();
+    if (client_) {
+      Status purged = support::purgeNamespace(*client_, ns_);
+      EXPECT_TRUE(purged) << purged.error().message;
+    }
+    if (netns_) {
+      Status removed = netns_->remove();
+      EXPECT_TRUE(removed) << removed.error().message;
+    }
+    if (dir_) {
+      Status removed = dir_->remove();
+      EXPECT_TRUE(removed) << removed.error().message;
+    }
+  }
+
+  void startBridge(std::size_t workers) {
+    auto bridge = Bridge::start(*service_, {.broker = redis_->url(), .workers = workers});
+    ASSERT_TRUE(bridge) << bridge.error().message;
+    bridge_ = std::move(*bridge);
+  }
+
+  std::unique_ptr<ZbusClient> newClient() {
+    auto client = ZbusClient::connect(redis_->url());
+    EXPECT_TRUE(client) << client.error().message;
+    return client ? std::move(*client) : nullptr;
+  }
+
+  // A Go Container for a busybox container whose shell ignores SIGTERM unless `trap_term`.
+  Container goContainer(const std::string& name, const std::string& script,
+                        bool trap_term = true) const {
+    Container c;
+    c.name = name;
+    c.root_fs = rootfs_->path().string();
+    c.network_namespace = netns_->name();
+    c.entrypoint = "/bin/sh -c '" + std::string(trap_term ? "trap \"exit 0\" TERM; " : "") +
+                   script + " while true; do sleep 1 & wait; done'";
+    c.env = std::vector<std::string>{"GREETING=hi"};
+    return c;
+  }
+
+  Response call(ZbusClient& client, const std::string& method, std::vector<std::string> inputs) {
+    auto response = client.call(ZbusClient::request(method, std::move(inputs)));
+    EXPECT_TRUE(response) << method << ": " << response.error().message;
+    return response ? *response : Response{};
+  }
+
+  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
+  static inline std::optional<support::BusyboxRootfs> rootfs_;
+  static inline std::string suite_error_;
+
+  std::unique_ptr<containerd::GrpcClient> client_;
+  std::unique_ptr<container::ContainerService> service_;
+  std::unique_ptr<Bridge> bridge_;
+  std::unique_ptr<support::RedisServer> redis_;
+  std::string ns_;
+  std::unique_ptr<support::NetworkNamespace> netns_;
+  std::optional<support::TempDir> dir_;
+};
+
+TEST_F(ZbusBridgeIT, RunInspectListLogsSignalDeleteDelete) {
+  startBridge(2);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  const std::string ns = encodeString(ns_);
+  const std::string id = encodeString("web");
+
+  // Run returns the name as the id.
+  auto run = call(*client, "Run", {ns, encodeContainer(goContainer("web", "echo hello; echo world;"))});
+  EXPECT_EQ(run.output, (Output{.data = encodeString("web"), .error = std::nullopt}));
+  EXPECT_FALSE(run.error);
+
+  // Inspect: only what zosbase fills.
+  auto inspect = call(*client, "Inspect", {ns, id});
+  ASSERT_FALSE(inspect.output.error) << *inspect.output.error;
+  ASSERT_TRUE(inspect.output.data);
+  auto c = decodeContainer(*inspect.output.data);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->name, "web");
+  EXPECT_EQ(c->root_fs, rootfs_->path().string());
+  EXPECT_EQ(c->env, (std::vector<std::string>{
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "GREETING=hi"}));
+  EXPECT_EQ(c->entrypoint,
+            "/bin/sh -c trap \"exit 0\" TERM; echo hello; echo world; while true; do sleep 1 & "
+            "wait; done");
+  EXPECT_EQ(c->network_namespace, netns_->name());
+  ASSERT_TRUE(c->mounts);
+  bool has_cgroup = false;
+  for (const auto& m : *c->mounts) {
+    EXPECT_NE(m.target, "/proc");
+    EXPECT_NE(m.target, "/dev");
+    has_cgroup = has_cgroup || m.target == "/sys/fs/cgroup";
+  }
+  EXPECT_TRUE(has_cgroup);
+  EXPECT_FALSE(c->created_at.isZero());
+  EXPECT_EQ(c->cpu, 0U);
+  EXPECT_EQ(c->memory, 0U);
+  EXPECT_EQ(c->shutdown_timeout_ns, 0);
+  EXPECT_FALSE(c->logs);
+  EXPECT_EQ(c->working_dir, "");
+  // The reply is exactly Go's encoding of those values.
+  Container expected = *c;
+  EXPECT_EQ(encodeContainer(expected), *inspect.output.data);
+
+  // List: the one container.
+  auto list = call(*client, "List", {ns});
+  EXPECT_EQ(list.output, (Output{.data = encodeStringSlice(std::vector<std::string>{"web"})}));
+  auto listns = call(*client, "ListNS", {});
+  auto namespaces = decodeStringSlice(*listns.output.data);
+  ASSERT_TRUE(namespaces && *namespaces);
+  EXPECT_NE(std::find((*namespaces)->begin(), (*namespaces)->end(), ns_), (*namespaces)->end());
+
+  // Logs: the container's output.
+  std::string text;
+  for (int i = 0; i < 100 && text != "hello\nworld\n"; ++i) {
+    auto logs = call(*client, "Logs", {ns, id});
+    ASSERT_FALSE(logs.output.error) << *logs.output.error;
+    text = *decodeString(*logs.output.data);
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(text, "hello\nworld\n");
+
+  // Exec: not in the core yet; a method error, never a protocol error.
+  auto exec = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000), encodeString("true")});
+  EXPECT_EQ(exec.output, (Output{.data = std::nullopt, .error = "exec: not supported yet"}));
+  EXPECT_FALSE(exec.error);
+
+  // SignalDelete and Delete: the vector's bytes (with this call's id).
+  const std::string sd_request = encodeRequest(ZbusClient::request("SignalDelete", {ns, id}));
+  auto sd_id = decodeRequest(sd_request)->id;
+  auto sd = client->rawCall("container.container@0.0.1", sd_request, sd_id);
+  ASSERT_TRUE(sd) << sd.error().message;
+  auto expected_sd = decodeResponse(vector("signaldelete.response.msgpack"));
+  expected_sd->id = sd_id;
+  EXPECT_EQ(*sd, encodeResponse(*expected_sd));
+
+  auto del = call(*client, "Delete", {ns, id});
+  EXPECT_EQ(del.output, Output{});
+  EXPECT_FALSE(del.error);
+  // The reply key expires after 300 s, as zbus sets it (the reply itself was consumed).
+  auto again = call(*client, "Delete", {ns, id});
+  EXPECT_EQ(again.output.error,
+            "container \"web\" in namespace \"" + ns_ + "\": not found");
+  auto empty = call(*client, "List", {ns});
+  EXPECT_EQ(empty.output.data, encodeStringSlice(std::vector<std::string>{}));
+}
+
+// Requests sent exactly as the vectors hold them get the vectors' replies, byte for byte.
+TEST_F(ZbusBridgeIT, VectorRequestsGetTheVectorsReplies) {
+  startBridge(1);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  for (const std::string name : {"inspect_notfound", "delete_notfound", "list_empty",
+                                 "list_error", "run_error", "proto_unknown_method",
+                                 "proto_bad_argcount", "proto_unknown_object"}) {
+    SCOPED_TRACE(name);
+    const std::string request = vector(name + ".request.msgpack");
+    auto decoded = decodeRequest(request);
+    ASSERT_TRUE(decoded);
+    auto reply = client->rawCall("container.container@0.0.1", request, decoded->reply_to);
+    ASSERT_TRUE(reply) << reply.error().message;
+    EXPECT_EQ(*reply, vector(name + ".response.msgpack"));
+    // zbus sets the reply key to expire in 300 s (the BLPOP emptied it: nothing left).
+    EXPECT_EQ(*client->command({"EXISTS", decoded->reply_to}), "0");
+  }
+}
+
+TEST_F(ZbusBridgeIT, UndecodablePayloadsAreDroppedAndTheBridgeLivesOn) {
+  startBridge(1);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  for (const std::string& garbage : {std::string("\xc1"), std::string("\xa3" "abc"),
+                                    std::string("\xdd\xff\xff\xff\xff"), std::string(100000, '\x91')}) {
+    ASSERT_TRUE(client->command({"RPUSH", "container.container@0.0.1", garbage}));
+  }
+  auto listns = call(*client, "ListNS", {});
+  EXPECT_FALSE(listns.error);
+  EXPECT_EQ(*client->command({"LLEN", "container.container@0.0.1"}), "0");
+}
+
+TEST_F(ZbusBridgeIT, EightConcurrentCallersWithDistinctContainers) {
+  startBridge(8);
+  const std::string ns = encodeString(ns_);
+  std::vector<std::future<std::string>> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.push_back(std::async(std::launch::async, [&, i]() -> std::string {
+      auto client = ZbusClient::connect(redis_->url());
+      if (!client) {
+        return client.error().message;
+      }
+      const std::string name = "c" + std::to_string(i);
+      auto expect = [&](const zbus::Request& r, const Output& wanted) -> std::string {
+        auto response = (*client)->call(r);
+        if (!response) {
+          return r.method + ": " + response.error().message;
+        }
+        if (response->error || response->output != wanted) {
+          return r.method + " " + name + ": " +
+                 response->output.error.value_or(response->error.value_or("unexpected data"));
+        }
+        return "";
+      };
+      std::string failure = expect(ZbusClient::request("Run", {ns, encodeContainer(goContainer(name, ""))}),
+                                   Output{.data = encodeString(name)});
+      if (failure.empty()) {
+        auto inspect = (*client)->call(ZbusClient::request("Inspect", {ns, encodeString(name)}));
+        if (!inspect || inspect->output.error) {
+          failure = "Inspect " + name;
+        }
+      }
+      if (failure.empty()) {
+        failure = expect(ZbusClient::request("Delete", {ns, encodeString(name)}), Output{});
+      }
+      return failure;
+    }));
+  }
+  for (auto& caller : callers) {
+    EXPECT_EQ(caller.get(), "");
+  }
+}
+
+TEST_F(ZbusBridgeIT, StatusAnswersWhileEveryWorkerIsBusy) {
+  startBridge(2);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  const std::string ns = encodeString(ns_);
+  // Two containers that ignore SIGTERM, with a 6 s shutdown timeout: Delete is slow.
+  for (const std::string name : {"slow1", "slow2"}) {
+    Container c = goContainer(name, "", /*trap_term=*/false);
+    c.shutdown_timeout_ns = 6'000'000'000;
+    auto run = call(*client, "Run", {ns, encodeContainer(c)});
+    ASSERT_EQ(run.output.error, std::nullopt) << *run.output.error;
+  }
+  std::vector<std::future<Result<Response>>> deletes;
+  for (const std::string name : {"slow1", "slow2"}) {
+    deletes.push_back(std::async(std::launch::async, [&, name] {
+      auto own = ZbusClient::connect(redis_->url());
+      return own ? (*own)->call(ZbusClient::request("Delete", {ns, encodeString(name)}))
+                 : Result<Response>(own.error());
+    }));
+  }
+  std::this_thread::sleep_for(1s);
+  const auto asked = std::chrono::steady_clock::now();
+  auto status = client->status(3s);
+  const auto took = std::chrono::steady_clock::now() - asked;
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_LT(took, 3s);
+  EXPECT_EQ(status->objects, (std::vector<ObjectId>{{"container", "0.0.1"}}));
+  ASSERT_EQ(status->workers.size(), 2U);
+  for (const auto& worker : status->workers) {
+    EXPECT_EQ(worker.state, "busy");
+    EXPECT_EQ(worker.action, "[container@0.0.1].Delete()");
+    EXPECT_FALSE(worker.start_time.isZero());
+  }
+  for (auto& del : deletes) {
+    auto response = del.get();
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->output, Output{});
+  }
+  auto idle = client->status(3s);
+  ASSERT_TRUE(idle);
+  for (const auto& worker : idle->workers) {
+    EXPECT_EQ(worker.state, "free");
+    EXPECT_EQ(worker.action, "");
+  }
+}
+
+bool socketAccepts(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The real daemon with --broker: redis-server restarted under it, the bridge comes back by
+// itself and the gRPC socket keeps answering meanwhile.
+TEST_F(ZbusBridgeIT, DaemonBridgeSurvivesARedisRestart) {
+  auto daemon = support::ContdDaemon::start(
+      {.binary = CONTD_BIN,
+       .containerd_socket = containerd_->socketPath(),
+       .dir = dir_->path() / "daemon",
+       .extra_args = {"--broker", redis_->url(), "--zbus-workers", "2"}});
+  ASSERT_TRUE(daemon) << daemon.error().message;
+  {
+    auto client = newClient();
+    ASSERT_TRUE(client);
+    auto list = call(*client, "List", {encodeString(ns_)});
+    EXPECT_EQ(list.output.data, encodeStringSlice(std::vector<std::string>{}))
+        << (*daemon)->logTail();
+    auto status = client->status(3s);
+    ASSERT_TRUE(status) << status.error().message;
+    EXPECT_EQ(status->workers.size(), 2U);
+  }
+  ASSERT_TRUE(redis_->stop());
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_TRUE(socketAccepts((*daemon)->socketPath())) << "gRPC socket gone while redis was down";
+  ASSERT_TRUE(redis_->restart());
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  // Backoff is at most 5 s: the call waits in the list until the bridge is back.
+  auto list = client->call(ZbusClient::request("List", {encodeString(ns_)}), 15s);
+  ASSERT_TRUE(list) << list.error().message << "\n" << (*daemon)->logTail();
+  EXPECT_EQ(list->output.data, encodeStringSlice(std::vector<std::string>{}));
+  auto status = client->status(3s);
+  EXPECT_TRUE(status) << status.error().message;
+  auto stopped = (*daemon)->stop();
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_EQ(*stopped, 0) << (*daemon)->logTail();
+}
+
+}  // namespace
+}  // namespace contd::zbus

@@ -1,0 +1,114 @@
+#include "zbus-bridge/service_backend.h"
+
+#include <algorithm>
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/container/spec_builder.h"
+#include "zbus-bridge/log_tail.h"
+
+namespace contd::zbus {
+namespace {
+
+using nlohmann::json;
+
+container::SpecOptions specOptions(const container::ServiceOptions& options) {
+  container::SpecOptions spec_options;
+  spec_options.netns_dir = options.netns_dir;
+  spec_options.resolv_conf = options.resolv_conf;
+  spec_options.default_pids_limit = options.default_pids_limit;
+  spec_options.seccomp_profile = options.seccomp_profile;
+  return spec_options;
+}
+
+// Reads the parts of an OCI runtime spec Inspect reports. nlohmann throws on a wrong type:
+// caught here, as the spec is contd's own output and a mismatch is an internal error.
+Status fillFromRuntimeSpec(const json& spec, ContainerView& view) {
+  try {
+    view.rootfs = spec.at("root").at("path").get<std::string>();
+    const json& process = spec.at("process");
+    view.process_env = process.value("env", std::vector<std::string>{});
+    view.process_args = process.value("args", std::vector<std::string>{});
+    view.mounts.clear();
+    for (const auto& mount : spec.value("mounts", json::array())) {
+      view.mounts.push_back({.source = mount.value("source", ""),
+                             .destination = mount.value("destination", ""),
+                             .type = mount.value("type", "")});
+    }
+    for (const auto& ns : spec.at("linux").value("namespaces", json::array())) {
+      if (ns.value("type", "") == "network") {
+        view.netns_path = ns.value("path", "");
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    return internalError(std::string("read runtime spec: ") + e.what());
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<std::string> ServiceBackend::run(std::string_view ns, const container::ContainerSpec& spec) {
+  return service_.run(ns, spec);
+}
+
+Result<ContainerView> ServiceBackend::inspect(std::string_view ns, std::string_view id) {
+  auto info = service_.inspect(ns, id);
+  if (!info) {
+    return info.error();
+  }
+  ContainerView view;
+  view.name = info->spec.name;
+  view.interactive = info->spec.interactive;
+  view.created_at = info->created_at;
+  auto runtime_spec = container::buildRuntimeSpec(ns, info->spec, specOptions(service_.options()));
+  if (!runtime_spec) {
+    return runtime_spec.error().wrap("inspect '" + std::string(id) + "'");
+  }
+  CONTD_RETURN_IF_ERROR(fillFromRuntimeSpec(*runtime_spec, view));
+  return view;
+}
+
+Status ServiceBackend::remove(std::string_view ns, std::string_view id) {
+  return service_.remove(ns, id);
+}
+
+Status ServiceBackend::signalDelete(std::string_view ns, std::string_view id) {
+  return service_.signalDelete(ns, id);
+}
+
+Result<std::vector<std::string>> ServiceBackend::list(std::string_view ns) {
+  auto containers = service_.list(ns);
+  if (!containers) {
+    return containers.error();
+  }
+  std::vector<std::string> ids;
+  for (const auto& info : *containers) {
+    ids.push_back(info.spec.name);
+  }
+  std::sort(ids.begin(), ids.end());  // containerd's order, whatever the core's
+  return ids;
+}
+
+Result<std::vector<std::string>> ServiceBackend::listNamespaces() {
+  return service_.listNamespaces();
+}
+
+Status ServiceBackend::exec(std::string_view /*ns*/, std::string_view /*id*/,
+                            std::chrono::nanoseconds /*timeout*/,
+                            const std::vector<std::string>& /*args*/) {
+  return failedPrecondition("exec: not supported yet");
+}
+
+Result<std::string> ServiceBackend::logsTail(std::string_view ns, std::string_view id,
+                                             std::size_t lines) {
+  auto info = service_.inspect(ns, id);
+  if (!info) {
+    return info.error();
+  }
+  return tailLogFile(info->log_path, lines);
+}
+
+}  // namespace contd::zbus
