@@ -43,6 +43,8 @@ container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   spec.elevated = proto.elevated();
   spec.rootfs_propagation = proto.rootfs_propagation();
   spec.shutdown_timeout = std::chrono::milliseconds(proto.shutdown_timeout_ms());
+  spec.seccomp = proto.seccomp();
+  spec.readonly_rootfs = proto.readonly_rootfs();
   return spec;
 }
 
@@ -72,6 +74,8 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
   // A negative duration cannot come from the core's validation; clamp rather than wrap.
   proto.set_shutdown_timeout_ms(
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, spec.shutdown_timeout.count())));
+  proto.set_seccomp(spec.seccomp);
+  proto.set_readonly_rootfs(spec.readonly_rootfs);
   return proto;
 }
 

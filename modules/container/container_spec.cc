@@ -169,6 +169,8 @@ Result<ContainerSpec> readSpec(const json& json) {
   std::int64_t timeout_ms = spec.shutdown_timeout.count();
   CONTD_RETURN_IF_ERROR(in.signedInt("shutdown_timeout_ms", timeout_ms));
   spec.shutdown_timeout = std::chrono::milliseconds(timeout_ms);
+  CONTD_RETURN_IF_ERROR(in.string("seccomp", spec.seccomp));
+  CONTD_RETURN_IF_ERROR(in.boolean("readonly_rootfs", spec.readonly_rootfs));
   return spec;
 }
 
@@ -210,6 +212,8 @@ nlohmann::json toJson(const ContainerSpec& spec) {
       {"elevated", spec.elevated},
       {"rootfs_propagation", spec.rootfs_propagation},
       {"shutdown_timeout_ms", static_cast<std::int64_t>(spec.shutdown_timeout.count())},
+      {"seccomp", spec.seccomp},
+      {"readonly_rootfs", spec.readonly_rootfs},
   };
 }
 

@@ -44,6 +44,10 @@ struct ContainerSpec {
   // "", "private", "rprivate", "slave", "rslave", "shared", "rshared".
   std::string rootfs_propagation;
   std::chrono::milliseconds shutdown_timeout{0};  // 0 = the module's default (3 s)
+  // Seccomp filter: "" or "default" (the daemon's profile, see docs/security.md),
+  // "unconfined" (none; logged as a warning), or the absolute path of a profile file.
+  std::string seccomp;
+  bool readonly_rootfs = false;  // mounts the rootfs read-only (mounts and /dev stay writable)
 
   bool operator==(const ContainerSpec&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
+#include "modules/container/exec_capture.h"
 #include "modules/container/lifecycle_labels.h"
 #include "modules/container/spec_builder.h"
 #include "modules/container/validation.h"
@@ -33,6 +35,22 @@ std::string lockKey(std::string_view ns, std::string_view id) {
 Error containerNotFound(std::string_view ns, std::string_view id) {
   return notFound("container \"" + std::string(id) + "\" in namespace \"" + std::string(ns) +
                   "\": not found");
+}
+
+// containerd parses the log URI as a URL: keep path characters, escape the rest.
+std::string percentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
 }
 
 bool isManaged(const containerd::ContainerRecord& record) {
@@ -74,11 +92,16 @@ std::filesystem::path ContainerService::logPath(std::string_view ns, std::string
   return options_.log_root / std::string(ns) / (std::string(name) + ".log");
 }
 
-containerd::TaskIo ContainerService::taskIo(std::string_view ns, std::string_view name) const {
-  // containerd's file:// driver writes both streams to the stdout URI's file; the stderr
-  // URI must still be set, an empty one next to a file:// stdout panics the shim.
-  const std::string log_uri = "file://" + logPath(ns, name).string();
-  return containerd::TaskIo{.stdin_path = "", .stdout_uri = log_uri, .stderr_uri = log_uri};
+containerd::TaskIo ContainerService::taskIo(std::string_view /*ns*/,
+                                            std::string_view /*name*/) const {
+  // containerd's runc shim starts contd-shim-logs with the query as arguments and the
+  // container's ids in its environment; the logger derives <log_root>/<ns>/<id>.log itself.
+  // One URI for both streams: the shim starts one logger for the pair.
+  const std::string uri = "binary://" + percentEncode(options_.log_shim.string()) +
+                          "?log_root=" + percentEncode(options_.log_root.string()) +
+                          "&max_size=" + std::to_string(options_.log_max_size) +
+                          "&max_files=" + std::to_string(options_.log_max_files);
+  return containerd::TaskIo{.stdin_path = "", .stdout_uri = uri, .stderr_uri = uri};
 }
 
 KeyLocks::Guard ContainerService::lockContainer(std::string_view ns, std::string_view id) {
@@ -479,21 +502,22 @@ Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view 
 
   const std::string exec_id = "exec-" + std::to_string(::getpid()) + "-" +
                               std::to_string(exec_counter_.fetch_add(1) + 1);
-  // Output is captured in a file next to the container's log: containerd's file:// driver
-  // writes both streams there. Container names cannot start with '.', so it collides with none.
-  const auto capture = logPath(ns, id).parent_path() / ("." + std::string(id) + "." + exec_id);
-  const std::string uri = "file://" + capture.string();
+  // The fifos sit next to the container's log; container names cannot start with '.', so
+  // they collide with no log file.
+  auto capture = OutputCapture::start(logPath(ns, id).parent_path(),
+                                      "." + std::string(id) + "." + exec_id, kExecOutputLimit);
+  if (!capture) {
+    return capture.error().wrap("exec in '" + std::string(id) + "'");
+  }
   containerd::ExecRequest request{.exec_id = exec_id,
                                   .process_spec_json = process.dump(),
-                                  .stdout_uri = uri,
-                                  .stderr_uri = uri};
+                                  .stdout_uri = (*capture)->stdoutPath(),
+                                  .stderr_uri = (*capture)->stderrPath()};
   const auto log = log::container();
   CONTD_RETURN_IF_ERROR(client_.execProcess(ns, id, request));
   ExecResult result;
   if (auto started = client_.startProcess(ns, id, exec_id); !started) {
     (void)client_.deleteProcess(ns, id, exec_id);
-    std::error_code ec;
-    std::filesystem::remove(capture, ec);
     return started.error().wrap("exec in '" + std::string(id) + "'");
   }
   auto exit = client_.waitProcess(ns, id, exec_id, timeout);
@@ -506,18 +530,7 @@ Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view 
     result.exit_code = static_cast<std::int32_t>(exit->code);
   }
   (void)client_.deleteProcess(ns, id, exec_id);
-
-  std::ifstream in(capture, std::ios::binary | std::ios::ate);
-  if (in) {
-    const auto size = static_cast<std::size_t>(in.tellg());
-    const auto keep = std::min(size, kExecOutputLimit);
-    result.truncated = size > keep;
-    in.seekg(static_cast<std::streamoff>(size - keep));
-    result.output.resize(keep);
-    in.read(result.output.data(), static_cast<std::streamsize>(keep));
-  }
-  std::error_code ec;
-  std::filesystem::remove(capture, ec);
+  result.output = (*capture)->finish(std::chrono::seconds(2), &result.truncated);
   if (!exit) {
     return exit.error().wrap("exec in '" + std::string(id) + "': wait");
   }

@@ -33,6 +33,10 @@ inline constexpr char kSpecAnnotation[] = "io.contd.container";
 
 struct ServiceOptions {
   std::filesystem::path log_root = "/var/log/contd";  // <log_root>/<ns>/<name>.log
+  // contd-shim-logs, containerd's binary:// log driver for our containers (absolute path).
+  std::filesystem::path log_shim = "/usr/libexec/contd/contd-shim-logs";
+  std::uint64_t log_max_size = 10 * 1024 * 1024;  // rotate past this many bytes; 0: never
+  unsigned log_max_files = 3;                      // rotated files kept
   std::filesystem::path netns_dir = "/var/run/netns";
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   std::filesystem::path resolv_conf = "/etc/resolv.conf";

@@ -4,9 +4,11 @@
 #include <system_error>
 #include <vector>
 
+#include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/container/service.h"
 #include "modules/container/validation.h"
+#include "modules/seccomp/profile.h"
 
 namespace contd::container {
 namespace {
@@ -18,19 +20,6 @@ constexpr std::int64_t kCpuPeriodUs = 100000;
 constexpr std::uint64_t kNofileLimit = 1024;
 constexpr std::int64_t kFuseMajor = 10;
 constexpr std::int64_t kFuseMinor = 229;
-
-// containerd's defaultUnixCaps(): enough for typical services running as root inside,
-// without anything that reaches the host (no SYS_ADMIN, NET_ADMIN, SYS_MODULE, ...).
-json capabilitySet(bool elevated) {
-  json caps =
-      json::array({"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-                   "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-                   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"});
-  if (elevated) {
-    caps.push_back("CAP_SYS_ADMIN");
-  }
-  return caps;
-}
 
 json processSection(const ContainerSpec& spec, std::vector<std::string> args) {
   // Without PATH runc cannot find a bare command name, and a rootfs made for `sh -c` style
@@ -45,7 +34,7 @@ json processSection(const ContainerSpec& spec, std::vector<std::string> args) {
   }
   env.insert(env.end(), spec.env.begin(), spec.env.end());
 
-  const json caps = capabilitySet(spec.elevated);
+  const json caps = json(capabilitySet(spec.elevated));
   // Inheritable and ambient stay empty: a capability must not survive an execve of a
   // non-root binary inside (the reason containerd dropped inheritable in 1.6.18).
   return json{
@@ -183,13 +172,51 @@ json linuxSection(std::string_view ns, const ContainerSpec& spec, const SpecOpti
   if (!spec.rootfs_propagation.empty()) {
     section["rootfsPropagation"] = spec.rootfs_propagation;
   }
-  if (options.seccomp_profile) {
-    section["seccomp"] = *options.seccomp_profile;
-  }
   return section;
 }
 
+// The linux.seccomp object for `spec`, or none.
+Result<std::optional<json>> seccompSection(std::string_view ns, const ContainerSpec& spec,
+                                           const SpecOptions& options) {
+  const auto log = log::container();
+  if (spec.seccomp == kSeccompUnconfined) {
+    log->warn("seccomp unconfined ns={} name={}: no syscall filter", ns, spec.name);
+    return std::optional<json>();
+  }
+  if (spec.seccomp.empty() || spec.seccomp == kSeccompDefault) {
+    if (!options.seccomp_profile) {
+      return std::optional<json>();
+    }
+    return std::optional<json>(
+        seccomp::forCapabilities(*options.seccomp_profile, capabilitySet(spec.elevated)));
+  }
+  auto profile = seccomp::loadProfile(spec.seccomp);
+  if (!profile) {
+    return profile.error().wrap("seccomp");
+  }
+  if (!profile->unknown_names.empty()) {
+    log->warn("seccomp profile={} ns={} name={}: {} syscall names unknown to libseccomp on {} "
+              "left out: {}",
+              spec.seccomp, ns, spec.name, profile->unknown_names.size(),
+              seccomp::nativeArchitecture(), json(profile->unknown_names).dump());
+  }
+  return std::optional<json>(seccomp::forCapabilities(profile->json, capabilitySet(spec.elevated)));
+}
+
 }  // namespace
+
+// containerd's defaultUnixCaps(): enough for typical services running as root inside,
+// without anything that reaches the host (no SYS_ADMIN, NET_ADMIN, SYS_MODULE, ...).
+std::vector<std::string> capabilitySet(bool elevated) {
+  std::vector<std::string> caps = {
+      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",  "CAP_FOWNER",           "CAP_MKNOD",
+      "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",  "CAP_SETFCAP",          "CAP_SETPCAP",
+      "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT", "CAP_KILL",          "CAP_AUDIT_WRITE"};
+  if (elevated) {
+    caps.emplace_back("CAP_SYS_ADMIN");
+  }
+  return caps;
+}
 
 Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
                                         const SpecOptions& options) {
@@ -199,16 +226,28 @@ Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec
   if (!args) {
     return args.error();
   }
+  auto seccomp = seccompSection(ns, spec, options);
+  if (!seccomp) {
+    return seccomp.error();
+  }
+  if (spec.elevated) {
+    log::container()->info("elevated ns={} name={}: adds CAP_SYS_ADMIN and /dev/fuse", ns,
+                           spec.name);
+  }
+  json linux = linuxSection(ns, spec, options);
+  if (*seccomp) {
+    linux["seccomp"] = std::move(**seccomp);
+  }
   return json{
       {"ociVersion", kOciVersion},
       {"process", processSection(spec, std::move(args).value())},
-      {"root", {{"path", spec.rootfs}, {"readonly", false}}},
+      {"root", {{"path", spec.rootfs}, {"readonly", spec.readonly_rootfs}}},
       {"hostname", spec.hostname.empty() ? spec.name : spec.hostname},
       {"mounts", mountsSection(spec, options)},
       {"annotations",
        {{kSpecAnnotation, toJson(spec).dump()},
         {kShutdownTimeoutAnnotation, std::to_string(spec.shutdown_timeout.count())}}},
-      {"linux", linuxSection(ns, spec, options)},
+      {"linux", std::move(linux)},
   };
 }
 

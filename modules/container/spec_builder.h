@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,17 +29,27 @@ struct SpecOptions {
   std::filesystem::path netns_dir = "/var/run/netns";      // where bare netns names live
   std::filesystem::path resolv_conf = "/etc/resolv.conf";  // bound read-only when it exists
   std::int64_t default_pids_limit = 4096;         // for pids_limit 0; <= 0 means no pids limit
-  std::optional<nlohmann::json> seccomp_profile;  // linux.seccomp as is; none when unset
+  // The daemon's profile (seccomp::loadProfile's json, which may hold contd's capability
+  // conditions), used for containers whose `seccomp` is "" or "default"; none when unset.
+  std::optional<nlohmann::json> seccomp_profile;
 };
 
 // The runtime spec for container `spec` in containerd namespace `ns`.
 // Precondition: validateSpec accepted `spec` (paths are not checked again), and the caller
-// has filled module defaults it wants recorded (shutdown_timeout). The only filesystem
-// access is whether options.resolv_conf exists.
+// has filled module defaults it wants recorded (shutdown_timeout). The filesystem accesses
+// are whether options.resolv_conf exists and reading the profile a `seccomp` path names.
+// linux.seccomp: the profile `spec.seccomp` selects, rendered for the container's
+// capabilities (seccomp::forCapabilities); none for "unconfined" (logged as a warning).
+// Syscall names libseccomp does not know are left out and logged as a warning.
 // Annotations: kSpecAnnotation (service.h) holds toJson(spec) dumped, so the request can be
 // read back from containerd; kShutdownTimeoutAnnotation the shutdown timeout in ms.
-// Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split.
+// Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split; a
+// seccomp profile file that cannot be read or is not a valid profile ("seccomp: ...").
 Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
                                         const SpecOptions& options);
+
+// The capability set (bounding = effective = permitted) of a container: containerd's
+// default set, plus CAP_SYS_ADMIN when elevated. Documented in docs/security.md.
+std::vector<std::string> capabilitySet(bool elevated);
 
 }  // namespace contd::container

@@ -273,6 +273,25 @@ Status checkShutdownTimeout(std::chrono::milliseconds timeout) {
   return okStatus();
 }
 
+Status checkSeccomp(std::string_view seccomp) {
+  constexpr std::string_view kField = "seccomp";
+  if (seccomp.empty() || seccomp == kSeccompDefault || seccomp == kSeccompUnconfined) {
+    return okStatus();
+  }
+  if (seccomp.front() != '/') {
+    return fieldError(kField, "'default', 'unconfined' or the absolute path of a profile, got " +
+                                  inQuotes(seccomp));
+  }
+  auto type = existingAbsolute(kField, seccomp);
+  if (!type) {
+    return type.error();
+  }
+  if (*type != fs::file_type::regular) {
+    return fieldError(kField, inQuotes(seccomp) + " is not a regular file");
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
@@ -291,6 +310,7 @@ Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
   CONTD_RETURN_IF_ERROR(checkTags(spec.tags));
   CONTD_RETURN_IF_ERROR(checkPropagation(spec.rootfs_propagation));
   CONTD_RETURN_IF_ERROR(checkShutdownTimeout(spec.shutdown_timeout));
+  CONTD_RETURN_IF_ERROR(checkSeccomp(spec.seccomp));
   return okStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modules/common/result.h"
@@ -24,6 +25,9 @@ inline constexpr std::uint64_t kMinMemoryBytes = 4ULL << 20;  // 4 MiB
 inline constexpr std::size_t kMaxHostnameLength = 64;         // the kernel's HOST_NAME_MAX
 inline constexpr std::size_t kMaxTagLength = 256;
 inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::hours(1);
+// The words ContainerSpec::seccomp takes besides a path.
+inline constexpr std::string_view kSeccompDefault = "default";
+inline constexpr std::string_view kSeccompUnconfined = "unconfined";
 
 // OK when every field of `spec` is acceptable; otherwise kInvalidArgument for the first bad
 // field, the message starting with the field's name ("mounts[1].target: ...", "env[0]: ...").
@@ -47,6 +51,9 @@ inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::ho
 //   tags[i]              non-empty, at most kMaxTagLength chars
 //   rootfs_propagation   "", private, rprivate, slave, rslave, shared or rshared
 //   shutdown_timeout     between 0 (module default) and kMaxShutdownTimeout
+//   seccomp              "", "default", "unconfined", or an absolute path of an existing
+//                        regular file (its content is checked by the spec builder, also
+//                        before anything is created)
 Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env);
 
 // The process arguments: spec.argv when non-empty, else spec.entrypoint split like a shell.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -37,6 +38,10 @@ Status socketPath(const std::string& value) {
 
 Status anyString(const std::string& /*value*/) { return okStatus(); }
 
+Status optionalAbsolutePath(const std::string& value) {
+  return value.empty() ? okStatus() : absolutePath(value);
+}
+
 Status logLevel(const std::string& value) {
   if (!log::isValidLevel(value)) {
     return invalidArgument("must be one of trace, debug, info, warn, error, critical, off; got '" +
@@ -46,6 +51,12 @@ Status logLevel(const std::string& value) {
 }
 
 Status anyDuration(std::uint64_t /*ms*/) { return okStatus(); }
+
+Status anyCount(std::uint64_t /*n*/) { return okStatus(); }
+
+Status maxFiles(std::uint64_t n) {
+  return n <= 1000 ? okStatus() : invalidArgument("must be at most 1000");
+}
 
 Status positiveDuration(std::uint64_t ms) {
   if (ms == 0) {
@@ -58,6 +69,22 @@ Status positiveDuration(std::uint64_t ms) {
 Status restartFailures(std::uint64_t n) {
   if (n < 1 || n > 9) {
     return invalidArgument("must be between 1 and 9");
+  }
+  return okStatus();
+}
+
+// The zbus URL schemes zbus dials; the bridge parses the rest when it starts.
+Status brokerUrl(const std::string& value) {
+  if (!value.empty() && !value.starts_with("unix://") && !value.starts_with("tcp://")) {
+    return invalidArgument("must be a zbus URL (unix:///path or tcp://host:port), got '" + value +
+                           "'");
+  }
+  return okStatus();
+}
+
+Status workerCount(std::uint64_t value) {
+  if (value == 0 || value > 64) {
+    return invalidArgument("must be between 1 and 64, got " + std::to_string(value));
   }
   return okStatus();
 }
@@ -113,13 +140,17 @@ struct Field {
   std::string_view key;
   Status (*set)(const json& value, Config& config);
   std::string_view flag;  // "" when only the file sets it
+  bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 12> kFields = {{
+const std::array<Field, 19> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
     {"log_root", setString<&Config::log_root, absolutePath>, "--log-root"},
+    {"log_shim", setString<&Config::log_shim, optionalAbsolutePath>, ""},
+    {"log_max_size", setUnsigned<&Config::log_max_size, anyCount>, ""},
+    {"log_max_files", setUnsigned<&Config::log_max_files, maxFiles>, ""},
     {"log_level", setString<&Config::log_level, logLevel>, "--log-level"},
     {"default_shutdown_timeout_ms", setUnsigned<&Config::default_shutdown_timeout_ms, anyDuration>,
      ""},
@@ -130,6 +161,11 @@ const std::array<Field, 12> kFields = {{
     {"restart_max_delay_ms", setUnsigned<&Config::restart_max_delay_ms, positiveDuration>, ""},
     {"restart_max_failures", setUnsigned<&Config::restart_max_failures, restartFailures>, ""},
     {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
+    {"seccomp_profile", setString<&Config::seccomp_profile, optionalAbsolutePath>,
+     "--seccomp-profile"},
+    {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
+    {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
+    {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},
 }};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.
@@ -140,7 +176,7 @@ struct FlagDef {
   std::string_view help;
 };
 
-const std::array<FlagDef, 8> kFlags = {{
+const std::array<FlagDef, 11> kFlags = {{
     {"--config", &Flags::config_file, "FILE", "read settings from this JSON file first"},
     {"--containerd", &Flags::containerd_socket, "SOCK",
      "containerd's socket (default /run/containerd/containerd.sock)"},
@@ -148,6 +184,11 @@ const std::array<FlagDef, 8> kFlags = {{
     {"--socket-group", &Flags::socket_group, "NAME", "group owning the gRPC socket (name or gid)"},
     {"--log-root", &Flags::log_root, "DIR", "container log folder (default /var/log/contd)"},
     {"--log-level", &Flags::log_level, "LEVEL", "trace, debug, info, warn, error (default info)"},
+    {"--broker", &Flags::broker, "URL",
+     "serve zbus on this Redis (unix:///var/run/redis.sock, tcp://host:port)"},
+    {"--zbus-workers", &Flags::zbus_workers, "N", "zbus calls served at once (default 4)"},
+    {"--seccomp-profile", &Flags::seccomp_profile, "FILE",
+     "default seccomp profile of containers (\"\": none)"},
     {"--help", nullptr, "", "show this help and exit"},
     {"--version", nullptr, "", "show the version and exit"},
 }};
@@ -285,7 +326,18 @@ Result<Config> resolveConfig(const Flags& flags) {
       if (field.flag != def.name) {
         continue;
       }
-      if (auto set = field.set(json(*(flags.*(def.value))), config); !set) {
+      const std::string& text = *(flags.*(def.value));
+      json value = text;
+      if (field.numeric) {
+        std::uint64_t number = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (ec != std::errc() || end != text.data() + text.size()) {
+          return invalidArgument(std::string(def.name) + ": expected unsigned integer, got '" +
+                                 text + "'");
+        }
+        value = number;
+      }
+      if (auto set = field.set(value, config); !set) {
         return set.error().wrap(def.name);
       }
     }

@@ -29,6 +29,12 @@ struct Config {
   std::string socket_group;
   // Container logs go to <log_root>/<namespace>/<name>.log.
   std::string log_root = "/var/log/contd";
+  // contd-shim-logs, the log driver of every container; "" finds it next to the contd
+  // executable (a build tree) or else at its installed place (libexec/contd/).
+  std::string log_shim;
+  // A container's log rotates past log_max_size bytes (0: never); log_max_files are kept.
+  std::uint64_t log_max_size = 10 * 1024 * 1024;
+  std::uint64_t log_max_files = 3;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
@@ -44,6 +50,19 @@ struct Config {
   std::uint64_t restart_max_delay_ms = 60000;
   std::uint64_t restart_max_failures = 5;
   std::uint64_t restart_window_ms = 300000;
+  // The default seccomp profile (docs/security.md), checked at start: a file that cannot be
+  // read or is not a valid profile stops contd from starting. "" runs containers without a
+  // filter unless they name a profile themselves (logged as a warning at start). The
+  // installed contd.json names the installed profile (/etc/contd/seccomp.json); the
+  // built-in "" only applies without a config file (development, tests).
+  std::string seccomp_profile;
+  // How often the systemd STATUS= line (containers running, namespaces) is refreshed.
+  std::uint64_t status_interval_ms = 10000;
+  // zbus broker (Redis) in zbus URL syntax, e.g. "unix:///var/run/redis.sock" or
+  // "tcp://127.0.0.1:6379" (a user part is the AUTH password); empty: no zbus bridge.
+  std::string broker;
+  // zbus calls served at once (calls on one container are serialised regardless).
+  std::uint64_t zbus_workers = 4;
 
   bool operator==(const Config&) const = default;
 };
@@ -63,6 +82,9 @@ struct Flags {
   std::optional<std::string> log_root;
   std::optional<std::string> log_level;
   std::optional<std::string> socket_group;
+  std::optional<std::string> seccomp_profile;
+  std::optional<std::string> broker;
+  std::optional<std::string> zbus_workers;
   bool help = false;
   bool version = false;
 };

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "modules/common/logging.h"
+#include "modules/seccomp/profile.h"
 
 namespace contd::daemon {
 namespace {
@@ -24,6 +26,7 @@ sigset_t terminationSet() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -74,6 +77,10 @@ Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::str
     log->warn("containerd unreachable socket={} attempt={} retry_in_ms={} error=\"{}\"",
               socket_path, attempt, pause.count(), client.error().message);
     if (auto sig = signals.waitFor(pause)) {
+      if (*sig == SIGHUP) {
+        log->info("reload ignored while waiting for containerd: the config is read at start");
+        continue;
+      }
       return unavailable("waiting for containerd: interrupted by " +
                          std::string(::strsignal(*sig)));
     }
@@ -95,19 +102,164 @@ std::optional<int> systemdListenFd() {
 
 void notifySystemd(const std::string& state) { (void)::sd_notify(0, state.c_str()); }
 
-int waitForTermination(TerminationSignals& signals) {
-  std::uint64_t watchdog_usec = 0;
-  const bool watchdog = ::sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
-  // Half the interval, as sd_watchdog_enabled(3) advises; a day when there is no watchdog.
-  const milliseconds period = watchdog
-                                  ? std::max(milliseconds(watchdog_usec / 2000), milliseconds(50))
-                                  : milliseconds(24LL * 3600 * 1000);
+std::optional<milliseconds> watchdogPeriod() {
+  std::uint64_t usec = 0;
+  if (::sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
+    return std::nullopt;
+  }
+  // Half the interval, as sd_watchdog_enabled(3) advises.
+  return std::max(milliseconds(usec / 2000), milliseconds(20));
+}
+
+SystemdNotifier::SystemdNotifier(Options options, std::function<Status()> probe,
+                                 std::function<std::string()> status)
+    : options_(options), probe_(std::move(probe)), status_(std::move(status)) {
+  loopTicked();
+}
+
+SystemdNotifier::~SystemdNotifier() { stop(); }
+
+void SystemdNotifier::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SystemdNotifier::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void SystemdNotifier::loopTicked() {
+  last_tick_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count(),
+                      std::memory_order_relaxed);
+}
+
+milliseconds SystemdNotifier::tickInterval() const {
+  // Well inside the WATCHDOG_USEC (two periods) a tick may be apart.
+  constexpr milliseconds kIdleTick{1000};
+  return options_.watchdog_period ? std::min(*options_.watchdog_period / 2, kIdleTick) : kIdleTick;
+}
+
+bool SystemdNotifier::loopAlive(std::chrono::steady_clock::time_point now) const {
+  const auto last = std::chrono::steady_clock::time_point(
+      std::chrono::nanoseconds(last_tick_ns_.load(std::memory_order_relaxed)));
+  return now - last < 2 * *options_.watchdog_period;
+}
+
+void SystemdNotifier::run() {
+  const auto log = log::contd();
+  const milliseconds period = options_.watchdog_period
+                                  ? std::min(*options_.watchdog_period, options_.status_interval)
+                                  : options_.status_interval;
+  auto next_status = std::chrono::steady_clock::now();
+  std::optional<bool> was_healthy;
+  std::string last_problem;
   for (;;) {
-    if (auto sig = signals.waitFor(period)) {
-      return *sig;
+    const Status probed = probe_();
+    const auto now = std::chrono::steady_clock::now();
+    const bool loop_alive = !options_.watchdog_period || loopAlive(now);
+    const bool healthy = probed.ok() && loop_alive;
+    const std::string problem = !probed.ok() ? "containerd probe failed: " + probed.error().message
+                                : !loop_alive ? "main loop has not ticked"
+                                              : "";
+    if (was_healthy != healthy || (!healthy && problem != last_problem)) {
+      if (healthy) {
+        if (was_healthy.has_value()) {
+          log->info("healthy again: containerd answers and the main loop runs");
+        }
+      } else {
+        log->warn("unhealthy: {}{}", problem,
+                  options_.watchdog_period ? "; withholding watchdog pings" : "");
+      }
     }
-    if (watchdog) {
+    if (healthy && options_.watchdog_period) {
       notifySystemd("WATCHDOG=1");
+    }
+    if (now >= next_status || was_healthy != healthy) {
+      notifySystemd("STATUS=" + (healthy ? status_() : problem));
+      next_status = now + options_.status_interval;
+    }
+    was_healthy = healthy;
+    last_problem = problem;
+
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, period, [this] { return stopping_; })) {
+      return;
+    }
+  }
+}
+
+Result<std::optional<nlohmann::json>> loadSeccompProfile(const std::string& path) {
+  const auto log = log::contd();
+  if (path.empty()) {
+    log->warn("seccomp_profile is empty: containers run without a syscall filter unless they "
+              "name a profile");
+    return std::optional<nlohmann::json>();
+  }
+  auto profile = seccomp::loadProfile(path);
+  if (!profile) {
+    return profile.error();
+  }
+  if (!profile->unknown_names.empty()) {
+    log->warn("seccomp profile={} arch={}: {} syscall names unknown to libseccomp left out: {}",
+              path, seccomp::nativeArchitecture(), profile->unknown_names.size(),
+              nlohmann::json(profile->unknown_names).dump());
+  }
+  log->info("seccomp profile={} arch={} rules={} names={}", path, seccomp::nativeArchitecture(),
+            profile->json["syscalls"].size(), profile->syscall_names);
+  return std::optional<nlohmann::json>(std::move(profile->json));
+}
+
+std::string statusSummary(container::ContainerService& service) {
+  auto containers = service.list("");
+  if (!containers) {
+    return "listing containers failed: " + containers.error().message;
+  }
+  std::size_t running = 0;
+  std::set<std::string> namespaces;
+  for (const auto& info : *containers) {
+    namespaces.insert(info.ns);
+    running += info.status == container::ContainerStatus::kRunning ? 1 : 0;
+  }
+  return std::to_string(running) + " containers running in " + std::to_string(namespaces.size()) +
+         " namespaces (" + std::to_string(containers->size()) + " managed)";
+}
+
+void reloadConfig(const Flags& flags, Config& running) {
+  const auto log = log::contd();
+  auto fresh = resolveConfig(flags);
+  if (!fresh) {
+    log->error("reload failed, keeping the running config: {}", fresh.error().message);
+    return;
+  }
+  if (fresh->log_level != running.log_level) {
+    log::init(fresh->log_level);
+    log->info("reload log_level={} (was {})", fresh->log_level, running.log_level);
+    running.log_level = fresh->log_level;
+  }
+  // The rest is read once at start, by the objects it configures.
+  Config rest = *fresh;
+  rest.log_level = running.log_level;
+  if (rest != running) {
+    log->warn("reload: changed settings other than log_level take effect after a restart of "
+              "contd (containers keep running across it)");
+  } else {
+    log->info("reload done");
+  }
+}
+
+std::pair<SignalEvent, int> waitForSignal(TerminationSignals& signals, SystemdNotifier& notifier) {
+  for (;;) {
+    notifier.loopTicked();
+    if (auto sig = signals.waitFor(notifier.tickInterval())) {
+      return {*sig == SIGHUP ? SignalEvent::kReload : SignalEvent::kTerminate, *sig};
     }
   }
 }

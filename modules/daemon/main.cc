@@ -4,8 +4,12 @@
 // Containers are never touched on the way out: they belong to containerd's shims and keep
 // running while contd is stopped, restarted or upgraded.
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +20,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/lifecycle.h"
+#include "zbus-bridge/bridge.h"
 
 namespace {
 
@@ -24,9 +29,27 @@ using std::chrono::milliseconds;
 constexpr int kExitUsage = 2;  // bad flags or config, as with most Unix tools
 constexpr milliseconds kStopGrace{5000};
 
+// The log driver: as configured, else next to this executable (a build tree), else where
+// `cmake --install` puts it.
+std::filesystem::path logShim(const contd::daemon::Config& config) {
+  if (!config.log_shim.empty()) {
+    return config.log_shim;
+  }
+  std::error_code ec;
+  const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() /
+                      "contd-shim-logs";
+  if (!ec && ::access(beside.c_str(), X_OK) == 0) {
+    return beside;
+  }
+  return CONTD_INSTALLED_LOG_SHIM;
+}
+
 contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& config) {
   contd::container::ServiceOptions options;
   options.log_root = config.log_root;
+  options.log_shim = logShim(config);
+  options.log_max_size = config.log_max_size;
+  options.log_max_files = static_cast<unsigned>(config.log_max_files);
   options.default_shutdown_timeout = milliseconds(config.default_shutdown_timeout_ms);
   options.task_create_timeout = milliseconds(config.task_create_timeout_ms);
   options.default_pids_limit = config.default_pids_limit;
@@ -76,6 +99,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // Under systemd with stderr going to the journal, "<N>" prefixes carry each line's level.
+  contd::log::setFormat(contd::log::formatForStderr());
   contd::log::init(config->log_level);
   const auto log = contd::log::contd();
   log->info("starting version={} containerd={} listen={} log_root={}", CONTD_VERSION,
@@ -90,7 +115,21 @@ int main(int argc, char** argv) {
     return stopped ? 0 : 1;
   }
 
-  contd::container::ContainerService service(**client, serviceOptions(*config));
+  auto seccomp_profile = contd::daemon::loadSeccompProfile(config->seccomp_profile);
+  if (!seccomp_profile) {
+    log->error("not started: {}", seccomp_profile.error().message);
+    return 1;
+  }
+  auto service_options = serviceOptions(*config);
+  service_options.seccomp_profile = std::move(*seccomp_profile);
+  if (::access(service_options.log_shim.c_str(), X_OK) != 0) {
+    log->error("not started: log shim '{}' is not an executable file (config key log_shim)",
+               service_options.log_shim.string());
+    return 1;
+  }
+  log->info("log driver shim={} max_size={} max_files={}", service_options.log_shim.string(),
+            service_options.log_max_size, service_options.log_max_files);
+  contd::container::ContainerService service(**client, std::move(service_options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
   contd::container::Supervisor supervisor(**client, service, restartPolicy(*config));
   supervisor.start();
@@ -100,12 +139,50 @@ int main(int argc, char** argv) {
     log->error("not started: API server: {}", api.error().message);
     return 1;
   }
+  // The zbus bridge for the node's Go modules, when a broker is configured. Redis need not
+  // be up: the bridge connects (and reconnects) on its own.
+  std::unique_ptr<contd::zbus::Bridge> bridge;
+  if (!config->broker.empty()) {
+    auto started = contd::zbus::Bridge::start(
+        service, {.broker = config->broker, .workers = config->zbus_workers});
+    if (!started) {
+      log->error("not started: zbus bridge: {}", started.error().message);
+      return 1;
+    }
+    bridge = std::move(*started);
+  }
+  // READY only once the API listens and containerd answers a call, not just a connect.
+  if (auto probe = (*client)->listNamespaces(); !probe) {
+    log->error("not started: containerd does not answer: {}", probe.error().message);
+    return 1;
+  }
   log->info("ready socket={}", (*api)->socketPath().string());
   contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + (*api)->socketPath().string());
 
-  const int sig = contd::daemon::waitForTermination(signals);
+  contd::daemon::SystemdNotifier notifier(
+      {.watchdog_period = contd::daemon::watchdogPeriod(),
+       .status_interval = milliseconds(config->status_interval_ms)},
+      [&client]() -> contd::Status {
+        auto namespaces = (*client)->listNamespaces();
+        return namespaces ? contd::okStatus() : contd::Status(namespaces.error());
+      },
+      [&service] { return contd::daemon::statusSummary(service); });
+  notifier.start();
+  int sig = 0;
+  for (;;) {
+    const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
+    if (event == contd::daemon::SignalEvent::kTerminate) {
+      sig = number;
+      break;
+    }
+    contd::daemon::notifySystemd("RELOADING=1");
+    contd::daemon::reloadConfig(*flags, *config);
+    contd::daemon::notifySystemd("READY=1");
+  }
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
+  notifier.stop();
+  bridge.reset();  // lets running zbus calls reply first
   (*api)->stop(kStopGrace);
   supervisor.stop();
   log->info("stopped");

@@ -133,6 +133,7 @@ protected:
 
     ServiceOptions options;
     options.log_root = dir_->path() / "logs";
+    options.log_shim = CONTD_SHIM_LOGS_BIN;
     service_ = std::make_unique<ContainerService>(*client_, options);
   }
 

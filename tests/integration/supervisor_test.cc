@@ -77,6 +77,7 @@ protected:
     dir_.emplace(std::move(*dir));
     ServiceOptions options;
     options.log_root = dir_->path() / "logs";
+    options.log_shim = CONTD_SHIM_LOGS_BIN;
     service_ = std::make_unique<ContainerService>(*client_, options);
     events_ = service_->events().listen();
   }

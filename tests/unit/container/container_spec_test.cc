@@ -31,6 +31,8 @@ ContainerSpec fullSpec() {
   spec.elevated = true;
   spec.rootfs_propagation = "rslave";
   spec.shutdown_timeout = std::chrono::milliseconds(12345);
+  spec.seccomp = "/etc/contd/strict.json";
+  spec.readonly_rootfs = true;
   return spec;
 }
 
@@ -52,6 +54,22 @@ TEST(ContainerSpecJson, DefaultSpecRoundTrips) {
   auto back = specFromJson(json::parse(toJson(ContainerSpec{}).dump()));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, ContainerSpec{});
+}
+
+TEST(ContainerSpecJson, SeccompAndReadonlyRootfsAreStored) {
+  const json j = toJson(fullSpec());
+  EXPECT_EQ(j.at("seccomp"), "/etc/contd/strict.json");
+  EXPECT_EQ(j.at("readonly_rootfs"), true);
+  // A record written before these fields existed reads with their defaults.
+  json old = j;
+  old.erase("seccomp");
+  old.erase("readonly_rootfs");
+  auto back = specFromJson(old);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->seccomp, "");
+  EXPECT_FALSE(back->readonly_rootfs);
+  old["readonly_rootfs"] = "yes";
+  EXPECT_EQ(readError(old).message, "/readonly_rootfs: expected boolean");
 }
 
 TEST(ContainerSpecJson, UsesSnakeCaseKeys) {

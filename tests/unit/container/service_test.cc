@@ -61,10 +61,12 @@ TEST_F(ServiceTest, RunCreatesManagedContainerAndStartsTask) {
   EXPECT_EQ(task->status, containerd::TaskStatus::kRunning);
 }
 
-TEST_F(ServiceTest, RunSendsBothStreamsToTheNamespaceLogFile) {
+TEST_F(ServiceTest, RunSendsBothStreamsToTheLogShim) {
   ASSERT_TRUE(service_->run("ns1", validSpec()));
   const auto io = fake_.taskIo("ns1", "web");
-  const std::string expected = "file://" + (root_ / "logs" / "ns1" / "web.log").string();
+  const std::string expected = "binary://" + options_.log_shim.string() +
+                               "?log_root=" + (root_ / "logs").string() +
+                               "&max_size=10485760&max_files=3";
   EXPECT_EQ(io.stdout_uri, expected);
   EXPECT_EQ(io.stderr_uri, expected);
   EXPECT_TRUE(fs::is_directory(root_ / "logs" / "ns1"));

@@ -297,6 +297,90 @@ TEST_F(SpecBuilderTest, SeccompProfileOnlyWhenConfigured) {
   EXPECT_EQ(build(minimalSpec()).at("linux").at("seccomp"), profile);
 }
 
+// A daemon profile with contd's capability conditions, as seccomp::loadProfile gives it.
+json conditionalProfile() {
+  return {{"defaultAction", "SCMP_ACT_ERRNO"},
+          {"defaultErrnoRet", 1},
+          {"syscalls",
+           json::array({{{"names", {"read"}}, {"action", "SCMP_ACT_ALLOW"}},
+                        {{"names", {"mount"}},
+                         {"action", "SCMP_ACT_ALLOW"},
+                         {"includes", {{"caps", {"CAP_SYS_ADMIN"}}}}},
+                        {{"names", {"clone3"}},
+                         {"action", "SCMP_ACT_ERRNO"},
+                         {"errnoRet", 38},
+                         {"excludes", {{"caps", {"CAP_SYS_ADMIN"}}}}}})}};
+}
+
+TEST_F(SpecBuilderTest, DefaultSeccompIsRenderedForTheContainersCapabilities) {
+  options_.seccomp_profile = conditionalProfile();
+  auto spec = minimalSpec();
+  for (const char* value : {"", "default"}) {
+    spec.seccomp = value;
+    const json plain = build(spec).at("linux").at("seccomp");
+    EXPECT_EQ(plain.at("syscalls"),
+              json::array({{{"names", {"read"}}, {"action", "SCMP_ACT_ALLOW"}},
+                           {{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}}}));
+  }
+  spec.elevated = true;
+  const json elevated = build(spec).at("linux").at("seccomp");
+  EXPECT_EQ(elevated.at("syscalls"),
+            json::array({{{"names", {"read"}}, {"action", "SCMP_ACT_ALLOW"}},
+                         {{"names", {"mount"}}, {"action", "SCMP_ACT_ALLOW"}}}));
+}
+
+TEST_F(SpecBuilderTest, UnconfinedHasNoSeccomp) {
+  options_.seccomp_profile = conditionalProfile();
+  auto spec = minimalSpec();
+  spec.seccomp = "unconfined";
+  EXPECT_FALSE(build(spec).at("linux").contains("seccomp"));
+}
+
+TEST_F(SpecBuilderTest, SeccompPathLoadsThatProfile) {
+  options_.seccomp_profile = conditionalProfile();
+  std::ofstream(root_ / "own.json") << R"({"defaultAction": "SCMP_ACT_KILL_PROCESS",
+      "syscalls": [{"names": ["write", "no_such_call"], "action": "SCMP_ACT_ALLOW"}]})";
+  auto spec = minimalSpec();
+  spec.seccomp = (root_ / "own.json").string();
+  const json seccomp = build(spec).at("linux").at("seccomp");
+  EXPECT_EQ(seccomp.at("defaultAction"), "SCMP_ACT_KILL_PROCESS");
+  EXPECT_EQ(seccomp.at("syscalls"),
+            json::array({{{"names", {"write"}}, {"action", "SCMP_ACT_ALLOW"}}}));
+}
+
+TEST_F(SpecBuilderTest, BadSeccompProfileIsAnErrorNamingTheField) {
+  std::ofstream(root_ / "broken.json") << R"({"defaultAction": "SCMP_ACT_ERRNO", )";
+  std::ofstream(root_ / "wrong.json") << R"({"defaultAction": "SCMP_ACT_MAYBE"})";
+  for (const auto& [file, cause] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"broken.json", "syntax error"},
+           {"wrong.json", "/defaultAction: unknown action"},
+           {"missing.json", "No such file or directory"}}) {
+    auto spec = minimalSpec();
+    spec.seccomp = (root_ / file).string();
+    auto oci = buildRuntimeSpec("zos", spec, options_);
+    ASSERT_FALSE(oci.ok()) << file;
+    EXPECT_EQ(oci.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(oci.error().message.rfind("seccomp: seccomp profile '" + spec.seccomp + "'", 0), 0u)
+        << oci.error().message;
+    EXPECT_NE(oci.error().message.find(cause), std::string::npos) << oci.error().message;
+  }
+}
+
+TEST_F(SpecBuilderTest, ReadonlyRootfs) {
+  auto spec = minimalSpec();
+  EXPECT_EQ(build(spec).at("root").at("readonly"), false);
+  spec.readonly_rootfs = true;
+  EXPECT_EQ(build(spec).at("root").at("readonly"), true);
+}
+
+TEST_F(SpecBuilderTest, CapabilitySetIsTheDocumentedOne) {
+  EXPECT_EQ(capabilitySet(false), kDefaultCaps);
+  Strings elevated = kDefaultCaps;
+  elevated.push_back("CAP_SYS_ADMIN");
+  EXPECT_EQ(capabilitySet(true), elevated);
+}
+
 TEST_F(SpecBuilderTest, RootfsPropagationOnlyWhenGiven) {
   auto spec = minimalSpec();
   EXPECT_FALSE(build(spec).at("linux").contains("rootfsPropagation"));

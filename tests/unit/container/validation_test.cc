@@ -60,6 +60,8 @@ protected:
     spec.elevated = true;
     spec.rootfs_propagation = "rslave";
     spec.shutdown_timeout = milliseconds(10000);
+    spec.seccomp = (root_ / "file").string();
+    spec.readonly_rootfs = true;
     return spec;
   }
 
@@ -271,6 +273,21 @@ TEST_F(ValidationTest, ResolvesArgvFromArgvFirst) {
   argv = resolveArgv(spec);
   ASSERT_TRUE(argv.ok());
   EXPECT_EQ(*argv, spec.argv);
+}
+
+TEST_F(ValidationTest, SeccompIsDefaultUnconfinedOrAnExistingProfileFile) {
+  for (const std::string value : {"", "default", "unconfined"}) {
+    auto spec = validSpec();
+    spec.seccomp = value;
+    expectAccepted(spec);
+  }
+  for (const std::string& value :
+       {std::string("Default"), std::string("relative/profile.json"),
+        (root_ / "no-such.json").string(), (root_ / "data").string(), std::string("/a\0b", 4)}) {
+    auto spec = validSpec();
+    spec.seccomp = value;
+    expectRefused(spec, "seccomp");
+  }
 }
 
 TEST_F(ValidationTest, ResolvesNetnsPath) {
