@@ -9,10 +9,26 @@
 
 namespace contd::log {
 
+// How lines look on stderr.
+enum class Format {
+  // "2024-05-01T12:00:00.123456Z info [contd] ready socket=..."
+  kPlain,
+  // "<6>info [contd] ready socket=...": a syslog priority prefix (sd-daemon(3)) that journald
+  // turns into the entry's PRIORITY, and no timestamp (journald adds its own).
+  kJournal,
+};
+
 // Creates every logger once, writing to stderr at the given level
 // ("trace", "debug", "info", "warn", "error"). Safe to call again to change the level.
 void init(std::string_view level);
 bool isValidLevel(std::string_view level);
+// Switches every logger (and those made later) to `format`. Any thread.
+void setFormat(Format format);
+// kJournal when stderr is connected to the journal: $JOURNAL_STREAM names stderr's device
+// and inode (what systemd sets for StandardError=journal); else kPlain.
+Format formatForStderr();
+// The syslog priority (0-7) journald gives a line of `level`.
+int syslogPriority(spdlog::level::level_enum level);
 
 std::shared_ptr<spdlog::logger> contd();       // daemon life cycle
 std::shared_ptr<spdlog::logger> containerd();  // calls into containerd

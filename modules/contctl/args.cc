@@ -231,7 +231,7 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 23> kOptions = {{
+const std::array<OptionDef, 25> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -274,6 +274,11 @@ const std::array<OptionDef, 23> kOptions = {{
     {"--shutdown-timeout", "", "MS", kRun,
      "SIGTERM-to-SIGKILL delay of rm, in ms (default: the daemon's)",
      setNumber<std::uint64_t, &Spec::set_shutdown_timeout_ms>},
+    {"--seccomp", "", "VALUE", kRun,
+     "syscall filter: default, unconfined, or a profile path on the daemon's host",
+     setText<&Spec::mutable_seccomp>},
+    {"--readonly-rootfs", "", "", kRun, "mount the root filesystem read-only",
+     setSwitch<&Spec::set_readonly_rootfs>},
 }};
 
 const OptionDef* findOption(std::string_view name) {

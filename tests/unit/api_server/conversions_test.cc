@@ -27,6 +27,8 @@ container::ContainerSpec fullSpec() {
   spec.elevated = true;
   spec.rootfs_propagation = "rslave";
   spec.shutdown_timeout = std::chrono::milliseconds(7500);
+  spec.seccomp = "/etc/contd/strict.json";
+  spec.readonly_rootfs = true;
   return spec;
 }
 
@@ -40,6 +42,8 @@ TEST(Conversions, FullSpecRoundTripsThroughProto) {
   EXPECT_EQ(proto.memory_bytes(), 512ULL << 20);
   EXPECT_EQ(proto.pids_limit(), -1);
   EXPECT_EQ(proto.shutdown_timeout_ms(), 7500U);
+  EXPECT_EQ(proto.seccomp(), "/etc/contd/strict.json");
+  EXPECT_TRUE(proto.readonly_rootfs());
   EXPECT_EQ(fromProto(proto), spec);
 }
 

@@ -23,6 +23,7 @@ TEST(ContctlArgs, RunBuildsTheFullSpec) {
                     "--mount", "/etc/ssl:/etc/ssl:ro", "--cpu", "2", "--memory", "64M",
                     "--pids", "-1", "--workdir", "/srv", "--hostname", "h1", "--tag", "t1",
                     "--tag", "t2", "--elevated", "--shutdown-timeout", "10000",
+                    "--seccomp", "unconfined", "--readonly-rootfs",
                     "--", "/bin/sh", "-c", "echo --not-an-option"});
   ASSERT_TRUE(inv) << inv.error().message;
   EXPECT_EQ(inv->command, Command::kRun);
@@ -49,6 +50,8 @@ TEST(ContctlArgs, RunBuildsTheFullSpec) {
   ASSERT_EQ(spec.tags_size(), 2);
   EXPECT_TRUE(spec.elevated());
   EXPECT_EQ(spec.shutdown_timeout_ms(), 10000U);
+  EXPECT_EQ(spec.seccomp(), "unconfined");
+  EXPECT_TRUE(spec.readonly_rootfs());
   // Everything after "--" is the command, options included.
   ASSERT_EQ(spec.argv_size(), 3);
   EXPECT_EQ(spec.argv(0), "/bin/sh");

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -205,6 +207,89 @@ TEST(Flags, HelpAndVersion) {
   EXPECT_TRUE(flags({"--version"})->version);
   EXPECT_NE(usage().find("--containerd SOCK"), std::string::npos);
   EXPECT_NE(usage().find("default_pids_limit"), std::string::npos);
+}
+
+TEST(Config, ZbusBridgeIsOffByDefaultAndSetByFileOrFlags) {
+  const Config defaults;
+  EXPECT_EQ(defaults.broker, "");
+  EXPECT_EQ(defaults.zbus_workers, 4U);
+
+  auto config = parseConfig(R"({"broker": "unix:///var/run/redis.sock", "zbus_workers": 8})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->broker, "unix:///var/run/redis.sock");
+  EXPECT_EQ(config->zbus_workers, 8U);
+
+  auto parsed = flags({"--broker", "tcp://127.0.0.1:6379", "--zbus-workers=2"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  auto resolved = resolveConfig(*parsed);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->broker, "tcp://127.0.0.1:6379");
+  EXPECT_EQ(resolved->zbus_workers, 2U);
+}
+
+TEST(Config, BadZbusSettingsAreRejected) {
+  auto scheme = parseConfig(R"({"broker": "redis://localhost:6379"})");
+  ASSERT_FALSE(scheme);
+  EXPECT_EQ(scheme.error().message.rfind("/broker: must be a zbus URL", 0), 0U)
+      << scheme.error().message;
+  auto zero = parseConfig(R"({"zbus_workers": 0})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "/zbus_workers: must be between 1 and 64, got 0");
+  auto text = resolveConfig(*flags({"--zbus-workers", "many"}));
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().message, "--zbus-workers: expected unsigned integer, got 'many'");
+  auto too_many = resolveConfig(*flags({"--zbus-workers", "65"}));
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().message, "--zbus-workers: must be between 1 and 64, got 65");
+}
+
+TEST(Config, SeccompProfileAndStatusInterval) {
+  EXPECT_EQ(Config{}.seccomp_profile, "");
+  EXPECT_EQ(Config{}.status_interval_ms, 10000U);
+  auto config = parseConfig(R"({"seccomp_profile": "/etc/contd/seccomp.json",
+                                "status_interval_ms": 2500})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->seccomp_profile, "/etc/contd/seccomp.json");
+  EXPECT_EQ(config->status_interval_ms, 2500U);
+  // "" switches the default profile off.
+  config = parseConfig(R"({"seccomp_profile": ""})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->seccomp_profile, "");
+
+  auto relative = parseConfig(R"({"seccomp_profile": "seccomp.json"})");
+  ASSERT_FALSE(relative);
+  EXPECT_EQ(relative.error().message,
+            "/seccomp_profile: must be an absolute path, got 'seccomp.json'");
+  auto zero = parseConfig(R"({"status_interval_ms": 0})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "/status_interval_ms: must be greater than 0");
+
+  auto parsed = flags({"--seccomp-profile", "/srv/strict.json"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  auto resolved = resolveConfig(*parsed);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->seccomp_profile, "/srv/strict.json");
+}
+
+// The contd.json etc/ installs (rendered for the build tree) is valid and names every key
+// the daemon knows, so docs/configuration.md and the file cannot drift from the code.
+TEST(Config, ShippedConfigHasEveryKey) {
+  auto config = loadConfigFile(CONTD_SHIPPED_CONFIG);
+  ASSERT_TRUE(config) << config.error().message;
+  std::ifstream in(CONTD_SHIPPED_CONFIG);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string help = usage();
+  const std::string keys = help.substr(help.find("config file: a JSON object with the keys"));
+  std::istringstream lines(keys);
+  std::string line;
+  std::getline(lines, line);  // the heading
+  int count = 0;
+  while (std::getline(lines, line)) {
+    const std::string key = line.substr(line.find_first_not_of(' '));
+    EXPECT_NE(text.find("\"" + key + "\":"), std::string::npos) << key << " missing";
+    ++count;
+  }
+  EXPECT_GT(count, 10);
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Checks systemd unit files with `systemd-analyze verify`, which works offline (no systemd
+# needs to run as PID 1). Fails on a non-zero exit *and* on any output: verify only warns
+# (exit 0) about unknown keys or sections, and a misspelt hardening option silently does
+# nothing.
+#   systemd_units_verify.sh UNIT_FILE...
+# Exit 77 (ctest SKIP_RETURN_CODE) without systemd-analyze, unless CI=true.
+set -u
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "systemd-analyze missing (package systemd; CI=true, so this is a failure)" >&2
+    exit 1
+  fi
+  echo "systemd-analyze missing (package systemd): skipped" >&2
+  exit 77
+fi
+
+status=0
+for unit in "$@"; do
+  # verify resolves the unit by its file name; run it where the file is.
+  dir=$(dirname "$unit")
+  name=$(basename "$unit")
+  out=$(cd "$dir" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify "./$name" 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] || [ -n "$out" ]; then
+    echo "FAIL $unit (exit $rc):" >&2
+    echo "$out" >&2
+    status=1
+  else
+    echo "ok   $unit"
+  fi
+done
+exit $status

@@ -1,0 +1,90 @@
+// The loggers' output formats: plain for a terminal or file, syslog priority prefixes for
+// journald (modules/common/logging.h).
+
+#include "modules/common/logging.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace contd::log {
+namespace {
+
+// Runs `body` with stderr redirected to a temp file and returns what it wrote.
+template <typename F>
+std::string captureStderr(F body) {
+  std::fflush(stderr);
+  char path[] = "/tmp/contd-logging-test-XXXXXX";
+  const int fd = ::mkstemp(path);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(fd, STDERR_FILENO);
+  body();
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string text;
+  char buffer[4096];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof(buffer))) > 0;) {
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  ::unlink(path);
+  return text;
+}
+
+TEST(Logging, SyslogPrioritiesFollowTheLevel) {
+  EXPECT_EQ(syslogPriority(spdlog::level::debug), 7);
+  EXPECT_EQ(syslogPriority(spdlog::level::info), 6);
+  EXPECT_EQ(syslogPriority(spdlog::level::warn), 4);
+  EXPECT_EQ(syslogPriority(spdlog::level::err), 3);
+  EXPECT_EQ(syslogPriority(spdlog::level::critical), 2);
+}
+
+TEST(Logging, JournalFormatPrefixesEachLineWithItsPriority) {
+  init("debug");
+  const std::string text = captureStderr([] {
+    setFormat(Format::kJournal);
+    contd()->info("ready socket={}", "/run/contd/contd.sock");
+    api()->warn("slow call ms={}", 1200);
+    container()->error("run failed");
+    setFormat(Format::kPlain);
+    contd()->info("plain again");
+  });
+  EXPECT_NE(text.find("<6>info [contd] ready socket=/run/contd/contd.sock\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("<4>warning [api] slow call ms=1200\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("<3>error [container] run failed\n"), std::string::npos) << text;
+  // The plain format starts with a UTC timestamp.
+  const auto plain = text.find("plain again");
+  ASSERT_NE(plain, std::string::npos) << text;
+  const auto line_start = text.rfind('\n', plain) + 1;
+  EXPECT_NE(text.substr(line_start, 20).find('T'), std::string::npos) << text;
+  EXPECT_NE(text[line_start], '<') << text;
+  init("info");
+}
+
+TEST(Logging, JournalOnlyWhenJournalStreamNamesStderr) {
+  ::unsetenv("JOURNAL_STREAM");
+  EXPECT_EQ(formatForStderr(), Format::kPlain);
+  struct stat st {};
+  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+  const std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_EQ(formatForStderr(), Format::kJournal);
+  // Inherited by a process whose stderr was redirected elsewhere: not the journal.
+  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":1").c_str(), 1);
+  EXPECT_EQ(formatForStderr(), Format::kPlain);
+  ::setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_EQ(formatForStderr(), Format::kPlain);
+  ::unsetenv("JOURNAL_STREAM");
+}
+
+}  // namespace
+}  // namespace contd::log
