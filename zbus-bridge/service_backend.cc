@@ -5,22 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/container/spec_builder.h"
 #include "zbus-bridge/log_tail.h"
 
 namespace contd::zbus {
 namespace {
 
 using nlohmann::json;
-
-container::SpecOptions specOptions(const container::ServiceOptions& options) {
-  container::SpecOptions spec_options;
-  spec_options.netns_dir = options.netns_dir;
-  spec_options.resolv_conf = options.resolv_conf;
-  spec_options.default_pids_limit = options.default_pids_limit;
-  spec_options.seccomp_profile = options.seccomp_profile;
-  return spec_options;
-}
 
 // Reads the parts of an OCI runtime spec Inspect reports. nlohmann throws on a wrong type:
 // caught here, as the spec is contd's own output and a mismatch is an internal error.
@@ -63,7 +53,8 @@ Result<ContainerView> ServiceBackend::inspect(std::string_view ns, std::string_v
   view.name = info->spec.name;
   view.interactive = info->spec.interactive;
   view.created_at = info->created_at;
-  auto runtime_spec = container::buildRuntimeSpec(ns, info->spec, specOptions(service_.options()));
+  // What the container really got (process env with PATH, every mount), as containerd keeps it.
+  auto runtime_spec = service_.runtimeSpec(ns, id);
   if (!runtime_spec) {
     return runtime_spec.error().wrap("inspect '" + std::string(id) + "'");
   }
@@ -96,10 +87,25 @@ Result<std::vector<std::string>> ServiceBackend::listNamespaces() {
   return service_.listNamespaces();
 }
 
-Status ServiceBackend::exec(std::string_view /*ns*/, std::string_view /*id*/,
-                            std::chrono::nanoseconds /*timeout*/,
-                            const std::vector<std::string>& /*args*/) {
-  return failedPrecondition("exec: not supported yet");
+Status ServiceBackend::exec(std::string_view ns, std::string_view id,
+                            std::chrono::nanoseconds timeout,
+                            const std::vector<std::string>& args) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  if (ms.count() <= 0) {
+    ms = std::chrono::milliseconds(1);  // a zero Go timeout expires at once
+  }
+  auto result = service_.exec(ns, id, args, ms);
+  if (!result) {
+    return result.error();
+  }
+  // zosbase's wording: the output is discarded.
+  if (result->timed_out) {
+    return makeError(Code::kDeadlineExceeded, "execution timed out");
+  }
+  if (result->exit_code != 0) {
+    return makeError(Code::kUnknown, "non-zero exit code: " + std::to_string(result->exit_code));
+  }
+  return okStatus();
 }
 
 Result<std::string> ServiceBackend::logsTail(std::string_view ns, std::string_view id,

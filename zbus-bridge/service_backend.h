@@ -21,7 +21,7 @@ public:
   Status signalDelete(std::string_view ns, std::string_view id) override;
   Result<std::vector<std::string>> list(std::string_view ns) override;
   Result<std::vector<std::string>> listNamespaces() override;
-  // TODO(zbus): one line once ContainerService has exec: return service_.exec(...).
+  // "execution timed out" or "non-zero exit code: N", as zosbase says it.
   Status exec(std::string_view ns, std::string_view id, std::chrono::nanoseconds timeout,
               const std::vector<std::string>& args) override;
   Result<std::string> logsTail(std::string_view ns, std::string_view id,

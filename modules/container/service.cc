@@ -561,4 +561,16 @@ Result<std::vector<LogLine>> ContainerService::logs(std::string_view ns, std::st
   return readLog(logPath(ns, id), query);
 }
 
+Result<nlohmann::json> ContainerService::runtimeSpec(std::string_view ns, std::string_view id) {
+  auto record = managedRecord(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto spec = nlohmann::json::parse(record->spec_json, nullptr, false);
+  if (spec.is_discarded()) {
+    return internalError("container '" + std::string(id) + "': stored runtime spec unreadable");
+  }
+  return spec;
+}
+
 }  // namespace contd::container

@@ -90,6 +90,8 @@ public:
   // The container's output lines (both streams), across rotated log files.
   Result<std::vector<LogLine>> logs(std::string_view ns, std::string_view id,
                                     const LogQuery& query);
+  // The OCI runtime spec the container was created with, as stored in containerd.
+  Result<nlohmann::json> runtimeSpec(std::string_view ns, std::string_view id);
   // Where the container's log is written: <log_root>/<ns>/<id>.log.
   std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
 

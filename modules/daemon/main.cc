@@ -29,17 +29,22 @@ using std::chrono::milliseconds;
 constexpr int kExitUsage = 2;  // bad flags or config, as with most Unix tools
 constexpr milliseconds kStopGrace{5000};
 
-// The log driver: as configured, else next to this executable (a build tree), else where
+// The log driver: as configured, else next to this executable (a build tree), else in
+// <prefix>/libexec/contd/ of the prefix contd itself was installed to, else where this build's
 // `cmake --install` puts it.
 std::filesystem::path logShim(const contd::daemon::Config& config) {
   if (!config.log_shim.empty()) {
     return config.log_shim;
   }
   std::error_code ec;
-  const auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() /
-                      "contd-shim-logs";
-  if (!ec && ::access(beside.c_str(), X_OK) == 0) {
-    return beside;
+  const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    for (const auto& candidate : {exe_dir / "contd-shim-logs",
+                                  exe_dir.parent_path() / "libexec" / "contd" / "contd-shim-logs"}) {
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+    }
   }
   return CONTD_INSTALLED_LOG_SHIM;
 }

@@ -245,10 +245,18 @@ TEST_F(ZbusBridgeIT, RunInspectListLogsSignalDeleteDelete) {
   }
   EXPECT_EQ(text, "hello\nworld\n");
 
-  // Exec: not in the core yet; a method error, never a protocol error.
-  auto exec = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000), encodeString("true")});
-  EXPECT_EQ(exec.output, (Output{.data = std::nullopt, .error = "exec: not supported yet"}));
+  // Exec: success is nil data and nil error; failures are method errors in zosbase's words.
+  auto exec = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000), encodeString("/bin/true")});
+  EXPECT_EQ(exec.output, (Output{.data = std::nullopt, .error = std::nullopt}));
   EXPECT_FALSE(exec.error);
+  auto failing = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000),
+                                        encodeString("/bin/sh"), encodeString("-c"),
+                                        encodeString("exit 3")});
+  EXPECT_EQ(failing.output,
+            (Output{.data = std::nullopt, .error = "non-zero exit code: 3"}));
+  auto slow = call(*client, "Exec", {ns, id, encodeDuration(300'000'000),
+                                     encodeString("/bin/sleep"), encodeString("10")});
+  EXPECT_EQ(slow.output, (Output{.data = std::nullopt, .error = "execution timed out"}));
 
   // SignalDelete and Delete: the vector's bytes (with this call's id).
   const std::string sd_request = encodeRequest(ZbusClient::request("SignalDelete", {ns, id}));
