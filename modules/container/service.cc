@@ -84,8 +84,17 @@ Result<ContainerSpec> storedSpec(const containerd::ContainerRecord& record) {
 }  // namespace
 
 ContainerService::ContainerService(containerd::Client& client, ServiceOptions options)
-    : client_(client), options_(std::move(options)) {
+    : client_(client),
+      options_(std::move(options)),
+      default_shutdown_ms_(options_.default_shutdown_timeout.count()),
+      default_pids_limit_(options_.default_pids_limit) {
   options_.log_root = std::filesystem::absolute(options_.log_root);
+}
+
+void ContainerService::setDefaults(std::chrono::milliseconds shutdown_timeout,
+                                   std::int64_t pids_limit) {
+  default_shutdown_ms_ = shutdown_timeout.count();
+  default_pids_limit_ = pids_limit;
 }
 
 std::filesystem::path ContainerService::logPath(std::string_view ns, std::string_view name) const {
@@ -135,13 +144,13 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   // What Inspect returns is the spec with the module's defaults made explicit.
   ContainerSpec spec = requested;
   if (spec.shutdown_timeout.count() == 0) {
-    spec.shutdown_timeout = options_.default_shutdown_timeout;
+    spec.shutdown_timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
   }
 
   SpecOptions spec_options;
   spec_options.netns_dir = options_.netns_dir;
   spec_options.resolv_conf = options_.resolv_conf;
-  spec_options.default_pids_limit = options_.default_pids_limit;
+  spec_options.default_pids_limit = default_pids_limit_.load();
   spec_options.seccomp_profile = options_.seccomp_profile;
   auto oci = buildRuntimeSpec(ns, spec, spec_options);
   if (!oci) {
@@ -352,7 +361,7 @@ Status ContainerService::remove(std::string_view ns, std::string_view id) {
   if (!record) {
     return record.error();
   }
-  auto timeout = options_.default_shutdown_timeout;
+  auto timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
   if (auto spec = storedSpec(*record); spec && spec->shutdown_timeout.count() > 0) {
     timeout = spec->shutdown_timeout;
   }

@@ -96,6 +96,9 @@ public:
   std::filesystem::path logPath(std::string_view ns, std::string_view name) const;
 
   const ServiceOptions& options() const { return options_; }
+  // Changes the defaults of containers that set none, for Runs and Deletes from now on
+  // (SIGHUP). Containers already made keep what was stored for them.
+  void setDefaults(std::chrono::milliseconds shutdown_timeout, std::int64_t pids_limit);
   EventBus& events() { return events_; }
 
   // For the Supervisor (restart policy, reconcile): it holds a container's lock while it
@@ -123,6 +126,9 @@ private:
   KeyLocks locks_;
   EventBus events_;
   std::atomic<std::uint64_t> exec_counter_{0};
+  // The reloadable part of options_ (see setDefaults).
+  std::atomic<std::int64_t> default_shutdown_ms_;
+  std::atomic<std::int64_t> default_pids_limit_;
 };
 
 }  // namespace contd::container

@@ -47,6 +47,11 @@ void Supervisor::stop() {
   scheduled_.clear();
 }
 
+void Supervisor::setPolicy(RestartPolicy policy) {
+  std::lock_guard lock(mu_);
+  policy_ = policy;
+}
+
 bool Supervisor::waitUntilWatching(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   return changed_.wait_for(lock, timeout, [&] { return watching_; });
@@ -223,8 +228,13 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
   const std::int64_t now = unixNanosNow();
   std::int64_t at = lifecycle.next_retry;
   if (lifecycle.state != PolicyState::kBackingOff || (exit && !recorded)) {
-    const auto failures = failuresInWindow(policy_, lifecycle.exits, now);
-    const auto delay = nextRestartDelay(policy_, failures);
+    RestartPolicy policy;
+    {
+      std::lock_guard lock(mu_);
+      policy = policy_;
+    }
+    const auto failures = failuresInWindow(policy, lifecycle.exits, now);
+    const auto delay = nextRestartDelay(policy, failures);
     if (!delay) {
       lifecycle.state = PolicyState::kFailed;
       if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
@@ -232,7 +242,7 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
       }
       publishExit();
       const std::string why = std::to_string(failures) + " exits within " +
-                              std::to_string(policy_.window.count() / 1000) + " s";
+                              std::to_string(policy.window.count() / 1000) + " s";
       log->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
       service_.events().publish(
           {.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});

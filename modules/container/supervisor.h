@@ -49,6 +49,9 @@ public:
   // managed containers it looked at.
   Result<std::size_t> reconcile();
 
+  // Applies to the next decision (SIGHUP); restarts already scheduled keep their time.
+  void setPolicy(RestartPolicy policy);
+
   // Waits until the subscription is up (for tests and for READY=1).
   bool waitUntilWatching(std::chrono::milliseconds timeout);
 
@@ -69,7 +72,7 @@ private:
 
   containerd::Client& client_;
   ContainerService& service_;
-  RestartPolicy policy_;
+  RestartPolicy policy_;  // guarded by mu_
 
   std::mutex mu_;
   std::condition_variable changed_;

@@ -232,7 +232,8 @@ std::string statusSummary(container::ContainerService& service) {
          " namespaces (" + std::to_string(containers->size()) + " managed)";
 }
 
-void reloadConfig(const Flags& flags, Config& running) {
+void reloadConfig(const Flags& flags, Config& running,
+                  const std::function<void(const Config&)>& apply) {
   const auto log = log::contd();
   auto fresh = resolveConfig(flags);
   if (!fresh) {
@@ -244,12 +245,18 @@ void reloadConfig(const Flags& flags, Config& running) {
     log->info("reload log_level={} (was {})", fresh->log_level, running.log_level);
     running.log_level = fresh->log_level;
   }
+  apply(*fresh);
+  running.default_shutdown_timeout_ms = fresh->default_shutdown_timeout_ms;
+  running.default_pids_limit = fresh->default_pids_limit;
+  running.restart_initial_delay_ms = fresh->restart_initial_delay_ms;
+  running.restart_max_delay_ms = fresh->restart_max_delay_ms;
+  running.restart_max_failures = fresh->restart_max_failures;
+  running.restart_window_ms = fresh->restart_window_ms;
   // The rest is read once at start, by the objects it configures.
-  Config rest = *fresh;
-  rest.log_level = running.log_level;
-  if (rest != running) {
-    log->warn("reload: changed settings other than log_level take effect after a restart of "
-              "contd (containers keep running across it)");
+  if (*fresh != running) {
+    log->warn("reload: changed settings other than the log level, restart policy and "
+              "container defaults take effect after a restart of contd (containers keep "
+              "running across it)");
   } else {
     log->info("reload done");
   }

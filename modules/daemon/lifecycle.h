@@ -111,10 +111,12 @@ Result<std::optional<nlohmann::json>> loadSeccompProfile(const std::string& path
 std::string statusSummary(container::ContainerService& service);
 
 // SIGHUP: reads the config again as at start (the --config file, then the flags) and
-// applies what can change in a running daemon: log_level. Other keys that changed are
-// logged as needing a restart. A bad file is logged and the running config kept. The API
-// keeps serving meanwhile: nothing here touches it.
-void reloadConfig(const Flags& flags, Config& running);
+// applies what can change in a running daemon: log_level here, then `apply` for the rest
+// that can (the daemon passes the restart policy and the container defaults on). Other keys
+// that changed are logged as needing a restart. A bad file is logged and the running config
+// kept. The API keeps serving meanwhile.
+void reloadConfig(const Flags& flags, Config& running,
+                  const std::function<void(const Config&)>& apply);
 
 enum class SignalEvent { kTerminate, kReload };
 

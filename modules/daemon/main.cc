@@ -181,7 +181,15 @@ int main(int argc, char** argv) {
       break;
     }
     contd::daemon::notifySystemd("RELOADING=1");
-    contd::daemon::reloadConfig(*flags, *config);
+    contd::daemon::reloadConfig(*flags, *config, [&](const contd::daemon::Config& fresh) {
+      supervisor.setPolicy(restartPolicy(fresh));
+      service.setDefaults(milliseconds(fresh.default_shutdown_timeout_ms),
+                          fresh.default_pids_limit);
+      log->info("reload restart_initial_delay_ms={} restart_max_failures={} "
+                "default_shutdown_timeout_ms={} default_pids_limit={}",
+                fresh.restart_initial_delay_ms, fresh.restart_max_failures,
+                fresh.default_shutdown_timeout_ms, fresh.default_pids_limit);
+    });
     contd::daemon::notifySystemd("READY=1");
   }
   log->info("stopping signal={}; containers keep running", sig);

@@ -262,6 +262,18 @@ TEST_F(ServiceTest, SignalDeleteSendsSigtermOnlyAndIgnoresUnknown) {
   EXPECT_TRUE(fake_.hasContainer("ns1", "web"));
 }
 
+TEST_F(ServiceTest, ReloadedDefaultsApplyToLaterRunsOnly) {
+  ASSERT_TRUE(service_->run("ns1", validSpec("before")));
+  service_->setDefaults(std::chrono::milliseconds(9000), 77);
+  ASSERT_TRUE(service_->run("ns1", validSpec("after")));
+  EXPECT_EQ(service_->inspect("ns1", "before")->spec.shutdown_timeout,
+            options_.default_shutdown_timeout);
+  EXPECT_EQ(service_->inspect("ns1", "after")->spec.shutdown_timeout,
+            std::chrono::milliseconds(9000));
+  auto oci = nlohmann::json::parse(fake_.record("ns1", "after").spec_json);
+  EXPECT_EQ(oci["linux"]["resources"]["pids"]["limit"], 77);
+}
+
 TEST_F(ServiceTest, ExistsTellsManagedContainers) {
   EXPECT_FALSE(*service_->exists("ns1", "web"));
   ASSERT_TRUE(service_->run("ns1", validSpec()));
