@@ -28,6 +28,7 @@
 #include "tests/integration/support/containerd_cleanup.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/service_fixture.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
@@ -61,72 +62,17 @@ std::string waitForDone(const fs::path& path, std::chrono::milliseconds timeout 
   return text;
 }
 
-class SeccompIT : public ::testing::Test {
+class SeccompIT : public support::ServiceFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
-
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-
-    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("seccomp");
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-seccomp");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-
+  // The default profile as contd loads it at start.
+  container::ServiceOptions serviceOptions() override {
+    auto options = ServiceFixture::serviceOptions();
     auto profile = seccomp::loadProfile(CONTD_DEFAULT_SECCOMP_PROFILE);
-    ASSERT_TRUE(profile) << profile.error().message;
-    ServiceOptions options;
-    options.log_root = dir_->path() / "logs";
-    options.log_shim = CONTD_SHIM_LOGS_BIN;
-    options.seccomp_profile = profile->json;
-    service_ = std::make_unique<ContainerService>(*client_, options);
-  }
-
-  void TearDown() override {
-    service_.reset();
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
+    EXPECT_TRUE(profile) << profile.error().message;
+    if (profile) {
+      options.seccomp_profile = profile->json;
     }
-    if (netns_) {
-      Status removed = netns_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-    if (dir_) {
-      Status removed = dir_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
+    return options;
   }
 
   // Runs `script` in a container that sees the test's folder <dir>/<name> at /out, waits
@@ -150,16 +96,6 @@ protected:
     }
     return waitForDone(out / "result");
   }
-
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<containerd::GrpcClient> client_;
-  std::unique_ptr<ContainerService> service_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
 };
 
 // unshare -U: a user namespace, which needs no capability; "rc=" is its exit status.

@@ -22,6 +22,7 @@
 #include "tests/integration/support/containerd_cleanup.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/service_fixture.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
@@ -34,52 +35,13 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Kind = ModuleEvent::Kind;
 
-class SupervisorIT : public ::testing::Test {
+class SupervisorIT : public support::ServiceFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
-
   void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("sup");
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-sup");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-    ServiceOptions options;
-    options.log_root = dir_->path() / "logs";
-    options.log_shim = CONTD_SHIM_LOGS_BIN;
-    service_ = std::make_unique<ContainerService>(*client_, options);
-    events_ = service_->events().listen();
+    ServiceFixture::SetUp();
+    if (service_) {
+      events_ = service_->events().listen();
+    }
   }
 
   void startSupervisor(RestartPolicy policy) {
@@ -90,17 +52,7 @@ protected:
 
   void TearDown() override {
     supervisor_.reset();
-    service_.reset();
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
-    }
-    if (netns_) {
-      EXPECT_TRUE(netns_->remove());
-    }
-    if (dir_) {
-      EXPECT_TRUE(dir_->remove());
-    }
+    ServiceFixture::TearDown();
   }
 
   ContainerSpec spec(const std::string& name, const std::string& script) const {
@@ -130,17 +82,8 @@ protected:
     return std::nullopt;
   }
 
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<containerd::GrpcClient> client_;
-  std::unique_ptr<ContainerService> service_;
   std::unique_ptr<Supervisor> supervisor_;
   std::shared_ptr<EventBus::Listener> events_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
 };
 
 RestartPolicy fastPolicy() {
