@@ -4,17 +4,21 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <fstream>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <system_error>
+#include <thread>
 
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/container/exec_capture.h"
 #include "modules/container/lifecycle_labels.h"
 #include "modules/container/spec_builder.h"
+#include "modules/container/stuck_logger.h"
 #include "modules/container/validation.h"
 
 namespace contd::container {
@@ -22,6 +26,40 @@ namespace {
 
 using containerd::TaskStatus;
 using Clock = std::chrono::steady_clock;
+
+// What the caller left empty comes from the image's config (docs/images.md): argv from
+// Entrypoint+Cmd when neither argv nor entrypoint is given, the image's env with the
+// caller's winning per key, and the working dir.
+void mergeImageConfig(const images::ImageConfig& image, ContainerSpec& spec) {
+  if (spec.argv.empty() && spec.entrypoint.empty()) {
+    spec.argv = image.entrypoint;
+    spec.argv.insert(spec.argv.end(), image.cmd.begin(), image.cmd.end());
+  }
+  const auto key = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env;
+  for (const auto& entry : image.env) {
+    bool overridden = false;
+    for (const auto& own : spec.env) {
+      overridden = overridden || key(own) == key(entry);
+    }
+    if (!overridden) {
+      env.push_back(entry);
+    }
+  }
+  env.insert(env.end(), spec.env.begin(), spec.env.end());
+  spec.env = std::move(env);
+  if (spec.working_dir.empty()) {
+    spec.working_dir = image.working_dir;
+  }
+}
+
+std::vector<containerd::Mount> toMounts(const std::vector<images::SnapshotMount>& mounts) {
+  std::vector<containerd::Mount> out;
+  for (const auto& m : mounts) {
+    out.push_back({m.type, m.source, m.options});
+  }
+  return out;
+}
 
 double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -81,6 +119,30 @@ Result<ContainerSpec> storedSpec(const containerd::ContainerRecord& record) {
   }
 }
 
+// The number after "\"<key>\":" in the health file's JSON line, or 0.
+std::uint64_t healthNumber(std::string_view json, std::string_view key) {
+  const std::string needle = "\"" + std::string(key) + "\":";
+  const std::size_t at = json.find(needle);
+  std::uint64_t value = 0;
+  if (at != std::string_view::npos) {
+    const char* begin = json.data() + at + needle.size();
+    (void)std::from_chars(begin, json.data() + json.size(), value);
+  }
+  return value;
+}
+
+// contd-shim-logs keeps <log_root>/<ns>/.<name>.log.health (docs/logs.md): one JSON line,
+// replaced atomically. Absent (never ran, bad arguments): the counters stay 0.
+void readLogHealth(const std::filesystem::path& log_path, ContainerInfo& info) {
+  std::ifstream in(log_path.parent_path() / ("." + log_path.filename().string() + ".health"));
+  std::string json;
+  if (!in || !std::getline(in, json)) {
+    return;
+  }
+  info.log_writer_restarts = healthNumber(json, "writer_restarts");
+  info.log_dropped_bytes = healthNumber(json, "dropped_bytes");
+}
+
 }  // namespace
 
 ContainerService::ContainerService(containerd::Client& client, ServiceOptions options)
@@ -109,7 +171,10 @@ containerd::TaskIo ContainerService::taskIo(std::string_view /*ns*/,
   const std::string uri = "binary://" + percentEncode(options_.log_shim.string()) +
                           "?log_root=" + percentEncode(options_.log_root.string()) +
                           "&max_size=" + std::to_string(options_.log_max_size) +
-                          "&max_files=" + std::to_string(options_.log_max_files);
+                          "&max_files=" + std::to_string(options_.log_max_files) +
+                          (options_.log_policy == "drop"
+                               ? "&policy=drop&rate=" + std::to_string(options_.log_rate_limit)
+                               : std::string());
   return containerd::TaskIo{.stdin_path = "", .stdout_uri = uri, .stderr_uri = uri};
 }
 
@@ -122,7 +187,17 @@ Result<std::uint32_t> ContainerService::restartTaskLocked(std::string_view ns,
   if (auto old = client_.deleteTask(ns, id); !old && old.error().code != Code::kNotFound) {
     return old.error().wrap("delete the exited task of '" + std::string(id) + "'");
   }
-  auto task = client_.createTask(ns, id, taskIo(ns, id), options_.task_create_timeout);
+  containerd::TaskIo io = taskIo(ns, id);
+  if (options_.images != nullptr) {
+    // A container from an image keeps its snapshot across restarts: the new task mounts it.
+    auto mounts = options_.images->snapshotMounts(ns, id);
+    if (mounts) {
+      io.rootfs = toMounts(*mounts);
+    } else if (mounts.error().code != Code::kNotFound) {
+      return mounts.error().wrap("get the rootfs of '" + std::string(id) + "'");
+    }
+  }
+  auto task = client_.createTask(ns, id, io, options_.task_create_timeout);
   if (!task) {
     return task.error().wrap("create task '" + std::string(id) + "'");
   }
@@ -143,6 +218,24 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
 
   // What Inspect returns is the spec with the module's defaults made explicit.
   ContainerSpec spec = requested;
+  std::optional<images::ImageInfo> image;
+  if (!spec.image.empty()) {
+    if (options_.images == nullptr) {
+      return failedPrecondition("run '" + spec.name + "' from image '" + spec.image +
+                                "': this contd has no image store");
+    }
+    auto found = options_.images->getImage(ns, spec.image);
+    if (!found) {
+      return found.error().wrap("run '" + spec.name + "'");
+    }
+    image = std::move(*found);
+    mergeImageConfig(image->config, spec);
+    if (spec.argv.empty() && spec.entrypoint.empty()) {
+      return invalidArgument("argv: image '" + spec.image +
+                             "' has no Entrypoint or Cmd, give argv or entrypoint");
+    }
+    CONTD_RETURN_IF_ERROR(validateSpec(spec, env));
+  }
   if (spec.shutdown_timeout.count() == 0) {
     spec.shutdown_timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
   }
@@ -175,6 +268,11 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   record.id = spec.name;
   record.labels[kManagedLabel] = "true";
   record.spec_json = oci->dump();
+  if (image) {
+    record.labels[images::kImageLabel] = spec.image;
+    record.snapshotter = images::kSnapshotter;
+    record.snapshot_key = spec.name;
+  }
   if (auto created = client_.createContainer(ns, record); !created) {
     if (created.error().code == Code::kAlreadyExists) {
       return alreadyExists("container \"" + spec.name + "\" in namespace \"" + std::string(ns) +
@@ -185,9 +283,21 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   log->debug("run step=create-container ns={} id={} ms={:.1f}", ns, spec.name, msSince(started));
 
   // From here on, any failure removes everything made so far.
-  auto task = client_.createTask(ns, spec.name, taskIo(ns, spec.name),
-                                 options_.task_create_timeout);
+  containerd::TaskIo io = taskIo(ns, spec.name);
+  if (image) {
+    // After the record, which names the snapshot: containerd's GC keeps it from then on.
+    auto mounts = options_.images->prepareSnapshot(ns, spec.name, image->chain_id);
+    if (!mounts) {
+      rollback(ns, spec.name);
+      return mounts.error().wrap("prepare the rootfs of '" + spec.name + "'");
+    }
+    io.rootfs = toMounts(*mounts);
+  }
+  auto task = client_.createTask(ns, spec.name, io, options_.task_create_timeout);
   if (!task) {
+    if (task.error().code == Code::kDeadlineExceeded) {
+      endStuckLogger(ns, spec.name);
+    }
     rollback(ns, spec.name);
     return task.error().wrap("create task '" + spec.name + "'");
   }
@@ -204,6 +314,21 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
                    .id = spec.name,
                    .pid = task->pid});
   return spec.name;
+}
+
+void ContainerService::endStuckLogger(std::string_view ns, std::string_view id) {
+  const auto log = log::container();
+  const auto loggers = findLoggers(options_.log_shim, ns, id);
+  for (pid_t pid : loggers) {
+    log->warn("log driver not ready in time, ending it ns={} id={} logger_pid={}", ns, id, pid);
+    ::kill(pid, SIGKILL);
+  }
+  if (loggers.empty()) {
+    return;
+  }
+  // The runc shim's Create now fails; give containerd a moment to clean up behind it
+  // before the rollback removes the container record (deleting it first would orphan it).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
 }
 
 void ContainerService::rollback(std::string_view ns, std::string_view id) {
@@ -223,7 +348,13 @@ void ContainerService::rollback(std::string_view ns, std::string_view id) {
     log->warn("rollback ns={} id={} op=delete-container error=\"{}\"", ns, id,
               deleted.error().message);
   }
-  removeEmptyCgroupParents(ns);
+  if (options_.images != nullptr) {
+    if (auto removed = options_.images->removeSnapshot(ns, id); !removed) {
+      log->warn("rollback ns={} id={} op=remove-snapshot error=\"{}\"", ns, id,
+                removed.error().message);
+    }
+  }
+  removeEmptyCgroupParents(ns, id);
   log->info("rolled back ns={} id={}", ns, id);
 }
 
@@ -257,6 +388,7 @@ ContainerInfo ContainerService::describe(std::string_view ns,
   }
   info.created_at = record.created_at;
   info.log_path = logPath(ns, record.id).string();
+  readLogHealth(logPath(ns, record.id), info);
   const Lifecycle lifecycle = lifecycleFrom(record.labels);
   info.restart_count = lifecycle.restarts;
   info.exits = lifecycle.exits;
@@ -350,7 +482,13 @@ Status ContainerService::stopAndRemove(std::string_view ns, std::string_view id,
       !deleted && deleted.error().code != Code::kNotFound) {
     return deleted.error().wrap("delete container");
   }
-  removeEmptyCgroupParents(ns);
+  // After the container, which references it (no-op for a container without an image).
+  if (options_.images != nullptr) {
+    if (auto removed = options_.images->removeSnapshot(ns, id); !removed) {
+      return removed.error().wrap("remove the snapshot");
+    }
+  }
+  removeEmptyCgroupParents(ns, id);
   log->info("deleted ns={} id={} ms={:.1f}", ns, id, msSince(started));
   return okStatus();
 }
@@ -468,15 +606,19 @@ Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) 
   return record.error();
 }
 
-void ContainerService::removeEmptyCgroupParents(std::string_view ns) const {
-  // runc removes the container's own cgroup (/<ns>/<id>) but not the /<ns> parent it made.
+void ContainerService::removeEmptyCgroupParents(std::string_view ns, std::string_view id) const {
+  // runc removes the container's own cgroup (/<ns>/<id>) but not the /<ns> parent it made,
+  // and a create that failed half-way can leave the leaf in some hierarchy too.
   // rmdir only succeeds on an empty cgroup, so this never disturbs a sibling container.
+  const std::string parent(ns);
+  const std::string leaf = parent + "/" + std::string(id);
   std::error_code ec;
-  const std::string leaf(ns);
-  (void)::rmdir((options_.cgroup_root / leaf).c_str());  // cgroup v2: one hierarchy
-  for (const auto& entry : std::filesystem::directory_iterator(options_.cgroup_root, ec)) {
-    if (entry.is_directory(ec) && !entry.is_symlink(ec)) {
-      (void)::rmdir((entry.path() / leaf).c_str());
+  for (const auto& path : {leaf, parent}) {
+    (void)::rmdir((options_.cgroup_root / path).c_str());  // cgroup v2: one hierarchy
+    for (const auto& entry : std::filesystem::directory_iterator(options_.cgroup_root, ec)) {
+      if (entry.is_directory(ec) && !entry.is_symlink(ec)) {
+        (void)::rmdir((entry.path() / path).c_str());
+      }
     }
   }
 }

@@ -25,6 +25,7 @@
 #include "modules/container/key_locks.h"
 #include "modules/container/log_reader.h"
 #include "modules/containerd/client.h"
+#include "modules/images/image_store.h"
 
 namespace contd::container {
 
@@ -37,7 +38,13 @@ struct ServiceOptions {
   std::filesystem::path log_shim = "/usr/libexec/contd/contd-shim-logs";
   std::uint64_t log_max_size = 10 * 1024 * 1024;  // rotate past this many bytes; 0: never
   unsigned log_max_files = 3;                      // rotated files kept
+  // Back-pressure (docs/logs.md): "block" (lossless) or "drop" past log_rate_limit bytes/s.
+  std::string log_policy = "block";
+  std::uint64_t log_rate_limit = 1024 * 1024;
   std::filesystem::path netns_dir = "/var/run/netns";
+  // Images for Run with spec.image (not owned; must outlive the service). When null, such a
+  // Run is kFailedPrecondition.
+  images::ImageStore* images = nullptr;
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   std::filesystem::path resolv_conf = "/etc/resolv.conf";
   std::chrono::milliseconds default_shutdown_timeout{3000};
@@ -118,7 +125,9 @@ private:
   Status stopAndRemove(std::string_view ns, std::string_view id,
                        std::chrono::milliseconds shutdown_timeout);
   void rollback(std::string_view ns, std::string_view id);
-  void removeEmptyCgroupParents(std::string_view ns) const;
+  // After task Create ran out of time: ends a log driver that never got ready.
+  void endStuckLogger(std::string_view ns, std::string_view id);
+  void removeEmptyCgroupParents(std::string_view ns, std::string_view id) const;
   containerd::TaskIo taskIo(std::string_view ns, std::string_view name) const;
 
   containerd::Client& client_;

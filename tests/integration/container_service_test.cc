@@ -5,11 +5,13 @@
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
 #include "modules/container/service.h"
+#include "modules/container/stuck_logger.h"
 
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -326,6 +328,53 @@ TEST_F(ContainerServiceIT, ForeignContainersAreInvisible) {
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->empty());
   EXPECT_TRUE(client_->getContainer(ns_, "foreign"));
+}
+
+// Every process whose command line names `ns` (a runc shim is started with -namespace ns).
+std::vector<pid_t> processesNaming(const std::string& ns) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmdline = readFile(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(" " + ns + " ") != std::string::npos) {
+      found.push_back(std::stoi(name));
+    }
+  }
+  return found;
+}
+
+class StuckLoggerIT : public ContainerServiceIT {
+protected:
+  ServiceOptions serviceOptions() override {
+    auto options = ServiceFixture::serviceOptions();
+    options.log_shim = STUCK_LOGGER_BIN;
+    options.task_create_timeout = 1500ms;
+    return options;
+  }
+};
+
+TEST_F(StuckLoggerIT, TaskCreateHasADeadlineAndNothingIsLeftBehind) {
+  const auto started = Clock::now();
+  auto id = service_->run(ns_, spec("hung"));
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Code::kDeadlineExceeded) << id.error().message;
+  EXPECT_LT(Clock::now() - started, 10s);
+  EXPECT_EQ(client_->getContainer(ns_, "hung").error().code, Code::kNotFound);
+  EXPECT_TRUE(findLoggers(STUCK_LOGGER_BIN, ns_, "hung").empty());
+  // The runc shim that waited for the logger goes too.
+  std::vector<pid_t> left;
+  for (int i = 0; i < 100; ++i) {
+    left = processesNaming(ns_);
+    if (left.empty()) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " process(es) still name the namespace";
 }
 
 }  // namespace
