@@ -78,7 +78,9 @@ bool LogFile::openFile(std::int64_t now_ms) {
     fd_ = -1;
   }
   need_newline_ = false;
-  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+  // Readable too: a writer killed mid-write(2) (docs/logs.md, supervision) may have left half
+  // a record at the end; its successor ends it with a newline before appending.
+  const int flags = O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   int fd = ::open(path_.c_str(), flags, kFileMode);
   if (fd < 0 && errno == ENOENT) {
     // The namespace folder (or log_root) is missing: first start, or removed under us.
@@ -103,6 +105,10 @@ bool LogFile::openFile(std::int64_t now_ms) {
   dev_ = st.st_dev;
   ino_ = st.st_ino;
   size_ = static_cast<std::uint64_t>(st.st_size);
+  char last = '\n';
+  if (size_ > 0 && ::pread(fd_, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+    need_newline_ = true;
+  }
   return true;
 }
 

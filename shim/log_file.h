@@ -22,7 +22,9 @@
 // tried again. The first batch written after an episode ends it with a second report
 // (notice) giving how long it lasted and how many bytes and records were dropped. A write
 // that fails half-way is cut back (ftruncate) to the last whole record, so the file never
-// holds half a record (if even that fails, a newline is written first on recovery).
+// holds half a record (if even that fails, a newline is written first on recovery). A file
+// found at open not ending in '\n' (a writer killed inside write(2)) likewise gets a newline
+// before the first record appended to it.
 //
 // Every kCheckInterval (checked on write) the file's identity is compared with the path:
 // when <id>.log was removed, renamed away, or its folder removed, the namespace folder is

@@ -70,16 +70,20 @@ Result<Options> parseOptions(const std::vector<std::string_view>& args, const ch
   bool seen_root = false;
   bool seen_size = false;
   bool seen_files = false;
+  bool seen_policy = false;
+  bool seen_rate = false;
   for (std::size_t i = 0; i < args.size(); i += 2) {
     const std::string_view key = args[i];
     const std::string_view value = args[i + 1];
     bool* seen = key == "log_root" ? &seen_root
                  : key == "max_size" ? &seen_size
                  : key == "max_files" ? &seen_files
+                 : key == "policy" ? &seen_policy
+                 : key == "rate" ? &seen_rate
                                       : nullptr;
     if (seen == nullptr) {
       return bad("unknown argument '" + std::string(key) +
-                 "' (known: log_root, max_size, max_files)");
+                 "' (known: log_root, max_size, max_files, policy, rate)");
     }
     if (*seen) {
       return bad(std::string(key) + ": given twice");
@@ -100,6 +104,23 @@ Result<Options> parseOptions(const std::vector<std::string_view>& args, const ch
         return n.error();
       }
       options.max_size = *n;
+    } else if (key == "policy") {
+      if (value == "block") {
+        options.policy = Policy::kBlock;
+      } else if (value == "drop") {
+        options.policy = Policy::kDrop;
+      } else {
+        return bad("policy: expected 'block' or 'drop', got '" + std::string(value) + "'");
+      }
+    } else if (key == "rate") {
+      auto n = parseNumber(key, value, INT64_MAX);
+      if (!n) {
+        return n.error();
+      }
+      if (*n == 0) {
+        return bad("rate: must be at least 1 byte/s");
+      }
+      options.rate = *n;
     } else {
       auto n = parseNumber(key, value, kMaxMaxFiles);
       if (!n) {

@@ -3,6 +3,7 @@
 //
 // containerd's runc shim turns the stdout/stderr URI
 //   binary:///usr/libexec/contd/contd-shim-logs?log_root=/var/log/contd&max_size=10485760&max_files=3
+// (optionally followed by `&policy=drop&rate=<bytes/s>`, docs/logs.md "Back-pressure")
 // into argv `log_root /var/log/contd max_size 10485760 max_files 3` (key/value pairs, in
 // no particular order: Go map iteration) and an environment of only CONTAINER_ID and
 // CONTAINER_NAMESPACE (pkg/process/io_util.go NewBinaryCmd).
@@ -32,15 +33,23 @@ inline constexpr unsigned kDefaultMaxFiles = 3;
 inline constexpr unsigned kMaxMaxFiles = 1000;  // a sanity bound on rotation renames
 inline constexpr std::size_t kMaxNameLength = 64;
 
+// What happens when the container writes faster than the log may grow (docs/logs.md).
+enum class Policy { kBlock, kDrop };
+inline constexpr std::uint64_t kDefaultRate = 1024 * 1024;  // bytes/s of records, "drop"
+
 struct Options {
   std::string log_root;                     // absolute; "log_root", required
   std::uint64_t max_size = kDefaultMaxSize;  // "max_size" bytes; 0: never rotate
   unsigned max_files = kDefaultMaxFiles;     // "max_files": rotated files kept, 0..1000
+  Policy policy = Policy::kBlock;           // "policy": block | drop
+  std::uint64_t rate = kDefaultRate;        // "rate": bytes/s of records kept under drop, > 0
   std::string ns;                           // CONTAINER_NAMESPACE
   std::string id;                           // CONTAINER_ID
 
   std::string nsDir() const { return log_root + "/" + ns; }
   std::string logPath() const { return nsDir() + "/" + id + ".log"; }
+  // The writer's health file: a dot name, so it cannot be a container's log.
+  std::string healthPath() const { return nsDir() + "/." + id + ".log.health"; }
 };
 
 // True when `name` matches ^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$ and is 1..64 bytes:

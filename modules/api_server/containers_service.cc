@@ -11,6 +11,7 @@
 
 #include "modules/api_server/conversions.h"
 #include "modules/common/logging.h"
+#include "modules/common/names.h"
 
 namespace contd::api {
 namespace {
@@ -200,6 +201,80 @@ grpc::Status ContainersService::Exists(grpc::ServerContext* context,
     }
     response->set_exists(*exists);
     return okStatus();
+  });
+}
+
+namespace {
+
+void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
+  proto->set_name(info.name);
+  proto->set_digest(info.manifest_digest);
+  proto->set_media_type(info.media_type);
+  proto->set_size(info.size);
+  for (const auto& diff_id : info.diff_ids) {
+    proto->add_diff_ids(diff_id);
+  }
+}
+
+Result<images::ImageStore*> imageStore(container::ContainerService& core, std::string_view ns) {
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  if (core.options().images == nullptr) {
+    return failedPrecondition("this contd has no image store");
+  }
+  return core.options().images;
+}
+
+}  // namespace
+
+grpc::Status ContainersService::ImportImage(grpc::ServerContext* context,
+                                            const v1::ImportImageRequest* request,
+                                            v1::ImportImageResponse* response) {
+  return serve(context, "ImportImage", request->namespace_(), request->name(), [&]() -> Status {
+    auto store = imageStore(core_, request->namespace_());
+    if (!store) {
+      return store.error();
+    }
+    if (request->path().empty() || request->path().front() != '/') {
+      return invalidArgument("path: must be an absolute path on the daemon's host, got '" +
+                             request->path() + "'");
+    }
+    auto info = (*store)->importImage(request->namespace_(), request->path(), request->name());
+    if (!info) {
+      return info.error();
+    }
+    toProto(*info, response->mutable_image());
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::ListImages(grpc::ServerContext* context,
+                                           const v1::ListImagesRequest* request,
+                                           v1::ListImagesResponse* response) {
+  return serve(context, "ListImages", request->namespace_(), "", [&]() -> Status {
+    auto store = imageStore(core_, request->namespace_());
+    if (!store) {
+      return store.error();
+    }
+    auto images = (*store)->listImages(request->namespace_());
+    if (!images) {
+      return images.error();
+    }
+    for (const auto& image : *images) {
+      toProto(image, response->add_images());
+    }
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::RemoveImage(grpc::ServerContext* context,
+                                            const v1::RemoveImageRequest* request,
+                                            v1::RemoveImageResponse* /*response*/) {
+  return serve(context, "RemoveImage", request->namespace_(), request->name(), [&]() -> Status {
+    auto store = imageStore(core_, request->namespace_());
+    if (!store) {
+      return store.error();
+    }
+    return (*store)->removeImage(request->namespace_(), request->name());
   });
 }
 

@@ -40,6 +40,14 @@ public:
                               v1::ListNamespacesResponse* response) override;
   grpc::Status Exists(grpc::ServerContext* context, const v1::ExistsRequest* request,
                       v1::ExistsResponse* response) override;
+  // Images, through the core's ImageStore (ServiceOptions::images); FAILED_PRECONDITION
+  // when the daemon has none.
+  grpc::Status ImportImage(grpc::ServerContext* context, const v1::ImportImageRequest* request,
+                           v1::ImportImageResponse* response) override;
+  grpc::Status ListImages(grpc::ServerContext* context, const v1::ListImagesRequest* request,
+                          v1::ListImagesResponse* response) override;
+  grpc::Status RemoveImage(grpc::ServerContext* context, const v1::RemoveImageRequest* request,
+                           v1::RemoveImageResponse* response) override;
   // Streams module events until the client cancels or the server shuts down. Holds one of
   // the server's threads for as long as it streams.
   grpc::Status Events(grpc::ServerContext* context, const v1::EventsRequest* request,

@@ -25,6 +25,7 @@ container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   container::ContainerSpec spec;
   spec.name = proto.name();
   spec.rootfs = proto.rootfs();
+  spec.image = proto.image();
   spec.entrypoint = proto.entrypoint();
   spec.argv = toVector(proto.argv());
   spec.env = toVector(proto.env());
@@ -52,6 +53,7 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
   v1::ContainerSpec proto;
   proto.set_name(spec.name);
   proto.set_rootfs(spec.rootfs);
+  proto.set_image(spec.image);
   proto.set_entrypoint(spec.entrypoint);
   setRepeated(spec.argv, proto.mutable_argv());
   setRepeated(spec.env, proto.mutable_env());
@@ -131,6 +133,8 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
     *proto.mutable_next_retry() = TimeUtil::NanosecondsToTimestamp(info.next_retry);
   }
   proto.set_stopping(info.stopping);
+  proto.set_log_writer_restarts(info.log_writer_restarts);
+  proto.set_log_dropped_bytes(info.log_dropped_bytes);
   return proto;
 }
 
@@ -178,6 +182,8 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
     info.next_retry = TimeUtil::TimestampToNanoseconds(proto.next_retry());
   }
   info.stopping = proto.stopping();
+  info.log_writer_restarts = proto.log_writer_restarts();
+  info.log_dropped_bytes = proto.log_dropped_bytes();
   return info;
 }
 

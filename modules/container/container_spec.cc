@@ -148,6 +148,7 @@ Result<ContainerSpec> readSpec(const json& json) {
   ContainerSpec spec;
   CONTD_RETURN_IF_ERROR(in.string("name", spec.name));
   CONTD_RETURN_IF_ERROR(in.string("rootfs", spec.rootfs));
+  CONTD_RETURN_IF_ERROR(in.string("image", spec.image));
   CONTD_RETURN_IF_ERROR(in.string("entrypoint", spec.entrypoint));
   CONTD_RETURN_IF_ERROR(in.stringArray("argv", spec.argv));
   CONTD_RETURN_IF_ERROR(in.stringArray("env", spec.env));
@@ -197,6 +198,7 @@ nlohmann::json toJson(const ContainerSpec& spec) {
   return json{
       {"name", spec.name},
       {"rootfs", spec.rootfs},
+      {"image", spec.image},
       {"entrypoint", spec.entrypoint},
       {"argv", spec.argv},
       {"env", spec.env},

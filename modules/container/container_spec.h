@@ -25,6 +25,10 @@ struct MountSpec {
 struct ContainerSpec {
   std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
   std::string rootfs;  // absolute path of an existing host directory
+  // Or: the name of an image imported into the namespace (exactly one of rootfs and image).
+  // Run fills the command, env and working_dir the caller left empty from the image's
+  // config (docs/images.md) and gives the container a snapshot of its own.
+  std::string image;
   // The command: `argv` when given, else `entrypoint` split like a shell would
   // (quotes and backslash escapes, no expansion).
   std::string entrypoint;
@@ -84,6 +88,10 @@ struct ContainerInfo {
   std::vector<Termination> exits;  // the last few, oldest first
   UnixNanos next_retry = 0;        // with kBackingOff
   bool stopping = false;           // Delete or SignalDelete asked it to go
+  // From the log writer's health file, <log_root>/<ns>/.<name>.log.health (docs/logs.md);
+  // 0 when there is none.
+  std::uint64_t log_writer_restarts = 0;
+  std::uint64_t log_dropped_bytes = 0;
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

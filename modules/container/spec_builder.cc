@@ -242,7 +242,10 @@ Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec
   return json{
       {"ociVersion", kOciVersion},
       {"process", processSection(spec, std::move(args).value())},
-      {"root", {{"path", spec.rootfs}, {"readonly", spec.readonly_rootfs}}},
+      // From an image, the shim mounts the snapshot at <bundle>/rootfs.
+      {"root",
+       {{"path", spec.image.empty() ? spec.rootfs : std::string("rootfs")},
+        {"readonly", spec.readonly_rootfs}}},
       {"hostname", spec.hostname.empty() ? spec.name : spec.hostname},
       {"mounts", mountsSection(spec, options)},
       {"annotations",

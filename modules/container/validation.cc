@@ -82,7 +82,8 @@ Status checkRootfs(std::string_view rootfs) {
 }
 
 Status checkCommand(const ContainerSpec& spec) {
-  if (spec.argv.empty() && spec.entrypoint.empty()) {
+  // From an image, Run fills the command from the image's config when none is given.
+  if (spec.argv.empty() && spec.entrypoint.empty() && spec.image.empty()) {
     return fieldError("entrypoint", "either entrypoint or argv is required");
   }
   for (std::size_t i = 0; i < spec.argv.size(); ++i) {
@@ -296,7 +297,14 @@ Status checkSeccomp(std::string_view seccomp) {
 
 Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
   CONTD_RETURN_IF_ERROR(validateName("name", spec.name));
-  CONTD_RETURN_IF_ERROR(checkRootfs(spec.rootfs));
+  if (!spec.image.empty()) {
+    if (!spec.rootfs.empty()) {
+      return fieldError("image", "give either rootfs or image, not both");
+    }
+    CONTD_RETURN_IF_ERROR(noNul("image", spec.image));
+  } else {
+    CONTD_RETURN_IF_ERROR(checkRootfs(spec.rootfs));
+  }
   CONTD_RETURN_IF_ERROR(checkCommand(spec));
   CONTD_RETURN_IF_ERROR(checkEnv(spec.env));
   CONTD_RETURN_IF_ERROR(noNul("working_dir", spec.working_dir));

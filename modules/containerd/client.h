@@ -33,6 +33,10 @@ struct ContainerRecord {
   std::string runtime = "io.containerd.runc.v2";
   std::string spec_json;  // the OCI runtime spec, as JSON
   UnixNanos created_at = 0;  // filled by containerd
+  // The container's root filesystem snapshot, for containers run from an image (empty
+  // otherwise). containerd's GC keeps a snapshot a container record names.
+  std::string snapshotter;
+  std::string snapshot_key;
 };
 
 enum class TaskStatus { kUnknown, kCreated, kRunning, kStopped, kPaused, kPausing };
@@ -52,12 +56,23 @@ struct ExitStatus {
   UnixNanos exited_at = 0;
 };
 
+// A mount as containerd passes it (e.g. an overlay snapshot: type "overlay", source
+// "overlay", options lowerdir=…,upperdir=…,workdir=…).
+struct Mount {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
 // Where the task's stdio goes: URIs as containerd understands them
 // (file:///path, binary:///path?k=v, or a fifo path). Empty means /dev/null.
 struct TaskIo {
   std::string stdin_path;
   std::string stdout_uri;
   std::string stderr_uri;
+  // The task's root filesystem, mounted by the shim at <bundle>/rootfs (the spec's
+  // root.path is then "rootfs"). Empty: root.path is a host directory.
+  std::vector<Mount> rootfs;
 };
 
 // One event from containerd's event stream, decoded for the topics contd follows.

@@ -117,6 +117,8 @@ ContainerRecord toRecord(const containers_v1::Container& container) {
   record.runtime = container.runtime().name();
   record.spec_json = container.spec().value();
   record.created_at = toUnixNanos(container.created_at());
+  record.snapshotter = container.snapshotter();
+  record.snapshot_key = container.snapshot_key();
   return record;
 }
 
@@ -266,6 +268,8 @@ Status GrpcClient::createContainer(std::string_view ns, const ContainerRecord& r
   container->mutable_runtime()->set_name(record.runtime);
   container->mutable_spec()->set_type_url(kSpecTypeUrl);
   container->mutable_spec()->set_value(record.spec_json);
+  container->set_snapshotter(record.snapshotter);
+  container->set_snapshot_key(record.snapshot_key);
   containers_v1::CreateContainerResponse response;
   return invoke(Call{"containers.Create", "create container", ns, record.id}, options_.call_timeout,
                 [&](grpc::ClientContext* ctx) {
@@ -321,6 +325,14 @@ Result<TaskState> GrpcClient::createTask(std::string_view ns, std::string_view i
   request.set_stdin(io.stdin_path);
   request.set_stdout(io.stdout_uri);
   request.set_stderr(io.stderr_uri);
+  for (const auto& mount : io.rootfs) {
+    auto* m = request.add_rootfs();
+    m->set_type(mount.type);
+    m->set_source(mount.source);
+    for (const auto& option : mount.options) {
+      m->add_options(option);
+    }
+  }
   tasks_v1::CreateTaskResponse response;
   // The caller's timeout, not call_timeout: Create blocks for as long as a binary:// logger
   // takes to signal ready, with no deadline of containerd's own.

@@ -78,7 +78,8 @@ public:
                                                       const Labels& must_match) override;
   Status deleteContainer(std::string_view ns, std::string_view id) override;
 
-  // createTask passes no rootfs mounts: the spec's root.path is a host directory.
+  // createTask passes io.rootfs as the task's rootfs mounts (none: the spec's root.path is
+  // a host directory). createContainer sends record.snapshotter/snapshot_key.
   Result<TaskState> createTask(std::string_view ns, std::string_view id, const TaskIo& io,
                                std::chrono::milliseconds timeout) override;
   Status startTask(std::string_view ns, std::string_view id) override;

@@ -16,7 +16,7 @@ namespace {
 // Which commands accept an option.
 enum : unsigned {
   kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
-  kLogs = 256, kAnyCommand = 511
+  kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kAnyCommand = 4095
 };
 
 struct CommandDef {
@@ -28,7 +28,7 @@ struct CommandDef {
   std::string_view help;
 };
 
-const std::array<CommandDef, 10> kCommands = {{
+const std::array<CommandDef, 13> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
@@ -41,6 +41,11 @@ const std::array<CommandDef, 10> kCommands = {{
     {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
     {"logs", Command::kLogs, kLogs, "NS NAME [-f] [--tail N] [--since T]", 2,
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
+    {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
+     "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
+    {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
+    {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
+     "remove an image (refused while a container uses it)"},
     {"help", Command::kHelp, 0, "", 0, "show this help"},
 }};
 
@@ -162,6 +167,11 @@ Status setJson(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+Status setImageName(std::string_view, std::string_view value, Invocation& inv) {
+  inv.image_name = value;
+  return okStatus();
+}
+
 Status setNamespace(std::string_view, std::string_view value, Invocation& inv) {
   inv.ns = value;
   return okStatus();
@@ -231,20 +241,26 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 25> kOptions = {{
+const std::array<OptionDef, 27> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
     {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
-    {"--namespace", "-n", "NS", kLs | kEvents, "only containers of namespace NS", setNamespace},
+    {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
+     setNamespace},
+    {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
     {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default 10000)",
      setTimeout},
     {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
     {"--tail", "", "N", kLogs, "only the last N lines", setTail},
     {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
      setSince},
-    {"--rootfs", "", "DIR", kRun, "root filesystem: an existing host directory (required)",
+    {"--rootfs", "", "DIR", kRun,
+     "root filesystem: an existing host directory (this or --image is required)",
      setText<&Spec::mutable_rootfs>},
+    {"--image", "", "NAME", kRun,
+     "run from an image imported into the namespace instead of --rootfs (docs/images.md)",
+     setText<&Spec::mutable_image>},
     {"--netns", "", "NAME", kRun,
      "network namespace: a name in /var/run/netns or a path (required)",
      setText<&Spec::mutable_network_namespace>},
@@ -302,13 +318,17 @@ const CommandDef* findCommand(std::string_view name) {
 // What run needs beyond its positionals; checked here so the user sees a usage error
 // naming the option, not a server round trip.
 Status checkRun(const Invocation& inv) {
-  if (inv.spec.rootfs().empty()) {
-    return invalidArgument("run: --rootfs DIR is required");
+  if (inv.spec.rootfs().empty() && inv.spec.image().empty()) {
+    return invalidArgument("run: --rootfs DIR or --image NAME is required");
+  }
+  if (!inv.spec.rootfs().empty() && !inv.spec.image().empty()) {
+    return invalidArgument("run: give either --rootfs or --image, not both");
   }
   if (inv.spec.network_namespace().empty()) {
     return invalidArgument("run: --netns NAME is required");
   }
-  if (inv.spec.argv().empty() && inv.spec.entrypoint().empty()) {
+  // From an image, the image's Entrypoint/Cmd is the default command.
+  if (inv.spec.argv().empty() && inv.spec.entrypoint().empty() && inv.spec.image().empty()) {
     return invalidArgument("run: a command is required: -- CMD... or --entrypoint 'CMD'");
   }
   if (!inv.spec.argv().empty() && !inv.spec.entrypoint().empty()) {
@@ -400,6 +420,13 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   if (command->positionals == 2) {
     inv.ns = positionals[0];
     inv.name = positionals[1];
+  }
+  if (inv.command == Command::kImport) {
+    inv.path = std::move(inv.name);
+    inv.name.clear();
+  }
+  if (inv.command == Command::kImages && inv.ns.empty()) {
+    return invalidArgument("images: -n NS is required");
   }
   if (inv.command == Command::kRun) {
     inv.spec.set_name(inv.name);

@@ -21,7 +21,8 @@ namespace contd::contctl {
 inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
-  kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs
+  kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
+  kImport, kImages, kRemoveImage
 };
 
 struct Invocation {
@@ -35,6 +36,8 @@ struct Invocation {
   bool follow = false;                // logs -f
   std::uint32_t tail = 0;             // logs --tail N (0: all)
   std::int64_t since = 0;             // logs --since: unix nanos (0: all)
+  std::string path;                   // import PATH (on the daemon's host)
+  std::string image_name;             // import --name NAME
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

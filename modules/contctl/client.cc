@@ -104,6 +104,39 @@ Result<v1::DeleteResponse> Client::remove(const std::string& ns, const std::stri
   return answer(status, std::move(response));
 }
 
+Result<v1::ImportImageResponse> Client::importImage(const std::string& ns,
+                                                    const std::string& path,
+                                                    const std::string& name) {
+  grpc::ClientContext context;
+  v1::ImportImageRequest request;
+  request.set_namespace_(ns);
+  request.set_path(path);
+  request.set_name(name);
+  v1::ImportImageResponse response;
+  const grpc::Status status = stub_->ImportImage(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::ListImagesResponse> Client::listImages(const std::string& ns) {
+  grpc::ClientContext context;
+  v1::ListImagesRequest request;
+  request.set_namespace_(ns);
+  v1::ListImagesResponse response;
+  const grpc::Status status = stub_->ListImages(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::RemoveImageResponse> Client::removeImage(const std::string& ns,
+                                                    const std::string& name) {
+  grpc::ClientContext context;
+  v1::RemoveImageRequest request;
+  request.set_namespace_(ns);
+  request.set_name(name);
+  v1::RemoveImageResponse response;
+  const grpc::Status status = stub_->RemoveImage(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
 Result<v1::ExecResponse> Client::exec(const std::string& ns, const std::string& name,
                                       const std::vector<std::string>& argv,
                                       std::uint64_t timeout_ms) {

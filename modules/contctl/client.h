@@ -30,6 +30,10 @@ public:
   Result<v1::ExecResponse> exec(const std::string& ns, const std::string& name,
                                 const std::vector<std::string>& argv, std::uint64_t timeout_ms);
   Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
+  Result<v1::ImportImageResponse> importImage(const std::string& ns, const std::string& path,
+                                              const std::string& name);
+  Result<v1::ListImagesResponse> listImages(const std::string& ns);
+  Result<v1::RemoveImageResponse> removeImage(const std::string& ns, const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
   // written line).
   Status logs(const v1::LogsRequest& request,

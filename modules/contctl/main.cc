@@ -26,6 +26,11 @@ constexpr int kExitUsage = 2;
 constexpr int kExitTimedOut = 124;  // as timeout(1)
 
 // Prints the answer of a successful call: JSON when asked, else the human text.
+// One line per image: NAME DIGEST SIZE.
+std::string formatImage(const contd::v1::ImageInfo& image) {
+  return image.name() + "  " + image.digest() + "  " + std::to_string(image.size()) + "\n";
+}
+
 template <typename Response, typename Human>
 int print(const Invocation& inv, const contd::Result<Response>& result, Human human) {
   if (!result) {
@@ -67,6 +72,20 @@ int execute(const Invocation& inv) {
     }
     case Command::kStats:
       return print(inv, client.stats(inv.ns, inv.name), contd::contctl::formatStats);
+    case Command::kImport:
+      return print(inv, client.importImage(inv.ns, inv.path, inv.image_name),
+                   [](const auto& r) { return formatImage(r.image()); });
+    case Command::kImages:
+      return print(inv, client.listImages(inv.ns), [](const auto& r) {
+        std::string text;
+        for (const auto& image : r.images()) {
+          text += formatImage(image);
+        }
+        return text;
+      });
+    case Command::kRemoveImage:
+      return print(inv, client.removeImage(inv.ns, inv.name),
+                   [](const auto&) { return std::string(); });
     case Command::kExec: {
       const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
       auto result = client.exec(inv.ns, inv.name, argv, inv.timeout_ms);

@@ -151,6 +151,8 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   block.add("Exited at", info.has_exited_at() ? timeText(info.exited_at()) : "-");
   block.add("Created at", info.has_created_at() ? timeText(info.created_at()) : "-");
   block.add("Log path", orNone(info.log_path()));
+  block.add("Log restarts", std::to_string(info.log_writer_restarts()));
+  block.add("Log dropped bytes", std::to_string(info.log_dropped_bytes()));
   block.add("Restarts", std::to_string(info.restart_count()));
   if (info.has_next_retry()) {
     block.add("Next retry", timeText(info.next_retry()));

@@ -50,6 +50,20 @@ Status logLevel(const std::string& value) {
   return okStatus();
 }
 
+Status logPolicy(const std::string& value) {
+  if (value != "block" && value != "drop") {
+    return invalidArgument("must be block or drop, got '" + value + "'");
+  }
+  return okStatus();
+}
+
+Status positiveRate(std::uint64_t bytes_per_s) {
+  if (bytes_per_s == 0 || bytes_per_s > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) {
+    return invalidArgument("must be greater than 0 (bytes per second)");
+  }
+  return okStatus();
+}
+
 Status anyDuration(std::uint64_t /*ms*/) { return okStatus(); }
 
 Status anyCount(std::uint64_t /*n*/) { return okStatus(); }
@@ -143,7 +157,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 19> kFields = {{
+const std::array<Field, 21> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -151,6 +165,8 @@ const std::array<Field, 19> kFields = {{
     {"log_shim", setString<&Config::log_shim, optionalAbsolutePath>, ""},
     {"log_max_size", setUnsigned<&Config::log_max_size, anyCount>, ""},
     {"log_max_files", setUnsigned<&Config::log_max_files, maxFiles>, ""},
+    {"log_policy", setString<&Config::log_policy, logPolicy>, ""},
+    {"log_rate_limit", setUnsigned<&Config::log_rate_limit, positiveRate>, ""},
     {"log_level", setString<&Config::log_level, logLevel>, "--log-level"},
     {"default_shutdown_timeout_ms", setUnsigned<&Config::default_shutdown_timeout_ms, anyDuration>,
      ""},

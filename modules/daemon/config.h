@@ -35,6 +35,11 @@ struct Config {
   // A container's log rotates past log_max_size bytes (0: never); log_max_files are kept.
   std::uint64_t log_max_size = 10 * 1024 * 1024;
   std::uint64_t log_max_files = 3;
+  // Back-pressure of container logs (docs/logs.md): "block" (lossless: a container that
+  // out-writes its log waits) or "drop" (records beyond log_rate_limit bytes/s are dropped
+  // whole and counted).
+  std::string log_policy = "block";
+  std::uint64_t log_rate_limit = 1024 * 1024;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.

@@ -20,6 +20,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/lifecycle.h"
+#include "modules/images/grpc_image_store.h"
 #include "zbus-bridge/bridge.h"
 
 namespace {
@@ -55,6 +56,8 @@ contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& con
   options.log_shim = logShim(config);
   options.log_max_size = config.log_max_size;
   options.log_max_files = static_cast<unsigned>(config.log_max_files);
+  options.log_policy = config.log_policy;
+  options.log_rate_limit = config.log_rate_limit;
   options.default_shutdown_timeout = milliseconds(config.default_shutdown_timeout_ms);
   options.task_create_timeout = milliseconds(config.task_create_timeout_ms);
   options.default_pids_limit = config.default_pids_limit;
@@ -132,8 +135,19 @@ int main(int argc, char** argv) {
                service_options.log_shim.string());
     return 1;
   }
-  log->info("log driver shim={} max_size={} max_files={}", service_options.log_shim.string(),
-            service_options.log_max_size, service_options.log_max_files);
+  log->info("log driver shim={} max_size={} max_files={} policy={}",
+            service_options.log_shim.string(), service_options.log_max_size,
+            service_options.log_max_files,
+            service_options.log_policy == "drop"
+                ? "drop rate=" + std::to_string(service_options.log_rate_limit)
+                : service_options.log_policy);
+  // Images (import, run from an image) on a channel of their own to the same containerd.
+  auto image_store = contd::images::GrpcImageStore::connect(config->containerd_socket);
+  if (!image_store) {
+    log->error("not started: {}", image_store.error().message);
+    return 1;
+  }
+  service_options.images = image_store->get();
   contd::container::ContainerService service(**client, std::move(service_options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
   contd::container::Supervisor supervisor(**client, service, restartPolicy(*config));

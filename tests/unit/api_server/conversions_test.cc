@@ -29,6 +29,7 @@ container::ContainerSpec fullSpec() {
   spec.shutdown_timeout = std::chrono::milliseconds(7500);
   spec.seccomp = "/etc/contd/strict.json";
   spec.readonly_rootfs = true;
+  spec.image = "busybox:1";
   return spec;
 }
 
@@ -44,6 +45,7 @@ TEST(Conversions, FullSpecRoundTripsThroughProto) {
   EXPECT_EQ(proto.shutdown_timeout_ms(), 7500U);
   EXPECT_EQ(proto.seccomp(), "/etc/contd/strict.json");
   EXPECT_TRUE(proto.readonly_rootfs());
+  EXPECT_EQ(proto.image(), "busybox:1");
   EXPECT_EQ(fromProto(proto), spec);
 }
 
@@ -101,6 +103,19 @@ TEST(Conversions, StoppedInfoCarriesExitCodeZeroAndTime) {
   EXPECT_EQ(proto.exit_code(), 0);
   ASSERT_TRUE(proto.has_exited_at());
   EXPECT_EQ(fromProto(proto).exited_at, info.exited_at);
+}
+
+TEST(Conversions, LogHealthCountersMapBothWays) {
+  container::ContainerInfo info;
+  info.spec.name = "web";
+  info.log_writer_restarts = 2;
+  info.log_dropped_bytes = 5'000'000'000;
+  const auto proto = toProto(info);
+  EXPECT_EQ(proto.log_writer_restarts(), 2U);
+  EXPECT_EQ(proto.log_dropped_bytes(), 5'000'000'000U);
+  const auto back = fromProto(proto);
+  EXPECT_EQ(back.log_writer_restarts, 2U);
+  EXPECT_EQ(back.log_dropped_bytes, 5'000'000'000U);
 }
 
 TEST(Conversions, StatusMapsBothWays) {

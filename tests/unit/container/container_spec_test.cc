@@ -33,6 +33,7 @@ ContainerSpec fullSpec() {
   spec.shutdown_timeout = std::chrono::milliseconds(12345);
   spec.seccomp = "/etc/contd/strict.json";
   spec.readonly_rootfs = true;
+  spec.image = "busybox:1";
   return spec;
 }
 

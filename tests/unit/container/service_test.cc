@@ -72,6 +72,32 @@ TEST_F(ServiceTest, RunSendsBothStreamsToTheLogShim) {
   EXPECT_TRUE(fs::is_directory(root_ / "logs" / "ns1"));
 }
 
+TEST_F(ServiceTest, DropLogPolicyGoesIntoTheUri) {
+  options_.log_policy = "drop";
+  options_.log_rate_limit = 65536;
+  service_ = std::make_unique<ContainerService>(fake_, options_);
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  const auto io = fake_.taskIo("ns1", "web");
+  EXPECT_NE(io.stdout_uri.find("&max_files=3&policy=drop&rate=65536"), std::string::npos)
+      << io.stdout_uri;
+  EXPECT_EQ(io.stderr_uri, io.stdout_uri);
+}
+
+TEST_F(ServiceTest, InspectReadsTheLogHealthFile) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  auto before = service_->inspect("ns1", "web");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->log_writer_restarts, 0u);  // no health file yet
+  EXPECT_EQ(before->log_dropped_bytes, 0u);
+  std::ofstream(root_ / "logs" / "ns1" / ".web.log.health")
+      << "{\"writer_restarts\":2,\"dropped_bytes\":12345,\"dropped_records\":7,"
+         "\"policy\":\"drop\"}\n";
+  auto info = service_->inspect("ns1", "web");
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->log_writer_restarts, 2u);
+  EXPECT_EQ(info->log_dropped_bytes, 12345u);
+}
+
 TEST_F(ServiceTest, InspectReturnsWhatRunWasGivenWithDefaultsAndLiveState) {
   auto spec = validSpec();
   spec.env = {"A=1"};

@@ -111,6 +111,16 @@ TEST_F(ValidationTest, RefusesBadRootfs) {
   expectRefused(spec, "rootfs");
 }
 
+TEST_F(ValidationTest, ImageReplacesRootfsAndTheCommand) {
+  auto spec = validSpec();
+  spec.rootfs.clear();
+  spec.entrypoint.clear();
+  spec.image = "busybox:1";
+  EXPECT_TRUE(validateSpec(spec, env_));  // Run fills the command from the image
+  spec.rootfs = (root_ / "rootfs").string();
+  expectRefused(spec, "image");  // not both
+}
+
 TEST_F(ValidationTest, RequiresACommand) {
   auto spec = validSpec();
   spec.entrypoint.clear();

@@ -71,7 +71,7 @@ TEST(ContctlArgs, RunWithEntrypointAndPlainMemory) {
 TEST(ContctlArgs, RunRequiresRootfsNetnsAndACommand) {
   auto no_rootfs = parse({"run", "demo", "web", "--netns", "n", "--", "/bin/true"});
   ASSERT_FALSE(no_rootfs);
-  EXPECT_EQ(no_rootfs.error().message, "run: --rootfs DIR is required");
+  EXPECT_EQ(no_rootfs.error().message, "run: --rootfs DIR or --image NAME is required");
 
   auto no_netns = parse({"run", "demo", "web", "--rootfs", "/r", "--", "/bin/true"});
   ASSERT_FALSE(no_netns);
@@ -167,6 +167,17 @@ TEST(ContctlArgs, UsageErrors) {
   EXPECT_EQ(parse({"rm", "demo", "web", "--", "x"}).error().message, "rm: unexpected '--'");
 }
 
+TEST(ContctlArgs, RunFromAnImageNeedsNoRootfsNorCommand) {
+  auto inv = parse({"run", "demo", "web", "--image", "busybox:1", "--netns", "n"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->spec.image(), "busybox:1");
+  EXPECT_TRUE(inv->spec.rootfs().empty());
+
+  auto both = parse({"run", "demo", "web", "--image", "i", "--rootfs", "/r", "--netns", "n"});
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().message, "run: give either --rootfs or --image, not both");
+}
+
 TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
   const auto text = usage();
   for (const char* word : {"ns", "ls [-n NS]", "inspect NS NAME", "rm NS NAME", "--rootfs DIR",
@@ -210,6 +221,17 @@ TEST(ContctlOutput, InspectShowsListsOnePerLine) {
       << text;
   EXPECT_NE(text.find("Exit code:           0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Status:              stopped\n"), std::string::npos) << text;
+}
+
+TEST(ContctlOutput, InspectShowsLogHealth) {
+  v1::ContainerInfo info;
+  info.mutable_spec()->set_name("web");
+  info.set_status(v1::ContainerInfo::RUNNING);
+  info.set_log_writer_restarts(1);
+  info.set_log_dropped_bytes(4096);
+  const auto text = formatInspect(info);
+  EXPECT_NE(text.find("Log restarts:        1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Log dropped bytes:   4096\n"), std::string::npos) << text;
 }
 
 TEST(ContctlOutput, JsonUsesProtoFieldNames) {

@@ -131,6 +131,23 @@ TEST(Config, BadValuesAreRejectedWithTheirPointer) {
   EXPECT_EQ(zero.error().message, "/task_create_timeout_ms: must be greater than 0");
 }
 
+TEST(Config, LogPolicyAndRateLimit) {
+  const Config defaults;
+  EXPECT_EQ(defaults.log_policy, "block");
+  EXPECT_EQ(defaults.log_rate_limit, 1024U * 1024U);
+  auto config = parseConfig(R"({"log_policy": "drop", "log_rate_limit": 65536})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->log_policy, "drop");
+  EXPECT_EQ(config->log_rate_limit, 65536U);
+
+  auto policy = parseConfig(R"({"log_policy": "lossy"})");
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().message, "/log_policy: must be block or drop, got 'lossy'");
+  auto zero = parseConfig(R"({"log_rate_limit": 0})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message.rfind("/log_rate_limit: must be greater than 0", 0), 0U);
+}
+
 TEST(Config, MalformedJsonAndNonObjectsAreRejected) {
   auto broken = parseConfig(R"({"log_level": )");
   ASSERT_FALSE(broken);

@@ -91,6 +91,18 @@ TEST_F(LogFileTest, CreatesFoldersAndAppendsAcrossRestarts) {
   EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
+TEST_F(LogFileTest, HalfRecordLeftByAKilledWriterIsEndedBeforeAppending) {
+  fs::create_directories(root_ / "ns");
+  {
+    std::ofstream out(file(), std::ios::binary);
+    out << rec(1) << "2026-11-22T09:46:47.1";  // a writer died inside write(2)
+  }
+  LogFile f(options_, reporter_);
+  ASSERT_TRUE(f.open(0));
+  f.write(rec(2), 0);
+  EXPECT_EQ(slurp(file()), rec(1) + "2026-11-22T09:46:47.1\n" + rec(2));
+}
+
 TEST_F(LogFileTest, RotatesAtRecordBoundariesAndShiftsNames) {
   options_.max_size = 50;  // two 20-byte records per file
   options_.max_files = 2;

@@ -99,3 +99,25 @@ TEST(ShimOptions, ValidNames) {
 
 }  // namespace
 }  // namespace contd::shim
+
+namespace contd::shim {
+namespace {
+
+TEST(ShimOptions, PolicyAndRate) {
+  auto d = parse({"log_root", "/l"});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->policy, Policy::kBlock);
+  EXPECT_EQ(d->rate, kDefaultRate);
+  EXPECT_EQ(d->healthPath(), "/l/prod/.web.log.health");
+  auto o = parse({"policy", "drop", "log_root", "/l", "rate", "4096"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->policy, Policy::kDrop);
+  EXPECT_EQ(o->rate, 4096u);
+  EXPECT_FALSE(parse({"log_root", "/l", "policy", "lossy"}));
+  EXPECT_FALSE(parse({"log_root", "/l", "rate", "0"}));
+  EXPECT_FALSE(parse({"log_root", "/l", "rate", "-1"}));
+  EXPECT_FALSE(parse({"log_root", "/l", "policy", "drop", "policy", "block"}));
+}
+
+}  // namespace
+}  // namespace contd::shim

@@ -1,0 +1,91 @@
+#pragma once
+// Images in containerd, in contd's words: import an image archive, unpack it into
+// snapshots, list and remove images, and give a container a writable snapshot on top of an
+// image. GrpcImageStore (grpc_image_store.h) implements it over containerd's content,
+// images, snapshots, diff and leases services. No protobuf or gRPC here.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Errors: containerd's gRPC status mapped to contd::Code, behind what was being done.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modules/common/result.h"
+
+namespace contd::images {
+
+// Containers made from an image carry this label with the image name; RemoveImage looks
+// for it.
+inline constexpr char kImageLabel[] = "io.contd.image";
+// The snapshotter contd unpacks into and makes container snapshots with.
+inline constexpr char kSnapshotter[] = "overlayfs";
+
+// What contd takes from an image's config (OCI image-spec "config" object).
+struct ImageConfig {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // "KEY=value"
+  std::string working_dir;
+  std::string user;
+};
+
+struct ImageInfo {
+  std::string name;
+  std::string manifest_digest;  // "sha256:…"
+  std::string media_type;       // of the manifest
+  std::string config_digest;
+  std::vector<std::string> diff_ids;
+  std::string chain_id;  // of the top layer: the parent of container snapshots
+  std::uint64_t size = 0;  // manifest + config + layers, as stored (compressed)
+  ImageConfig config;
+};
+
+// A mount as containerd gives it (snapshots) and takes it (task rootfs).
+struct SnapshotMount {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+class ImageStore {
+public:
+  virtual ~ImageStore() = default;
+
+  // Imports an OCI image-layout tarball or a `docker save` tarball into `ns`, registers it
+  // as `name` (empty: the archive's own name: OCI annotation
+  // org.opencontainers.image.ref.name or docker's first RepoTag) and unpacks it. Blobs that
+  // are already in the content store are not written again. Errors: kInvalidArgument for a
+  // bad archive (truncated, digest mismatch, missing blob, no linux/amd64 manifest), naming
+  // the problem; containerd's errors otherwise. Nothing stays pinned after a failure.
+  virtual Result<ImageInfo> importImage(std::string_view ns, const std::string& archive_path,
+                                        std::string_view name) = 0;
+  // Errors: kNotFound for an unknown image.
+  virtual Result<ImageInfo> getImage(std::string_view ns, std::string_view name) = 0;
+  virtual Result<std::vector<ImageInfo>> listImages(std::string_view ns) = 0;
+  // kFailedPrecondition while a container of `ns` carries kImageLabel=name; kNotFound for
+  // an unknown image. containerd's garbage collector then frees content and snapshots.
+  virtual Status removeImage(std::string_view ns, std::string_view name) = 0;
+
+  // An active snapshot `key` on top of the image's layers, and the mounts of it.
+  // Errors: kAlreadyExists when `key` exists.
+  virtual Result<std::vector<SnapshotMount>> prepareSnapshot(std::string_view ns,
+                                                             std::string_view key,
+                                                             std::string_view parent) = 0;
+  // The mounts of an existing active snapshot. Errors: kNotFound when there is none.
+  virtual Result<std::vector<SnapshotMount>> snapshotMounts(std::string_view ns,
+                                                            std::string_view key) = 0;
+  // Ok when it does not exist.
+  virtual Status removeSnapshot(std::string_view ns, std::string_view key) = 0;
+  // Whether a snapshot `key` exists.
+  virtual Result<bool> hasSnapshot(std::string_view ns, std::string_view key) = 0;
+};
+
+// chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)).
+std::vector<std::string> chainIds(const std::vector<std::string>& diff_ids);
+// "sha256:<hex>" of `data`.
+std::string sha256Digest(std::string_view data);
+
+}  // namespace contd::images
