@@ -28,6 +28,7 @@
 #include "tests/integration/support/containerd_cleanup.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/files.h"
 #include "tests/integration/support/service_fixture.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/temp_dir.h"
@@ -41,26 +42,14 @@ namespace support = ::contd::testing;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using support::readFile;
 
 // Polls until `path` holds `needle` or `timeout` passes; returns what it last read.
 std::string waitForText(const fs::path& path, std::string_view needle,
                         std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  std::string text;
-  while (Clock::now() < deadline) {
-    text = readFile(path);
-    if (text.find(needle) != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return text;
+  return support::waitForFile(
+      path, [&](const std::string& text) { return text.find(needle) != std::string::npos; },
+      timeout);
 }
 
 ino_t inodeOf(const std::string& path) {

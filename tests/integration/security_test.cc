@@ -33,6 +33,7 @@
 #include "tests/integration/support/contd_daemon.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/files.h"
 #include "tests/integration/support/service_fixture.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/temp_dir.h"
@@ -46,24 +47,11 @@ namespace support = ::contd::testing;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using support::readFile;
 
-std::string waitForDone(const fs::path& path, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = Clock::now() + timeout;
-  std::string text;
-  while (Clock::now() < deadline) {
-    text = readFile(path);
-    if (text.ends_with("done\n")) {
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return text;
+// Waits until `path` exists and ends with "done\n"; returns its content.
+std::string waitForDone(const fs::path& path) {
+  return support::waitForFile(path, [](const std::string& text) { return text.ends_with("done\n"); });
 }
 
 // Bit numbers from linux/capability.h, for the names contd uses.
