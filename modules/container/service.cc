@@ -436,7 +436,8 @@ Result<ContainerInfo> ContainerService::inspect(std::string_view ns, std::string
 }
 
 Status ContainerService::stopAndRemove(std::string_view ns, std::string_view id,
-                                       std::chrono::milliseconds shutdown_timeout) {
+                                       std::chrono::milliseconds shutdown_timeout,
+                                       bool has_snapshot) {
   const auto log = log::container();
   const auto started = Clock::now();
   auto task = client_.getTask(ns, id);
@@ -482,8 +483,8 @@ Status ContainerService::stopAndRemove(std::string_view ns, std::string_view id,
       !deleted && deleted.error().code != Code::kNotFound) {
     return deleted.error().wrap("delete container");
   }
-  // After the container, which references it (no-op for a container without an image).
-  if (options_.images != nullptr) {
+  // After the container, which references it. A container on a host directory has none.
+  if (has_snapshot && options_.images != nullptr) {
     if (auto removed = options_.images->removeSnapshot(ns, id); !removed) {
       return removed.error().wrap("remove the snapshot");
     }
@@ -510,7 +511,7 @@ Status ContainerService::remove(std::string_view ns, std::string_view id) {
       return marked.error().wrap("delete '" + std::string(id) + "': mark as stopping");
     }
   }
-  if (auto removed = stopAndRemove(ns, id, timeout); !removed) {
+  if (auto removed = stopAndRemove(ns, id, timeout, !record->snapshot_key.empty()); !removed) {
     return removed.error().wrap("delete '" + std::string(id) + "' in '" + std::string(ns) + "'");
   }
   events_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = std::string(ns), .id = std::string(id)});

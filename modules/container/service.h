@@ -123,7 +123,7 @@ private:
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const std::optional<containerd::TaskState>& task) const;
   Status stopAndRemove(std::string_view ns, std::string_view id,
-                       std::chrono::milliseconds shutdown_timeout);
+                       std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
   void rollback(std::string_view ns, std::string_view id);
   // After task Create ran out of time: ends a log driver that never got ready.
   void endStuckLogger(std::string_view ns, std::string_view id);
