@@ -1,5 +1,7 @@
 #include "modules/contctl/client.h"
 
+#include "api/contd/v1/status_name.h"
+
 #include <chrono>
 
 #include <grpcpp/grpcpp.h>
@@ -8,29 +10,6 @@ namespace contd::contctl {
 namespace {
 
 constexpr std::chrono::seconds kReadDeadline{10};
-
-std::string_view codeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
 
 // The gRPC code is kept in the message as the server's word; contd::Code only needs to say
 // "this came from the server". Callers make the call in a statement of its own before
@@ -41,7 +20,8 @@ Result<Response> answer(const grpc::Status& status, Response response) {
     return response;
   }
   return makeError(Code::kUnknown,
-                   std::string(codeName(status.error_code())) + ": " + status.error_message());
+                   std::string(api::grpcCodeName(status.error_code())) + ": " +
+                       status.error_message());
 }
 
 void setReadDeadline(grpc::ClientContext& context) {
