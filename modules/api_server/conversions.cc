@@ -195,6 +195,7 @@ grpc::StatusCode toGrpcCode(Code code) {
     case Code::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
     case Code::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
     case Code::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case Code::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
     case Code::kInternal: return grpc::StatusCode::INTERNAL;
     case Code::kUnknown: return grpc::StatusCode::UNKNOWN;
   }

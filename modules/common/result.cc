@@ -14,6 +14,7 @@ std::string_view codeName(Code code) {
     case Code::kFailedPrecondition: return "failed precondition";
     case Code::kUnavailable: return "unavailable";
     case Code::kDeadlineExceeded: return "deadline exceeded";
+    case Code::kUnauthenticated: return "unauthenticated";
     case Code::kInternal: return "internal";
   }
   return "unknown";

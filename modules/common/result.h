@@ -22,6 +22,7 @@ enum class Code {
   kUnavailable,
   kDeadlineExceeded,
   kInternal,
+  kUnauthenticated,  // a registry refused the (missing) credentials
 };
 
 std::string_view codeName(Code code);

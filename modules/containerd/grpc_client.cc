@@ -137,6 +137,7 @@ Code grpcToCode(int grpc_status_code) {
     case grpc::StatusCode::FAILED_PRECONDITION: return Code::kFailedPrecondition;
     case grpc::StatusCode::UNAVAILABLE: return Code::kUnavailable;
     case grpc::StatusCode::DEADLINE_EXCEEDED: return Code::kDeadlineExceeded;
+    case grpc::StatusCode::UNAUTHENTICATED: return Code::kUnauthenticated;
     // containerd's errdefs.ErrUnknown ("cannot delete a running process"), and
     // cancellations, carry no more precise meaning.
     case grpc::StatusCode::UNKNOWN:

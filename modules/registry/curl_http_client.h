@@ -1,0 +1,38 @@
+#pragma once
+// HttpClient over libcurl (Debian's libcurl4-openssl-dev): TLS verified against the
+// system's CA store, redirects followed (Authorization is not sent to another host),
+// connections and DNS answers reused between calls (a curl share handle), a stalled
+// transfer (below 1 KiB/s for `stall_timeout`) aborted.
+//
+// Thread-safety: as HttpClient; each send() uses an easy handle of its own.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "modules/registry/http_client.h"
+
+namespace contd::registry {
+
+class CurlHttpClient final : public HttpClient {
+public:
+  struct Options {
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds stall_timeout{30'000};
+    std::string user_agent = "contd";
+  };
+
+  // Errors: kInternal when libcurl cannot be initialised.
+  static Result<std::shared_ptr<CurlHttpClient>> create(Options options);
+  ~CurlHttpClient() override;
+
+  Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override;
+
+private:
+  struct Shared;
+  explicit CurlHttpClient(Options options, std::unique_ptr<Shared> shared);
+  Options options_;
+  std::unique_ptr<Shared> shared_;
+};
+
+}  // namespace contd::registry
