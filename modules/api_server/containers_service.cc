@@ -194,6 +194,22 @@ void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
   }
 }
 
+void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {
+  using State = images::PullProgress::State;
+  switch (step.state) {
+    case State::kResolved: proto->set_state(v1::PullImageProgress::RESOLVED); break;
+    case State::kWaiting: proto->set_state(v1::PullImageProgress::WAITING); break;
+    case State::kCached: proto->set_state(v1::PullImageProgress::CACHED); break;
+    case State::kFetching: proto->set_state(v1::PullImageProgress::FETCHING); break;
+    case State::kFetched: proto->set_state(v1::PullImageProgress::FETCHED); break;
+    case State::kUnpacked: proto->set_state(v1::PullImageProgress::UNPACKED); break;
+  }
+  proto->set_digest(step.digest);
+  proto->set_media_type(step.media_type);
+  proto->set_offset(step.offset);
+  proto->set_total(step.total);
+}
+
 Result<images::ImageStore*> imageStore(container::ContainerService& core, std::string_view ns) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   if (core.options().images == nullptr) {
@@ -221,6 +237,34 @@ grpc::Status ContainersService::ImportImage(grpc::ServerContext* context,
       return info.error();
     }
     toProto(*info, response->mutable_image());
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersService::PullImage(grpc::ServerContext* context,
+                                          const v1::PullImageRequest* request,
+                                          grpc::ServerWriter<v1::PullImageProgress>* writer) {
+  return serve(context, "PullImage", request->namespace_(), request->ref(), [&]() -> Status {
+    auto store = imageStore(core_, request->namespace_());
+    if (!store) {
+      return store.error();
+    }
+    images::PullRequest pull{request->ref(), request->username(), request->password(),
+                             request->plain_http()};
+    // Called one at a time by the pull; false (the caller went away) cancels it.
+    const images::PullProgressFn progress = [&](const images::PullProgress& step) {
+      v1::PullImageProgress out;
+      toProto(step, &out);
+      return !context->IsCancelled() && writer->Write(out);
+    };
+    auto info = (*store)->pullImage(request->namespace_(), pull, progress);
+    if (!info) {
+      return info.error();
+    }
+    v1::PullImageProgress done;
+    done.set_state(v1::PullImageProgress::DONE);
+    toProto(*info, done.mutable_image());
+    writer->Write(done);
     return okStatus();
   });
 }

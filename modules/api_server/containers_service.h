@@ -44,6 +44,8 @@ public:
   // when the daemon has none.
   grpc::Status ImportImage(grpc::ServerContext* context, const v1::ImportImageRequest* request,
                            v1::ImportImageResponse* response) override;
+  grpc::Status PullImage(grpc::ServerContext* context, const v1::PullImageRequest* request,
+                         grpc::ServerWriter<v1::PullImageProgress>* writer) override;
   grpc::Status ListImages(grpc::ServerContext* context, const v1::ListImagesRequest* request,
                           v1::ListImagesResponse* response) override;
   grpc::Status RemoveImage(grpc::ServerContext* context, const v1::RemoveImageRequest* request,

@@ -16,7 +16,7 @@ namespace {
 // Which commands accept an option.
 enum : unsigned {
   kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
-  kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kAnyCommand = 4095
+  kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kPull = 4096, kAnyCommand = 8191
 };
 
 struct CommandDef {
@@ -28,7 +28,7 @@ struct CommandDef {
   std::string_view help;
 };
 
-const std::array<CommandDef, 13> kCommands = {{
+const std::array<CommandDef, 14> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
@@ -43,6 +43,8 @@ const std::array<CommandDef, 13> kCommands = {{
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
     {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
      "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
+    {"pull", Command::kPull, kPull, "NS REF [--user U[:P]] [--password-stdin] [--plain-http]", 2,
+     "pull an image from its registry into NS, showing progress"},
     {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
     {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
      "remove an image (refused while a container uses it)"},
@@ -172,6 +174,29 @@ Status setImageName(std::string_view, std::string_view value, Invocation& inv) {
   return okStatus();
 }
 
+// USER or USER:PASSWORD (split at the first ':').
+Status setUser(std::string_view option, std::string_view value, Invocation& inv) {
+  const auto colon = value.find(':');
+  inv.username = value.substr(0, colon);
+  if (inv.username.empty()) {
+    return badValue(option, value.substr(0, colon), "USER or USER:PASSWORD");
+  }
+  if (colon != std::string_view::npos) {
+    inv.password = value.substr(colon + 1);
+  }
+  return okStatus();
+}
+
+Status setPasswordStdin(std::string_view, std::string_view, Invocation& inv) {
+  inv.password_stdin = true;
+  return okStatus();
+}
+
+Status setPlainHttp(std::string_view, std::string_view, Invocation& inv) {
+  inv.plain_http = true;
+  return okStatus();
+}
+
 Status setNamespace(std::string_view, std::string_view value, Invocation& inv) {
   inv.ns = value;
   return okStatus();
@@ -241,7 +266,7 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 27> kOptions = {{
+const std::array<OptionDef, 30> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -249,6 +274,12 @@ const std::array<OptionDef, 27> kOptions = {{
     {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
      setNamespace},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
+    {"--user", "-u", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
+     setUser},
+    {"--password-stdin", "", "", kPull, "read the registry password from stdin",
+     setPasswordStdin},
+    {"--plain-http", "", "", kPull, "talk http:// to the registry (one on loopback)",
+     setPlainHttp},
     {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default 10000)",
      setTimeout},
     {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
@@ -414,7 +445,11 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
     }
     const std::string hint =
         command->command == Command::kRun ? " (the command goes after --)" : "";
-    return invalidArgument(name + ": expected NS NAME, got " +
+    // The synopsis starts with the positionals: "NS NAME", "NS PATH", "NS REF".
+    const std::string_view synopsis = command->synopsis;
+    const auto second_space = synopsis.find(' ', synopsis.find(' ') + 1);
+    return invalidArgument(name + ": expected " + std::string(synopsis.substr(0, second_space)) +
+                           ", got " +
                            std::to_string(positionals.size()) + " argument(s)" + hint);
   }
   if (command->positionals == 2) {
@@ -424,6 +459,16 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   if (inv.command == Command::kImport) {
     inv.path = std::move(inv.name);
     inv.name.clear();
+  }
+  if (inv.command == Command::kPull) {
+    inv.ref = std::move(inv.name);
+    inv.name.clear();
+    if (inv.password_stdin && inv.username.empty()) {
+      return invalidArgument("pull: --password-stdin needs --user USER");
+    }
+    if (inv.password_stdin && !inv.password.empty()) {
+      return invalidArgument("pull: --user gives a password already; drop --password-stdin");
+    }
   }
   if (inv.command == Command::kImages && inv.ns.empty()) {
     return invalidArgument("images: -n NS is required");

@@ -22,7 +22,7 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
-  kImport, kImages, kRemoveImage
+  kImport, kImages, kRemoveImage, kPull
 };
 
 struct Invocation {
@@ -38,6 +38,11 @@ struct Invocation {
   std::int64_t since = 0;             // logs --since: unix nanos (0: all)
   std::string path;                   // import PATH (on the daemon's host)
   std::string image_name;             // import --name NAME
+  std::string ref;                    // pull NS REF
+  std::string username;               // pull --user USER[:PASSWORD]
+  std::string password;
+  bool password_stdin = false;        // pull --password-stdin: read by main, not here
+  bool plain_http = false;            // pull --plain-http
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

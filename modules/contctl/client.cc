@@ -155,6 +155,17 @@ Status Client::logs(const v1::LogsRequest& request,
   return answer(reader->Finish(), Ok{});
 }
 
+Status Client::pullImage(const v1::PullImageRequest& request,
+                         const std::function<void(const v1::PullImageProgress&)>& on_step) {
+  grpc::ClientContext context;
+  auto reader = stub_->PullImage(&context, request);
+  v1::PullImageProgress step;
+  while (reader->Read(&step)) {
+    on_step(step);
+  }
+  return answer(reader->Finish(), Ok{});
+}
+
 Status Client::followEvents(const std::string& ns,
                             const std::function<void(const v1::Event&)>& on_event) {
   grpc::ClientContext context;

@@ -32,6 +32,9 @@ public:
   Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
   Result<v1::ImportImageResponse> importImage(const std::string& ns, const std::string& path,
                                               const std::string& name);
+  // Calls `on_step` per progress message; the last one (DONE) carries the image.
+  Status pullImage(const v1::PullImageRequest& request,
+                   const std::function<void(const v1::PullImageProgress&)>& on_step);
   Result<v1::ListImagesResponse> listImages(const std::string& ns);
   Result<v1::RemoveImageResponse> removeImage(const std::string& ns, const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last

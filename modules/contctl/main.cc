@@ -2,8 +2,11 @@
 // (client.h) and prints the answer (output.h).
 // Exit status: 0 success, 1 an error from contd (or contd unreachable), 2 a usage error.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +17,7 @@
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
 #include "modules/contctl/output.h"
+#include "modules/contctl/pull_progress.h"
 
 namespace {
 
@@ -39,6 +43,59 @@ int print(const Invocation& inv, const contd::Result<Response>& result, Human hu
   }
   const std::string text = inv.json ? contd::contctl::toJson(*result) : human(*result);
   std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+// contctl pull: progress redrawn in place on a terminal, one line per change elsewhere,
+// JSON lines with --json; the image last.
+int pull(contd::contctl::Client& client, const Invocation& inv) {
+  contd::v1::PullImageRequest request;
+  request.set_namespace_(inv.ns);
+  request.set_ref(inv.ref);
+  request.set_username(inv.username);
+  request.set_password(inv.password);
+  request.set_plain_http(inv.plain_http);
+  if (inv.password_stdin) {
+    std::string password;
+    std::getline(std::cin, password);
+    request.set_password(password);
+  }
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  contd::contctl::PullProgressView view;
+  std::size_t drawn = 0;  // lines of the block on the terminal
+  contd::v1::ImageInfo image;
+  auto done = client.pullImage(request, [&](const contd::v1::PullImageProgress& step) {
+    if (step.state() == contd::v1::PullImageProgress::DONE) {
+      image = step.image();
+    }
+    if (inv.json) {
+      std::fputs(contd::contctl::toJson(step, true).c_str(), stdout);
+      return;
+    }
+    const auto changed = view.update(step);
+    if (!terminal) {
+      for (const auto& line : changed) {
+        std::printf("%s\n", line.c_str());
+      }
+      return;
+    }
+    if (drawn > 0) {
+      std::printf("\x1b[%zuA", drawn);  // back to the block's first line
+    }
+    const auto lines = view.render();
+    for (const auto& line : lines) {
+      std::printf("\x1b[2K%s\n", line.c_str());
+    }
+    drawn = lines.size();
+    std::fflush(stdout);
+  });
+  if (!done) {
+    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    return kExitServer;
+  }
+  if (!inv.json) {
+    std::fputs(formatImage(image).c_str(), stdout);
+  }
   return 0;
 }
 
@@ -75,6 +132,8 @@ int execute(const Invocation& inv) {
     case Command::kImport:
       return print(inv, client.importImage(inv.ns, inv.path, inv.image_name),
                    [](const auto& r) { return formatImage(r.image()); });
+    case Command::kPull:
+      return pull(client, inv);
     case Command::kImages:
       return print(inv, client.listImages(inv.ns), [](const auto& r) {
         std::string text;

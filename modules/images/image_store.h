@@ -8,6 +8,7 @@
 // Errors: containerd's gRPC status mapped to contd::Code, behind what was being done.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -50,6 +51,30 @@ struct SnapshotMount {
   std::vector<std::string> options;
 };
 
+// What to pull, and how to reach the registry.
+struct PullRequest {
+  std::string ref;           // "busybox", "127.0.0.1:5000/test/two:1", "host/app@sha256:…"
+  std::string username;      // empty: anonymous (a challenge may still be answered)
+  std::string password;      // never logged
+  bool plain_http = false;   // http:// instead of https:// (registries on loopback, tests)
+};
+
+// One step of a pull, per blob: kResolved for the manifest, then per layer kCached
+// (already in the content store: not fetched) or kWaiting, kFetching (repeated as bytes
+// arrive, every 512 KiB) and kFetched; then kUnpacked per layer once its snapshot is in
+// place. pullImage's return ends the pull.
+struct PullProgress {
+  enum class State { kResolved, kWaiting, kCached, kFetching, kFetched, kUnpacked };
+  State state = State::kWaiting;
+  std::string digest;      // the blob; for kResolved the manifest digest; empty for kDone
+  std::string media_type;
+  std::uint64_t offset = 0;  // bytes of the blob received so far
+  std::uint64_t total = 0;   // the blob's size
+};
+// Called one call at a time (from the pull's worker threads). Returning false cancels the
+// pull (kUnknown "cancelled"), as when the caller went away.
+using PullProgressFn = std::function<bool(const PullProgress&)>;
+
 class ImageStore {
 public:
   virtual ~ImageStore() = default;
@@ -62,6 +87,18 @@ public:
   // the problem; containerd's errors otherwise. Nothing stays pinned after a failure.
   virtual Result<ImageInfo> importImage(std::string_view ns, const std::string& archive_path,
                                         std::string_view name) = 0;
+  // Pulls `request.ref` from its registry into `ns` (docs/images.md): resolves the tag to
+  // the manifest for linux/<arch>, fetches config and layers the content store lacks (in
+  // parallel, bounded, streamed into containerd), unpacks and registers the image under
+  // the normalised name ("docker.io/library/busybox:latest"). Errors: kInvalidArgument for
+  // a bad ref (naming `ref`) or a manifest without our platform; kNotFound for an unknown
+  // repository/tag; kUnauthenticated when the registry wants (other) credentials;
+  // kUnavailable when it cannot be reached; kFailedPrecondition for content that does not
+  // match its digest. After a failure no image exists; blobs fetched whole stay under the
+  // pull's lease until it expires when the failure was kUnavailable/kDeadlineExceeded (so
+  // a retry fetches only what is missing), else the lease is deleted at once.
+  virtual Result<ImageInfo> pullImage(std::string_view ns, const PullRequest& request,
+                                      const PullProgressFn& progress) = 0;
   // Errors: kNotFound for an unknown image.
   virtual Result<ImageInfo> getImage(std::string_view ns, std::string_view name) = 0;
   virtual Result<std::vector<ImageInfo>> listImages(std::string_view ns) = 0;
@@ -85,7 +122,5 @@ public:
 
 // chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)).
 std::vector<std::string> chainIds(const std::vector<std::string>& diff_ids);
-// "sha256:<hex>" of `data`.
-std::string sha256Digest(std::string_view data);
 
 }  // namespace contd::images

@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "modules/images/digest.h"
+#include "modules/common/digest.h"
 #include "modules/images/tar_reader.h"
 
 namespace contd::images {
@@ -408,6 +408,15 @@ Result<ImportPlan> planImport(const std::string& archive_path, const ArchiveScan
   } catch (const json::exception& e) {
     return bad(archive_path, std::string("bad JSON: ") + e.what());
   }
+}
+
+std::vector<std::string> chainIds(const std::vector<std::string>& diff_ids) {
+  std::vector<std::string> chain;
+  chain.reserve(diff_ids.size());
+  for (const auto& diff_id : diff_ids) {
+    chain.push_back(chain.empty() ? diff_id : sha256Digest(chain.back() + " " + diff_id));
+  }
+  return chain;
 }
 
 }  // namespace contd::images

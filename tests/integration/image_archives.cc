@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/images/image_store.h"
+#include "modules/common/digest.h"
 
 namespace contd::testing {
 namespace {
@@ -72,7 +72,7 @@ std::string gzip(const std::string& data) {
   return out;
 }
 
-std::string sha256Of(const std::string& data) { return images::sha256Digest(data); }
+std::string sha256Of(const std::string& data) { return contd::sha256Digest(data); }
 
 Result<TestImage> testImage(const std::string& busybox) {
   std::ifstream in(busybox, std::ios::binary);

@@ -1,4 +1,4 @@
-#include "modules/images/digest.h"
+#include "modules/common/digest.h"
 
 #include <openssl/evp.h>
 
@@ -7,7 +7,7 @@
 
 #include "modules/images/image_store.h"
 
-namespace contd::images {
+namespace contd {
 namespace {
 
 // OpenSSL's digest calls fail only on allocation failure or a broken library: not a state
@@ -69,13 +69,4 @@ std::string sha256Digest(std::string_view data) {
   return hash.digest();
 }
 
-std::vector<std::string> chainIds(const std::vector<std::string>& diff_ids) {
-  std::vector<std::string> chain;
-  chain.reserve(diff_ids.size());
-  for (const auto& diff_id : diff_ids) {
-    chain.push_back(chain.empty() ? diff_id : sha256Digest(chain.back() + " " + diff_id));
-  }
-  return chain;
-}
-
-}  // namespace contd::images
+}  // namespace contd

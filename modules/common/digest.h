@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace contd::images {
+namespace contd {
 
 class Sha256 {
 public:
@@ -25,7 +25,10 @@ private:
   std::unique_ptr<State> state_;
 };
 
+// "sha256:<hex>" of `data`.
+std::string sha256Digest(std::string_view data);
+
 // True for "sha256:" followed by 64 lower-case hex digits.
 bool isSha256Digest(std::string_view digest);
 
-}  // namespace contd::images
+}  // namespace contd

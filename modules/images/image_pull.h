@@ -1,0 +1,40 @@
+#pragma once
+// One pull from a registry into containerd (GrpcImageStore::pullImage):
+//
+//   parse ref -> GET manifest (tag) -> index? GET the linux/<arch> manifest (by digest)
+//   -> lease -> config (fetched unless present) -> layers the content store lacks, fetched
+//   by up to `parallel_fetches` threads, each HTTP body streamed into a Content.Write
+//   (1 MiB chunks: memory does not grow with layer size) -> manifest -> GC labels, unpack,
+//   image record (ingest_session.h) -> lease deleted.
+//
+// A failure deletes the lease with a synchronous GC, except when the registry went away
+// or stalled (kUnavailable, kDeadlineExceeded) or the caller cancelled: then what was
+// fetched whole stays under the lease until it expires (1 h), and a retry fetches only the
+// rest.
+//
+// Internal to contd_images_grpc.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "modules/common/result.h"
+#include "modules/images/containerd_stubs.h"
+#include "modules/images/image_store.h"
+#include "modules/images/ingest_session.h"
+#include "modules/registry/http_client.h"
+
+namespace contd::images::detail {
+
+struct PullSettings {
+  Timeouts timeouts;
+  std::size_t parallel_fetches = 3;
+  std::shared_ptr<registry::HttpClient> http;
+};
+
+// Returns the name the image was stored under.
+Result<std::string> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
+                              const PullProgressFn& progress, const PullSettings& settings);
+
+}  // namespace contd::images::detail

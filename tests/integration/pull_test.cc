@@ -1,0 +1,441 @@
+// Pulls from a real registry on loopback (Debian's docker-registry, filled by skopeo) into a
+// private containerd: pull -> run -> delete, caching (a second pull fetches no blob, proven
+// from the registry's access log), basic auth, the registry going away mid-pull and a retry
+// fetching only the rest, a corrupted blob, bad references, and contctl pull.
+//
+// Needs root, containerd, runc, ip, busybox-static, docker-registry, skopeo and htpasswd;
+// skips without them (fails with CI=true).
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "modules/common/logging.h"
+#include "modules/container/log_reader.h"
+#include "modules/container/service.h"
+#include "modules/containerd/grpc_client.h"
+#include "modules/images/grpc_image_store.h"
+#include "tests/integration/image_archives.h"
+#include "tests/integration/support/busybox_rootfs.h"
+#include "tests/integration/support/containerd_cleanup.h"
+#include "tests/integration/support/contd_daemon.h"
+#include "tests/integration/support/netns.h"
+#include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/registry.h"
+#include "tests/integration/support/require.h"
+#include "tests/integration/support/run_command.h"
+#include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/unique_name.h"
+
+namespace contd::images {
+namespace {
+
+namespace support = ::contd::testing;
+using namespace std::chrono_literals;
+using State = PullProgress::State;
+
+class PullIT : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    const char* level = std::getenv("CONTD_LOG_LEVEL");
+    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
+    if (!missing().empty()) {
+      return;
+    }
+    auto containerd = support::PrivateContainerd::start();
+    if (!containerd) {
+      suite_error_ = containerd.error().message;
+      return;
+    }
+    containerd_ = std::move(*containerd);
+    auto image = support::testImage(std::string(support::kDefaultBusybox));
+    if (!image) {
+      suite_error_ = image.error().message;
+      return;
+    }
+    image_ = std::move(*image);
+  }
+
+  static void TearDownTestSuite() { containerd_.reset(); }
+
+  static std::string missing() {
+    std::string what = support::missingContainerdPrerequisites();
+    const std::string registry = support::missingRegistryPrerequisites();
+    if (!registry.empty()) {
+      what += (what.empty() ? "" : ", ") + registry;
+    }
+    return what;
+  }
+
+  void SetUp() override {
+    const std::string lacking = missing();
+    CONTD_REQUIRE_OR_SKIP(lacking.empty(), "needs " << lacking);
+    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
+    ASSERT_TRUE(client) << client.error().message;
+    client_ = std::move(*client);
+    auto dir = support::TempDir::make("contd-pull");
+    ASSERT_TRUE(dir) << dir.error().message;
+    dir_.emplace(std::move(*dir));
+    ns_ = support::uniqueName("pull");
+    connectStore({});
+  }
+
+  void TearDown() override {
+    if (!client_) {
+      return;
+    }
+    EXPECT_TRUE(support::purgeNamespace(*client_, ns_));
+    if (store_) {
+      if (auto images = store_->listImages(ns_); images) {
+        for (const auto& image : *images) {
+          EXPECT_TRUE(store_->removeImage(ns_, image.name));
+        }
+      }
+    }
+  }
+
+  void connectStore(GrpcImageStore::Options options) {
+    auto store = GrpcImageStore::connect(containerd_->socketPath(), options);
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+  }
+
+  // A registry with the test image pushed as test/two:1 (OCI archive through skopeo).
+  std::unique_ptr<support::LocalRegistry> registryWithImage(
+      support::LocalRegistry::Options options = {}) {
+    auto registry = support::LocalRegistry::start(options);
+    EXPECT_TRUE(registry) << registry.error().message;
+    if (!registry) {
+      return nullptr;
+    }
+    const auto archive = dir_->path() / "two.tar";
+    std::ofstream(archive, std::ios::binary) << support::ociArchive(image_, "test/two:1");
+    const Status pushed = (*registry)->push(archive.string(), "oci-archive", "test/two:1");
+    EXPECT_TRUE(pushed) << pushed.error().message;
+    return std::move(*registry);
+  }
+
+  // Pulls, recording every progress step.
+  Result<ImageInfo> pull(const std::string& ref, std::vector<PullProgress>* steps = nullptr,
+                         const std::string& user = "", const std::string& password = "") {
+    PullRequest request{ref, user, password, true};
+    std::mutex mutex;
+    return store_->pullImage(ns_, request, [&](const PullProgress& step) {
+      std::lock_guard lock(mutex);
+      if (steps != nullptr) {
+        steps->push_back(step);
+      }
+      return true;
+    });
+  }
+
+  // `ctr content ls -q` / `ctr snapshots ls` of the test namespace, one entry per line.
+  std::vector<std::string> ctrList(const std::vector<std::string>& what) {
+    std::vector<std::string> argv{"ctr", "--address", containerd_->socketPath(), "-n", ns_};
+    argv.insert(argv.end(), what.begin(), what.end());
+    auto out = support::runChecked(argv);
+    EXPECT_TRUE(out) << out.error().message;
+    std::vector<std::string> lines;
+    std::string line;
+    std::istringstream stream(out ? *out : "");
+    while (std::getline(stream, line)) {
+      if (!line.empty() && line.rfind("KEY", 0) != 0) {
+        lines.push_back(line);
+      }
+    }
+    return lines;
+  }
+
+  // After a failed pull: no image, no lease, no blob and no snapshot in the namespace.
+  void expectNothingLeft() {
+    auto images = store_->listImages(ns_);
+    ASSERT_TRUE(images) << images.error().message;
+    EXPECT_TRUE(images->empty());
+    auto leases = store_->listLeases(ns_);
+    ASSERT_TRUE(leases) << leases.error().message;
+    EXPECT_TRUE(leases->empty());
+    EXPECT_EQ(ctrList({"content", "ls", "-q"}), std::vector<std::string>{});
+    EXPECT_EQ(ctrList({"snapshots", "--snapshotter", "overlayfs", "ls"}),
+              std::vector<std::string>{});
+  }
+
+  static std::size_t count(const std::vector<PullProgress>& steps, State state) {
+    return static_cast<std::size_t>(std::count_if(
+        steps.begin(), steps.end(), [&](const PullProgress& s) { return s.state == state; }));
+  }
+
+  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
+  static inline support::TestImage image_;
+  static inline std::string suite_error_;
+  std::unique_ptr<containerd::GrpcClient> client_;
+  std::unique_ptr<GrpcImageStore> store_;
+  std::optional<support::TempDir> dir_;
+  std::string ns_;
+};
+
+TEST_F(PullIT, PullsRunsAndASecondPullFetchesNoBlob) {
+  auto registry = registryWithImage();
+  ASSERT_NE(registry, nullptr);
+  const std::string ref = registry->host() + "/test/two:1";
+  std::vector<PullProgress> steps;
+  auto info = pull(ref, &steps);
+  ASSERT_TRUE(info) << info.error().message << "\n" << registry->logTail();
+  EXPECT_EQ(info->name, ref);
+  ASSERT_EQ(info->diff_ids.size(), 2u);
+  EXPECT_EQ(info->config.cmd, (std::vector<std::string>{"/bin/ls", "/etc"}));
+  EXPECT_EQ(count(steps, State::kResolved), 1u);
+  EXPECT_EQ(count(steps, State::kFetched), 2u);
+  EXPECT_EQ(count(steps, State::kUnpacked), 2u);
+  EXPECT_EQ(count(steps, State::kCached), 0u);
+  // config + two layers, each fetched once
+  const auto first = registry->awaitBlobGets("test/two", 3);
+  EXPECT_EQ(first.size(), 3u);
+  auto leases = store_->listLeases(ns_);
+  ASSERT_TRUE(leases) << leases.error().message;
+  EXPECT_TRUE(leases->empty());
+
+  // Run from the pulled image: its Cmd lists /etc of the unpacked layers.
+  auto netns = support::NetworkNamespace::create("pull");
+  ASSERT_TRUE(netns) << netns.error().message;
+  container::ServiceOptions options;
+  options.log_root = dir_->path() / "logs";
+  options.log_shim = CONTD_SHIM_LOGS_BIN;
+  options.images = store_.get();
+  container::ContainerService service(*client_, options);
+  container::ContainerSpec spec;
+  spec.name = "pulled";
+  spec.image = ref;
+  spec.network_namespace = (*netns)->name();
+  auto id = service.run(ns_, spec);
+  ASSERT_TRUE(id) << id.error().message;
+  auto exit = client_->waitTask(ns_, "pulled", 10s);
+  ASSERT_TRUE(exit) << exit.error().message;
+  EXPECT_EQ(exit->code, 0u);
+  std::string output;
+  for (int i = 0; i < 50 && output.find("second") == std::string::npos; ++i) {
+    auto lines = container::readLog(service.logPath(ns_, "pulled"), {});
+    output.clear();
+    if (lines) {
+      for (const auto& line : *lines) {
+        output += line.text + "\n";
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(output.find("second"), std::string::npos) << output;
+  EXPECT_EQ(output.find("hello"), std::string::npos) << output;  // layer 2's whiteout
+  ASSERT_TRUE(service.remove(ns_, "pulled"));
+  auto has = store_->hasSnapshot(ns_, "pulled");
+  ASSERT_TRUE(has) << has.error().message;
+  EXPECT_FALSE(*has);
+
+  // Again: the manifest is asked for, but no blob is transferred.
+  steps.clear();
+  auto again = pull(ref, &steps);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->manifest_digest, info->manifest_digest);
+  EXPECT_EQ(count(steps, State::kCached), 2u);
+  EXPECT_EQ(count(steps, State::kFetching), 0u);
+  std::this_thread::sleep_for(300ms);  // let a (wrong) late access-log line arrive
+  EXPECT_EQ(registry->blobGets("test/two"), first);
+}
+
+TEST_F(PullIT, BasicAuthWithoutCredentialsIsAClearErrorAndWithThemWorks) {
+  support::LocalRegistry::Options options;
+  options.basic_auth = true;
+  auto registry = registryWithImage(options);
+  ASSERT_NE(registry, nullptr);
+  const std::string ref = registry->host() + "/test/two:1";
+
+  auto anonymous = pull(ref);
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().code, Code::kUnauthenticated) << anonymous.error().message;
+  EXPECT_NE(anonymous.error().message.find("credentials needed"), std::string::npos)
+      << anonymous.error().message;
+
+  auto wrong = pull(ref, nullptr, options.user, "not-the-password");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Code::kUnauthenticated) << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("credentials refused"), std::string::npos)
+      << wrong.error().message;
+  EXPECT_EQ(wrong.error().message.find("not-the-password"), std::string::npos);
+  expectNothingLeft();
+
+  auto info = pull(ref, nullptr, options.user, options.password);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->name, ref);
+}
+
+TEST_F(PullIT, RegistryGoneMidPullThenARetryFetchesOnlyWhatWasMissing) {
+  GrpcImageStore::Options one_at_a_time;
+  one_at_a_time.parallel_fetches = 1;
+  connectStore(one_at_a_time);
+  auto registry = registryWithImage();
+  ASSERT_NE(registry, nullptr);
+  const std::string ref = registry->host() + "/test/two:1";
+
+  // Stop the registry as soon as the first layer is in: the second cannot be fetched.
+  std::string fetched_first;
+  PullRequest request{ref, "", "", true};
+  auto broken = store_->pullImage(ns_, request, [&](const PullProgress& step) {
+    if (step.state == State::kFetched && fetched_first.empty()) {
+      fetched_first = step.digest;
+      EXPECT_TRUE(registry->stop());
+    }
+    return true;
+  });
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, Code::kUnavailable) << broken.error().message;
+  EXPECT_NE(broken.error().message.find(registry->host()), std::string::npos)
+      << broken.error().message;
+  ASSERT_FALSE(fetched_first.empty());
+  auto images = store_->listImages(ns_);
+  ASSERT_TRUE(images) << images.error().message;
+  EXPECT_TRUE(images->empty());
+  const auto before = registry->blobGets("test/two");  // config + the first layer
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before.back(), fetched_first);
+
+  ASSERT_TRUE(registry->restart());
+  std::vector<PullProgress> steps;
+  auto info = pull(ref, &steps);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(count(steps, State::kCached), 1u);
+  EXPECT_EQ(count(steps, State::kFetched), 1u);
+  const auto after = registry->awaitBlobGets("test/two", before.size() + 1);
+  ASSERT_EQ(after.size(), before.size() + 1) << "only the missing layer is fetched again";
+  EXPECT_NE(after.back(), fetched_first);
+  EXPECT_NE(std::find(info->diff_ids.begin(), info->diff_ids.end(), info->diff_ids.back()),
+            info->diff_ids.end());
+}
+
+TEST_F(PullIT, CorruptedBlobIsADigestMismatchAndLeavesNothing) {
+  auto registry = registryWithImage();
+  ASSERT_NE(registry, nullptr);
+  // Layer 1 (busybox, gzip) is the largest blob in storage: flip a byte in its middle.
+  std::string largest;
+  std::uintmax_t largest_size = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(registry->dir() + "/storage")) {
+    if (entry.is_regular_file() && entry.path().filename() == "data" &&
+        entry.file_size() > largest_size) {
+      largest = entry.path().string();
+      largest_size = entry.file_size();
+    }
+  }
+  ASSERT_GT(largest_size, 100'000u);
+  {
+    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(largest_size / 2));
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x55);
+    file.seekp(static_cast<std::streamoff>(largest_size / 2));
+    file.write(&byte, 1);
+  }
+  auto info = pull(registry->host() + "/test/two:1");
+  ASSERT_FALSE(info);
+  EXPECT_EQ(info.error().code, Code::kFailedPrecondition) << info.error().message;
+  EXPECT_NE(info.error().message.find("does not match"), std::string::npos)
+      << info.error().message;
+  expectNothingLeft();
+}
+
+TEST_F(PullIT, BadReferencesUnknownTagsUnreachableRegistriesAndOtherPlatforms) {
+  auto registry = registryWithImage();
+  ASSERT_NE(registry, nullptr);
+
+  auto bad = pull("UPPER/case:1");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("ref"), std::string::npos) << bad.error().message;
+
+  auto unknown_tag = pull(registry->host() + "/test/two:nope");
+  ASSERT_FALSE(unknown_tag);
+  EXPECT_EQ(unknown_tag.error().code, Code::kNotFound) << unknown_tag.error().message;
+  EXPECT_NE(unknown_tag.error().message.find("nope"), std::string::npos)
+      << unknown_tag.error().message;
+
+  auto unknown_repo = pull(registry->host() + "/no/such:1");
+  ASSERT_FALSE(unknown_repo);
+  EXPECT_EQ(unknown_repo.error().code, Code::kNotFound) << unknown_repo.error().message;
+
+  // An image whose config is for arm64 only.
+  support::TestImage arm = image_;
+  const auto at = arm.config.find("\"amd64\"");
+  ASSERT_NE(at, std::string::npos);
+  arm.config.replace(at, 7, "\"arm64\"");
+  const auto archive = dir_->path() / "arm.tar";
+  std::ofstream(archive, std::ios::binary) << support::ociArchive(arm, "test/arm:1");
+  ASSERT_TRUE(registry->push(archive.string(), "oci-archive", "test/arm:1"));
+  auto other = pull(registry->host() + "/test/arm:1");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, Code::kInvalidArgument) << other.error().message;
+  EXPECT_NE(other.error().message.find("linux/arm64"), std::string::npos)
+      << other.error().message;
+
+  const std::string host = registry->host();
+  ASSERT_TRUE(registry->stop());
+  auto unreachable = pull(host + "/test/two:1");
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().code, Code::kUnavailable) << unreachable.error().message;
+  EXPECT_NE(unreachable.error().message.find(host), std::string::npos)
+      << unreachable.error().message;
+  expectNothingLeft();
+}
+
+TEST_F(PullIT, ContctlPullShowsProgressAndTheImageRuns) {
+  auto registry = registryWithImage();
+  ASSERT_NE(registry, nullptr);
+  auto netns = support::NetworkNamespace::create("pull");
+  ASSERT_TRUE(netns) << netns.error().message;
+  support::ContdDaemon::Options options;
+  options.binary = CONTD_BIN;
+  options.containerd_socket = containerd_->socketPath();
+  options.dir = dir_->path() / "contd";
+  std::filesystem::create_directories(options.dir);
+  auto daemon = support::ContdDaemon::start(options);
+  ASSERT_TRUE(daemon) << daemon.error().message;
+  const auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", (*daemon)->socketPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = support::runCommand(argv, 60s);
+    EXPECT_TRUE(result) << result.error().message;
+    return result ? *result : support::CommandResult{};
+  };
+  const std::string ref = registry->host() + "/test/two:1";
+
+  auto pulled = ctl({"pull", ns_, ref, "--plain-http"});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  // Not a terminal: one line per change of state, the image last.
+  EXPECT_NE(pulled.out.find("manifest"), std::string::npos) << pulled.out;
+  EXPECT_NE(pulled.out.find("layer 2"), std::string::npos) << pulled.out;
+  EXPECT_NE(pulled.out.find("fetched"), std::string::npos) << pulled.out;
+  EXPECT_NE(pulled.out.find("unpacked"), std::string::npos) << pulled.out;
+  EXPECT_NE(pulled.out.find(ref + "  sha256:"), std::string::npos) << pulled.out;
+
+  auto run = ctl({"run", ns_, "c1", "--image", ref, "--netns", (*netns)->name()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto removed = ctl({"rm", ns_, "c1"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+
+  auto again = ctl({"pull", ns_, ref, "--plain-http"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("cached"), std::string::npos) << again.out;
+
+  auto refused = ctl({"pull", ns_, registry->host() + "/test/two:nope", "--plain-http"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("nope"), std::string::npos) << refused.err;
+}
+
+}  // namespace
+}  // namespace contd::images
