@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "modules/images/image_store.h"
 
 namespace contd {
 namespace {

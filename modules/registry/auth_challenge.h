@@ -1,6 +1,7 @@
 #pragma once
 // The WWW-Authenticate header of a registry's 401 answer (RFC 7235), e.g.
-//   Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"
+//   Bearer realm="https://auth.example/token",service="registry.example",
+//          scope="repository:a/b:pull"          (one line in the header)
 //   Basic realm="Registry Realm"
 // Several challenges may share one header; parameter values may be quoted (with \-escapes)
 // or bare tokens. Scheme and parameter names are compared case-insensitively and are

@@ -1,10 +1,12 @@
 #pragma once
 // HttpClient over libcurl (Debian's libcurl4-openssl-dev): TLS verified against the
 // system's CA store, redirects followed (Authorization is not sent to another host),
-// connections and DNS answers reused between calls (a curl share handle), a stalled
-// transfer (below 1 KiB/s for `stall_timeout`) aborted.
+// DNS answers and TLS sessions shared between calls (a curl share handle), connections
+// reused through a small pool of idle easy handles, a stalled transfer (below 1 KiB/s for
+// `stall_timeout`) aborted.
 //
-// Thread-safety: as HttpClient; each send() uses an easy handle of its own.
+// Thread-safety: as HttpClient; each send() holds an easy handle of its own for the
+// transfer (libcurl does not support a connection cache shared between threads).
 
 #include <chrono>
 #include <memory>

@@ -21,7 +21,9 @@
 // Thread-safety: fetchManifest/fetchBlob may be called from several threads at once.
 // Passwords and tokens are never logged nor put in error messages.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,6 +64,9 @@ public:
   struct Options {
     bool plain_http = false;  // http:// instead of https://
     Credentials credentials;
+    // When bearer tokens expire is read from this clock; empty: std::chrono::steady_clock.
+    // Tests set it to step over a token's expires_in.
+    std::function<std::chrono::steady_clock::time_point()> now;
   };
 
   RegistryClient(std::shared_ptr<HttpClient> http, Reference reference, Options options);
