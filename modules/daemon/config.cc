@@ -96,6 +96,13 @@ Status brokerUrl(const std::string& value) {
   return okStatus();
 }
 
+Status parallelLayers(std::uint64_t value) {
+  if (value == 0 || value > 16) {
+    return invalidArgument("must be between 1 and 16, got " + std::to_string(value));
+  }
+  return okStatus();
+}
+
 Status workerCount(std::uint64_t value) {
   if (value == 0 || value > 64) {
     return invalidArgument("must be between 1 and 64, got " + std::to_string(value));
@@ -157,7 +164,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 21> kFields = {{
+const std::array<Field, 22> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -182,6 +189,7 @@ const std::array<Field, 21> kFields = {{
     {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
     {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
     {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},
+    {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
 }};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.

@@ -68,6 +68,8 @@ struct Config {
   std::string broker;
   // zbus calls served at once (calls on one container are serialised regardless).
   std::uint64_t zbus_workers = 4;
+  // Layers one image pull fetches at once (docs/images.md).
+  std::uint64_t pull_parallel_layers = 3;
 
   bool operator==(const Config&) const = default;
 };

@@ -141,8 +141,12 @@ int main(int argc, char** argv) {
             service_options.log_policy == "drop"
                 ? "drop rate=" + std::to_string(service_options.log_rate_limit)
                 : service_options.log_policy);
-  // Images (import, run from an image) on a channel of their own to the same containerd.
-  auto image_store = contd::images::GrpcImageStore::connect(config->containerd_socket);
+  // Images (import, pull, run from an image) on a channel of their own to the same
+  // containerd.
+  contd::images::GrpcImageStore::Options image_options;
+  image_options.parallel_fetches = config->pull_parallel_layers;
+  auto image_store =
+      contd::images::GrpcImageStore::connect(config->containerd_socket, image_options);
   if (!image_store) {
     log->error("not started: {}", image_store.error().message);
     return 1;

@@ -244,6 +244,18 @@ TEST(Config, ZbusBridgeIsOffByDefaultAndSetByFileOrFlags) {
   EXPECT_EQ(resolved->zbus_workers, 2U);
 }
 
+TEST(Config, PullParallelLayers) {
+  auto defaults = parseConfig("{}");
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->pull_parallel_layers, 3U);
+  auto six = parseConfig(R"({"pull_parallel_layers": 6})");
+  ASSERT_TRUE(six) << six.error().message;
+  EXPECT_EQ(six->pull_parallel_layers, 6U);
+  auto zero = parseConfig(R"({"pull_parallel_layers": 0})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message, "/pull_parallel_layers: must be between 1 and 16, got 0");
+}
+
 TEST(Config, BadZbusSettingsAreRejected) {
   auto scheme = parseConfig(R"({"broker": "redis://localhost:6379"})");
   ASSERT_FALSE(scheme);
