@@ -46,6 +46,7 @@ container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   spec.shutdown_timeout = std::chrono::milliseconds(proto.shutdown_timeout_ms());
   spec.seccomp = proto.seccomp();
   spec.readonly_rootfs = proto.readonly_rootfs();
+  spec.user = proto.user();
   return spec;
 }
 
@@ -78,6 +79,7 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, spec.shutdown_timeout.count())));
   proto.set_seccomp(spec.seccomp);
   proto.set_readonly_rootfs(spec.readonly_rootfs);
+  proto.set_user(spec.user);
   return proto;
 }
 

@@ -172,6 +172,7 @@ Result<ContainerSpec> readSpec(const json& json) {
   spec.shutdown_timeout = std::chrono::milliseconds(timeout_ms);
   CONTD_RETURN_IF_ERROR(in.string("seccomp", spec.seccomp));
   CONTD_RETURN_IF_ERROR(in.boolean("readonly_rootfs", spec.readonly_rootfs));
+  CONTD_RETURN_IF_ERROR(in.string("user", spec.user));
   return spec;
 }
 
@@ -216,6 +217,7 @@ nlohmann::json toJson(const ContainerSpec& spec) {
       {"shutdown_timeout_ms", static_cast<std::int64_t>(spec.shutdown_timeout.count())},
       {"seccomp", spec.seccomp},
       {"readonly_rootfs", spec.readonly_rootfs},
+      {"user", spec.user},
   };
 }
 

@@ -26,7 +26,7 @@ struct ContainerSpec {
   std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
   std::string rootfs;  // absolute path of an existing host directory
   // Or: the name of an image imported into the namespace (exactly one of rootfs and image).
-  // Run fills the command, env and working_dir the caller left empty from the image's
+  // Run fills the command, env, working_dir and user the caller left empty from the image's
   // config (docs/images.md) and gives the container a snapshot of its own.
   std::string image;
   // The command: `argv` when given, else `entrypoint` split like a shell would
@@ -52,6 +52,10 @@ struct ContainerSpec {
   // "unconfined" (none; logged as a warning), or the absolute path of a profile file.
   std::string seccomp;
   bool readonly_rootfs = false;  // mounts the rootfs read-only (mounts and /dev stay writable)
+  // Who the processes run as: "" (root, 0:0), "uid", "uid:gid", "name", "name:group",
+  // "uid:group" or "name:gid"; names are looked up in the container's own /etc/passwd and
+  // /etc/group at Run (user_lookup.h). From an image, empty means the image's User.
+  std::string user;
 
   bool operator==(const ContainerSpec&) const = default;
 };

@@ -19,6 +19,7 @@
 #include "modules/container/lifecycle_labels.h"
 #include "modules/container/spec_builder.h"
 #include "modules/container/stuck_logger.h"
+#include "modules/container/user_lookup.h"
 #include "modules/container/validation.h"
 
 namespace contd::container {
@@ -29,7 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 // What the caller left empty comes from the image's config (docs/images.md): argv from
 // Entrypoint+Cmd when neither argv nor entrypoint is given, the image's env with the
-// caller's winning per key, and the working dir.
+// caller's winning per key, the working dir, and the user (the image's User when `user`
+// is empty; a caller's "0" or "root" overrides it). The merged spec is what is stored and
+// what Inspect shows.
 void mergeImageConfig(const images::ImageConfig& image, ContainerSpec& spec) {
   if (spec.argv.empty() && spec.entrypoint.empty()) {
     spec.argv = image.entrypoint;
@@ -51,6 +54,28 @@ void mergeImageConfig(const images::ImageConfig& image, ContainerSpec& spec) {
   if (spec.working_dir.empty()) {
     spec.working_dir = image.working_dir;
   }
+  if (spec.user.empty()) {
+    spec.user = image.user;
+  }
+}
+
+// spec.user as numbers, from the container's /etc/passwd and /etc/group: the image's
+// layers (a view snapshot, nothing mounted) or the host directory rootfs. Files are read
+// only when the user string needs them (not for "" or a numeric "uid:gid").
+Result<ProcessUser> resolveRunUser(std::string_view ns, const ContainerSpec& spec,
+                                   images::ImageStore* images,
+                                   const std::optional<images::ImageInfo>& image) {
+  FileReader read;
+  if (userNeedsFiles(spec.user)) {
+    if (image) {
+      read = [&](const std::string& path) {
+        return images->readImageFile(ns, image->chain_id, path, kMaxUserFileBytes);
+      };
+    } else {
+      read = rootfsFileReader(spec.rootfs);
+    }
+  }
+  return resolveUser(spec.user, read);
 }
 
 std::vector<containerd::Mount> toMounts(const std::vector<images::SnapshotMount>& mounts) {
@@ -234,10 +259,25 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
       return invalidArgument("argv: image '" + spec.image +
                              "' has no Entrypoint or Cmd, give argv or entrypoint");
     }
+    if (requested.user.empty() && !spec.user.empty()) {
+      if (auto checked = checkUser(spec.user); !checked) {
+        std::string why = checked.error().message;
+        if (why.rfind("user: ", 0) == 0) {
+          why.erase(0, 6);
+        }
+        return invalidArgument("user: image '" + spec.image + "' has a User contd cannot use (" +
+                               why + "); give user");
+      }
+    }
     CONTD_RETURN_IF_ERROR(validateSpec(spec, env));
   }
   if (spec.shutdown_timeout.count() == 0) {
     spec.shutdown_timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
+  }
+  // Before anything is created: an unknown user name leaves nothing behind.
+  auto user = resolveRunUser(ns, spec, options_.images, image);
+  if (!user) {
+    return user.error();
   }
 
   SpecOptions spec_options;
@@ -245,7 +285,7 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   spec_options.resolv_conf = options_.resolv_conf;
   spec_options.default_pids_limit = default_pids_limit_.load();
   spec_options.seccomp_profile = options_.seccomp_profile;
-  auto oci = buildRuntimeSpec(ns, spec, spec_options);
+  auto oci = buildRuntimeSpec(ns, spec, spec_options, *user);
   if (!oci) {
     return oci.error();
   }

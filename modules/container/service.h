@@ -72,7 +72,9 @@ public:
 
   // Validates `spec` (nothing is created on invalid input), creates the container and
   // its task and starts it. Returns the container id (the name). On any failure after
-  // the first create, everything made is removed again.
+  // the first create, everything made is removed again. spec.user (or the image's User)
+  // is resolved before anything is created (user_lookup.h): an unknown user or group name
+  // is kInvalidArgument and leaves nothing behind.
   Result<std::string> run(std::string_view ns, const ContainerSpec& spec);
   // kNotFound for an unknown or unmanaged container.
   Result<ContainerInfo> inspect(std::string_view ns, std::string_view id);

@@ -21,7 +21,16 @@ constexpr std::uint64_t kNofileLimit = 1024;
 constexpr std::int64_t kFuseMajor = 10;
 constexpr std::int64_t kFuseMinor = 229;
 
-json processSection(const ContainerSpec& spec, std::vector<std::string> args) {
+json userSection(const ProcessUser& user) {
+  json section = {{"uid", user.uid}, {"gid", user.gid}};
+  if (!user.additional_gids.empty()) {
+    section["additionalGids"] = user.additional_gids;
+  }
+  return section;
+}
+
+json processSection(const ContainerSpec& spec, std::vector<std::string> args,
+                    const ProcessUser& user) {
   // Without PATH runc cannot find a bare command name, and a rootfs made for `sh -c` style
   // entrypoints expects the usual one; a PATH the caller gives wins.
   std::vector<std::string> env;
@@ -39,7 +48,7 @@ json processSection(const ContainerSpec& spec, std::vector<std::string> args) {
   // non-root binary inside (the reason containerd dropped inheritable in 1.6.18).
   return json{
       {"terminal", false},
-      {"user", {{"uid", 0}, {"gid", 0}}},
+      {"user", userSection(user)},
       {"args", std::move(args)},
       {"env", std::move(env)},
       {"cwd", spec.working_dir.empty() ? std::string("/") : spec.working_dir},
@@ -220,7 +229,7 @@ std::vector<std::string> capabilitySet(bool elevated) {
 }
 
 Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
-                                        const SpecOptions& options) {
+                                        const SpecOptions& options, const ProcessUser& user) {
   // ns becomes a cgroup path component: checked here too, as a bad one would escape it.
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   auto args = resolveArgv(spec);
@@ -241,7 +250,7 @@ Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec
   }
   return json{
       {"ociVersion", kOciVersion},
-      {"process", processSection(spec, std::move(args).value())},
+      {"process", processSection(spec, std::move(args).value(), user)},
       // From an image, the shim mounts the snapshot at <bundle>/rootfs.
       {"root",
        {{"path", spec.image.empty() ? spec.rootfs : std::string("rootfs")},

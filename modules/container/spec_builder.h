@@ -15,6 +15,7 @@
 
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/user_lookup.h"
 
 namespace contd::container {
 
@@ -41,12 +42,16 @@ struct SpecOptions {
 // linux.seccomp: the profile `spec.seccomp` selects, rendered for the container's
 // capabilities (seccomp::forCapabilities); none for "unconfined" (logged as a warning).
 // Syscall names libseccomp does not know are left out and logged as a warning.
+// process.user: `user` as given ({uid, gid}, plus additionalGids when there are any); the
+// caller resolves spec.user to it beforehand (resolveUser, user_lookup.h): spec.user is
+// only stored here, never looked up, and the default is root (0:0).
 // Annotations: kSpecAnnotation (service.h) holds toJson(spec) dumped, so the request can be
 // read back from containerd; kShutdownTimeoutAnnotation the shutdown timeout in ms.
 // Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split; a
 // seccomp profile file that cannot be read or is not a valid profile ("seccomp: ...").
 Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
-                                        const SpecOptions& options);
+                                        const SpecOptions& options,
+                                        const ProcessUser& user = ProcessUser{});
 
 // The capability set (bounding = effective = permitted) of a container: containerd's
 // default set, plus CAP_SYS_ADMIN when elevated. Documented in docs/security.md.

@@ -9,6 +9,7 @@
 
 #include "modules/common/names.h"
 #include "modules/container/command_line.h"
+#include "modules/container/user_lookup.h"
 
 namespace contd::container {
 namespace {
@@ -319,6 +320,7 @@ Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
   CONTD_RETURN_IF_ERROR(checkPropagation(spec.rootfs_propagation));
   CONTD_RETURN_IF_ERROR(checkShutdownTimeout(spec.shutdown_timeout));
   CONTD_RETURN_IF_ERROR(checkSeccomp(spec.seccomp));
+  CONTD_RETURN_IF_ERROR(checkUser(spec.user));
   return okStatus();
 }
 

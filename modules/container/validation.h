@@ -54,6 +54,10 @@ inline constexpr std::string_view kSeccompUnconfined = "unconfined";
 //   seccomp              "", "default", "unconfined", or an absolute path of an existing
 //                        regular file (its content is checked by the spec builder, also
 //                        before anything is created)
+//   user                 "" or USER[:GROUP] (checkUser in user_lookup.h): at most one ':',
+//                        no empty part, no whitespace or control characters, numeric parts
+//                        within 32 bits, at most kMaxUserLength chars. Whether the names
+//                        exist is only known at Run, from the container's /etc files
 Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env);
 
 // The process arguments: spec.argv when non-empty, else spec.entrypoint split like a shell.

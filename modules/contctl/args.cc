@@ -43,7 +43,7 @@ const std::array<CommandDef, 14> kCommands = {{
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
     {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
      "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
-    {"pull", Command::kPull, kPull, "NS REF [--user U[:P]] [--password-stdin] [--plain-http]", 2,
+    {"pull", Command::kPull, kPull, "NS REF [--creds U[:P]] [--password-stdin] [--plain-http]", 2,
      "pull an image from its registry into NS, showing progress"},
     {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
     {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
@@ -175,7 +175,7 @@ Status setImageName(std::string_view, std::string_view value, Invocation& inv) {
 }
 
 // USER or USER:PASSWORD (split at the first ':').
-Status setUser(std::string_view option, std::string_view value, Invocation& inv) {
+Status setCreds(std::string_view option, std::string_view value, Invocation& inv) {
   const auto colon = value.find(':');
   inv.username = value.substr(0, colon);
   if (inv.username.empty()) {
@@ -266,7 +266,7 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 30> kOptions = {{
+const std::array<OptionDef, 31> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -274,8 +274,8 @@ const std::array<OptionDef, 30> kOptions = {{
     {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
      setNamespace},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
-    {"--user", "-u", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
-     setUser},
+    {"--creds", "", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
+     setCreds},
     {"--password-stdin", "", "", kPull, "read the registry password from stdin",
      setPasswordStdin},
     {"--plain-http", "", "", kPull, "talk http:// to the registry (one on loopback)",
@@ -326,6 +326,9 @@ const std::array<OptionDef, 30> kOptions = {{
      setText<&Spec::mutable_seccomp>},
     {"--readonly-rootfs", "", "", kRun, "mount the root filesystem read-only",
      setSwitch<&Spec::set_readonly_rootfs>},
+    {"--user", "-u", "USER[:GROUP]", kRun,
+     "run as this user and group, names or ids (default: the image's User, else root)",
+     setText<&Spec::mutable_user>},
 }};
 
 const OptionDef* findOption(std::string_view name) {
@@ -464,10 +467,10 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
     inv.ref = std::move(inv.name);
     inv.name.clear();
     if (inv.password_stdin && inv.username.empty()) {
-      return invalidArgument("pull: --password-stdin needs --user USER");
+      return invalidArgument("pull: --password-stdin needs --creds USER");
     }
     if (inv.password_stdin && !inv.password.empty()) {
-      return invalidArgument("pull: --user gives a password already; drop --password-stdin");
+      return invalidArgument("pull: --creds gives a password already; drop --password-stdin");
     }
   }
   if (inv.command == Command::kImages && inv.ns.empty()) {

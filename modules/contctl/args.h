@@ -39,7 +39,7 @@ struct Invocation {
   std::string path;                   // import PATH (on the daemon's host)
   std::string image_name;             // import --name NAME
   std::string ref;                    // pull NS REF
-  std::string username;               // pull --user USER[:PASSWORD]
+  std::string username;               // pull --creds USER[:PASSWORD]
   std::string password;
   bool password_stdin = false;        // pull --password-stdin: read by main, not here
   bool plain_http = false;            // pull --plain-http

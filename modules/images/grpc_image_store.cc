@@ -15,6 +15,7 @@
 #include "modules/images/image_pull.h"
 #include "modules/images/import_plan.h"
 #include "modules/images/ingest_session.h"
+#include "modules/images/layer_files.h"
 #include "modules/images/tar_reader.h"
 #include "modules/registry/curl_http_client.h"
 
@@ -246,6 +247,46 @@ Result<bool> GrpcImageStore::hasSnapshot(std::string_view ns, std::string_view k
   return true;
 }
 
+Result<std::optional<std::string>> GrpcImageStore::readImageFile(std::string_view ns,
+                                                                 std::string_view chain_id,
+                                                                 const std::string& path,
+                                                                 std::size_t max_bytes) {
+  const std::string what = "read '" + path + "' of image layers " + std::string(chain_id);
+  const Scope scope{ns, ""};
+  // A view, not a prepared snapshot: nothing is mounted and nothing can be written; its
+  // mounts name the layer directories, which are read directly.
+  const std::string key = "contd-view-" + randomHex(16);
+  snapshots_v1::ViewSnapshotRequest request;
+  request.set_snapshotter(kSnapshotter);
+  request.set_key(key);
+  request.set_parent(std::string(chain_id));
+  snapshots_v1::ViewSnapshotResponse response;
+  CONTD_RETURN_IF_ERROR(invoke("snapshots.View", what, scope, options_.call_timeout,
+                               [&](grpc::ClientContext* ctx) {
+                                 return stubs_->snapshots->View(ctx, request, &response);
+                               }));
+  std::vector<SnapshotMount> mounts;
+  for (const auto& m : response.mounts()) {
+    mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
+  }
+  Result<std::optional<std::string>> content = std::optional<std::string>();
+  if (auto dirs = layerDirs(mounts); dirs) {
+    content = readLayerFile(*dirs, path, max_bytes);
+  } else {
+    content = dirs.error().wrap("view '" + key + "'");
+  }
+  if (auto removed = detail::removeSnapshot(*stubs_, scope, key, options_.call_timeout);
+      !removed) {
+    // containerd's GC takes a view nothing references; say so, and go on.
+    log::containerd()->warn("remove view ns={} key={} error=\"{}\"", ns, key,
+                            removed.error().message);
+  }
+  if (!content) {
+    return content.error().wrap(what);
+  }
+  return content;
+}
+
 Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::string& name,
                                            const std::string& media_type,
                                            const std::string& manifest_digest,
@@ -255,7 +296,8 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
   info.media_type = media_type;
   info.manifest_digest = manifest_digest;
   info.size = manifest_size;
-  auto manifest_text = readSmallBlob(*stubs_, Scope{ns, ""}, manifest_digest, options_.call_timeout);
+  auto manifest_text =
+      readSmallBlob(*stubs_, Scope{ns, ""}, manifest_digest, options_.call_timeout);
   if (!manifest_text) {
     return manifest_text.error();
   }

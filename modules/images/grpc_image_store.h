@@ -63,6 +63,9 @@ public:
                                                     std::string_view key) override;
   Status removeSnapshot(std::string_view ns, std::string_view key) override;
   Result<bool> hasSnapshot(std::string_view ns, std::string_view key) override;
+  Result<std::optional<std::string>> readImageFile(std::string_view ns, std::string_view chain_id,
+                                                   const std::string& path,
+                                                   std::size_t max_bytes) override;
 
   // The ids of containerd's leases in `ns` (imports delete theirs when they end).
   Result<std::vector<std::string>> listLeases(std::string_view ns);

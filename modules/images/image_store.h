@@ -7,9 +7,11 @@
 // Thread-safety: every method may be called from any thread concurrently.
 // Errors: containerd's gRPC status mapped to contd::Code, behind what was being done.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +120,17 @@ public:
   virtual Status removeSnapshot(std::string_view ns, std::string_view key) = 0;
   // Whether a snapshot `key` exists.
   virtual Result<bool> hasSnapshot(std::string_view ns, std::string_view key) = 0;
+
+  // The content of the file at the absolute `path` ("/etc/passwd") in the image whose top
+  // layer is the committed snapshot `chain_id`, as a new container of it sees it; nullopt
+  // when there is no such file. Symlinks resolve inside the image. Reads the layers of a
+  // temporary view snapshot (removed again, whatever happens) without mounting anything
+  // (layer_files.h). Errors: kInvalidArgument for a file larger than `max_bytes` or not a
+  // regular file; kNotFound for an unknown chain_id; containerd's otherwise.
+  virtual Result<std::optional<std::string>> readImageFile(std::string_view ns,
+                                                           std::string_view chain_id,
+                                                           const std::string& path,
+                                                           std::size_t max_bytes) = 0;
 };
 
 // chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)).

@@ -116,6 +116,26 @@ Result<TestImage> testImage(const std::string& busybox) {
   return image;
 }
 
+Result<TestImage> userTestImage(const std::string& busybox) {
+  auto image = testImage(busybox);
+  if (!image) {
+    return image.error();
+  }
+  image->layers.push_back(makeTar({
+      {"bin/", '5', "", 0755},
+      {"bin/id", '2', "busybox", 0777},
+      {"bin/sleep", '2', "busybox", 0777},
+      {"etc/", '5', "", 0755},
+      {"etc/passwd", '0', "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n", 0644},
+      {"etc/group", '0', "root:x:0:\napp:x:1000:\nextra:x:2000:app\n", 0644},
+  }));
+  auto config = nlohmann::json::parse(image->config);
+  config["config"]["User"] = "app";
+  config["rootfs"]["diff_ids"].push_back(sha256Of(image->layers.back()));
+  image->config = config.dump();
+  return image;
+}
+
 std::string ociArchive(const TestImage& image, const std::string& ref_name) {
   std::vector<TarFile> files{{"oci-layout", '0', R"({"imageLayoutVersion":"1.0.0"})"},
                              {"blobs/", '5', ""},

@@ -7,6 +7,7 @@
 //            etc/hello, and empty dev/ proc/ sys/ tmp/
 //   layer 2: etc/.wh.hello (deletes etc/hello), etc/second
 //   config:  Cmd ["/bin/ls", "/etc"], Env PATH=/bin and FROM_IMAGE=yes, WorkingDir /
+// userTestImage() (below) adds a layer with /etc/passwd and /etc/group and a User.
 //
 // Threading: any; no shared state.
 
@@ -38,6 +39,12 @@ struct TestImage {
 
 // The image above; busybox is read from `busybox`.
 Result<TestImage> testImage(const std::string& busybox);
+
+// testImage() with a third layer and a user:
+//   layer 3: bin/id, bin/sleep -> busybox, etc/passwd (root 0:0, app 1000:1000),
+//            etc/group (root 0, app 1000, extra 2000 with member app)
+//   config:  as testImage's, plus User "app"
+Result<TestImage> userTestImage(const std::string& busybox);
 
 // OCI image layout tarball: layer 1 gzip-compressed, layer 2 plain; index.json names the
 // image `ref_name` (org.opencontainers.image.ref.name).

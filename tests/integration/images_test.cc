@@ -1,7 +1,8 @@
 // Images on real parts: import of OCI layout and docker save archives into a private
 // containerd, unpack into overlayfs snapshots (whiteouts included), caching of blobs,
-// clean failures on bad archives, and removal. Images are built by the test itself
-// (image_archives.h).
+// clean failures on bad archives, and removal; the user of containers (the image's User,
+// the caller's, a rootfs container's) read from the image's layers without mounting them.
+// Images are built by the test itself (image_archives.h).
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -126,6 +128,63 @@ protected:
     EXPECT_TRUE(store_->removeSnapshot(ns_, key));
     std::sort(names.begin(), names.end());
     return names;
+  }
+
+  container::ServiceOptions serviceOptions() const {
+    container::ServiceOptions options;
+    options.log_root = dir_->path() / "logs";
+    options.log_shim = CONTD_SHIM_LOGS_BIN;
+    options.images = store_.get();
+    return options;
+  }
+
+  // The container's log once it holds `needle` (or after 5 s), one line per entry.
+  static std::string waitForLog(container::ContainerService& service, const std::string& ns,
+                                const std::string& name, std::string_view needle) {
+    std::string output;
+    for (int i = 0; i < 50 && output.find(needle) == std::string::npos; ++i) {
+      auto lines = container::readLog(service.logPath(ns, name), {});
+      output.clear();
+      if (lines) {
+        for (const auto& line : *lines) {
+          output += line.text + "\n";
+        }
+      }
+      if (output.find(needle) == std::string::npos) {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+    return output;
+  }
+
+  // The keys of the test namespace's snapshots (`ctr snapshots ls`), sorted.
+  std::vector<std::string> snapshotKeys() const {
+    auto out = support::runChecked({"ctr", "--address", containerd_->socketPath(), "-n", ns_,
+                                    "snapshots", "--snapshotter", kSnapshotter, "ls"});
+    EXPECT_TRUE(out) << out.error().message;
+    std::vector<std::string> keys;
+    std::string line;
+    std::istringstream stream(out ? *out : "");
+    while (std::getline(stream, line)) {
+      if (!line.empty() && line.rfind("KEY", 0) != 0) {
+        keys.push_back(line.substr(0, line.find_first_of(" \t")));
+      }
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  // Imports userTestImage() as `name`.
+  ImageInfo importUserImage(const std::string& name) {
+    auto image = support::userTestImage(std::string(support::kDefaultBusybox));
+    EXPECT_TRUE(image) << image.error().message;
+    if (!image) {
+      return {};
+    }
+    const auto archive = writeArchive("user.tar", support::ociArchive(*image, name));
+    auto info = store_->importImage(ns_, archive, "");
+    EXPECT_TRUE(info) << info.error().message;
+    return info ? *info : ImageInfo{};
   }
 
   static inline std::unique_ptr<support::PrivateContainerd> containerd_;
@@ -317,6 +376,160 @@ TEST_F(ImagesIT, RunRefusesUnknownImageAndBothRootfsAndImage) {
   auto both = service.run(ns_, spec);
   ASSERT_FALSE(both);
   EXPECT_EQ(both.error().code, Code::kInvalidArgument);
+}
+
+TEST_F(ImagesIT, ReadsFilesOfAnImageWithoutMountingAnything) {
+  const ImageInfo info = importUserImage("user/files:1");
+  ASSERT_EQ(info.diff_ids.size(), 3u);
+  const auto before = snapshotKeys();
+  auto passwd = store_->readImageFile(ns_, info.chain_id, "/etc/passwd", 1 << 20);
+  ASSERT_TRUE(passwd) << passwd.error().message;
+  ASSERT_TRUE(passwd->has_value());
+  EXPECT_NE((*passwd)->find("app:x:1000:1000"), std::string::npos) << **passwd;
+  // Layer 2 whited etc/hello out; layer 1 alone (a bind mount view) still has it.
+  auto hello = store_->readImageFile(ns_, info.chain_id, "/etc/hello", 1 << 20);
+  ASSERT_TRUE(hello) << hello.error().message;
+  EXPECT_FALSE(hello->has_value());
+  auto bottom = store_->readImageFile(ns_, chainIds(info.diff_ids).front(), "/etc/hello", 100);
+  ASSERT_TRUE(bottom) << bottom.error().message;
+  EXPECT_EQ(bottom->value_or(""), "hello\n");
+  auto second = store_->readImageFile(ns_, info.chain_id, "/etc/second", 100);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->value_or(""), "second\n");
+  auto too_big = store_->readImageFile(ns_, info.chain_id, "/etc/passwd", 10);
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error().code, Code::kInvalidArgument);
+  auto unknown = store_->readImageFile(ns_, "sha256:" + std::string(64, '0'), "/etc/passwd", 10);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::kNotFound) << unknown.error().message;
+  // Every view is gone again.
+  EXPECT_EQ(snapshotKeys(), before);
+}
+
+TEST_F(ImagesIT, RunsAsTheImagesUserWithItsGroups) {
+  const ImageInfo info = importUserImage("user/app:1");
+  ASSERT_FALSE(info.chain_id.empty());
+  EXPECT_EQ(info.config.user, "app");
+  auto netns = support::NetworkNamespace::create("img");
+  ASSERT_TRUE(netns) << netns.error().message;
+  container::ContainerService service(*client_, serviceOptions());
+  auto expected_keys = snapshotKeys();
+
+  container::ContainerSpec spec;
+  spec.name = "asapp";
+  spec.image = "user/app:1";
+  spec.network_namespace = (*netns)->name();
+  spec.argv = {"/bin/sh", "-c",
+               "cat /proc/self/status; id; trap 'exit 0' TERM; "
+               "while true; do sleep 1 & wait; done"};
+  auto id = service.run(ns_, spec);
+  ASSERT_TRUE(id) << id.error().message;
+  const std::string output = waitForLog(service, ns_, "asapp", "groups=");
+  EXPECT_NE(output.find("Uid:\t1000\t1000\t1000\t1000"), std::string::npos) << output;
+  EXPECT_NE(output.find("Gid:\t1000\t1000\t1000\t1000"), std::string::npos) << output;
+  EXPECT_NE(output.find("Groups:\t2000"), std::string::npos) << output;
+  EXPECT_NE(output.find("uid=1000(app) gid=1000(app) groups=2000(extra)"), std::string::npos)
+      << output;
+  auto inspected = service.inspect(ns_, "asapp");
+  ASSERT_TRUE(inspected) << inspected.error().message;
+  EXPECT_EQ(inspected->spec.user, "app");
+  // The views are gone; the container's own snapshot is the one new snapshot.
+  expected_keys.push_back("asapp");
+  std::sort(expected_keys.begin(), expected_keys.end());
+  EXPECT_EQ(snapshotKeys(), expected_keys);
+
+  // An exec'd process runs as the container's user.
+  auto exec = service.exec(ns_, "asapp", {"/bin/id"}, 10s);
+  ASSERT_TRUE(exec) << exec.error().message;
+  EXPECT_EQ(exec->exit_code, 0);
+  EXPECT_NE(exec->output.find("uid=1000(app) gid=1000(app) groups=2000(extra)"),
+            std::string::npos)
+      << exec->output;
+  ASSERT_TRUE(service.remove(ns_, "asapp"));
+}
+
+TEST_F(ImagesIT, TheCallersUserOverridesTheImages) {
+  ASSERT_FALSE(importUserImage("user/app:1").chain_id.empty());
+  auto netns = support::NetworkNamespace::create("img");
+  ASSERT_TRUE(netns) << netns.error().message;
+  container::ContainerService service(*client_, serviceOptions());
+  container::ContainerSpec spec;
+  spec.name = "asroot";
+  spec.image = "user/app:1";
+  spec.user = "0";
+  spec.network_namespace = (*netns)->name();
+  spec.argv = {"/bin/cat", "/proc/self/status"};
+  auto id = service.run(ns_, spec);
+  ASSERT_TRUE(id) << id.error().message;
+  const std::string output = waitForLog(service, ns_, "asroot", "Groups:");
+  EXPECT_NE(output.find("Uid:\t0\t0\t0\t0"), std::string::npos) << output;
+  EXPECT_NE(output.find("Gid:\t0\t0\t0\t0"), std::string::npos) << output;
+  EXPECT_EQ(output.find("2000"), std::string::npos) << output;
+  EXPECT_EQ(service.inspect(ns_, "asroot")->spec.user, "0");
+}
+
+TEST_F(ImagesIT, AnUnknownUserFailsRunAndLeavesNothing) {
+  ASSERT_FALSE(importUserImage("user/app:1").chain_id.empty());
+  auto netns = support::NetworkNamespace::create("img");
+  ASSERT_TRUE(netns) << netns.error().message;
+  container::ContainerService service(*client_, serviceOptions());
+  const auto before = snapshotKeys();
+  container::ContainerSpec spec;
+  spec.name = "nouser";
+  spec.image = "user/app:1";
+  spec.user = "nobody";
+  spec.network_namespace = (*netns)->name();
+  auto id = service.run(ns_, spec);
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(id.error().message, "user 'nobody': no such user in the container's /etc/passwd");
+  spec.user = "app:wheel";
+  auto group = service.run(ns_, spec);
+  ASSERT_FALSE(group);
+  EXPECT_EQ(group.error().code, Code::kInvalidArgument);
+  EXPECT_NE(group.error().message.find("no such group 'wheel'"), std::string::npos)
+      << group.error().message;
+
+  auto record = client_->getContainer(ns_, "nouser");
+  ASSERT_FALSE(record);
+  EXPECT_EQ(record.error().code, Code::kNotFound);
+  auto has = store_->hasSnapshot(ns_, "nouser");
+  ASSERT_TRUE(has) << has.error().message;
+  EXPECT_FALSE(*has);
+  EXPECT_EQ(snapshotKeys(), before);  // no view left behind either
+}
+
+TEST_F(ImagesIT, ARootfsContainerRunsAsTheGivenNumbers) {
+  auto rootfs = support::BusyboxRootfs::build();
+  ASSERT_TRUE(rootfs) << rootfs.error().message;
+  auto netns = support::NetworkNamespace::create("img");
+  ASSERT_TRUE(netns) << netns.error().message;
+  container::ContainerService service(*client_, serviceOptions());
+  container::ContainerSpec spec;
+  spec.name = "numeric";
+  spec.rootfs = rootfs->path().string();
+  spec.user = "1234:5678";
+  spec.network_namespace = (*netns)->name();
+  spec.argv = {"/bin/cat", "/proc/self/status"};
+  auto id = service.run(ns_, spec);
+  ASSERT_TRUE(id) << id.error().message;
+  const std::string output = waitForLog(service, ns_, "numeric", "Groups:");
+  EXPECT_NE(output.find("Uid:\t1234\t1234\t1234\t1234"), std::string::npos) << output;
+  EXPECT_NE(output.find("Gid:\t5678\t5678\t5678\t5678"), std::string::npos) << output;
+  auto oci = service.runtimeSpec(ns_, "numeric");
+  ASSERT_TRUE(oci) << oci.error().message;
+  EXPECT_EQ(oci->at("process").at("user"), (nlohmann::json{{"uid", 1234}, {"gid", 5678}}));
+
+  // A name is looked up in the rootfs's own /etc/passwd ("root" there; "app" is not).
+  spec.name = "named";
+  spec.user = "app";
+  auto unknown = service.run(ns_, spec);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::kInvalidArgument);
+  spec.user = "root";
+  ASSERT_TRUE(service.run(ns_, spec));
+  EXPECT_EQ(service.runtimeSpec(ns_, "named")->at("process").at("user"),
+            (nlohmann::json{{"uid", 0}, {"gid", 0}}));
 }
 
 TEST_F(ImagesIT, ContctlImportsListsRunsAndRemovesAnImage) {

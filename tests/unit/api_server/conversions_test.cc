@@ -30,6 +30,7 @@ container::ContainerSpec fullSpec() {
   spec.seccomp = "/etc/contd/strict.json";
   spec.readonly_rootfs = true;
   spec.image = "busybox:1";
+  spec.user = "app:staff";
   return spec;
 }
 
@@ -46,6 +47,7 @@ TEST(Conversions, FullSpecRoundTripsThroughProto) {
   EXPECT_EQ(proto.seccomp(), "/etc/contd/strict.json");
   EXPECT_TRUE(proto.readonly_rootfs());
   EXPECT_EQ(proto.image(), "busybox:1");
+  EXPECT_EQ(proto.user(), "app:staff");
   EXPECT_EQ(fromProto(proto), spec);
 }
 

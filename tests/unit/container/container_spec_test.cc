@@ -34,6 +34,7 @@ ContainerSpec fullSpec() {
   spec.seccomp = "/etc/contd/strict.json";
   spec.readonly_rootfs = true;
   spec.image = "busybox:1";
+  spec.user = "app:1000";
   return spec;
 }
 
@@ -71,6 +72,19 @@ TEST(ContainerSpecJson, SeccompAndReadonlyRootfsAreStored) {
   EXPECT_FALSE(back->readonly_rootfs);
   old["readonly_rootfs"] = "yes";
   EXPECT_EQ(readError(old).message, "/readonly_rootfs: expected boolean");
+}
+
+TEST(ContainerSpecJson, UserIsStored) {
+  const json j = toJson(fullSpec());
+  EXPECT_EQ(j.at("user"), "app:1000");
+  // A record written before the field existed runs as root, as it did.
+  json old = j;
+  old.erase("user");
+  auto back = specFromJson(old);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->user, "");
+  old["user"] = 1000;
+  EXPECT_EQ(readError(old).message, "/user: expected string");
 }
 
 TEST(ContainerSpecJson, UsesSnakeCaseKeys) {

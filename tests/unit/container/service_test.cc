@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_image_store.h"
 
 namespace contd::container {
 namespace {
@@ -298,6 +299,132 @@ TEST_F(ServiceTest, ReloadedDefaultsApplyToLaterRunsOnly) {
             std::chrono::milliseconds(9000));
   auto oci = nlohmann::json::parse(fake_.record("ns1", "after").spec_json);
   EXPECT_EQ(oci["linux"]["resources"]["pids"]["limit"], 77);
+}
+
+// Run with a `user`: merged from the image, resolved to numbers before anything is made.
+class ServiceUserTest : public ServiceTest {
+protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    images::ImageInfo image;
+    image.name = "app:1";
+    image.chain_id = "sha256:chain";
+    image.config.cmd = {"/bin/app"};
+    image.config.user = "app";
+    images_.addImage("ns1", image);
+    images_.addFile("sha256:chain", "/etc/passwd",
+                    "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n");
+    images_.addFile("sha256:chain", "/etc/group", "app:x:1000:\nextra:x:2000:app\n");
+    options_.images = &images_;
+    service_ = std::make_unique<ContainerService>(fake_, options_);
+  }
+
+  ContainerSpec imageSpec(const std::string& user = "") const {
+    ContainerSpec spec;
+    spec.name = "web";
+    spec.image = "app:1";
+    spec.network_namespace = "net1";
+    spec.user = user;
+    return spec;
+  }
+
+  nlohmann::json processUser(const std::string& id = "web") const {
+    return nlohmann::json::parse(fake_.record("ns1", id).spec_json).at("process").at("user");
+  }
+
+  using Reads = std::vector<testing::FakeImageStore::FileRead>;
+  testing::FakeImageStore images_;
+};
+
+TEST_F(ServiceUserTest, TheImagesUserIsMergedResolvedAndShown) {
+  ASSERT_TRUE(service_->run("ns1", imageSpec()));
+  EXPECT_EQ(processUser(),
+            (nlohmann::json{{"uid", 1000}, {"gid", 1000}, {"additionalGids", {2000}}}));
+  EXPECT_EQ(images_.fileReads(), (Reads{{"ns1", "sha256:chain", "/etc/passwd"},
+                                        {"ns1", "sha256:chain", "/etc/group"}}));
+  auto info = service_->inspect("ns1", "web");
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->spec.user, "app");
+}
+
+TEST_F(ServiceUserTest, TheCallersUserWins) {
+  ASSERT_TRUE(service_->run("ns1", imageSpec("0:0")));
+  EXPECT_EQ(processUser(), (nlohmann::json{{"uid", 0}, {"gid", 0}}));
+  EXPECT_TRUE(images_.fileReads().empty());  // numeric: no view of the image
+  EXPECT_EQ(service_->inspect("ns1", "web")->spec.user, "0:0");
+
+  ASSERT_TRUE(service_->run("ns1", [&] {
+    auto spec = imageSpec("root");
+    spec.name = "named";
+    return spec;
+  }()));
+  EXPECT_EQ(processUser("named"), (nlohmann::json{{"uid", 0}, {"gid", 0}}));
+}
+
+TEST_F(ServiceUserTest, AnImageWithoutUserRunsAsRootReadingNothing) {
+  images::ImageInfo plain;
+  plain.name = "plain:1";
+  plain.chain_id = "sha256:plain";
+  plain.config.cmd = {"/bin/app"};
+  images_.addImage("ns1", plain);
+  auto spec = imageSpec();
+  spec.image = "plain:1";
+  ASSERT_TRUE(service_->run("ns1", spec));
+  EXPECT_EQ(processUser(), (nlohmann::json{{"uid", 0}, {"gid", 0}}));
+  EXPECT_TRUE(images_.fileReads().empty());
+  EXPECT_EQ(service_->inspect("ns1", "web")->spec.user, "");
+}
+
+TEST_F(ServiceUserTest, AnUnknownUserCreatesNothing) {
+  auto id = service_->run("ns1", imageSpec("nobody"));
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(id.error().message, "user 'nobody': no such user in the container's /etc/passwd");
+  auto group = service_->run("ns1", imageSpec("app:wheel"));
+  ASSERT_FALSE(group);
+  EXPECT_EQ(group.error().code, Code::kInvalidArgument);
+  EXPECT_NE(group.error().message.find("'wheel'"), std::string::npos) << group.error().message;
+  EXPECT_EQ(fake_.containerCount(), 0u);
+  EXPECT_EQ(images_.prepareCount(), 0u);
+  EXPECT_FALSE(images_.snapshotExists("ns1", "web"));
+}
+
+TEST_F(ServiceUserTest, AnUnusableImageUserIsNamedAsTheImages) {
+  images::ImageInfo odd;
+  odd.name = "odd:1";
+  odd.chain_id = "sha256:odd";
+  odd.config.cmd = {"/bin/app"};
+  odd.config.user = "a:b:c";
+  images_.addImage("ns1", odd);
+  auto spec = imageSpec();
+  spec.image = "odd:1";
+  auto id = service_->run("ns1", spec);
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(id.error().message.rfind("user: image 'odd:1' has a User", 0), 0u)
+      << id.error().message;
+  EXPECT_EQ(fake_.containerCount(), 0u);
+}
+
+TEST_F(ServiceUserTest, ARootfsContainersUserComesFromItsOwnEtc) {
+  auto spec = validSpec();
+  spec.user = "1234:5678";
+  ASSERT_TRUE(service_->run("ns1", spec));
+  EXPECT_EQ(processUser(), (nlohmann::json{{"uid", 1234}, {"gid", 5678}}));
+
+  fs::create_directories(root_ / "rootfs" / "etc");
+  std::ofstream(root_ / "rootfs" / "etc" / "passwd") << "svc:x:300:301::/:/bin/sh\n";
+  spec = validSpec("named");
+  spec.user = "svc";
+  ASSERT_TRUE(service_->run("ns1", spec));
+  EXPECT_EQ(processUser("named"), (nlohmann::json{{"uid", 300}, {"gid", 301}}));
+  spec = validSpec("unknown");
+  spec.user = "app";  // the image's user, not in this rootfs
+  auto unknown = service_->run("ns1", spec);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::kInvalidArgument);
+  EXPECT_FALSE(fake_.hasContainer("ns1", "unknown"));
+  EXPECT_TRUE(images_.fileReads().empty());
 }
 
 TEST_F(ServiceTest, ExistsTellsManagedContainers) {

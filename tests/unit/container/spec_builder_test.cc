@@ -91,6 +91,26 @@ TEST_F(SpecBuilderTest, SetsVersionRootAndProcessDefaults) {
             json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}));
 }
 
+TEST_F(SpecBuilderTest, ProcessRunsAsTheResolvedUser) {
+  auto spec = minimalSpec();
+  spec.user = "app";  // stored as given; the builder never looks it up
+  auto oci = buildRuntimeSpec("zos", spec, options_,
+                              ProcessUser{.uid = 1000, .gid = 1000, .additional_gids = {2000, 3}});
+  ASSERT_TRUE(oci) << oci.error().message;
+  EXPECT_EQ(oci->at("process").at("user"),
+            (json{{"uid", 1000}, {"gid", 1000}, {"additionalGids", {2000, 3}}}));
+  EXPECT_EQ(json::parse(oci->at("annotations").at(kSpecAnnotation).get<std::string>())
+                .at("user"),
+            "app");
+
+  // No supplementary groups: no additionalGids key at all.
+  oci = buildRuntimeSpec("zos", spec, options_, ProcessUser{.uid = 1234, .gid = 5678});
+  ASSERT_TRUE(oci) << oci.error().message;
+  EXPECT_EQ(oci->at("process").at("user"), (json{{"uid", 1234}, {"gid", 5678}}));
+  // Without a user: root.
+  EXPECT_EQ(build(spec).at("process").at("user"), (json{{"uid", 0}, {"gid", 0}}));
+}
+
 TEST_F(SpecBuilderTest, PrefersArgvOverEntrypoint) {
   auto spec = minimalSpec();
   spec.argv = {"/usr/bin/env", "a b"};

@@ -62,6 +62,7 @@ protected:
     spec.shutdown_timeout = milliseconds(10000);
     spec.seccomp = (root_ / "file").string();
     spec.readonly_rootfs = true;
+    spec.user = "app:staff";
     return spec;
   }
 
@@ -298,6 +299,29 @@ TEST_F(ValidationTest, SeccompIsDefaultUnconfinedOrAnExistingProfileFile) {
     spec.seccomp = value;
     expectRefused(spec, "seccomp");
   }
+}
+
+TEST_F(ValidationTest, UserIsEmptyOrUserColonGroup) {
+  for (const std::string value :
+       {"", "0", "1000", "1000:1000", "app", "app:staff", "1000:staff", "app:0", "www-data",
+        "_svc.1$", "4294967295:4294967295", "0123"}) {
+    auto spec = validSpec();
+    spec.user = value;
+    expectAccepted(spec);
+  }
+  for (const std::string& value :
+       {std::string("a:b:c"), std::string(":"), std::string(":staff"), std::string("app:"),
+        std::string("a b"), std::string(" app"), std::string("app\t"), std::string("app\n"),
+        std::string("a\0b", 3), std::string("a\x7f"), std::string("4294967296"),
+        std::string("1:4294967296"), std::string("99999999999999999999"),
+        std::string(257, 'u')}) {
+    auto spec = validSpec();
+    spec.user = value;
+    expectRefused(spec, "user");
+  }
+  auto spec = validSpec();
+  spec.user = std::string(256, 'u');
+  expectAccepted(spec);
 }
 
 TEST_F(ValidationTest, ResolvesNetnsPath) {

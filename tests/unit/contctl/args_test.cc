@@ -59,6 +59,33 @@ TEST(ContctlArgs, RunBuildsTheFullSpec) {
   EXPECT_TRUE(spec.entrypoint().empty());
 }
 
+TEST(ContctlArgs, RunTakesAUser) {
+  auto inv = parse({"run", "demo", "web", "--image", "busybox:1", "--netns", "n", "--user",
+                    "app:staff"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->spec.user(), "app:staff");
+  auto short_form = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "-u", "1000",
+                           "--", "/bin/id"});
+  ASSERT_TRUE(short_form) << short_form.error().message;
+  EXPECT_EQ(short_form->spec.user(), "1000");
+  auto equals = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--user=0:0",
+                       "--", "/bin/id"});
+  ASSERT_TRUE(equals) << equals.error().message;
+  EXPECT_EQ(equals->spec.user(), "0:0");
+  EXPECT_TRUE(parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--", "/bin/id"})
+                  ->spec.user()
+                  .empty());
+
+  auto missing = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--user"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "--user: missing USER[:GROUP]");
+  // Only run takes it: pull's credentials are --creds.
+  auto pull = parse({"pull", "demo", "busybox", "--user", "bob"});
+  ASSERT_FALSE(pull);
+  EXPECT_EQ(pull.error().message, "--user: not an option of 'pull' (see contctl help)");
+  EXPECT_NE(usage().find("-u, --user USER[:GROUP]"), std::string::npos);
+}
+
 TEST(ContctlArgs, RunWithEntrypointAndPlainMemory) {
   auto inv = parse({"run", "demo", "web", "--rootfs=/r", "--netns=/var/run/netns/n",
                     "--memory", "67108864", "--entrypoint", "/bin/sh -c 'sleep 1'"});

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "modules/images/digest.h"
+#include "modules/common/digest.h"
 #include "modules/images/image_store.h"
 
 namespace contd::images {
