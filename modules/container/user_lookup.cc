@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "modules/common/unique_fd.h"
+
 namespace contd::container {
 namespace {
 
@@ -180,26 +182,10 @@ private:
   std::optional<std::string> group_;
 };
 
-class Fd {
-public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
-
 Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootfs,
                                               const std::string& path, std::size_t max_bytes) {
   const std::string where = inQuotes(path) + " in " + inQuotes(rootfs.native());
-  const Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) {
     return internalError("open rootfs " + inQuotes(rootfs.native()) + ": " +
                          std::strerror(errno));
@@ -211,7 +197,7 @@ Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootf
   // In the root, "/etc/passwd" and "etc/passwd" are the same file.
   const std::size_t start = path.find_first_not_of('/');
   const std::string relative = start == std::string::npos ? "." : path.substr(start);
-  const Fd file(static_cast<int>(::syscall(SYS_openat2, root.get(), relative.c_str(), &how,
+  const UniqueFd file(static_cast<int>(::syscall(SYS_openat2, root.get(), relative.c_str(), &how,
                                            sizeof(how))));
   if (file.get() < 0) {
     const int err = errno;

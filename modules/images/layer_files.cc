@@ -10,34 +10,14 @@
 #include <cstring>
 #include <utility>
 
+#include "modules/common/unique_fd.h"
+
 namespace contd::images {
 namespace {
 
 namespace fs = std::filesystem;
 
 constexpr int kMaxSymlinks = 40;  // the kernel's MAXSYMLINKS
-
-class Fd {
-public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
-private:
-  int fd_ = -1;
-};
 
 std::string inQuotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
@@ -88,7 +68,7 @@ struct LayerEntry {
   Kind kind = Kind::kMissing;
   bool stop = false;  // an ancestor is opaque in this layer: lower layers do not count
   std::string target;  // of a symlink
-  Fd file;             // of a regular file, open for reading
+  UniqueFd file;             // of a regular file, open for reading
 };
 
 Error layerError(std::string_view op, const fs::path& layer, const std::vector<std::string>& at,
@@ -102,7 +82,7 @@ Result<LayerEntry> lookInLayer(const fs::path& layer, const std::vector<std::str
                                bool open_file) {
   using Kind = LayerEntry::Kind;
   LayerEntry entry;
-  Fd dir(::open(layer.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(layer.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) {
     return internalError("open layer " + inQuotes(layer.native()) + ": " + std::strerror(errno));
   }
@@ -128,7 +108,7 @@ Result<LayerEntry> lookInLayer(const fs::path& layer, const std::vector<std::str
         entry.kind = Kind::kHidden;
         return entry;
       }
-      Fd next(::openat(dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd next(::openat(dir.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (next.get() < 0) {
         return layerError("open", layer, components, errno);
       }
@@ -140,7 +120,7 @@ Result<LayerEntry> lookInLayer(const fs::path& layer, const std::vector<std::str
       entry.kind = Kind::kFile;
       if (open_file) {
         entry.file =
-            Fd(::openat(dir.get(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+            UniqueFd(::openat(dir.get(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
         if (entry.file.get() < 0) {
           return layerError("open", layer, components, errno);
         }

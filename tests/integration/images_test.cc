@@ -24,6 +24,7 @@
 #include "modules/container/log_reader.h"
 #include "modules/container/service.h"
 #include "modules/containerd/grpc_client.h"
+#include "tests/integration/container_log.h"
 #include "tests/integration/image_archives.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
@@ -136,25 +137,6 @@ protected:
     options.log_shim = CONTD_SHIM_LOGS_BIN;
     options.images = store_.get();
     return options;
-  }
-
-  // The container's log once it holds `needle` (or after 5 s), one line per entry.
-  static std::string waitForLog(container::ContainerService& service, const std::string& ns,
-                                const std::string& name, std::string_view needle) {
-    std::string output;
-    for (int i = 0; i < 50 && output.find(needle) == std::string::npos; ++i) {
-      auto lines = container::readLog(service.logPath(ns, name), {});
-      output.clear();
-      if (lines) {
-        for (const auto& line : *lines) {
-          output += line.text + "\n";
-        }
-      }
-      if (output.find(needle) == std::string::npos) {
-        std::this_thread::sleep_for(100ms);
-      }
-    }
-    return output;
   }
 
   // The keys of the test namespace's snapshots (`ctr snapshots ls`), sorted.
@@ -320,17 +302,7 @@ TEST_F(ImagesIT, RunsAContainerFromAnImportedImage) {
   EXPECT_EQ(exit->code, 0u);
 
   // The image's Cmd (ls /etc) ran on the unpacked layers: layer 2's whiteout hid hello.
-  std::string output;
-  for (int i = 0; i < 50 && output.find("second") == std::string::npos; ++i) {
-    auto lines = container::readLog(service.logPath(ns_, "fromimg"), {});
-    output.clear();
-    if (lines) {
-      for (const auto& line : *lines) {
-        output += line.text + "\n";
-      }
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::string output = support::waitForLog(service.logPath(ns_, "fromimg"), "second");
   EXPECT_NE(output.find("second"), std::string::npos) << output;
   EXPECT_EQ(output.find("hello"), std::string::npos) << output;
 
@@ -424,7 +396,7 @@ TEST_F(ImagesIT, RunsAsTheImagesUserWithItsGroups) {
                "while true; do sleep 1 & wait; done"};
   auto id = service.run(ns_, spec);
   ASSERT_TRUE(id) << id.error().message;
-  const std::string output = waitForLog(service, ns_, "asapp", "groups=");
+  const std::string output = support::waitForLog(service.logPath(ns_, "asapp"), "groups=");
   EXPECT_NE(output.find("Uid:\t1000\t1000\t1000\t1000"), std::string::npos) << output;
   EXPECT_NE(output.find("Gid:\t1000\t1000\t1000\t1000"), std::string::npos) << output;
   EXPECT_NE(output.find("Groups:\t2000"), std::string::npos) << output;
@@ -461,7 +433,7 @@ TEST_F(ImagesIT, TheCallersUserOverridesTheImages) {
   spec.argv = {"/bin/cat", "/proc/self/status"};
   auto id = service.run(ns_, spec);
   ASSERT_TRUE(id) << id.error().message;
-  const std::string output = waitForLog(service, ns_, "asroot", "Groups:");
+  const std::string output = support::waitForLog(service.logPath(ns_, "asroot"), "Groups:");
   EXPECT_NE(output.find("Uid:\t0\t0\t0\t0"), std::string::npos) << output;
   EXPECT_NE(output.find("Gid:\t0\t0\t0\t0"), std::string::npos) << output;
   EXPECT_EQ(output.find("2000"), std::string::npos) << output;
@@ -513,7 +485,7 @@ TEST_F(ImagesIT, ARootfsContainerRunsAsTheGivenNumbers) {
   spec.argv = {"/bin/cat", "/proc/self/status"};
   auto id = service.run(ns_, spec);
   ASSERT_TRUE(id) << id.error().message;
-  const std::string output = waitForLog(service, ns_, "numeric", "Groups:");
+  const std::string output = support::waitForLog(service.logPath(ns_, "numeric"), "Groups:");
   EXPECT_NE(output.find("Uid:\t1234\t1234\t1234\t1234"), std::string::npos) << output;
   EXPECT_NE(output.find("Gid:\t5678\t5678\t5678\t5678"), std::string::npos) << output;
   auto oci = service.runtimeSpec(ns_, "numeric");

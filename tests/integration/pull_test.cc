@@ -19,10 +19,10 @@
 #include <gtest/gtest.h>
 
 #include "modules/common/logging.h"
-#include "modules/container/log_reader.h"
 #include "modules/container/service.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/images/grpc_image_store.h"
+#include "tests/integration/container_log.h"
 #include "tests/integration/image_archives.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
@@ -220,17 +220,7 @@ TEST_F(PullIT, PullsRunsAndASecondPullFetchesNoBlob) {
   auto exit = client_->waitTask(ns_, "pulled", 10s);
   ASSERT_TRUE(exit) << exit.error().message;
   EXPECT_EQ(exit->code, 0u);
-  std::string output;
-  for (int i = 0; i < 50 && output.find("second") == std::string::npos; ++i) {
-    auto lines = container::readLog(service.logPath(ns_, "pulled"), {});
-    output.clear();
-    if (lines) {
-      for (const auto& line : *lines) {
-        output += line.text + "\n";
-      }
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::string output = support::waitForLog(service.logPath(ns_, "pulled"), "second");
   EXPECT_NE(output.find("second"), std::string::npos) << output;
   EXPECT_EQ(output.find("hello"), std::string::npos) << output;  // layer 2's whiteout
   ASSERT_TRUE(service.remove(ns_, "pulled"));

@@ -13,37 +13,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "modules/common/unique_fd.h"
+
 extern char** environ;
 
 namespace contd::testing {
 namespace {
-
-// An fd closed on scope exit; enough RAII for this file.
-class Fd {
-public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    reset(other.release());
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-
-private:
-  int fd_;
-};
 
 bool isExecutableFile(const std::string& path) {
   struct stat st {};
@@ -162,7 +137,7 @@ Result<pid_t> spawnProcess(const SpawnOptions& options) {
   }
   argv.push_back(nullptr);
 
-  Fd dev_null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  UniqueFd dev_null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (dev_null.get() < 0) {
     return sysError("open '/dev/null'", errno);
   }
@@ -170,8 +145,8 @@ Result<pid_t> spawnProcess(const SpawnOptions& options) {
   if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
     return sysError("pipe2", errno);
   }
-  Fd exec_read(exec_pipe[0]);
-  Fd exec_write(exec_pipe[1]);
+  UniqueFd exec_read(exec_pipe[0]);
+  UniqueFd exec_write(exec_pipe[1]);
   const int out_fd = options.stdout_fd >= 0 ? options.stdout_fd : dev_null.get();
   const int err_fd = options.stderr_fd >= 0 ? options.stderr_fd : dev_null.get();
   const pid_t parent = ::getpid();
@@ -223,13 +198,13 @@ Result<CommandResult> runCommand(const std::vector<std::string>& argv,
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
     return sysError("pipe2", errno);
   }
-  Fd out_read(out_pipe[0]);
-  Fd out_write(out_pipe[1]);
+  UniqueFd out_read(out_pipe[0]);
+  UniqueFd out_write(out_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
     return sysError("pipe2", errno);
   }
-  Fd err_read(err_pipe[0]);
-  Fd err_write(err_pipe[1]);
+  UniqueFd err_read(err_pipe[0]);
+  UniqueFd err_write(err_pipe[1]);
 
   auto pid = spawnProcess(SpawnOptions{argv, out_write.get(), err_write.get(), 0});
   if (!pid) {
