@@ -29,6 +29,7 @@ BlobWriter::BlobWriter(Stubs& stubs, const Scope& scope, const PlannedBlob& blob
   prepare(&ctx_, scope_, timeouts.transfer);
   stream_ = stubs_.content->Write(&ctx_);
   ref_ = scope_.lease + "-" + blob.digest.substr(7);
+  buffer_.reserve(std::min<std::uint64_t>(blob.size, kChunk));
 }
 
 BlobWriter::~BlobWriter() {
@@ -66,11 +67,13 @@ Status BlobWriter::flush() {
   request.set_offset(offset_);
   offset_ += static_cast<std::int64_t>(buffer_.size());
   request.set_data(std::move(buffer_));
-  buffer_.clear();
   content_v1::WriteContentResponse response;
   if (!stream_->Write(request) || !stream_->Read(&response)) {
     broken_ = true;  // commit() reports containerd's reason
   }
+  // The same 1 MiB buffer serves every chunk: no reallocation per chunk.
+  buffer_.swap(*request.mutable_data());
+  buffer_.clear();
   return okStatus();
 }
 
