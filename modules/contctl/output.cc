@@ -166,7 +166,12 @@ std::string formatInspect(const v1::ContainerInfo& info) {
                     (exit.oom_killed() ? " (oom-killed)" : ""));
   }
   block.add("Exits", exits);
-  block.add("Rootfs", orNone(spec.rootfs()));
+  if (spec.image().empty()) {
+    block.add("Rootfs", orNone(spec.rootfs()));
+  } else {
+    block.add("Image", spec.image());
+  }
+  block.add("User", spec.user().empty() ? "root" : spec.user());
   if (spec.argv_size() > 0) {
     std::string command;
     for (const auto& arg : spec.argv()) {
@@ -192,6 +197,8 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   block.add("Hostname", spec.hostname().empty() ? spec.name() : spec.hostname());
   block.add("Tags", std::vector<std::string>(spec.tags().begin(), spec.tags().end()));
   block.add("Elevated", spec.elevated() ? "yes" : "no");
+  block.add("Seccomp", spec.seccomp().empty() ? "default" : spec.seccomp());
+  block.add("Read-only rootfs", spec.readonly_rootfs() ? "yes" : "no");
   block.add("Rootfs propagation", orNone(spec.rootfs_propagation()));
   block.add("Shutdown timeout", spec.shutdown_timeout_ms() == 0
                                     ? "default"

@@ -261,6 +261,29 @@ TEST(ContctlOutput, InspectShowsLogHealth) {
   EXPECT_NE(text.find("Log dropped bytes:   4096\n"), std::string::npos) << text;
 }
 
+TEST(ContctlOutput, InspectShowsImageUserAndSecurity) {
+  v1::ContainerInfo info;
+  info.mutable_spec()->set_name("web");
+  info.mutable_spec()->set_image("docker.io/library/busybox:latest");
+  info.mutable_spec()->set_user("app:staff");
+  info.mutable_spec()->set_seccomp("unconfined");
+  info.mutable_spec()->set_readonly_rootfs(true);
+  const auto text = formatInspect(info);
+  EXPECT_NE(text.find("Image:               docker.io/library/busybox:latest\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("Rootfs:"), std::string::npos) << text;
+  EXPECT_NE(text.find("User:                app:staff\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Seccomp:             unconfined\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Read-only rootfs:    yes\n"), std::string::npos) << text;
+  v1::ContainerInfo plain;
+  plain.mutable_spec()->set_rootfs("/srv/web");
+  const auto plain_text = formatInspect(plain);
+  EXPECT_NE(plain_text.find("Rootfs:              /srv/web\n"), std::string::npos) << plain_text;
+  EXPECT_NE(plain_text.find("User:                root\n"), std::string::npos) << plain_text;
+  EXPECT_NE(plain_text.find("Seccomp:             default\n"), std::string::npos) << plain_text;
+}
+
 TEST(ContctlOutput, JsonUsesProtoFieldNames) {
   v1::ContainerInfo info;
   info.set_namespace_("demo");
