@@ -274,10 +274,9 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
     return *transfer.sink_error;
   }
   if (code != CURLE_OK) {
-    std::string message = where + ": " + curl_easy_strerror(code);
-    if (errbuf[0] != '\0') {
-      message += ": " + trim(errbuf);
-    }
+    // The error buffer has the details (and usually ends with curl_easy_strerror's text).
+    const std::string message =
+        where + ": " + (errbuf[0] != '\0' ? trim(errbuf) : curl_easy_strerror(code));
     log::contd()->debug("http request={} failed curl={}", where, static_cast<int>(code));
     return makeError(codeFor(code), message);
   }
