@@ -137,6 +137,7 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
   proto.set_stopping(info.stopping);
   proto.set_log_writer_restarts(info.log_writer_restarts);
   proto.set_log_dropped_bytes(info.log_dropped_bytes);
+  proto.set_image_digest(info.image_digest);
   return proto;
 }
 
@@ -186,6 +187,7 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
   info.stopping = proto.stopping();
   info.log_writer_restarts = proto.log_writer_restarts();
   info.log_dropped_bytes = proto.log_dropped_bytes();
+  info.image_digest = proto.image_digest();
   return info;
 }
 

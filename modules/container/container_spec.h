@@ -96,6 +96,8 @@ struct ContainerInfo {
   // 0 when there is none.
   std::uint64_t log_writer_restarts = 0;
   std::uint64_t log_dropped_bytes = 0;
+  // The manifest digest of spec.image when the container was made; empty for a rootfs.
+  std::string image_digest;
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

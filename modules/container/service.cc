@@ -310,6 +310,7 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   record.spec_json = oci->dump();
   if (image) {
     record.labels[images::kImageLabel] = spec.image;
+    record.labels[images::kImageDigestLabel] = image->manifest_digest;
     record.snapshotter = images::kSnapshotter;
     record.snapshot_key = spec.name;
   }
@@ -427,6 +428,10 @@ ContainerInfo ContainerService::describe(std::string_view ns,
     info.spec.name = record.id;
   }
   info.created_at = record.created_at;
+  if (auto digest = record.labels.find(images::kImageDigestLabel);
+      digest != record.labels.end()) {
+    info.image_digest = digest->second;
+  }
   info.log_path = logPath(ns, record.id).string();
   readLogHealth(logPath(ns, record.id), info);
   const Lifecycle lifecycle = lifecycleFrom(record.labels);

@@ -169,7 +169,9 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   if (spec.image().empty()) {
     block.add("Rootfs", orNone(spec.rootfs()));
   } else {
-    block.add("Image", spec.image());
+    block.add("Image", spec.image() + (info.image_digest().empty()
+                                           ? std::string()
+                                           : " (" + info.image_digest() + ")"));
   }
   block.add("User", spec.user().empty() ? "root" : spec.user());
   if (spec.argv_size() > 0) {

@@ -309,6 +309,7 @@ TEST_F(ImagesIT, RunsAContainerFromAnImportedImage) {
   auto inspected = service.inspect(ns_, "fromimg");
   ASSERT_TRUE(inspected) << inspected.error().message;
   EXPECT_EQ(inspected->spec.image, "run/me:1");
+  EXPECT_EQ(inspected->image_digest, info->manifest_digest);
   EXPECT_EQ(inspected->spec.argv, (std::vector<std::string>{"/bin/ls", "/etc"}));
   EXPECT_NE(std::find(inspected->spec.env.begin(), inspected->spec.env.end(), "FROM_IMAGE=yes"),
             inspected->spec.env.end());

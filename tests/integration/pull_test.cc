@@ -223,6 +223,10 @@ TEST_F(PullIT, PullsRunsAndASecondPullFetchesNoBlob) {
   const std::string output = support::waitForLog(service.logPath(ns_, "pulled"), "second");
   EXPECT_NE(output.find("second"), std::string::npos) << output;
   EXPECT_EQ(output.find("hello"), std::string::npos) << output;  // layer 2's whiteout
+  auto inspected = service.inspect(ns_, "pulled");
+  ASSERT_TRUE(inspected) << inspected.error().message;
+  EXPECT_EQ(inspected->spec.image, ref);
+  EXPECT_EQ(inspected->image_digest, info->manifest_digest);
   ASSERT_TRUE(service.remove(ns_, "pulled"));
   auto has = store_->hasSnapshot(ns_, "pulled");
   ASSERT_TRUE(has) << has.error().message;

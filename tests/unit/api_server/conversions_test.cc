@@ -120,6 +120,15 @@ TEST(Conversions, LogHealthCountersMapBothWays) {
   EXPECT_EQ(back.log_dropped_bytes, 5'000'000'000U);
 }
 
+TEST(Conversions, ImageDigestMapsBothWays) {
+  container::ContainerInfo info;
+  info.spec.image = "docker.io/library/busybox:latest";
+  info.image_digest = "sha256:" + std::string(64, 'e');
+  const auto proto = toProto(info);
+  EXPECT_EQ(proto.image_digest(), info.image_digest);
+  EXPECT_EQ(fromProto(proto).image_digest, info.image_digest);
+}
+
 TEST(Conversions, StatusMapsBothWays) {
   using container::ContainerStatus;
   for (auto status : {ContainerStatus::kUnknown, ContainerStatus::kCreated,
