@@ -46,6 +46,7 @@
 #include "modules/common/logging.h"
 #include "modules/common/result.h"
 #include "modules/containerd/grpc_client.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/stats.h"
 #include "tests/bench/trace_log.h"
 #include "tests/integration/support/busybox_rootfs.h"
@@ -67,7 +68,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace support = ::contd::testing;
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr int kExitError = 1;
@@ -87,31 +87,6 @@ constexpr std::uint64_t kForcedShutdownMs = 1;
 constexpr auto kCommandTimeout = 60s;
 constexpr auto kCallTimeout = 60s;
 
-// Set by SIGINT/SIGTERM/SIGHUP: the benchmark stops at the next step and cleans up.
-volatile sig_atomic_t g_interrupted = 0;
-
-void onSignal(int) { g_interrupted = 1; }
-
-void installSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked poll/sleep returns early
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    ::sigaction(sig, &action, nullptr);
-  }
-}
-
-Status checkInterrupted() {
-  if (g_interrupted != 0) {
-    return makeError(Code::kUnknown, "interrupted");
-  }
-  return okStatus();
-}
-
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // ---- Options
 
@@ -157,16 +132,6 @@ std::string usage() {
          "  --help                this text\n";
 }
 
-template <typename T>
-Result<T> parseNumber(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    return invalidArgument(std::string(flag) + " '" + std::string(text) +
-                           "': expected a whole number");
-  }
-  return value;
-}
 
 Result<Options> parseOptions(int argc, char** argv) {
   Options options;
@@ -244,31 +209,9 @@ Result<Options> parseOptions(int argc, char** argv) {
   return options;
 }
 
-// The directory of this executable, for the default contd and contctl.
-fs::path ownDirectory() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path(".") : self.parent_path();
-}
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
-std::string loadAverage() {
-  std::string text = readFile("/proc/loadavg");
-  // "0.52 0.58 0.59 1/123 4567": the three averages.
-  std::size_t end = 0;
-  for (int field = 0; field < 3 && end != std::string::npos; ++field) {
-    end = text.find(' ', end + (field == 0 ? 0 : 1));
-  }
-  return text.substr(0, end);
-}
 
 // An error for a command that ran but failed, with its stderr.
 Status commandSucceeded(const std::vector<std::string>& argv,
@@ -963,11 +906,6 @@ void LifecycleBench::report() const {
 
 // ---- Cleanup
 
-void keepFirst(Status& first, Status next) {
-  if (first && !next) {
-    first = std::move(next);
-  }
-}
 
 // After an interrupted run (a Ctrl-C in the terminal reaches contd and containerd too, and
 // may land in the middle of a task Create) containerd can lose track of a task: its runc
@@ -1071,7 +1009,7 @@ Status LifecycleBench::cleanUp() {
     }
   }
   if (containerd_) {
-    if (g_interrupted != 0) {
+    if (interrupted()) {
       // A Ctrl-C in the terminal reached containerd too (same process group). Tasks survive
       // a containerd exit; a fresh containerd on the same state lists them for the purge.
       keepFirst(first, containerd_->stop());

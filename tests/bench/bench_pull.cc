@@ -67,6 +67,7 @@
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/common/logging.h"
 #include "modules/common/result.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/stats.h"
 #include "tests/integration/image_archives.h"
 #include "tests/integration/support/contd_daemon.h"
@@ -86,7 +87,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace support = ::contd::testing;
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr int kExitError = 1;
@@ -102,28 +102,6 @@ constexpr auto kCommandTimeout = 120s;
 constexpr auto kLateLogLine = 300ms;
 constexpr auto kRssSampleInterval = 5ms;
 
-// Set by SIGINT/SIGTERM/SIGHUP: the benchmark stops at the next step and cleans up.
-volatile sig_atomic_t g_interrupted = 0;
-
-void onSignal(int) { g_interrupted = 1; }
-
-void installSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a blocked poll returns early
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    ::sigaction(sig, &action, nullptr);
-  }
-}
-
-Status checkInterrupted() {
-  return g_interrupted != 0 ? makeError(Code::kUnknown, "interrupted") : okStatus();
-}
-
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / kMiB; }
 
@@ -174,16 +152,6 @@ std::string usage() {
          "  --help                this text\n";
 }
 
-template <typename T>
-Result<T> parseNumber(std::string_view flag, std::string_view text) {
-  T value{};
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    return invalidArgument(std::string(flag) + " '" + std::string(text) +
-                           "': expected a whole number");
-  }
-  return value;
-}
 
 Result<Options> parseOptions(int argc, char** argv) {
   Options options;
@@ -252,20 +220,8 @@ Result<Options> parseOptions(int argc, char** argv) {
 
 // ---- Small helpers
 
-fs::path ownDirectory() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path(".") : self.parent_path();
-}
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
@@ -279,14 +235,6 @@ std::string tail(const std::string& text, std::size_t max = 1500) {
   return trimmed(text.size() > max ? "..." + text.substr(text.size() - max) : text);
 }
 
-std::string loadAverage() {
-  const std::string text = readFile("/proc/loadavg");
-  std::size_t end = 0;
-  for (int field = 0; field < 3 && end != std::string::npos; ++field) {
-    end = text.find(' ', end + (field == 0 ? 0 : 1));
-  }
-  return text.substr(0, end);
-}
 
 // The OCI name of this machine's architecture, for the images' config.
 std::string ociArchitecture() {
@@ -438,7 +386,7 @@ Result<rusage> awaitChild(pid_t pid, std::chrono::milliseconds timeout, int* exi
     if (ready > 0) {
       break;
     }
-    if ((ready == 0 || g_interrupted != 0) && !killed) {
+    if ((ready == 0 || interrupted()) && !killed) {
       ::kill(pid, SIGKILL);
       killed = true;
     }
@@ -455,7 +403,7 @@ Result<rusage> awaitChild(pid_t pid, std::chrono::milliseconds timeout, int* exi
   }
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (killed) {
-    return g_interrupted != 0 ? makeError(Code::kUnknown, "interrupted")
+    return interrupted() ? makeError(Code::kUnknown, "interrupted")
                               : makeError(Code::kDeadlineExceeded, "timed out");
   }
   return usage;
@@ -1335,11 +1283,6 @@ void PullBench::report() const {
 
 // ---- Cleanup
 
-void keepFirst(Status& first, Status next) {
-  if (first && !next) {
-    first = std::move(next);
-  }
-}
 
 void PullBench::saveLogs() const {
   if (options_.save_logs.empty() || !work_) {
