@@ -87,7 +87,6 @@ constexpr std::uint64_t kForcedShutdownMs = 1;
 constexpr auto kCommandTimeout = 60s;
 constexpr auto kCallTimeout = 60s;
 
-
 // ---- Options
 
 struct Options {
@@ -131,7 +130,6 @@ std::string usage() {
          "  --save-logs DIR       copy contd's and containerd's logs to DIR at the end\n"
          "  --help                this text\n";
 }
-
 
 Result<Options> parseOptions(int argc, char** argv) {
   Options options;
@@ -208,10 +206,6 @@ Result<Options> parseOptions(int argc, char** argv) {
   }
   return options;
 }
-
-
-
-
 
 // An error for a command that ran but failed, with its stderr.
 Status commandSucceeded(const std::vector<std::string>& argv,
@@ -905,7 +899,6 @@ void LifecycleBench::report() const {
 }
 
 // ---- Cleanup
-
 
 // After an interrupted run (a Ctrl-C in the terminal reaches contd and containerd too, and
 // may land in the middle of a task Create) containerd can lose track of a task: its runc

@@ -102,7 +102,6 @@ constexpr auto kCommandTimeout = 120s;
 constexpr auto kLateLogLine = 300ms;
 constexpr auto kRssSampleInterval = 5ms;
 
-
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / kMiB; }
 
 std::string format1(double value) {
@@ -151,7 +150,6 @@ std::string usage() {
          "  --save-logs DIR       copy contd's, containerd's and the registry's logs to DIR\n"
          "  --help                this text\n";
 }
-
 
 Result<Options> parseOptions(int argc, char** argv) {
   Options options;
@@ -220,9 +218,6 @@ Result<Options> parseOptions(int argc, char** argv) {
 
 // ---- Small helpers
 
-
-
-
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
     text.pop_back();
@@ -234,7 +229,6 @@ std::string trimmed(std::string text) {
 std::string tail(const std::string& text, std::size_t max = 1500) {
   return trimmed(text.size() > max ? "..." + text.substr(text.size() - max) : text);
 }
-
 
 // The OCI name of this machine's architecture, for the images' config.
 std::string ociArchitecture() {
@@ -1282,7 +1276,6 @@ void PullBench::report() const {
 }
 
 // ---- Cleanup
-
 
 void PullBench::saveLogs() const {
   if (options_.save_logs.empty() || !work_) {
