@@ -239,6 +239,9 @@ LocalRegistry::LocalRegistry(TempDir dir, Options options)
 Result<std::unique_ptr<LocalRegistry>> LocalRegistry::start() { return start(Options{}); }
 
 Result<std::unique_ptr<LocalRegistry>> LocalRegistry::start(Options options) {
+  if (options.basic_auth && options.token_auth) {
+    return invalidArgument("local registry: basic_auth and token_auth exclude each other");
+  }
   if (!findOnPath("docker-registry")) {
     return notFound("local registry: docker-registry is not on PATH (package docker-registry)");
   }
@@ -322,6 +325,15 @@ Status LocalRegistry::launch(bool* port_taken) {
               "    path: " +
               yamlString(dir() + "/htpasswd") + "\n";
   }
+  if (options_.token_auth) {
+    const auto& token = *options_.token_auth;
+    config += "auth:\n"
+              "  token:\n"
+              "    realm: " +
+              yamlString(token.realm) + "\n    service: " + yamlString(token.service) +
+              "\n    issuer: " + yamlString(token.issuer) +
+              "\n    rootcertbundle: " + yamlString(token.root_cert_bundle) + "\n";
+  }
   const std::string config_path = dir() + "/config.yml";
   CONTD_RETURN_IF_ERROR(writeFile(config_path, config));
 
@@ -344,7 +356,9 @@ Status LocalRegistry::launch(bool* port_taken) {
     // Ours answers only once it logged that it listens: a registry of another test that
     // took the port meanwhile answers the probe too.
     if (auto status = probeRegistry(port_);
-        status && (*status == 200 || (options_.basic_auth && *status == 401)) &&
+        status &&
+        (*status == 200 ||
+         ((options_.basic_auth || options_.token_auth.has_value()) && *status == 401)) &&
         readFrom(log_path, log_start).find("listening on " + host()) != std::string::npos) {
       return okStatus();
     }
@@ -456,7 +470,7 @@ Status LocalRegistry::push(const std::string& archive_path, const std::string& f
                "--insecure-policy", "--registries.d", skopeo_dir + "/registries.d", "--tmpdir",
                skopeo_dir + "/tmp", "copy", "--retry-times", "0", "--dest-tls-verify=false"});
   std::size_t creds_index = 0;
-  if (options_.basic_auth) {
+  if (options_.basic_auth || options_.token_auth) {
     argv.push_back("--dest-creds");
     creds_index = argv.size();
     argv.push_back(options_.user + ":" + options_.password);

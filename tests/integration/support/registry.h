@@ -6,6 +6,8 @@
 //   <temp dir>/                     e.g. /tmp/contd-registry-Ab12Cd
 //   ├── config.yml                  written by start(): http on 127.0.0.1:<port>, access log on
 //   ├── htpasswd                    bcrypt entry of Options::user (only with basic_auth)
+//                                   (with Options::token_auth the config points at the token
+//                                   server's realm and certificate instead, see TokenServer)
 //   ├── registry.log                the registry's stdout and stderr (logText(), blobGets())
 //   ├── storage/                    filesystem storage (blobPath())
 //   │   └── docker/registry/v2/blobs/sha256/<2 hex>/<64 hex>/data
@@ -35,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +57,18 @@ public:
   struct Options {
     // Require HTTP basic auth (htpasswd file, realm "contd-test") for every request.
     bool basic_auth = false;
+    // Require a Bearer token of a token server for every request (auth: token: in the
+    // config): the registry's 401 challenge names `realm` and `service`, and it accepts
+    // RS256 tokens from `issuer` whose x5c certificate chains to `root_cert_bundle` (a PEM
+    // file). See TokenServer. Mutually exclusive with basic_auth.
+    struct TokenAuth {
+      std::string realm;  // "http://127.0.0.1:<port>/token"
+      std::string service;
+      std::string issuer;
+      std::string root_cert_bundle;
+    };
+    std::optional<TokenAuth> token_auth;
+    // push()'s credentials with basic_auth or token_auth, and the htpasswd entry.
     std::string user = "tester";
     std::string password = "secret";
     std::chrono::milliseconds start_timeout{10'000};  // until GET /v2/ answers
@@ -62,11 +77,11 @@ public:
 
   // Creates the temp dir, picks a free port on 127.0.0.1, writes the config (and the
   // htpasswd file), starts `docker-registry serve` (found on PATH) and waits until
-  // GET /v2/ answers 200 (401 with basic_auth). A port another process took in the
+  // GET /v2/ answers 200 (401 with basic_auth or token_auth). A port another process took in the
   // meantime is replaced by a new one. Errors: kNotFound without docker-registry or
   // htpasswd on PATH; kUnavailable when the registry exits early or does not answer in
   // time (the message ends with the tail of its log); kInternal for file and process
-  // errors.
+  // errors; kInvalidArgument for basic_auth with token_auth.
   static Result<std::unique_ptr<LocalRegistry>> start();
   static Result<std::unique_ptr<LocalRegistry>> start(Options options);
 
@@ -105,7 +120,8 @@ public:
   // of an index (skopeo copy --all), else the one for this machine. skopeo talks only to
   // this registry: proxies are unset, registries.conf and registries.d are empty ones of
   // the temp dir, signature policy is off (--insecure-policy), credentials are Options'
-  // (basic_auth) or none. Errors: kInvalidArgument for an unknown format or a path with
+  // (basic_auth, token_auth: skopeo asks the token server for a pull,push token with them)
+  // or none. Errors: kInvalidArgument for an unknown format or a path with
   // ':' in it (skopeo would split it); kNotFound without skopeo; kInternal when skopeo
   // fails (its stderr in the message).
   Status push(const std::string& archive_path, const std::string& format,
