@@ -1,7 +1,8 @@
 #pragma once
 // The fixture of the GrpcClient integration tests (containerd_*_test.cc): one private
 // containerd and busybox rootfs per process (with ctest, per test), and per test a
-// containerd namespace, a network namespace and an IO directory, all purged in TearDown.
+// containerd namespace (created in SetUp), a network namespace and an IO directory, all
+// purged in TearDown (support/daemon_fixture.h), plus helpers to run busybox containers.
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 // CONTD_LOG_LEVEL=debug shows each containerd call with its duration.
@@ -10,25 +11,16 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "modules/common/logging.h"
 #include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
-#include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/daemon_fixture.h"
 #include "tests/integration/support/test_spec.h"
-#include "tests/integration/support/unique_name.h"
 
 namespace contd::containerd {
 
@@ -38,10 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 inline constexpr auto kTaskTimeout = 10s;
 
-inline void initLogging() {
-  const char* level = std::getenv("CONTD_LOG_LEVEL");
-  log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-}
+inline void initLogging() { support::initTestLogging(); }
 
 // Polls `path` until it contains `needle` or `timeout` passes; returns the content.
 inline std::string waitForFileContaining(const std::string& path, std::string_view needle,
@@ -61,68 +50,10 @@ inline std::string waitForFileContaining(const std::string& path, std::string_vi
   return content;
 }
 
-class ContainerdFixture : public ::testing::Test {
+class ContainerdFixture : public support::DaemonFixture {
 protected:
-  // One containerd and one rootfs per process; with ctest that is one per test.
-  static void SetUpTestSuite() {
-    initLogging();
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;  // SetUp skips (or fails in CI) each test with the reason.
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
-
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-
-    auto client = GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("it");
-    auto created = client_->ensureNamespace(ns_);
-    ASSERT_TRUE(created) << created.error().message;
-
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto io_dir = support::TempDir::make("contd-io");
-    ASSERT_TRUE(io_dir) << io_dir.error().message;
-    io_dir_.emplace(std::move(*io_dir));
-  }
-
-  // Runs even when SetUp or the test failed half-way: removes whatever exists.
-  void TearDown() override {
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
-    }
-    if (netns_) {
-      Status removed = netns_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-    if (io_dir_) {
-      Status removed = io_dir_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-  }
+  ContainerdFixture()
+      : DaemonFixture({.ns_prefix = "it", .dir_prefix = "contd-io", .create_namespace = true}) {}
 
   ContainerRecord record(const std::string& id, std::vector<std::string> args,
                          Labels labels = {},
@@ -140,7 +71,7 @@ protected:
     return r;
   }
 
-  std::string logFile(const std::string& id) const { return io_dir_->string() + "/" + id + ".log"; }
+  std::string logFile(const std::string& id) const { return dir_->string() + "/" + id + ".log"; }
 
   // file:// for both streams: an empty stderr next to a file:// stdout panics the shim.
   TaskIo fileIo(const std::string& id) const {
@@ -161,15 +92,6 @@ protected:
     ASSERT_EQ(got->status, TaskStatus::kRunning);
     *state = *got;
   }
-
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<GrpcClient> client_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> io_dir_;
 };
 
 }  // namespace contd::containerd

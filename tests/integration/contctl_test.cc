@@ -3,103 +3,23 @@
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
-#include <signal.h>
-
-#include <chrono>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/contd_daemon.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
-#include "tests/integration/support/run_command.h"
-#include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/unique_name.h"
+#include "tests/integration/support/daemon_fixture.h"
 
 namespace contd {
 namespace {
 
 namespace support = ::contd::testing;
-using namespace std::chrono_literals;
 
-class ContctlIT : public ::testing::Test {
+class ContctlIT : public support::DaemonFixture {
 protected:
-  static void SetUpTestSuite() {
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
-
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-    ns_ = support::uniqueName("ctl");
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-ctl");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-    support::ContdDaemon::Options options;
-    options.binary = CONTD_BIN;
-    options.containerd_socket = containerd_->socketPath();
-    options.dir = dir_->path();
-    auto daemon = support::ContdDaemon::start(options);
-    ASSERT_TRUE(daemon) << daemon.error().message;
-    daemon_ = std::move(*daemon);
-  }
-
-  void TearDown() override {
-    daemon_.reset();
-    if (containerd_) {
-      auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-      if (client) {
-        Status purged = support::purgeNamespace(**client, ns_);
-        EXPECT_TRUE(purged) << purged.error().message;
-      }
-    }
-    if (netns_) {
-      EXPECT_TRUE(netns_->remove());
-    }
-    if (dir_) {
-      EXPECT_TRUE(dir_->remove());
-    }
-  }
-
-  support::CommandResult contctl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", daemon_->socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto result = support::runCommand(argv, 30s);
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? *result : support::CommandResult{};
-  }
+  ContctlIT()
+      : DaemonFixture({.ns_prefix = "ctl", .dir_prefix = "contd-ctl", .start_daemon = true}) {}
 
   std::vector<std::string> runArgs(const std::string& name) const {
     return {"run", ns_, name, "--rootfs", rootfs_->path().string(), "--netns", netns_->name(),
@@ -112,15 +32,6 @@ protected:
     EXPECT_EQ(out.exit_code, 0) << out.err;
     return nlohmann::json::parse(out.out, nullptr, false);
   }
-
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
-  std::unique_ptr<support::ContdDaemon> daemon_;
 };
 
 TEST_F(ContctlIT, RunListInspectRemove) {

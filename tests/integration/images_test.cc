@@ -28,7 +28,7 @@
 #include "tests/integration/image_archives.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/contd_daemon.h"
+#include "tests/integration/support/daemon_fixture.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
 #include "tests/integration/support/require.h"
@@ -508,19 +508,10 @@ TEST_F(ImagesIT, ARootfsContainerRunsAsTheGivenNumbers) {
 TEST_F(ImagesIT, ContctlImportsListsRunsAndRemovesAnImage) {
   auto netns = support::NetworkNamespace::create("img");
   ASSERT_TRUE(netns) << netns.error().message;
-  support::ContdDaemon::Options options;
-  options.binary = CONTD_BIN;
-  options.containerd_socket = containerd_->socketPath();
-  options.dir = dir_->path() / "contd";
-  std::filesystem::create_directories(options.dir);
-  auto daemon = support::ContdDaemon::start(options);
+  auto daemon = support::startContd(containerd_->socketPath(), dir_->path() / "contd");
   ASSERT_TRUE(daemon) << daemon.error().message;
-  const auto ctl = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", (*daemon)->socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto result = support::runCommand(argv, 60s);
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? *result : support::CommandResult{};
+  const auto ctl = [&](const std::vector<std::string>& args) {
+    return support::runContctl((*daemon)->socketPath(), args, 60s);
   };
   const auto archive = writeArchive("ctl.tar", support::ociArchive(image_, "ctl/img:1"));
 

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <map>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,16 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/container/log_reader.h"
-#include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/contd_daemon.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
-#include "tests/integration/support/run_command.h"
-#include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/unique_name.h"
+#include "tests/integration/support/daemon_fixture.h"
 
 namespace contd {
 namespace {
@@ -34,58 +24,15 @@ using namespace std::chrono_literals;
 
 constexpr int kContainers = 10;
 
-class RecoveryIT : public ::testing::Test {
+// The test crashes and restarts the suite's containerd; with one test per suite (and with
+// ctest) that containerd is the test's own.
+class RecoveryIT : public support::DaemonFixture {
 protected:
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    auto containerd = support::PrivateContainerd::start();
-    ASSERT_TRUE(containerd) << containerd.error().message;
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    ASSERT_TRUE(rootfs) << rootfs.error().message;
-    rootfs_.emplace(std::move(*rootfs));
-    ns_ = support::uniqueName("rec");
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-rec");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-    support::ContdDaemon::Options options;
-    options.binary = CONTD_BIN;
-    options.containerd_socket = containerd_->socketPath();
-    options.dir = dir_->path();
-    auto daemon = support::ContdDaemon::start(options);
-    ASSERT_TRUE(daemon) << daemon.error().message;
-    daemon_ = std::move(*daemon);
-  }
-
-  void TearDown() override {
-    daemon_.reset();
-    if (containerd_) {
-      auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-      if (client) {
-        Status purged = support::purgeNamespace(**client, ns_);
-        EXPECT_TRUE(purged) << purged.error().message;
-      }
-    }
-    containerd_.reset();
-    if (netns_) {
-      EXPECT_TRUE(netns_->remove());
-    }
-    if (dir_) {
-      EXPECT_TRUE(dir_->remove());
-    }
-  }
-
-  support::CommandResult contctl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", daemon_->socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto result = support::runCommand(argv, 60s);
-    EXPECT_TRUE(result) << result.error().message;
-    return result ? *result : support::CommandResult{};
-  }
+  RecoveryIT()
+      : DaemonFixture({.ns_prefix = "rec",
+                       .dir_prefix = "contd-rec",
+                       .start_daemon = true,
+                       .contctl_timeout = 60s}) {}
 
   // name -> pid of every running container of the namespace; empty when contd cannot answer.
   std::map<std::string, long long> pids() {
@@ -107,12 +54,6 @@ protected:
     return out;
   }
 
-  std::unique_ptr<support::PrivateContainerd> containerd_;
-  std::optional<support::BusyboxRootfs> rootfs_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
-  std::unique_ptr<support::ContdDaemon> daemon_;
   std::string last_error_;
 };
 

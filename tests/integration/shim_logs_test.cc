@@ -13,28 +13,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "modules/common/logging.h"
 #include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
+#include "tests/integration/support/daemon_fixture.h"
 #include "tests/integration/support/run_command.h"
-#include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/test_spec.h"
-#include "tests/integration/support/unique_name.h"
 
 #ifndef CONTD_SHIM_LOGS_BIN
 #error "CONTD_SHIM_LOGS_BIN must name the contd-shim-logs executable"
@@ -175,64 +166,24 @@ bool alive(pid_t pid) {
   return !stat.empty() && stat.find(") Z ") == std::string::npos;
 }
 
-class ShimLogsTest : public ::testing::Test {
+class ShimLogsTest : public support::DaemonFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
-
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
+  ShimLogsTest()
+      : DaemonFixture(
+            {.ns_prefix = "sl", .dir_prefix = "contd-shimlogs", .create_namespace = true}) {}
 
   void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    DaemonFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
     ASSERT_EQ(::access(CONTD_SHIM_LOGS_BIN, X_OK), 0) << CONTD_SHIM_LOGS_BIN;
-
-    auto client = GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("sl");
-    auto created = client_->ensureNamespace(ns_);
-    ASSERT_TRUE(created) << created.error().message;
-    auto netns = support::NetworkNamespace::create();
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-shimlogs");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
     log_root_ = dir_->path() / "logs";
     fs::create_directories(log_root_);
   }
 
-  void TearDown() override {
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
-    }
-    if (netns_) {
-      Status removed = netns_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
+  // After the purge (no logger holds a file any more), before the temp dir goes.
+  void beforeRemovingDir() override {
     if (mounted_) {
       auto unmounted = support::runChecked({"umount", log_root_.string()});
       EXPECT_TRUE(unmounted) << unmounted.error().message;
@@ -240,10 +191,6 @@ protected:
     for (const std::string& marker : markers_) {
       std::error_code ec;
       fs::remove(rootfs_->path() / "tmp" / marker, ec);
-    }
-    if (dir_) {
-      Status removed = dir_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
     }
   }
 
@@ -299,14 +246,6 @@ protected:
     return took;
   }
 
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<GrpcClient> client_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
   fs::path log_root_;
   bool mounted_ = false;
   std::vector<std::string> markers_;

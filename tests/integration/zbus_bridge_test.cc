@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -22,17 +21,8 @@
 
 #include <gtest/gtest.h>
 
-#include "modules/common/logging.h"
 #include "modules/container/service.h"
-#include "modules/containerd/grpc_client.h"
-#include "tests/integration/support/busybox_rootfs.h"
-#include "tests/integration/support/containerd_cleanup.h"
-#include "tests/integration/support/contd_daemon.h"
-#include "tests/integration/support/netns.h"
-#include "tests/integration/support/private_containerd.h"
-#include "tests/integration/support/require.h"
-#include "tests/integration/support/temp_dir.h"
-#include "tests/integration/support/unique_name.h"
+#include "tests/integration/support/daemon_fixture.h"
 #include "tests/integration/zbus_client.h"
 #include "tests/integration/zbus_redis_server.h"
 #include "zbus-bridge/bridge.h"
@@ -57,32 +47,13 @@ std::string vector(const std::string& file) {
   return readFile(fs::path(CONTD_ZBUS_VECTORS_DIR) / file);
 }
 
-class ZbusBridgeIT : public ::testing::Test {
+class ZbusBridgeIT : public support::DaemonFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!missing().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = support::BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
-  }
+  ZbusBridgeIT()
+      : DaemonFixture(
+            {.ns_prefix = "zbus", .netns_prefix = "contd-zb", .dir_prefix = "contd-zbus"}) {}
 
-  static void TearDownTestSuite() {
-    containerd_.reset();
-    rootfs_.reset();
-  }
+  static void SetUpTestSuite() { setUpSuite(missing()); }
 
   static std::string missing() {
     std::string what = support::missingContainerdPrerequisites();
@@ -93,23 +64,15 @@ protected:
     return what;
   }
 
+  std::string missingPrerequisites() const override { return missing(); }
+
   void SetUp() override {
-    const std::string what = missing();
-    CONTD_REQUIRE_OR_SKIP(what.empty(), what);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    DaemonFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
     ASSERT_TRUE(fs::exists(fs::path(CONTD_ZBUS_VECTORS_DIR) / "vectors.json"))
         << "zbus vectors not found in " << CONTD_ZBUS_VECTORS_DIR;
-
-    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    ns_ = support::uniqueName("zbus");
-    auto netns = support::NetworkNamespace::create("contd-zb");
-    ASSERT_TRUE(netns) << netns.error().message;
-    netns_ = std::move(*netns);
-    auto dir = support::TempDir::make("contd-zbus");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
     auto redis = support::RedisServer::start();
     ASSERT_TRUE(redis) << redis.error().message;
     redis_ = std::move(*redis);
@@ -121,21 +84,11 @@ protected:
   }
 
   void TearDown() override {
+    daemon_.reset();
     bridge_.reset();
     service_.reset();
     redis_.reset();
-    if (client_) {
-      Status purged = support::purgeNamespace(*client_, ns_);
-      EXPECT_TRUE(purged) << purged.error().message;
-    }
-    if (netns_) {
-      Status removed = netns_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
-    if (dir_) {
-      Status removed = dir_->remove();
-      EXPECT_TRUE(removed) << removed.error().message;
-    }
+    DaemonFixture::TearDown();
   }
 
   void startBridge(std::size_t workers) {
@@ -169,17 +122,9 @@ protected:
     return response ? *response : Response{};
   }
 
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline std::optional<support::BusyboxRootfs> rootfs_;
-  static inline std::string suite_error_;
-
-  std::unique_ptr<containerd::GrpcClient> client_;
   std::unique_ptr<container::ContainerService> service_;
   std::unique_ptr<Bridge> bridge_;
   std::unique_ptr<support::RedisServer> redis_;
-  std::string ns_;
-  std::unique_ptr<support::NetworkNamespace> netns_;
-  std::optional<support::TempDir> dir_;
 };
 
 TEST_F(ZbusBridgeIT, RunInspectListLogsSignalDeleteDelete) {
@@ -411,37 +356,33 @@ bool socketAccepts(const std::string& path) {
 // The real daemon with --broker: redis-server restarted under it, the bridge comes back by
 // itself and the gRPC socket keeps answering meanwhile.
 TEST_F(ZbusBridgeIT, DaemonBridgeSurvivesARedisRestart) {
-  auto daemon = support::ContdDaemon::start(
-      {.binary = CONTD_BIN,
-       .containerd_socket = containerd_->socketPath(),
-       .dir = dir_->path() / "daemon",
-       .extra_args = {"--broker", redis_->url(), "--zbus-workers", "2"}});
-  ASSERT_TRUE(daemon) << daemon.error().message;
+  ASSERT_NO_FATAL_FAILURE(
+      startDaemon({"--broker", redis_->url(), "--zbus-workers", "2"}, dir_->path() / "daemon"));
   {
     auto client = newClient();
     ASSERT_TRUE(client);
     auto list = call(*client, "List", {encodeString(ns_)});
     EXPECT_EQ(list.output.data, encodeStringSlice(std::vector<std::string>{}))
-        << (*daemon)->logTail();
+        << daemon_->logTail();
     auto status = client->status(3s);
     ASSERT_TRUE(status) << status.error().message;
     EXPECT_EQ(status->workers.size(), 2U);
   }
   ASSERT_TRUE(redis_->stop());
   std::this_thread::sleep_for(1500ms);
-  EXPECT_TRUE(socketAccepts((*daemon)->socketPath())) << "gRPC socket gone while redis was down";
+  EXPECT_TRUE(socketAccepts(daemon_->socketPath())) << "gRPC socket gone while redis was down";
   ASSERT_TRUE(redis_->restart());
   auto client = newClient();
   ASSERT_TRUE(client);
   // Backoff is at most 5 s: the call waits in the list until the bridge is back.
   auto list = client->call(ZbusClient::request("List", {encodeString(ns_)}), 15s);
-  ASSERT_TRUE(list) << list.error().message << "\n" << (*daemon)->logTail();
+  ASSERT_TRUE(list) << list.error().message << "\n" << daemon_->logTail();
   EXPECT_EQ(list->output.data, encodeStringSlice(std::vector<std::string>{}));
   auto status = client->status(3s);
   EXPECT_TRUE(status) << status.error().message;
-  auto stopped = (*daemon)->stop();
+  auto stopped = daemon_->stop();
   ASSERT_TRUE(stopped) << stopped.error().message;
-  EXPECT_EQ(*stopped, 0) << (*daemon)->logTail();
+  EXPECT_EQ(*stopped, 0) << daemon_->logTail();
 }
 
 }  // namespace
