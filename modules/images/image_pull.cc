@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -29,6 +30,27 @@ class PullState {
 public:
   explicit PullState(const PullProgressFn& progress) : progress_(progress) {}
 
+  // Once the manifest is known, before any fetch starts.
+  void expectLayers(std::size_t count) {
+    std::lock_guard lock(mutex_);
+    fetched_.assign(count, false);
+  }
+
+  // Layer i is in the content store (fetched, or found there).
+  void markFetched(std::size_t i) {
+    {
+      std::lock_guard lock(mutex_);
+      fetched_[i] = true;
+    }
+    changed_.notify_all();
+  }
+  // Blocks until layer i is in the content store (true) or the pull stopped (false).
+  bool awaitFetched(std::size_t i) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return fetched_[i] || stopped_.load(); });
+    return fetched_[i] && !stopped_.load();
+  }
+
   void report(State state, const PlannedBlob& blob, std::uint64_t offset) {
     if (!progress_) {
       return;
@@ -39,15 +61,19 @@ public:
       first_error_ = makeError(Code::kUnknown, "cancelled by the caller");
       cancelled_ = true;
       stopped_ = true;
+      changed_.notify_all();
     }
   }
 
   void fail(const Error& error) {
-    std::lock_guard lock(mutex_);
-    if (!first_error_) {
-      first_error_ = error;
+    {
+      std::lock_guard lock(mutex_);
+      if (!first_error_) {
+        first_error_ = error;
+      }
+      stopped_ = true;
     }
-    stopped_ = true;
+    changed_.notify_all();
   }
 
   bool stopped() const { return stopped_.load(); }
@@ -60,6 +86,8 @@ public:
 private:
   const PullProgressFn& progress_;
   mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<bool> fetched_;
   std::optional<Error> first_error_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> cancelled_{false};
@@ -130,7 +158,7 @@ Status fetchConfig(registry::RegistryClient& client, IngestSession& session, Imp
 
 // One layer: HTTP body -> Content.Write, with progress and the shared stop flag.
 Status fetchLayer(registry::RegistryClient& client, IngestSession& session,
-                  const PlannedBlob& layer, PullState& state) {
+                  const PlannedBlob& layer, std::size_t index, PullState& state) {
   auto writer = session.openWriter(layer);
   std::uint64_t received = 0;
   std::uint64_t reported = 0;
@@ -150,32 +178,41 @@ Status fetchLayer(registry::RegistryClient& client, IngestSession& session,
   CONTD_RETURN_IF_ERROR(client.fetchBlob({layer.media_type, layer.digest, layer.size}, sink));
   CONTD_RETURN_IF_ERROR(writer->commit());
   state.report(State::kFetched, layer, layer.size);
+  state.markFetched(index);
   return okStatus();
 }
 
-// The layers the content store lacks, `parallel` at a time.
-void fetchLayers(registry::RegistryClient& client, IngestSession& session,
-                 const std::vector<const PlannedBlob*>& missing, std::size_t parallel,
-                 PullState& state) {
+// Fetches the layers the content store lacks (`missing`: indexes into plan.layers),
+// `parallel` at a time on threads of their own, while this thread unpacks layer after
+// layer as soon as it and those below it are in: unpacking overlaps the fetch.
+void fetchAndUnpack(registry::RegistryClient& client, IngestSession& session,
+                    const ImportPlan& plan, const std::vector<std::size_t>& missing,
+                    std::size_t parallel, PullState& state) {
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i = next++; i < missing.size() && !state.stopped(); i = next++) {
-      const Status status = fetchLayer(client, session, *missing[i], state);
+      const std::size_t layer = missing[i];
+      const Status status = fetchLayer(client, session, plan.layers[layer], layer, state);
       if (!status) {
         state.fail(status.error());
       }
     }
   };
-  std::vector<std::thread> workers;
+  std::vector<std::thread> fetchers;
   const std::size_t count = std::min(std::max<std::size_t>(parallel, 1), missing.size());
-  for (std::size_t i = 1; i < count; ++i) {
-    workers.emplace_back(work);
+  for (std::size_t i = 0; i < count; ++i) {
+    fetchers.emplace_back(work);
   }
-  if (count > 0) {
-    work();
+  for (std::size_t i = 0; i < plan.layers.size() && state.awaitFetched(i); ++i) {
+    const Status unpacked = session.unpackLayer(plan, i);
+    if (!unpacked) {
+      state.fail(unpacked.error());
+      break;
+    }
+    state.report(State::kUnpacked, plan.layers[i], plan.layers[i].size);
   }
-  for (auto& worker : workers) {
-    worker.join();
+  for (auto& fetcher : fetchers) {
+    fetcher.join();
   }
 }
 
@@ -191,23 +228,11 @@ Status pullWithLease(registry::RegistryClient& client, IngestSession& session,
   if (!plan) {
     return plan.error();
   }
+  state.expectLayers(plan->layers.size());
   CONTD_RETURN_IF_ERROR(session.createLease("pull"));
   CONTD_RETURN_IF_ERROR(fetchConfig(client, session, *plan, session.what()));
-  std::vector<const PlannedBlob*> missing;
-  for (const auto& layer : plan->layers) {
-    auto have = session.haveBlob(layer.digest);
-    if (!have) {
-      return have.error();
-    }
-    state.report(*have ? State::kCached : State::kWaiting, layer, *have ? layer.size : 0);
-    if (!*have) {
-      missing.push_back(&layer);
-    }
-  }
-  fetchLayers(client, session, missing, parallel, state);
-  if (auto error = state.firstError()) {
-    return *error;
-  }
+  // The manifest is small and known: written (and labelled) before the layers, so that
+  // unpacking can start with the first layer in.
   auto have_manifest = session.haveBlob(plan->manifest.digest);
   if (!have_manifest) {
     return have_manifest.error();
@@ -215,9 +240,26 @@ Status pullWithLease(registry::RegistryClient& client, IngestSession& session,
   if (!*have_manifest) {
     CONTD_RETURN_IF_ERROR(session.writeFromMemory(plan->manifest));
   }
-  CONTD_RETURN_IF_ERROR(session.finish(*plan, name, [&](std::size_t i) {
-    state.report(State::kUnpacked, plan->layers[i], plan->layers[i].size);
-  }));
+  CONTD_RETURN_IF_ERROR(session.labelManifest(*plan));
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < plan->layers.size(); ++i) {
+    const PlannedBlob& layer = plan->layers[i];
+    auto have = session.haveBlob(layer.digest);
+    if (!have) {
+      return have.error();
+    }
+    state.report(*have ? State::kCached : State::kWaiting, layer, *have ? layer.size : 0);
+    if (*have) {
+      state.markFetched(i);
+    } else {
+      missing.push_back(i);
+    }
+  }
+  fetchAndUnpack(client, session, *plan, missing, parallel, state);
+  if (auto error = state.firstError()) {
+    return *error;
+  }
+  CONTD_RETURN_IF_ERROR(session.registerImage(*plan, name));
   return state.firstError() ? Status(*state.firstError()) : okStatus();
 }
 

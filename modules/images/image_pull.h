@@ -2,10 +2,11 @@
 // One pull from a registry into containerd (GrpcImageStore::pullImage):
 //
 //   parse ref -> GET manifest (tag) -> index? GET the linux/<arch> manifest (by digest)
-//   -> lease -> config (fetched unless present) -> layers the content store lacks, fetched
-//   by up to `parallel_fetches` threads, each HTTP body streamed into a Content.Write
-//   (1 MiB chunks: memory does not grow with layer size) -> manifest -> GC labels, unpack,
-//   image record (ingest_session.h) -> lease deleted.
+//   -> lease -> config (fetched unless present) -> manifest blob and its GC labels
+//   -> layers the content store lacks, fetched by up to `parallel_fetches` threads, each
+//      HTTP body streamed into a Content.Write (1 MiB chunks: memory does not grow with
+//      layer size); meanwhile the calling thread unpacks layer i as soon as layers 0..i
+//      are in -> config label and image record (ingest_session.h) -> lease deleted.
 //
 // A failure deletes the lease with a synchronous GC, except when the registry went away
 // or stalled (kUnavailable, kDeadlineExceeded) or the caller cancelled: then what was

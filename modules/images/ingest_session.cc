@@ -217,8 +217,8 @@ Status IngestSession::setLabels(const std::string& digest,
                 });
 }
 
-Status IngestSession::unpackLayer(const PlannedBlob& layer, const std::string& diff_id,
-                                  const std::string& chain_id, const std::string& parent) {
+Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& diff_id,
+                                const std::string& chain_id, const std::string& parent) {
   snapshots_v1::StatSnapshotRequest stat;
   stat.set_snapshotter(kSnapshotter);
   stat.set_key(chain_id);
@@ -290,7 +290,7 @@ Status IngestSession::apply(const PlannedBlob& layer, const std::string& diff_id
   return okStatus();
 }
 
-Status IngestSession::registerImage(const std::string& name, const PlannedBlob& manifest) {
+Status IngestSession::createOrUpdateImage(const std::string& name, const PlannedBlob& manifest) {
   images_v1::Image image;
   image.set_name(name);
   image.mutable_target()->set_media_type(manifest.media_type);
@@ -316,25 +316,33 @@ Status IngestSession::registerImage(const std::string& name, const PlannedBlob& 
                 });
 }
 
-Status IngestSession::finish(const ImportPlan& plan, const std::string& name,
-                             const std::function<void(std::size_t)>& unpacked) {
+Status IngestSession::labelManifest(const ImportPlan& plan) {
   std::map<std::string, std::string> refs{{kGcRefConfig, plan.config.digest}};
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     refs[kGcRefLayerPrefix + std::to_string(i)] = plan.layers[i].digest;
   }
-  CONTD_RETURN_IF_ERROR(setLabels(plan.manifest.digest, refs));
+  return setLabels(plan.manifest.digest, refs);
+}
+
+Status IngestSession::unpackLayer(const ImportPlan& plan, std::size_t i) {
   const auto chain = chainIds(plan.diff_ids);
-  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+  return unpackOne(plan.layers[i], plan.diff_ids[i], chain[i], i == 0 ? "" : chain[i - 1]);
+}
+
+Status IngestSession::registerImage(const ImportPlan& plan, const std::string& name) {
+  if (!plan.diff_ids.empty()) {
     CONTD_RETURN_IF_ERROR(
-        unpackLayer(plan.layers[i], plan.diff_ids[i], chain[i], i == 0 ? "" : chain[i - 1]));
-    if (unpacked) {
-      unpacked(i);
-    }
+        setLabels(plan.config.digest, {{kGcRefSnapshot, chainIds(plan.diff_ids).back()}}));
   }
-  if (!chain.empty()) {
-    CONTD_RETURN_IF_ERROR(setLabels(plan.config.digest, {{kGcRefSnapshot, chain.back()}}));
+  return createOrUpdateImage(name, plan.manifest);
+}
+
+Status IngestSession::finish(const ImportPlan& plan, const std::string& name) {
+  CONTD_RETURN_IF_ERROR(labelManifest(plan));
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    CONTD_RETURN_IF_ERROR(unpackLayer(plan, i));
   }
-  return registerImage(name, plan.manifest);
+  return registerImage(plan, name);
 }
 
 }  // namespace contd::images::detail

@@ -89,9 +89,14 @@ public:
   std::unique_ptr<BlobWriter> openWriter(const PlannedBlob& blob);
   Status writeFromMemory(const PlannedBlob& blob);
 
-  // Labels, unpack, image record. `unpacked(i)` is called after layer i is in place.
-  Status finish(const ImportPlan& plan, const std::string& name,
-                const std::function<void(std::size_t)>& unpacked = {});
+  // The three steps after the blobs are in, in this order (finish() runs them all):
+  // the manifest's GC labels (config and layers), the unpack of layer i (its parents
+  // first; a layer whose chain-ID snapshot exists is skipped), then the config's snapshot
+  // label and the image record.
+  Status labelManifest(const ImportPlan& plan);
+  Status unpackLayer(const ImportPlan& plan, std::size_t i);
+  Status registerImage(const ImportPlan& plan, const std::string& name);
+  Status finish(const ImportPlan& plan, const std::string& name);
 
   const Scope& scope() const { return scope_; }
   const std::string& what() const { return what_; }
@@ -99,11 +104,11 @@ public:
 private:
   Status addToLease(const std::string& id, const std::string& type);
   Status setLabels(const std::string& digest, const std::map<std::string, std::string>& labels);
-  Status unpackLayer(const PlannedBlob& layer, const std::string& diff_id,
-                     const std::string& chain_id, const std::string& parent);
+  Status unpackOne(const PlannedBlob& layer, const std::string& diff_id,
+                   const std::string& chain_id, const std::string& parent);
   Status apply(const PlannedBlob& layer, const std::string& diff_id,
                const std::vector<SnapshotMount>& mounts);
-  Status registerImage(const std::string& name, const PlannedBlob& manifest);
+  Status createOrUpdateImage(const std::string& name, const PlannedBlob& manifest);
 
   Stubs& stubs_;
   Scope scope_;

@@ -1263,8 +1263,8 @@ void PullBench::report() const {
               formatMs(last_unpacked).c_str(),
               format1(rssMaxUntil(last_fetched, last_unpacked)).c_str());
   std::printf("  done (image registered)              %10s\n", formatMs(done).c_str());
-  std::printf("  phases: resolve %s, fetch %s (all layers, %d at a time), unpack %s "
-              "(one layer after the other, once all are fetched), register %s\n",
+  std::printf("  phases: resolve %s, fetch %s (all layers, %d at a time; unpacking overlaps "
+              "it), unpack after the last fetch %s, register %s\n",
               formatMs(resolved).c_str(), formatMs(last_fetched - resolved).c_str(),
               kContdParallelFetches, formatMs(last_unpacked - last_fetched).c_str(),
               formatMs(done - last_unpacked).c_str());
