@@ -24,8 +24,10 @@ using State = PullProgress::State;
 
 constexpr std::uint64_t kProgressStep = 512 * 1024;  // bytes between two kFetching reports
 
-// Progress reports, one at a time, and the pull's first failure. Worker threads check
-// stopped() between chunks, so that one failure (or the caller going away) ends them all.
+// What the pull's threads share: progress reports (one at a time), which layers are in the
+// content store (the unpacker waits for them in order), and the first failure. Fetchers
+// check stopped() between chunks, so that one failure (or the caller going away) ends them
+// all and wakes the unpacker.
 class PullState {
 public:
   explicit PullState(const PullProgressFn& progress) : progress_(progress) {}
