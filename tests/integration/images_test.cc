@@ -26,6 +26,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "tests/integration/container_log.h"
 #include "tests/integration/image_archives.h"
+#include "tests/integration/image_fixture.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
 #include "tests/integration/support/daemon_fixture.h"
@@ -42,66 +43,9 @@ namespace {
 namespace support = ::contd::testing;
 using namespace std::chrono_literals;
 
-class ImagesIT : public ::testing::Test {
+class ImagesIT : public support::ImageFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!support::missingContainerdPrerequisites().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto image = support::testImage(std::string(support::kDefaultBusybox));
-    if (!image) {
-      suite_error_ = image.error().message;
-      return;
-    }
-    image_ = std::move(*image);
-  }
-
-  static void TearDownTestSuite() { containerd_.reset(); }
-
-  void SetUp() override {
-    const std::string missing = support::missingContainerdPrerequisites();
-    CONTD_REQUIRE_OR_SKIP(missing.empty(), "needs " << missing);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-    ASSERT_NE(containerd_, nullptr);
-    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    auto store = GrpcImageStore::connect(containerd_->socketPath());
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-    auto dir = support::TempDir::make("contd-images");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-    ns_ = support::uniqueName("img");
-  }
-
-  void TearDown() override {
-    if (!client_) {
-      return;
-    }
-    EXPECT_TRUE(support::purgeNamespace(*client_, ns_));
-    if (store_) {
-      if (auto images = store_->listImages(ns_); images) {
-        for (const auto& image : *images) {
-          EXPECT_TRUE(store_->removeImage(ns_, image.name));
-        }
-      }
-    }
-  }
-
-  std::string writeArchive(const std::string& name, const std::string& data) {
-    const auto path = dir_->path() / name;
-    std::ofstream(path, std::ios::binary) << data;
-    return path.string();
-  }
+  ImagesIT() : ImageFixture({"contd-images", "img", false}) {}
 
   // Mounts the snapshot `key` (prepared on `parent`) and lists its /etc.
   std::vector<std::string> listEtc(const std::string& parent) {
@@ -169,13 +113,6 @@ protected:
     return info ? *info : ImageInfo{};
   }
 
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline support::TestImage image_;
-  static inline std::string suite_error_;
-  std::unique_ptr<containerd::GrpcClient> client_;
-  std::unique_ptr<GrpcImageStore> store_;
-  std::optional<support::TempDir> dir_;
-  std::string ns_;
 };
 
 TEST_F(ImagesIT, ImportsOciLayoutAndUnpacksWithWhiteouts) {

@@ -24,6 +24,7 @@
 #include "modules/images/grpc_image_store.h"
 #include "tests/integration/container_log.h"
 #include "tests/integration/image_archives.h"
+#include "tests/integration/image_fixture.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
 #include "tests/integration/support/daemon_fixture.h"
@@ -42,72 +43,9 @@ namespace support = ::contd::testing;
 using namespace std::chrono_literals;
 using State = PullProgress::State;
 
-class PullIT : public ::testing::Test {
+class PullIT : public support::ImageFixture {
 protected:
-  static void SetUpTestSuite() {
-    const char* level = std::getenv("CONTD_LOG_LEVEL");
-    log::init(level != nullptr && log::isValidLevel(level) ? level : "warn");
-    if (!missing().empty()) {
-      return;
-    }
-    auto containerd = support::PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto image = support::testImage(std::string(support::kDefaultBusybox));
-    if (!image) {
-      suite_error_ = image.error().message;
-      return;
-    }
-    image_ = std::move(*image);
-  }
-
-  static void TearDownTestSuite() { containerd_.reset(); }
-
-  static std::string missing() {
-    std::string what = support::missingContainerdPrerequisites();
-    const std::string registry = support::missingRegistryPrerequisites();
-    if (!registry.empty()) {
-      what += (what.empty() ? "" : ", ") + registry;
-    }
-    return what;
-  }
-
-  void SetUp() override {
-    const std::string lacking = missing();
-    CONTD_REQUIRE_OR_SKIP(lacking.empty(), "needs " << lacking);
-    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
-    auto client = containerd::GrpcClient::connect(containerd_->socketPath(), 5s);
-    ASSERT_TRUE(client) << client.error().message;
-    client_ = std::move(*client);
-    auto dir = support::TempDir::make("contd-pull");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_.emplace(std::move(*dir));
-    ns_ = support::uniqueName("pull");
-    connectStore({});
-  }
-
-  void TearDown() override {
-    if (!client_) {
-      return;
-    }
-    EXPECT_TRUE(support::purgeNamespace(*client_, ns_));
-    if (store_) {
-      if (auto images = store_->listImages(ns_); images) {
-        for (const auto& image : *images) {
-          EXPECT_TRUE(store_->removeImage(ns_, image.name));
-        }
-      }
-    }
-  }
-
-  void connectStore(GrpcImageStore::Options options) {
-    auto store = GrpcImageStore::connect(containerd_->socketPath(), options);
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-  }
+  PullIT() : ImageFixture({"contd-pull", "pull", true}) {}
 
   // A registry with the test image pushed as test/two:1 (OCI archive through skopeo).
   std::unique_ptr<support::LocalRegistry> registryWithImage(
@@ -173,13 +111,6 @@ protected:
         steps.begin(), steps.end(), [&](const PullProgress& s) { return s.state == state; }));
   }
 
-  static inline std::unique_ptr<support::PrivateContainerd> containerd_;
-  static inline support::TestImage image_;
-  static inline std::string suite_error_;
-  std::unique_ptr<containerd::GrpcClient> client_;
-  std::unique_ptr<GrpcImageStore> store_;
-  std::optional<support::TempDir> dir_;
-  std::string ns_;
 };
 
 TEST_F(PullIT, PullsRunsAndASecondPullFetchesNoBlob) {
