@@ -11,16 +11,21 @@
 // A test class derives from ImageFixture, passes the prefixes of its temp dir and namespace
 // and whether it needs a registry on loopback (docker-registry, skopeo, htpasswd), and adds
 // what only it needs. Needs root, containerd, runc, ip and busybox-static; skips without
-// them (fails with CI=true).
+// them (fails with CI=true). Header-only: CONTD_SHIM_LOGS_BIN is a compile definition of
+// each integration test executable.
 // Threading: gtest's main thread only (the private containerd dies with it).
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "modules/container/service.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/images/grpc_image_store.h"
 #include "tests/integration/image_archives.h"
@@ -30,6 +35,7 @@
 #include "tests/integration/support/private_containerd.h"
 #include "tests/integration/support/registry.h"
 #include "tests/integration/support/require.h"
+#include "tests/integration/support/run_command.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
 
@@ -107,6 +113,44 @@ protected:
     auto store = images::GrpcImageStore::connect(containerd_->socketPath(), options);
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
+  }
+
+  // A ContainerService's options on this fixture: logs in the temp dir, the build's log
+  // driver, this store.
+  container::ServiceOptions serviceOptions() const {
+    container::ServiceOptions options;
+    options.log_root = dir_->path() / "logs";
+    options.log_shim = CONTD_SHIM_LOGS_BIN;
+    options.images = store_.get();
+    return options;
+  }
+
+  // The non-empty lines `ctr <args>` prints for the test namespace.
+  std::vector<std::string> ctrLines(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"ctr", "--address", containerd_->socketPath(), "-n", ns_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto out = runChecked(argv);
+    EXPECT_TRUE(out) << out.error().message;
+    std::vector<std::string> lines;
+    std::string line;
+    std::istringstream stream(out ? *out : "");
+    while (std::getline(stream, line)) {
+      if (!line.empty()) {
+        lines.push_back(line);
+      }
+    }
+    return lines;
+  }
+
+  // The keys of the namespace's snapshots, sorted.
+  std::vector<std::string> snapshotKeys() const {
+    std::vector<std::string> keys;
+    const auto lines = ctrLines({"snapshots", "--snapshotter", images::kSnapshotter, "ls"});
+    for (std::size_t i = 1; i < lines.size(); ++i) {  // lines[0]: "KEY  PARENT  KIND"
+      keys.push_back(lines[i].substr(0, lines[i].find_first_of(" \t")));
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
   }
 
   // Writes `data` as `name` in the temp dir; returns its path.

@@ -75,31 +75,6 @@ protected:
     return names;
   }
 
-  container::ServiceOptions serviceOptions() const {
-    container::ServiceOptions options;
-    options.log_root = dir_->path() / "logs";
-    options.log_shim = CONTD_SHIM_LOGS_BIN;
-    options.images = store_.get();
-    return options;
-  }
-
-  // The keys of the test namespace's snapshots (`ctr snapshots ls`), sorted.
-  std::vector<std::string> snapshotKeys() const {
-    auto out = support::runChecked({"ctr", "--address", containerd_->socketPath(), "-n", ns_,
-                                    "snapshots", "--snapshotter", kSnapshotter, "ls"});
-    EXPECT_TRUE(out) << out.error().message;
-    std::vector<std::string> keys;
-    std::string line;
-    std::istringstream stream(out ? *out : "");
-    while (std::getline(stream, line)) {
-      if (!line.empty() && line.rfind("KEY", 0) != 0) {
-        keys.push_back(line.substr(0, line.find_first_of(" \t")));
-      }
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
-  }
-
   // Imports userTestImage() as `name`.
   ImageInfo importUserImage(const std::string& name) {
     auto image = support::userTestImage(std::string(support::kDefaultBusybox));
@@ -112,7 +87,6 @@ protected:
     EXPECT_TRUE(info) << info.error().message;
     return info ? *info : ImageInfo{};
   }
-
 };
 
 TEST_F(ImagesIT, ImportsOciLayoutAndUnpacksWithWhiteouts) {
@@ -223,11 +197,7 @@ TEST_F(ImagesIT, RunsAContainerFromAnImportedImage) {
   auto netns = support::NetworkNamespace::create("img");
   ASSERT_TRUE(netns) << netns.error().message;
 
-  container::ServiceOptions options;
-  options.log_root = dir_->path() / "logs";
-  options.log_shim = CONTD_SHIM_LOGS_BIN;
-  options.images = store_.get();
-  container::ContainerService service(*client_, options);
+  container::ContainerService service(*client_, serviceOptions());
   container::ContainerSpec spec;
   spec.name = "fromimg";
   spec.image = "run/me:1";
@@ -266,11 +236,7 @@ TEST_F(ImagesIT, RunsAContainerFromAnImportedImage) {
 }
 
 TEST_F(ImagesIT, RunRefusesUnknownImageAndBothRootfsAndImage) {
-  container::ServiceOptions options;
-  options.log_root = dir_->path() / "logs";
-  options.log_shim = CONTD_SHIM_LOGS_BIN;
-  options.images = store_.get();
-  container::ContainerService service(*client_, options);
+  container::ContainerService service(*client_, serviceOptions());
   auto netns = support::NetworkNamespace::create("img");
   ASSERT_TRUE(netns) << netns.error().message;
   container::ContainerSpec spec;
