@@ -187,7 +187,7 @@ Result<ImageInfo> GrpcImageStore::importImage(std::string_view ns,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                             start)
           .count());
-  return getImage(ns, image_name);
+  return imageInfo(image_name, *plan);
 }
 
 Result<ImageInfo> GrpcImageStore::pullImage(std::string_view ns, const PullRequest& request,
@@ -197,11 +197,7 @@ Result<ImageInfo> GrpcImageStore::pullImage(std::string_view ns, const PullReque
     return http.error();
   }
   const PullSettings settings{timeoutsOf(options_), options_.parallel_fetches, *http};
-  auto name = detail::pullImage(*stubs_, ns, request, progress, settings);
-  if (!name) {
-    return name.error();
-  }
-  return getImage(ns, *name);
+  return detail::pullImage(*stubs_, ns, request, progress, settings);
 }
 
 Result<std::vector<SnapshotMount>> GrpcImageStore::prepareSnapshot(std::string_view ns,
@@ -291,11 +287,8 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
                                            const std::string& media_type,
                                            const std::string& manifest_digest,
                                            std::uint64_t manifest_size) {
-  ImageInfo info;
-  info.name = name;
-  info.media_type = media_type;
-  info.manifest_digest = manifest_digest;
-  info.size = manifest_size;
+  ImportPlan plan;
+  plan.manifest = {media_type, manifest_digest, manifest_size, "", ""};
   auto manifest_text =
       readSmallBlob(*stubs_, Scope{ns, ""}, manifest_digest, options_.call_timeout);
   if (!manifest_text) {
@@ -303,28 +296,27 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
   }
   try {
     const auto manifest = nlohmann::json::parse(*manifest_text);
-    info.config_digest = manifest.at("config").at("digest").get<std::string>();
-    info.size += manifest.at("config").at("size").get<std::uint64_t>();
+    plan.config.digest = manifest.at("config").at("digest").get<std::string>();
+    plan.config.size = manifest.at("config").at("size").get<std::uint64_t>();
     for (const auto& layer : manifest.at("layers")) {
-      info.size += layer.at("size").get<std::uint64_t>();
+      PlannedBlob blob;
+      blob.size = layer.at("size").get<std::uint64_t>();
+      plan.layers.push_back(std::move(blob));
     }
   } catch (const nlohmann::json::exception& e) {
     return internalError("image '" + name + "': manifest " + manifest_digest + ": " + e.what());
   }
   auto config_text =
-      readSmallBlob(*stubs_, Scope{ns, ""}, info.config_digest, options_.call_timeout);
+      readSmallBlob(*stubs_, Scope{ns, ""}, plan.config.digest, options_.call_timeout);
   if (!config_text) {
     return config_text.error();
   }
-  auto config = parseImageConfig(*config_text, &info.diff_ids);
+  auto config = parseImageConfig(*config_text, &plan.diff_ids);
   if (!config) {
     return internalError("image '" + name + "': " + config.error().message);
   }
-  info.config = std::move(*config);
-  if (!info.diff_ids.empty()) {
-    info.chain_id = chainIds(info.diff_ids).back();
-  }
-  return info;
+  plan.image_config = std::move(*config);
+  return imageInfo(name, plan);
 }
 
 Result<ImageInfo> GrpcImageStore::getImage(std::string_view ns, std::string_view name) {

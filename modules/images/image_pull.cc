@@ -219,8 +219,9 @@ void fetchAndUnpack(registry::RegistryClient& client, IngestSession& session,
 }
 
 // Everything after the ref was parsed, under the session's lease.
-Status pullWithLease(registry::RegistryClient& client, IngestSession& session,
-                     const std::string& name, PullState& state, std::size_t parallel) {
+Result<ImportPlan> pullWithLease(registry::RegistryClient& client, IngestSession& session,
+                                 const std::string& name, PullState& state,
+                                 std::size_t parallel) {
   auto manifest = resolveManifest(client, session.what());
   if (!manifest) {
     return manifest.error();
@@ -262,12 +263,12 @@ Status pullWithLease(registry::RegistryClient& client, IngestSession& session,
     return *error;
   }
   CONTD_RETURN_IF_ERROR(session.registerImage(*plan, name));
-  return state.firstError() ? Status(*state.firstError()) : okStatus();
+  return plan;
 }
 
 }  // namespace
 
-Result<std::string> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
+Result<ImageInfo> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
                               const PullProgressFn& progress, const PullSettings& settings) {
   const auto start = std::chrono::steady_clock::now();
   auto reference = registry::parseReference(request.ref);
@@ -279,15 +280,15 @@ Result<std::string> pullImage(Stubs& stubs, std::string_view ns, const PullReque
                                   {request.plain_http, {request.username, request.password}});
   IngestSession session(stubs, ns, settings.timeouts, "pull '" + name + "'");
   PullState state(progress);
-  const Status status = pullWithLease(client, session, name, state, settings.parallel_fetches);
-  if (!status) {
-    const Code code = status.error().code;
+  auto plan = pullWithLease(client, session, name, state, settings.parallel_fetches);
+  if (!plan) {
+    const Code code = plan.error().code;
     const bool retryable =
         state.cancelled() || code == Code::kUnavailable || code == Code::kDeadlineExceeded;
     session.endLease(retryable ? IngestSession::LeaseEnd::kKeep
                                : IngestSession::LeaseEnd::kDeleteAndCollect);
-    log::containerd()->warn("op=pull ns={} image={} failed: {}", ns, name, status.error().message);
-    return status.error();
+    log::containerd()->warn("op=pull ns={} image={} failed: {}", ns, name, plan.error().message);
+    return plan.error();
   }
   session.endLease(IngestSession::LeaseEnd::kDelete);
   log::containerd()->info(
@@ -295,7 +296,7 @@ Result<std::string> pullImage(Stubs& stubs, std::string_view ns, const PullReque
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                             start)
           .count());
-  return name;
+  return imageInfo(name, *plan);
 }
 
 }  // namespace contd::images::detail

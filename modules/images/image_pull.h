@@ -34,8 +34,8 @@ struct PullSettings {
   std::shared_ptr<registry::HttpClient> http;
 };
 
-// Returns the name the image was stored under.
-Result<std::string> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
+// The image as registered (under the normalised name).
+Result<ImageInfo> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
                               const PullProgressFn& progress, const PullSettings& settings);
 
 }  // namespace contd::images::detail

@@ -410,6 +410,24 @@ Result<ImportPlan> planImport(const std::string& archive_path, const ArchiveScan
   }
 }
 
+ImageInfo imageInfo(const std::string& name, const ImportPlan& plan) {
+  ImageInfo info;
+  info.name = name;
+  info.manifest_digest = plan.manifest.digest;
+  info.media_type = plan.manifest.media_type;
+  info.config_digest = plan.config.digest;
+  info.size = plan.manifest.size + plan.config.size;
+  for (const auto& layer : plan.layers) {
+    info.size += layer.size;
+  }
+  info.diff_ids = plan.diff_ids;
+  if (!info.diff_ids.empty()) {
+    info.chain_id = chainIds(info.diff_ids).back();
+  }
+  info.config = plan.image_config;
+  return info;
+}
+
 std::vector<std::string> chainIds(const std::vector<std::string>& diff_ids) {
   std::vector<std::string> chain;
   chain.reserve(diff_ids.size());

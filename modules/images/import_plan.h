@@ -71,6 +71,10 @@ Result<ArchiveScan> scanArchive(const std::string& archive_path);
 // and that layers match the config's diff_ids where they can be checked (uncompressed).
 Result<ImportPlan> planImport(const std::string& archive_path, const ArchiveScan& scan);
 
+// What ImageStore reports for an image registered as `name` from `plan` (sizes summed,
+// top chain ID); needs no containerd.
+ImageInfo imageInfo(const std::string& name, const ImportPlan& plan);
+
 // Parses an image config blob (OCI image-spec / docker) for diff_ids and the run settings.
 Result<ImageConfig> parseImageConfig(const std::string& json, std::vector<std::string>* diff_ids);
 

@@ -116,3 +116,27 @@ TEST(PullPlan, ManifestWithoutConfigOrLayers) {
 
 }  // namespace
 }  // namespace contd::images
+
+namespace contd::images {
+namespace {
+
+TEST(ImageInfoOfAPlan, SumsSizesAndTakesTheTopChainId) {
+  ImportPlan plan;
+  plan.manifest = {"application/vnd.oci.image.manifest.v1+json", kDigestC, 100, "", ""};
+  plan.config = {"application/vnd.oci.image.config.v1+json", kDigestA, 10, "", ""};
+  plan.layers = {{"t", kDigestB, 1000, "", ""}, {"t", kDigestA, 5, "", ""}};
+  plan.diff_ids = {kDigestA, kDigestB};
+  plan.image_config.cmd = {"/bin/sh"};
+  const ImageInfo info = imageInfo("app:1", plan);
+  EXPECT_EQ(info.name, "app:1");
+  EXPECT_EQ(info.manifest_digest, kDigestC);
+  EXPECT_EQ(info.media_type, "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(info.config_digest, kDigestA);
+  EXPECT_EQ(info.size, 1115u);
+  EXPECT_EQ(info.diff_ids, plan.diff_ids);
+  EXPECT_EQ(info.chain_id, chainIds(plan.diff_ids).back());
+  EXPECT_EQ(info.config.cmd, std::vector<std::string>{"/bin/sh"});
+}
+
+}  // namespace
+}  // namespace contd::images
