@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/support/files.h"
 #include "tests/integration/support/run_command.h"
 
 namespace contd::testing {
@@ -34,18 +35,6 @@ bool accepts(const std::string& path) {
   return ok;
 }
 
-// Reaps `pid` without blocking; returns its exit status once it has exited.
-std::optional<int> reaped(pid_t pid) {
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid, &status, WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r != pid) {
-    return std::nullopt;
-  }
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
 
 }  // namespace
 
@@ -79,7 +68,7 @@ Status ContdDaemon::launch() {
 
   const auto deadline = Clock::now() + options_.start_timeout;
   while (Clock::now() < deadline) {
-    if (auto exited = reaped(pid_)) {
+    if (auto exited = reapIfExited(pid_)) {
       pid_ = -1;
       return unavailable("contd exited with " + std::to_string(*exited) + " at start: " +
                          logTail());
@@ -100,37 +89,27 @@ ContdDaemon::~ContdDaemon() {
 }
 
 std::string ContdDaemon::logTail(std::size_t max_bytes) const {
-  std::ifstream in(options_.dir / "contd.log");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+  return testing::logTail(options_.dir / "contd.log", max_bytes);
 }
 
 Result<int> ContdDaemon::stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) {
     return failedPrecondition("contd is not running");
   }
-  ::kill(pid_, SIGTERM);
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (auto exited = reaped(pid_)) {
-      pid_ = -1;
-      return *exited;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool killed = false;
+  auto status = terminateChild(pid_, timeout, &killed);
+  pid_ = -1;
+  if (status && killed) {
+    return makeError(Code::kDeadlineExceeded, "contd did not stop on SIGTERM: " + logTail());
   }
-  (void)crash();
-  return makeError(Code::kDeadlineExceeded, "contd did not stop on SIGTERM: " + logTail());
+  return status;
 }
 
 Status ContdDaemon::crash() {
   if (pid_ <= 0) {
     return failedPrecondition("contd is not running");
   }
-  ::kill(pid_, SIGKILL);
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  CONTD_RETURN_IF_ERROR(killChild(pid_));
   pid_ = -1;
   return okStatus();
 }

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "tests/integration/support/files.h"
 #include "tests/integration/support/run_command.h"
 
 namespace contd::testing {
@@ -71,15 +72,6 @@ bool socketAccepts(const std::string& path) {
   return ok;
 }
 
-// waitpid without blocking: true once `pid` has exited (and is reaped).
-bool reaped(pid_t pid) {
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid, &status, WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  return r == pid || (r < 0 && errno == ECHILD);
-}
 
 constexpr char kSharedRunDir[] = "/run/containerd";
 // Present while /run/containerd exists because a test made it (not a system containerd).
@@ -185,7 +177,7 @@ Status PrivateContainerd::launch() {
 
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (!socketAccepts(socket_path_)) {
-    if (reaped(pid_)) {
+    if (reapIfExited(pid_)) {
       pid_ = 0;
       return unavailable("private containerd exited during start-up; its log ends with:\n" +
                          logTail());
@@ -214,35 +206,21 @@ PrivateContainerd::~PrivateContainerd() {
 std::string PrivateContainerd::logPath() const { return dir() + "/containerd.log"; }
 
 std::string PrivateContainerd::logTail(std::size_t max_bytes) const {
-  std::ifstream in(logPath(), std::ios::binary | std::ios::ate);
-  if (!in) {
-    return "(no log)";
-  }
-  const std::streamoff size = in.tellg();
-  const std::streamoff start = size > static_cast<std::streamoff>(max_bytes)
-                                   ? size - static_cast<std::streamoff>(max_bytes)
-                                   : 0;
-  in.seekg(start);
-  std::string tail(static_cast<std::size_t>(size - start), '\0');
-  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-  return tail;
+  return testing::logTail(logPath(), max_bytes);
 }
 
 Status PrivateContainerd::stop() {
   if (pid_ == 0) {
     return okStatus();
   }
-  if (::kill(pid_, SIGTERM) != 0 && errno != ESRCH) {
-    return sysError("kill containerd pid " + std::to_string(pid_), errno);
+  bool killed = false;
+  auto status = terminateChild(pid_, options_.stop_timeout, &killed);
+  if (!status) {
+    return status.error().wrap("stop private containerd");
   }
-  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
-  while (!reaped(pid_)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "contd test support: containerd pid " << pid_ << " ignored SIGTERM for "
-                << options_.stop_timeout.count() << " ms; sending SIGKILL\n";
-      return crash();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (killed) {
+    std::cerr << "contd test support: containerd pid " << pid_ << " ignored SIGTERM for "
+              << options_.stop_timeout.count() << " ms; sent SIGKILL\n";
   }
   pid_ = 0;
   return okStatus();
@@ -252,11 +230,7 @@ Status PrivateContainerd::crash() {
   if (pid_ == 0) {
     return okStatus();
   }
-  if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) {
-    return sysError("kill containerd pid " + std::to_string(pid_), errno);
-  }
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  CONTD_RETURN_IF_ERROR(killChild(pid_));
   pid_ = 0;
   return okStatus();
 }

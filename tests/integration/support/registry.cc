@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/support/files.h"
 #include "tests/integration/support/run_command.h"
 
 namespace contd::testing {
@@ -119,15 +120,6 @@ std::optional<int> probeRegistry(std::uint16_t port) {
   }
 }
 
-// waitpid without blocking: true once `pid` has exited (and is reaped).
-bool reaped(pid_t pid) {
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid, &status, WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  return r == pid || (r < 0 && errno == ECHILD);
-}
 
 // The bytes of `path` from `offset` on, "" when it cannot be read.
 std::string readFrom(const std::string& path, std::streamoff offset) {
@@ -362,7 +354,7 @@ Status LocalRegistry::launch(bool* port_taken) {
         readFrom(log_path, log_start).find("listening on " + host()) != std::string::npos) {
       return okStatus();
     }
-    if (reaped(pid_)) {
+    if (reapIfExited(pid_)) {
       pid_ = 0;
       const std::string output = readFrom(log_path, log_start);
       *port_taken = output.find("address already in use") != std::string::npos;
@@ -397,12 +389,7 @@ std::string LocalRegistry::logPath() const { return dir() + "/registry.log"; }
 std::string LocalRegistry::logText() const { return readFrom(logPath(), 0); }
 
 std::string LocalRegistry::logTail(std::size_t max_bytes) const {
-  const std::streamoff size = fileSize(logPath());
-  const std::streamoff start =
-      size > static_cast<std::streamoff>(max_bytes) ? size - static_cast<std::streamoff>(max_bytes)
-                                                    : 0;
-  std::string tail = readFrom(logPath(), start);
-  return tail.empty() ? "(no log)" : tail;
+  return testing::logTail(logPath(), max_bytes);
 }
 
 std::vector<std::string> LocalRegistry::blobGets(std::string_view repository) const {
@@ -511,22 +498,14 @@ Status LocalRegistry::stop() {
   if (pid_ == 0) {
     return okStatus();
   }
-  if (::kill(pid_, SIGTERM) != 0 && errno != ESRCH) {
-    return sysError("kill registry pid " + std::to_string(pid_), errno);
+  bool killed = false;
+  auto status = terminateChild(pid_, options_.stop_timeout, &killed);
+  if (!status) {
+    return status.error().wrap("stop local registry");
   }
-  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
-  while (!reaped(pid_)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "contd test support: registry pid " << pid_ << " ignored SIGTERM for "
-                << options_.stop_timeout.count() << " ms; sending SIGKILL\n";
-      if (::kill(pid_, SIGKILL) != 0 && errno != ESRCH) {
-        return sysError("kill registry pid " + std::to_string(pid_), errno);
-      }
-      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (killed) {
+    std::cerr << "contd test support: registry pid " << pid_ << " ignored SIGTERM for "
+              << options_.stop_timeout.count() << " ms; sent SIGKILL\n";
   }
   pid_ = 0;
   return okStatus();

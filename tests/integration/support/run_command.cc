@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "modules/common/unique_fd.h"
 
@@ -272,6 +274,49 @@ Result<std::string> runChecked(const std::vector<std::string>& argv,
                          std::to_string(result->exit_code) + (err.empty() ? "" : ": " + err));
   }
   return std::move(result->out);
+}
+
+std::optional<int> reapIfExited(pid_t pid) {
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == ECHILD) {
+    return -1;
+  }
+  if (r != pid) {
+    return std::nullopt;
+  }
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+Status killChild(pid_t pid) {
+  if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+    return sysError("kill pid " + std::to_string(pid), errno);
+  }
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return okStatus();
+}
+
+Result<int> terminateChild(pid_t pid, std::chrono::milliseconds timeout, bool* killed) {
+  *killed = false;
+  if (::kill(pid, SIGTERM) != 0 && errno != ESRCH) {
+    return sysError("kill pid " + std::to_string(pid), errno);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto status = reapIfExited(pid)) {
+      return *status;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *killed = true;
+      CONTD_RETURN_IF_ERROR(killChild(pid));
+      return 128 + SIGKILL;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace contd::testing

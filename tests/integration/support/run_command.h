@@ -61,4 +61,17 @@ struct SpawnOptions {
 // Errors as for runCommand.
 Result<pid_t> spawnProcess(const SpawnOptions& options);
 
+// Reaps child `pid` if it has exited, without blocking: its status (the exit code, or
+// 128+signal), or nullopt while it runs. A pid that is no longer our child counts as
+// exited with -1.
+std::optional<int> reapIfExited(pid_t pid);
+
+// Stops child `pid`: SIGTERM, up to `timeout` for it to exit, then SIGKILL; always reaps it.
+// Returns its exit status; *killed tells whether SIGKILL was needed. Errors: kInternal when
+// kill(2) fails for another reason than ESRCH.
+Result<int> terminateChild(pid_t pid, std::chrono::milliseconds timeout, bool* killed);
+
+// SIGKILL and reap, like `kill -9`. Errors as for terminateChild.
+Status killChild(pid_t pid);
+
 }  // namespace contd::testing
