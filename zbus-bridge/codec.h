@@ -2,7 +2,7 @@
 // The zbus wire format for the `container` module: the request and response envelopes, the
 // status object, and the Go types of zosbase's pkg.ContainerModule, encoded exactly as the
 // Go server does (vmihailenco/msgpack v4.0.4 under zbus v1.0.1). The contract and every trap
-// is in ../shared/zbus/PROTOCOL.md; the golden bytes are in ../shared/zbus/vectors/.
+// is in docs/zbus-wire.md; the golden bytes are in tests/fixtures/zbus/.
 //
 // Encoding is byte-exact: struct fields as maps in Go declaration order, uint/uint64 always
 // `cf`+8 bytes, int64/Duration always `d3`+8 bytes, time.Time as ext -1 in its 4/8/12-byte

@@ -1,6 +1,6 @@
 #pragma once
 // zosbase's pkg.ContainerModule, the eight methods Go modules call over zbus, with zosbase's
-// semantics (PROTOCOL.md section 10) on top of a ContainerBackend:
+// semantics (docs/zbus-wire.md section 10) on top of a ContainerBackend:
 //   - Run: zosbase's checks first, in its order and words, then its defaults (CPU 0 -> 1,
 //     Memory 0 -> 256 MiB, ShutdownTimeout 0 -> 3 s); returns the name as the id;
 //   - Inspect: only the fields zosbase fills; other fields zero;

@@ -1,6 +1,6 @@
 #pragma once
 // The zbus server's dispatch of one request to object container@0.0.1, as zbus v1.0.1 does
-// it (PROTOCOL.md section 2.5), producing the Response to push to ReplyTo:
+// it (docs/zbus-wire.md section 2.5), producing the Response to push to ReplyTo:
 //   - an Object other than container@0.0.1: protocol error "unknown object";
 //   - a Method other than the eight of pkg.ContainerModule: "not a function";
 //   - a wrong number of Inputs: "invalid number of arguments expecting N got M";

@@ -1,6 +1,6 @@
 #pragma once
 // The zbus server loop for module `container` over Redis, as zbus v1.0.1's Go server runs it
-// (PROTOCOL.md sections 1, 2 and 6), with contd's differences:
+// (docs/zbus-wire.md sections 1, 2 and 6), with contd's differences:
 //   - a request is taken from `container.container@0.0.1` (BLPOP, 10 s) only while a worker
 //     is free; the worker dispatches it and RPUSHes the reply to ReplyTo, then EXPIRE 300;
 //   - an undecodable payload is logged and dropped without a reply;

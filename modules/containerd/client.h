@@ -114,9 +114,9 @@ struct ExecRequest {
   // Like TaskIo. With the runc shim, file:// works for exec as for tasks: both streams land
   // in the stdout URI's file (the stderr URI's path is never opened), so give the same
   // file:// URI to both (an empty stderr next to a file:// stdout is not safe, see
-  // DESIGN.md). containerd 1.6.20 closes that shared file when the stdout copy reaches EOF,
-  // so stderr written right before the process exits can be lost (tasks too); stdout is
-  // not affected.
+  // docs/containerd-facts.md). containerd 1.6.20 closes that shared file when the stdout
+  // copy reaches EOF, so stderr written right before the process exits can be lost (tasks
+  // too); stdout is not affected.
   std::string stdout_uri;
   std::string stderr_uri;
 };

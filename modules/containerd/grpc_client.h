@@ -43,7 +43,7 @@ class GrpcClient final : public Client {
 public:
   struct Options {
     // Deadline of every call that takes no timeout of its own. Task Delete can take 12 s
-    // when a binary logger lingers (see DESIGN.md), hence the margin.
+    // when a binary logger lingers (see docs/containerd-facts.md), hence the margin.
     std::chrono::milliseconds call_timeout{30'000};
   };
 

@@ -301,7 +301,8 @@ TEST_F(GrpcEventsTest, ExecCapturesOutputAndExitStatus) {
 }
 
 // Where each stream goes when stdout and stderr name different files (recorded here because
-// the runc shim treats file:// specially: DESIGN.md says both land in the stdout file).
+// the runc shim treats file:// specially: docs/containerd-facts.md says both land in the
+// stdout file).
 TEST_F(GrpcEventsTest, ExecWithTwoFilesWritesBothStreamsToTheStdoutFile) {
   TaskState task;
   ASSERT_NO_FATAL_FAILURE(runContainer("host", {"/bin/sleep", "1000"}, &task));

@@ -1,7 +1,7 @@
 // The zbus bridge end to end: a real redis-server (unix socket in a temp dir), a private
 // containerd, busybox containers in a real network namespace, and a client sending exactly
 // what the Go zbus client sends. Replies are compared byte for byte where the vectors in
-// ../shared/zbus/vectors fix the bytes.
+// tests/fixtures/zbus fix the bytes.
 //
 // Needs root, containerd, runc, ip, busybox-static and redis-server; skips without them
 // (fails with CI=true).

@@ -4,7 +4,8 @@
 //
 // It always has its own mount namespace and a /dev tmpfs: without them runc prepares the
 // rootfs in the host's mount namespace and makes device nodes in the host directory
-// (DESIGN.md). Also pid, ipc and uts namespaces, /proc, the network namespace joined by path.
+// (docs/containerd-facts.md). Also pid, ipc and uts namespaces, /proc, the network namespace
+// joined by path.
 
 #include <cstdint>
 #include <optional>

@@ -1,5 +1,5 @@
 #pragma once
-// The golden zbus vectors (../shared/zbus/vectors, captured from the real Go client and
+// The golden zbus vectors (tests/fixtures/zbus, captured from the real Go client and
 // server), for the unit tests. The folder comes from the CMake cache variable
 // CONTD_ZBUS_VECTORS_DIR; a missing folder fails the tests with a message saying so.
 
@@ -38,7 +38,7 @@ std::string toHex(std::string_view bytes);
   do {                                                                                   \
     if (::contd::zbus::testing::vectorsDir().empty()) {                                  \
       GTEST_FAIL() << "zbus vectors not found in '" << CONTD_ZBUS_VECTORS_DIR            \
-                   << "': check out shared/ next to the repository or set "              \
-                      "-DCONTD_ZBUS_VECTORS_DIR=<dir>";                                  \
+                   << "': the repository ships them in tests/fixtures/zbus; or set "     \
+                      "-DCONTD_ZBUS_VECTORS_DIR=<dir> to a folder holding them";         \
     }                                                                                    \
   } while (0)
