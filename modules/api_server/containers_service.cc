@@ -13,6 +13,7 @@
 #include "modules/api_server/conversions.h"
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
+#include "modules/common/printable.h"
 
 namespace contd::api {
 namespace {
@@ -23,30 +24,6 @@ using Clock = std::chrono::steady_clock;
 bool isServerSide(grpc::StatusCode code) {
   return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
          code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
-}
-
-// Request fields are logged before the core validates them: escape what could forge a
-// log line (newlines, quotes, control bytes) and cap the length.
-std::string printable(std::string_view text, std::size_t max_length = 160) {
-  std::string out;
-  for (const char c : text.substr(0, max_length)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > max_length) {
-    out += "...";
-  }
-  return out;
 }
 
 std::string orDash(const std::optional<PeerCredentials>& peer, bool uid) {

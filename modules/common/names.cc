@@ -3,11 +3,19 @@
 #include <cctype>
 #include <string>
 
+#include "modules/common/printable.h"
+
 namespace contd {
 namespace {
 
 bool isAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool isSeparator(char c) { return c == '.' || c == '_' || c == '-'; }
+
+// The value is the caller's: escaped, so that no byte of it reaches a log line raw.
+Status mismatch(std::string_view field, std::string_view value) {
+  return invalidArgument(std::string(field) + ": must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, got " +
+                         inQuotes(value, kMaxNameLength));
+}
 
 }  // namespace
 
@@ -27,16 +35,11 @@ Status validateName(std::string_view field, std::string_view value) {
     } else if (isSeparator(c) && !previous_was_separator) {
       previous_was_separator = true;
     } else {
-      previous_was_separator = false;
-      return invalidArgument(std::string(field) +
-                             ": must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, got '" +
-                             std::string(value) + "'");
+      return mismatch(field, value);
     }
   }
   if (previous_was_separator) {
-    return invalidArgument(std::string(field) +
-                           ": must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, got '" +
-                           std::string(value) + "'");
+    return mismatch(field, value);
   }
   return okStatus();
 }

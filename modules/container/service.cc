@@ -401,6 +401,10 @@ void ContainerService::rollback(std::string_view ns, std::string_view id) {
 
 Result<containerd::ContainerRecord> ContainerService::managedRecord(std::string_view ns,
                                                                     std::string_view id) {
+  // Every operation on an existing container starts here, from either adapter: a name
+  // outside the identifier rule is refused before it can reach containerd.
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  CONTD_RETURN_IF_ERROR(validateName("id", id));
   auto record = client_.getContainer(ns, id);
   if (!record) {
     if (record.error().code == Code::kNotFound) {
@@ -590,6 +594,7 @@ Result<std::vector<ContainerInfo>> ContainerService::list(std::string_view ns) {
     }
     namespaces = std::move(all).value();
   } else {
+    CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
     namespaces.emplace_back(ns);
   }
 

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "modules/common/names.h"
+#include "modules/common/printable.h"
 #include "modules/container/command_line.h"
 #include "modules/container/user_lookup.h"
 
@@ -20,7 +21,6 @@ Error fieldError(std::string_view field, std::string what) {
   return invalidArgument(std::string(field) + ": " + what);
 }
 
-std::string inQuotes(std::string_view value) { return "'" + std::string(value) + "'"; }
 
 std::string indexed(std::string_view field, std::size_t i) {
   return std::string(field) + "[" + std::to_string(i) + "]";

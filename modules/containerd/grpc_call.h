@@ -19,6 +19,7 @@
 #include "github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h"
 #include "github.com/containerd/containerd/api/services/version/v1/version.grpc.pb.h"
 #include "modules/common/logging.h"
+#include "modules/common/names.h"
 #include "modules/common/result.h"
 #include "modules/containerd/client.h"
 #include "modules/containerd/grpc_client.h"
@@ -87,6 +88,9 @@ Status invoke(const Call& call, std::chrono::milliseconds timeout, Rpc&& rpc,
   // hanging until its deadline; connect() is the exception (containerd may be starting).
   context.set_wait_for_ready(wait_for_ready);
   if (!call.ns.empty()) {
+    // gRPC aborts the process on a metadata value it cannot send (a newline, a byte outside
+    // printable ASCII): whatever slipped past the adapters' validation stops here.
+    CONTD_RETURN_IF_ERROR(validateName("namespace", call.ns));
     context.AddMetadata(kNamespaceMetadata, std::string(call.ns));
   }
   const auto start = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "modules/common/logging.h"
+#include "modules/common/names.h"
 #include "modules/containerd/grpc_client.h"
 
 namespace contd::images::detail {
@@ -23,12 +24,17 @@ std::vector<SnapshotMount> fromProto(
 }
 }  // namespace
 
-void prepare(grpc::ClientContext* ctx, const Scope& scope, std::chrono::milliseconds timeout) {
+Status prepare(grpc::ClientContext* ctx, const Scope& scope, std::chrono::milliseconds timeout) {
+  CONTD_RETURN_IF_ERROR(validateName("namespace", scope.ns));
+  if (!scope.lease.empty()) {
+    CONTD_RETURN_IF_ERROR(validateName("lease", scope.lease));
+  }
   ctx->set_deadline(std::chrono::system_clock::now() + timeout);
   ctx->AddMetadata(kNamespaceMetadata, std::string(scope.ns));
   if (!scope.lease.empty()) {
     ctx->AddMetadata(kLeaseMetadata, scope.lease);
   }
+  return okStatus();
 }
 
 Status toStatus(const grpc::Status& status, std::string_view op, std::string_view what,

@@ -58,8 +58,10 @@ struct Scope {
   std::string lease;
 };
 
-// Deadline, namespace and lease metadata of one call.
-void prepare(grpc::ClientContext* ctx, const Scope& scope, std::chrono::milliseconds timeout);
+// Deadline, namespace and lease metadata of one call. gRPC aborts the process on a metadata
+// value it cannot send, so a namespace or lease outside containerd's identifier rule is
+// refused here and nothing is sent.
+Status prepare(grpc::ClientContext* ctx, const Scope& scope, std::chrono::milliseconds timeout);
 // containerd's status as contd's, behind `what` and the namespace.
 Status toStatus(const grpc::Status& status, std::string_view op, std::string_view what,
                 const Scope& scope);
@@ -69,7 +71,7 @@ template <typename Rpc>
 Status invoke(std::string_view op, std::string_view what, const Scope& scope,
               std::chrono::milliseconds timeout, Rpc&& rpc) {
   grpc::ClientContext ctx;
-  prepare(&ctx, scope, timeout);
+  CONTD_RETURN_IF_ERROR(prepare(&ctx, scope, timeout));
   return toStatus(rpc(&ctx), op, what, scope);
 }
 

@@ -26,7 +26,11 @@ BlobWriter::BlobWriter(Stubs& stubs, const Scope& scope, const PlannedBlob& blob
   blob_.media_type = blob.media_type;
   blob_.digest = blob.digest;
   blob_.size = blob.size;
-  prepare(&ctx_, scope_, timeouts.transfer);
+  opened_ = prepare(&ctx_, scope_, timeouts.transfer);
+  if (!opened_) {
+    finished_ = true;  // no stream to cancel
+    return;
+  }
   stream_ = stubs_.content->Write(&ctx_);
   ref_ = scope_.lease + "-" + blob.digest.substr(7);
   buffer_.reserve(std::min<std::uint64_t>(blob.size, kChunk));
@@ -52,6 +56,7 @@ Status BlobWriter::write(std::string_view data) {
 }
 
 Status BlobWriter::flush() {
+  CONTD_RETURN_IF_ERROR(opened_);
   if (buffer_.empty()) {
     return okStatus();
   }
@@ -78,6 +83,7 @@ Status BlobWriter::flush() {
 }
 
 Status BlobWriter::commit() {
+  CONTD_RETURN_IF_ERROR(opened_);
   CONTD_RETURN_IF_ERROR(flush());
   content_v1::WriteContentResponse response;
   if (!broken_) {

@@ -55,6 +55,7 @@ private:
 
   Stubs& stubs_;
   Scope scope_;
+  Status opened_ = okStatus();  // prepare()'s verdict: without it there is no stream
   PlannedBlob blob_;  // without data
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<content_v1::WriteContentRequest,

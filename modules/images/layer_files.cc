@@ -1,5 +1,7 @@
 #include "modules/images/layer_files.h"
 
+#include <limits.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "modules/common/printable.h"
 #include "modules/common/unique_fd.h"
 
 namespace contd::images {
@@ -19,7 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxSymlinks = 40;  // the kernel's MAXSYMLINKS
 
-std::string inQuotes(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 std::vector<std::string> splitPath(std::string_view path) {
   std::vector<std::string> parts;
@@ -73,8 +75,8 @@ struct LayerEntry {
 
 Error layerError(std::string_view op, const fs::path& layer, const std::vector<std::string>& at,
                  int err) {
-  return internalError(std::string(op) + " " + inQuotes(joined(at)) + " in layer " +
-                       inQuotes(layer.native()) + ": " + std::strerror(err));
+  return internalError(std::string(op) + " " + inQuotes(joined(at), PATH_MAX) + " in layer " +
+                       inQuotes(layer.native(), PATH_MAX) + ": " + std::strerror(err));
 }
 
 // The entry of `layer` at `components` (non-empty), never following a symlink of the layer.
@@ -84,7 +86,7 @@ Result<LayerEntry> lookInLayer(const fs::path& layer, const std::vector<std::str
   LayerEntry entry;
   UniqueFd dir(::open(layer.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) {
-    return internalError("open layer " + inQuotes(layer.native()) + ": " + std::strerror(errno));
+    return internalError("open layer " + inQuotes(layer.native(), PATH_MAX) + ": " + std::strerror(errno));
   }
   for (std::size_t i = 0; i < components.size(); ++i) {
     const char* name = components[i].c_str();

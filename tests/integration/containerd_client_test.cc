@@ -31,6 +31,32 @@ TEST_F(GrpcClientTest, EnsureNamespaceIsIdempotentAndListed) {
   EXPECT_NE(std::find(namespaces->begin(), namespaces->end(), ns_), namespaces->end());
 }
 
+// Defence in depth: a namespace no adapter should let through is refused by the client
+// itself. Sent as gRPC metadata it would abort the process.
+TEST_F(GrpcClientTest, NamespacesGrpcCannotSendAreRefusedBeforeAnyCall) {
+  for (const std::string bad : {"a\nb", "h1-\xc3\xa9", "x\x01y"}) {
+    SCOPED_TRACE(::testing::PrintToString(bad));
+    const std::vector<Status> results = {
+        client_->ensureNamespace(bad),
+        Status(client_->getContainer(bad, "web").error()),
+        Status(client_->getTask(bad, "web").error()),
+        Status(client_->listContainers(bad, {}).error()),
+        Status(client_->listTasks(bad).error()),
+        client_->killTask(bad, "web", SIGTERM, false),
+        client_->setLabels(bad, "web", {{"a", "b"}})};
+    for (const auto& result : results) {
+      ASSERT_FALSE(result.ok());
+      EXPECT_EQ(result.error().code, Code::kInvalidArgument) << result.error().message;
+      EXPECT_EQ(result.error().message.rfind("namespace: ", 0), 0u) << result.error().message;
+    }
+  }
+  auto namespaces = client_->listNamespaces();
+  ASSERT_TRUE(namespaces) << namespaces.error().message;
+  for (const auto& ns : *namespaces) {
+    EXPECT_EQ(ns.find("h1-"), std::string::npos) << ns;
+  }
+}
+
 TEST_F(GrpcClientTest, ContainerRecordRoundTrips) {
   const ContainerRecord sent =
       record("web", {"/bin/sleep", "1000"}, {{"io.contd.managed", "true"}});

@@ -3,6 +3,8 @@
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -86,6 +88,42 @@ TEST_F(ContctlIT, ErrorsCarryTheServersMessageAndExitCode) {
   auto missing = contctl({"rm", ns_, "ghost"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+}
+
+// gRPC aborts a process that sends a metadata value outside printable ASCII, and the
+// namespace travels to containerd as metadata: every call must refuse such a namespace (and
+// an id outside the identifier rule) itself, naming the field, and contd must stay up.
+TEST_F(ContctlIT, NamespacesAndIdsOutsideTheRuleAreRefusedAndContdStaysUp) {
+  const std::vector<std::string> bad_namespaces = {"a\nb", "h1-\xc3\xa9", std::string("x\x01y"),
+                                                   "a b", std::string(300, 'n')};
+  for (const auto& ns : bad_namespaces) {
+    SCOPED_TRACE(::testing::PrintToString(ns.substr(0, 16)));
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"inspect", ns, "web"}, {"rm", ns, "web"},
+          {"logs", ns, "web"}, {"ls", "-n", ns}, {"stats", ns, "web"},
+          {"exec", ns, "web", "--", "/bin/true"}, {"images", "-n", ns}}) {
+      auto out = contctl(args);
+      EXPECT_EQ(out.exit_code, 1) << args[0] << ": " << out.out << out.err;
+      EXPECT_NE(out.err.find("INVALID_ARGUMENT"), std::string::npos) << args[0] << ": " << out.err;
+      EXPECT_NE(out.err.find("INVALID_ARGUMENT: namespace: "), std::string::npos)
+          << args[0] << ": " << out.err;
+    }
+  }
+  for (const std::string id : {"a\nb", "..", "h1-\xc3\xa9"}) {
+    auto out = contctl({"inspect", ns_, id});
+    EXPECT_EQ(out.exit_code, 1) << out.err;
+    EXPECT_NE(out.err.find("id: must match"), std::string::npos) << out.err;
+  }
+  // Still up, still serving, and nothing was made.
+  ASSERT_EQ(::kill(daemon_->pid(), 0), 0) << daemon_->logTail();
+  auto ls = contctl({"--json", "ls"});
+  EXPECT_EQ(ls.exit_code, 0) << ls.err << daemon_->logTail();
+  auto ns = contctl({"ns"});
+  EXPECT_EQ(ns.exit_code, 0) << ns.err;
+  EXPECT_EQ(ns.out.find("h1-"), std::string::npos) << ns.out;
+  auto stopped = daemon_->stop();
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_EQ(*stopped, 0) << daemon_->logTail();
 }
 
 TEST_F(ContctlIT, RestartingContdLeavesTheContainerRunningWithTheSamePid) {

@@ -89,6 +89,22 @@ protected:
   }
 };
 
+// The image store sends the namespace as gRPC metadata too: refused, never sent.
+TEST_F(ImagesIT, NamespacesGrpcCannotSendAreRefusedBeforeAnyCall) {
+  for (const std::string bad : {"a\nb", "h1-\xc3\xa9"}) {
+    SCOPED_TRACE(::testing::PrintToString(bad));
+    auto listed = store_->listImages(bad);
+    ASSERT_FALSE(listed);
+    EXPECT_EQ(listed.error().code, Code::kInvalidArgument) << listed.error().message;
+    auto leases = store_->listLeases(bad);
+    ASSERT_FALSE(leases);
+    EXPECT_EQ(leases.error().code, Code::kInvalidArgument) << leases.error().message;
+    auto image = store_->getImage(bad, "busybox");
+    ASSERT_FALSE(image);
+    EXPECT_EQ(image.error().code, Code::kInvalidArgument) << image.error().message;
+  }
+}
+
 TEST_F(ImagesIT, ImportsOciLayoutAndUnpacksWithWhiteouts) {
   const auto archive = writeArchive("oci.tar", support::ociArchive(image_, "test/two:1"));
   auto info = store_->importImage(ns_, archive, "");

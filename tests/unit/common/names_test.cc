@@ -56,5 +56,17 @@ TEST(Names, ErrorNamesTheField) {
   EXPECT_NE(status.error().message.find("bad name"), std::string::npos);
 }
 
+TEST(Names, ErrorEscapesAndCapsTheValue) {
+  // A caller's bytes never reach a log line raw, and a huge value is not echoed whole.
+  auto forged = validateName("namespace", "a\nlevel=error forged");
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().message.find('\n'), std::string::npos) << forged.error().message;
+  EXPECT_NE(forged.error().message.find("'a\\x0alevel=error forged'"), std::string::npos)
+      << forged.error().message;
+  auto huge = validateName("id", std::string(1 << 20, '/'));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_LT(huge.error().message.size(), 400u);
+}
+
 }  // namespace
 }  // namespace contd
