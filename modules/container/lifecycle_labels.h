@@ -1,14 +1,9 @@
 #pragma once
 // What contd remembers about a container's life, kept in containerd's record as labels so
-// that it survives restarts of contd (contd has no database of its own):
+// that it survives restarts of contd (the keys: modules/common/record_schema.h):
 //
-//   io.contd.managed   = "true"                  made by contd (set by Run)
-//   io.contd.stopping  = "true"                  Delete/SignalDelete asked it to go: never restart
-//   io.contd.state     = "backing-off"|"failed"  restart policy state; absent when neither
-//   io.contd.next-retry= <unix nanos>            when a backing-off container is restarted
-//   io.contd.restarts  = <count>                 restarts done by the restart policy
-//   io.contd.exits     = JSON array, oldest first, at most kMaxExits:
-//                        [{"t": <unix nanos>, "code": <exit code or -1>, "oom": true|false}]
+//   io.contd.exits = JSON array, oldest first, at most kMaxExits:
+//                    [{"t": <unix nanos>, "code": <exit code or -1>, "oom": true|false}]
 //
 // containerd limits a label to 4 KiB; kMaxExits entries stay far below that.
 
@@ -17,16 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "modules/common/record_schema.h"
 #include "modules/container/container_spec.h"
 #include "modules/containerd/client.h"
 
 namespace contd::container {
 
-inline constexpr char kStoppingLabel[] = "io.contd.stopping";
-inline constexpr char kStateLabel[] = "io.contd.state";
-inline constexpr char kNextRetryLabel[] = "io.contd.next-retry";
-inline constexpr char kRestartsLabel[] = "io.contd.restarts";
-inline constexpr char kExitsLabel[] = "io.contd.exits";
 inline constexpr std::size_t kMaxExits = 10;
 
 enum class PolicyState { kNone, kBackingOff, kFailed };

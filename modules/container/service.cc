@@ -309,8 +309,8 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   record.labels[kManagedLabel] = "true";
   record.spec_json = oci->dump();
   if (image) {
-    record.labels[images::kImageLabel] = spec.image;
-    record.labels[images::kImageDigestLabel] = image->manifest_digest;
+    record.labels[kImageLabel] = spec.image;
+    record.labels[kImageDigestLabel] = image->manifest_digest;
     record.snapshotter = images::kSnapshotter;
     record.snapshot_key = spec.name;
   }
@@ -432,7 +432,7 @@ ContainerInfo ContainerService::describe(std::string_view ns,
     info.spec.name = record.id;
   }
   info.created_at = record.created_at;
-  if (auto digest = record.labels.find(images::kImageDigestLabel);
+  if (auto digest = record.labels.find(kImageDigestLabel);
       digest != record.labels.end()) {
     info.image_digest = digest->second;
   }

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/record_schema.h"
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/event_bus.h"
@@ -28,9 +29,6 @@
 #include "modules/images/image_store.h"
 
 namespace contd::container {
-
-inline constexpr char kManagedLabel[] = "io.contd.managed";
-inline constexpr char kSpecAnnotation[] = "io.contd.container";
 
 struct ServiceOptions {
   std::filesystem::path log_root = "/var/log/contd";  // <log_root>/<ns>/<name>.log

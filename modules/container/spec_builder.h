@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/record_schema.h"
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/user_lookup.h"
@@ -20,7 +21,6 @@
 namespace contd::container {
 
 inline constexpr char kOciVersion[] = "1.0.2-dev";
-inline constexpr char kShutdownTimeoutAnnotation[] = "io.contd.shutdown-timeout";
 inline constexpr char kDefaultPathEnv[] =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

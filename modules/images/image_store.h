@@ -16,16 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "modules/common/record_schema.h"
 #include "modules/common/result.h"
 
 namespace contd::images {
 
-// Containers made from an image carry this label with the image name; RemoveImage looks
-// for it.
-inline constexpr char kImageLabel[] = "io.contd.image";
-// ...and this one with the image's manifest digest when the container was made (a name may
-// later point at another image; Inspect shows what the container runs).
-inline constexpr char kImageDigestLabel[] = "io.contd.image.digest";
 // The snapshotter contd unpacks into and makes container snapshots with.
 inline constexpr char kSnapshotter[] = "overlayfs";
 
