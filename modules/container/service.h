@@ -22,9 +22,12 @@
 #include "modules/common/record_schema.h"
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/container_store.h"
 #include "modules/container/event_bus.h"
-#include "modules/container/key_locks.h"
+#include "modules/container/exec_runner.h"
+#include "modules/container/log_files.h"
 #include "modules/container/log_reader.h"
+#include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
 
@@ -54,15 +57,6 @@ struct ServiceOptions {
   // The OCI linux.seccomp object given to every container; none when unset.
   std::optional<nlohmann::json> seccomp_profile;
 };
-
-struct ExecResult {
-  std::int32_t exit_code = -1;  // 128+N when killed by signal N
-  bool timed_out = false;       // killed because it outlived its timeout
-  std::string output;           // stdout and stderr together, the last kExecOutputLimit bytes
-  bool truncated = false;       // the output was longer than that
-};
-
-inline constexpr std::size_t kExecOutputLimit = 64 * 1024;
 
 class ContainerService {
 public:
@@ -108,33 +102,25 @@ public:
   void setDefaults(std::chrono::milliseconds shutdown_timeout, std::int64_t pids_limit);
   EventBus& events() { return events_; }
 
-  // For the Supervisor (restart policy, reconcile): it holds a container's lock while it
-  // decides, like every public call does.
-  [[nodiscard]] KeyLocks::Guard lockContainer(std::string_view ns, std::string_view id);
-  // The caller holds the lock. The record, when it is managed (kNotFound otherwise).
-  Result<containerd::ContainerRecord> managedRecord(std::string_view ns, std::string_view id);
-  // The caller holds the lock. Replaces a stopped task by a new one with the same stdio
-  // and starts it; returns the new pid.
-  Result<std::uint32_t> restartTaskLocked(std::string_view ns, std::string_view id);
-  // The caller holds the lock. Removes task and container (a Run that died half-way).
-  void discardLocked(std::string_view ns, std::string_view id) { rollback(ns, id); }
+  // The units the Supervisor shares with the operations (daemon wiring).
+  ContainerStore& store() { return store_; }
+  TaskControl& tasks() { return tasks_; }
 
 private:
+  // Validation, the image's config merged in, the user resolved: everything a Run needs
+  // before anything is created.
+  struct RunPlan;
+  Result<RunPlan> plan(std::string_view ns, const ContainerSpec& requested);
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const std::optional<containerd::TaskState>& task) const;
-  Status stopAndRemove(std::string_view ns, std::string_view id,
-                       std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
-  void rollback(std::string_view ns, std::string_view id);
-  // After task Create ran out of time: ends a log driver that never got ready.
-  void endStuckLogger(std::string_view ns, std::string_view id);
-  void removeEmptyCgroupParents(std::string_view ns, std::string_view id) const;
-  containerd::TaskIo taskIo(std::string_view ns, std::string_view name) const;
 
   containerd::Client& client_;
   ServiceOptions options_;
-  KeyLocks locks_;
+  LogFiles logs_;
+  ContainerStore store_;
+  TaskControl tasks_;
+  ExecRunner exec_;
   EventBus events_;
-  std::atomic<std::uint64_t> exec_counter_{0};
   // The reloadable part of options_ (see setDefaults).
   std::atomic<std::int64_t> default_shutdown_ms_;
   std::atomic<std::int64_t> default_pids_limit_;

@@ -18,8 +18,9 @@ constexpr auto kReconnectMax = 5s;
 
 }  // namespace
 
-Supervisor::Supervisor(containerd::Client& client, ContainerService& service, RestartPolicy policy)
-    : client_(client), service_(service), policy_(policy) {}
+Supervisor::Supervisor(containerd::EventSource& events, ContainerStore& store, TaskControl& tasks,
+                       EventBus& bus, RestartPolicy policy)
+    : events_(events), store_(store), tasks_(tasks), bus_(bus), policy_(policy) {}
 
 Supervisor::~Supervisor() { stop(); }
 
@@ -65,7 +66,7 @@ void Supervisor::connectionLoop() {
     lock.unlock();
     // Subscribe first, then reconcile: whatever happens between the two is seen by one of them.
     auto broken = std::make_shared<std::atomic<bool>>(false);
-    auto subscription = client_.subscribe(
+    auto subscription = events_.subscribe(
         {"/tasks/exit", "/tasks/oom"}, [this](const containerd::Event& e) { onEvent(e); },
         [this, broken](const Error& error) {
           log::container()->warn("event stream broke error=\"{}\"", error.message);
@@ -109,7 +110,7 @@ void Supervisor::onEvent(const containerd::Event& event) {
     // containerd sends many /tasks/oom for one OOM: publish the first only.
     if (first) {
       log::container()->warn("oom ns={} id={}", event.ns, event.container_id);
-      service_.events().publish({.kind = ModuleEvent::Kind::kOom,
+      bus_.publish({.kind = ModuleEvent::Kind::kOom,
                                  .ns = event.ns,
                                  .id = event.container_id});
     }
@@ -134,13 +135,13 @@ bool Supervisor::takeOom(const std::string& ns, const std::string& id) {
 }
 
 Result<std::size_t> Supervisor::reconcile() {
-  auto namespaces = client_.listNamespaces();
+  auto namespaces = store_.allNamespaces();
   if (!namespaces) {
     return namespaces.error();
   }
   std::size_t seen = 0;
   for (const auto& ns : *namespaces) {
-    auto records = client_.listContainers(ns, {{kManagedLabel, "true"}});
+    auto records = store_.list(ns);
     if (!records) {
       return records.error().wrap("reconcile '" + ns + "'");
     }
@@ -154,23 +155,24 @@ Result<std::size_t> Supervisor::reconcile() {
 
 void Supervisor::evaluate(const std::string& ns, const std::string& id,
                           std::optional<Observed> exit) {
-  auto guard = service_.lockContainer(ns, id);
+  auto guard = store_.lock(ns, id);
   evaluateLocked(ns, id, exit);
 }
 
 void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
                                 std::optional<Observed> observed) {
   const auto log = log::container();
-  auto record = service_.managedRecord(ns, id);
+  auto record = store_.get(ns, id);
   if (!record) {
     return;  // deleted meanwhile, or not ours
   }
   Lifecycle lifecycle = lifecycleFrom(record->labels);
-  auto task = client_.getTask(ns, id);
-  if (!task && task.error().code != Code::kNotFound) {
-    log->warn("evaluate ns={} id={} error=\"{}\"", ns, id, task.error().message);
+  auto state = tasks_.state(ns, id);
+  if (!state) {
+    log->warn("evaluate ns={} id={} error=\"{}\"", ns, id, state.error().message);
     return;
   }
+  const std::optional<containerd::TaskState>& task = *state;
   if (task && task->status != TaskStatus::kStopped && task->status != TaskStatus::kCreated) {
     return;  // alive (or a stale event of an earlier incarnation): adopted untouched
   }
@@ -185,34 +187,40 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
   if (!exit && never_ran && !lifecycle.stopping) {
     // Created by a Run that died before starting it: nothing ever ran, nobody got an id.
     log->info("discarding half-created ns={} id={}", ns, id);
-    service_.discardLocked(ns, id);
+    tasks_.discard(ns, id);
     return;
   }
 
   const bool recorded =
       exit && !lifecycle.exits.empty() && lifecycle.exits.back().time == exit->time;
-  std::optional<ModuleEvent> exited_event;
+  std::optional<ModuleEvent> exited;
   if (exit && !recorded) {
     exit->oom_killed = takeOom(ns, id);
     addExit(lifecycle, *exit);
     log->info("exited ns={} id={} code={} oom={}", ns, id, exit->code, exit->oom_killed);
-    // Published once the exit is saved below, so a listener that inspects sees it.
-    exited_event = ModuleEvent{.kind = ModuleEvent::Kind::kExited,
-                               .ns = ns,
-                               .id = id,
-                               .time = exit->time,
-                               .exit_code = exit->code,
-                               .message = exit->oom_killed ? "oom-killed" : ""};
+    // Published once the exit is saved, so a listener that inspects sees it.
+    exited = ModuleEvent{.kind = ModuleEvent::Kind::kExited,
+                         .ns = ns,
+                         .id = id,
+                         .time = exit->time,
+                         .exit_code = exit->code,
+                         .message = exit->oom_killed ? "oom-killed" : ""};
   }
+  decide(ns, id, lifecycle, exit && !recorded, std::move(exited));
+}
+
+void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle lifecycle,
+                        bool new_exit, std::optional<ModuleEvent> exited) {
+  const auto log = log::container();
   auto publishExit = [&] {
-    if (exited_event) {
-      service_.events().publish(*exited_event);
-      exited_event.reset();
+    if (exited) {
+      bus_.publish(*exited);
+      exited.reset();
     }
   };
   if (lifecycle.stopping || lifecycle.state == PolicyState::kFailed) {
-    if (exit && !recorded) {
-      (void)client_.setLabels(ns, id, lifecycleLabels(lifecycle));
+    if (new_exit) {
+      (void)store_.saveLifecycle(ns, id, lifecycle);
     }
     publishExit();
     return;
@@ -224,42 +232,40 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
       return;  // a restart is already on its way
     }
   }
-
-  const std::int64_t now = unixNanosNow();
   std::int64_t at = lifecycle.next_retry;
-  if (lifecycle.state != PolicyState::kBackingOff || (exit && !recorded)) {
+  if (lifecycle.state != PolicyState::kBackingOff || new_exit) {
     RestartPolicy policy;
     {
       std::lock_guard lock(mu_);
       policy = policy_;
     }
+    const std::int64_t now = unixNanosNow();
     const auto failures = failuresInWindow(policy, lifecycle.exits, now);
     const auto delay = nextRestartDelay(policy, failures);
     if (!delay) {
       lifecycle.state = PolicyState::kFailed;
-      if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+      if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
         log->warn("mark failed ns={} id={} error=\"{}\"", ns, id, saved.error().message);
       }
       publishExit();
       const std::string why = std::to_string(failures) + " exits within " +
                               std::to_string(policy.window.count() / 1000) + " s";
       log->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
-      service_.events().publish(
-          {.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});
+      bus_.publish({.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});
       return;
     }
     at = now + std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
     lifecycle.state = PolicyState::kBackingOff;
     lifecycle.next_retry = at;
-    if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+    if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
       log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
     }
     publishExit();
     log->info("backing off ns={} id={} delay_ms={}", ns, id, delay->count());
-    service_.events().publish({.kind = ModuleEvent::Kind::kBackingOff,
-                               .ns = ns,
-                               .id = id,
-                               .message = "restart in " + std::to_string(delay->count()) + " ms"});
+    bus_.publish({.kind = ModuleEvent::Kind::kBackingOff,
+                  .ns = ns,
+                  .id = id,
+                  .message = "restart in " + std::to_string(delay->count()) + " ms"});
   }
   schedule(ns, id, at);
 }
@@ -276,12 +282,12 @@ void Supervisor::schedule(const std::string& ns, const std::string& id, std::int
 
 void Supervisor::restart(const std::string& ns, const std::string& id) {
   const auto log = log::container();
-  auto guard = service_.lockContainer(ns, id);
+  auto guard = store_.lock(ns, id);
   {
     std::lock_guard lock(mu_);
     scheduled_.erase(key(ns, id));
   }
-  auto record = service_.managedRecord(ns, id);
+  auto record = store_.get(ns, id);
   if (!record) {
     return;
   }
@@ -289,22 +295,22 @@ void Supervisor::restart(const std::string& ns, const std::string& id) {
   if (lifecycle.stopping || lifecycle.state != PolicyState::kBackingOff) {
     return;
   }
-  auto pid = service_.restartTaskLocked(ns, id);
+  auto pid = tasks_.restart(ns, id);
   if (!pid) {
     log->warn("restart failed ns={} id={} error=\"{}\"", ns, id, pid.error().message);
     // A failed start counts as one more failure of the container.
     lifecycle.state = PolicyState::kNone;
-    (void)client_.setLabels(ns, id, lifecycleLabels(lifecycle));
+    (void)store_.saveLifecycle(ns, id, lifecycle);
     evaluateLocked(ns, id, Observed{unixNanosNow(), -1});
     return;
   }
   lifecycle.restarts += 1;
   lifecycle.state = PolicyState::kNone;
-  if (auto saved = client_.setLabels(ns, id, lifecycleLabels(lifecycle)); !saved) {
+  if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
     log->warn("record restart ns={} id={} error=\"{}\"", ns, id, saved.error().message);
   }
   log->info("restarted ns={} id={} pid={} restarts={}", ns, id, *pid, lifecycle.restarts);
-  service_.events().publish({.kind = ModuleEvent::Kind::kRestarted,
+  bus_.publish({.kind = ModuleEvent::Kind::kRestarted,
                              .ns = ns,
                              .id = id,
                              .pid = *pid,

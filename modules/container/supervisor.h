@@ -25,16 +25,22 @@
 #include <string>
 #include <thread>
 
+#include "modules/container/container_store.h"
+#include "modules/container/event_bus.h"
+#include "modules/container/lifecycle_labels.h"
 #include "modules/container/restart_policy.h"
 #include "modules/container/scheduler.h"
-#include "modules/container/service.h"
+#include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
 
 namespace contd::container {
 
 class Supervisor {
 public:
-  Supervisor(containerd::Client& client, ContainerService& service, RestartPolicy policy);
+  // It reaches containers only through the units it shares with the operations: the
+  // store (records, locks, labels) and the task control; none is owned.
+  Supervisor(containerd::EventSource& events, ContainerStore& store, TaskControl& tasks,
+             EventBus& bus, RestartPolicy policy);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -66,12 +72,18 @@ private:
   // Decides what to do with one container; takes its lock.
   void evaluate(const std::string& ns, const std::string& id, std::optional<Observed> exit);
   void evaluateLocked(const std::string& ns, const std::string& id, std::optional<Observed> exit);
+  // The restart policy's verdict on a container that does not run: record the exit, then
+  // schedule a restart, give up, or leave it (stopping, failed, already scheduled).
+  void decide(const std::string& ns, const std::string& id, Lifecycle lifecycle, bool new_exit,
+              std::optional<ModuleEvent> exited);
   void restart(const std::string& ns, const std::string& id);
   void schedule(const std::string& ns, const std::string& id, std::int64_t at_unix_nanos);
   bool takeOom(const std::string& ns, const std::string& id);
 
-  containerd::Client& client_;
-  ContainerService& service_;
+  containerd::EventSource& events_;
+  ContainerStore& store_;
+  TaskControl& tasks_;
+  EventBus& bus_;
   RestartPolicy policy_;  // guarded by mu_
 
   std::mutex mu_;

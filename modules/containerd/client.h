@@ -137,9 +137,25 @@ struct TaskMetrics {
   std::uint64_t pids_limit = 0;  // 0 when unlimited
 };
 
-class Client {
+// containerd's event stream alone: what the Supervisor needs of containerd besides the
+// container records and tasks it reaches through the container module's own units.
+class EventSource {
 public:
-  virtual ~Client() = default;
+  virtual ~EventSource() = default;
+
+  // Follows containerd's events of every namespace whose topic is one of `topics` (e.g.
+  // "/tasks/exit"; every topic when empty). Returns once containerd has registered the
+  // subscription, so an event published after subscribe() returns is delivered; callbacks
+  // run on a thread the subscription owns and may start before subscribe() returns.
+  // Errors: kUnavailable (or what containerd said) when the subscription could not be set
+  // up; on_broken is then never called.
+  virtual Result<std::unique_ptr<Subscription>> subscribe(std::vector<std::string> topics,
+                                                          EventCallback on_event,
+                                                          BrokenCallback on_broken) = 0;
+};
+
+class Client : public EventSource {
+public:
 
   // Namespaces.
   virtual Status ensureNamespace(std::string_view ns) = 0;
@@ -173,16 +189,6 @@ public:
   // Sets (or, with an empty value, removes) the given labels on a container record and
   // leaves every other label as it is. Errors: kNotFound for an unknown container.
   virtual Status setLabels(std::string_view ns, std::string_view id, const Labels& labels) = 0;
-
-  // Follows containerd's events of every namespace whose topic is one of `topics` (e.g.
-  // "/tasks/exit"; every topic when empty). Returns once containerd has registered the
-  // subscription, so an event published after subscribe() returns is delivered; callbacks
-  // run on a thread the subscription owns and may start before subscribe() returns.
-  // Errors: kUnavailable (or what containerd said) when the subscription could not be set
-  // up; on_broken is then never called.
-  virtual Result<std::unique_ptr<Subscription>> subscribe(std::vector<std::string> topics,
-                                                          EventCallback on_event,
-                                                          BrokenCallback on_broken) = 0;
 
   // Exec: execProcess adds a process to a running task (created, not started), startProcess
   // starts it, waitProcess blocks until it exits or `timeout` passes (kDeadlineExceeded; the

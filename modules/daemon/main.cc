@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
   service_options.images = image_store->get();
   contd::container::ContainerService service(**client, std::move(service_options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
-  contd::container::Supervisor supervisor(**client, service, restartPolicy(*config));
+  contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
+                                         service.events(), restartPolicy(*config));
   supervisor.start();
 
   auto api = contd::api::ApiServer::start(service, apiOptions(*config));

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <utility>
 
@@ -37,6 +39,14 @@ void FakeContainerd::ignoreSigterm(const std::string& ns, const std::string& id)
   ignore_sigterm_.insert({ns, id});
 }
 
+containerd::UnixNanos FakeContainerd::tick() {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  clock_ = std::max<containerd::UnixNanos>(clock_ + 1, now);
+  return clock_;
+}
+
 void FakeContainerd::exitTask(const std::string& ns, const std::string& id, std::uint32_t code) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find({ns, id});
@@ -44,7 +54,7 @@ void FakeContainerd::exitTask(const std::string& ns, const std::string& id, std:
     if (it->second.state.status == TaskStatus::kStopped) {
       // Already ended: only the status changes, no second exit event.
       it->second.state.exit_status = code;
-      it->second.state.exited_at = ++clock_;
+      it->second.state.exited_at = tick();
     } else {
       stopTask(it->first, it->second, code);
     }
@@ -119,7 +129,7 @@ Status FakeContainerd::createContainer(std::string_view ns,
     return alreadyExists("container \"" + record.id + "\": already exists");
   }
   auto stored = record;
-  stored.created_at = ++clock_;
+  stored.created_at = tick();
   containers_.emplace(key, std::move(stored));
   return okStatus();
 }

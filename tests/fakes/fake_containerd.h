@@ -161,7 +161,10 @@ private:
   std::map<Key, containerd::TaskMetrics> metrics_;
   std::vector<std::shared_ptr<Subscriber>> subscribers_;  // pruned when they end
   std::uint32_t next_pid_ = 1000;
-  containerd::UnixNanos clock_ = 1'700'000'000'000'000'000;
+  // Like containerd's, timestamps are wall-clock time (the restart policy compares them
+  // with now); strictly increasing so that two events never share one.
+  containerd::UnixNanos tick();
+  containerd::UnixNanos clock_ = 0;
 };
 
 }  // namespace contd::testing

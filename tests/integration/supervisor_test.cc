@@ -45,7 +45,8 @@ protected:
   }
 
   void startSupervisor(RestartPolicy policy) {
-    supervisor_ = std::make_unique<Supervisor>(*client_, *service_, policy);
+    supervisor_ = std::make_unique<Supervisor>(*client_, service_->store(), service_->tasks(),
+                                               service_->events(), policy);
     supervisor_->start();
     ASSERT_TRUE(supervisor_->waitUntilWatching(10s));
   }

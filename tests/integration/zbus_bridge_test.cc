@@ -335,7 +335,14 @@ TEST_F(ZbusBridgeIT, StatusAnswersWhileEveryWorkerIsBusy) {
     ASSERT_TRUE(response) << response.error().message;
     EXPECT_EQ(response->output, Output{});
   }
+  // A worker pushes the reply, then marks itself free: the caller may ask in between.
   auto idle = client->status(3s);
+  for (int i = 0; i < 40 && idle && idle->workers.size() == 2 &&
+                  !(idle->workers[0].state == "free" && idle->workers[1].state == "free");
+       ++i) {
+    std::this_thread::sleep_for(50ms);
+    idle = client->status(3s);
+  }
   ASSERT_TRUE(idle);
   for (const auto& worker : idle->workers) {
     EXPECT_EQ(worker.state, "free");

@@ -1,0 +1,49 @@
+#pragma once
+// One exec'd process in a running container, from start to removal: the process gets the
+// container's own process settings (env, cwd, user, capabilities, rlimits,
+// noNewPrivileges) with a new argv, its output is captured through fifos next to the
+// container's log (exec_capture.h), it is killed when it outlives its timeout, and it is
+// always deleted from containerd afterwards.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/result.h"
+#include "modules/containerd/client.h"
+
+namespace contd::container {
+
+struct ExecResult {
+  std::int32_t exit_code = -1;  // 128+N when killed by signal N
+  bool timed_out = false;       // killed because it outlived its timeout
+  std::string output;           // stdout and stderr together, the last kExecOutputLimit bytes
+  bool truncated = false;       // the output was longer than that
+};
+
+inline constexpr std::size_t kExecOutputLimit = 64 * 1024;
+
+class ExecRunner {
+public:
+  // `fifo_dir` holds the capture fifos: the folder of the container's log.
+  ExecRunner(containerd::Client& client, std::chrono::milliseconds kill_grace)
+      : client_(client), kill_grace_(kill_grace) {}
+
+  // `container_process` is the "process" object of the container's OCI spec.
+  Result<ExecResult> run(std::string_view ns, std::string_view id,
+                         nlohmann::json container_process, const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout, const std::filesystem::path& fifo_dir);
+
+private:
+  containerd::Client& client_;
+  std::chrono::milliseconds kill_grace_;
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+}  // namespace contd::container

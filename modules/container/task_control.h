@@ -1,0 +1,72 @@
+#pragma once
+// A container's task (its init process in containerd's runc shim): created with contd's log
+// driver and the container's rootfs, started, stopped gracefully, replaced after an exit,
+// or discarded together with everything a Run left half-made. The one place that knows
+// containerd's required order: kill, wait, delete the task, then the record, then the
+// snapshot and the empty cgroups.
+//
+// Callers hold the container's lock (ContainerStore::lock). Thread-safety: like the store.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "modules/common/result.h"
+#include "modules/container/container_store.h"
+#include "modules/container/log_files.h"
+#include "modules/containerd/client.h"
+#include "modules/images/image_store.h"
+
+namespace contd::container {
+
+struct TaskOptions {
+  std::filesystem::path cgroup_root = "/sys/fs/cgroup";
+  // After SIGKILL, how long a stop waits for the exit before giving up.
+  std::chrono::milliseconds kill_grace{5000};
+  // Bound on task Create (a stdio logger that never gets ready would block it forever).
+  std::chrono::milliseconds create_timeout{30000};
+};
+
+class TaskControl {
+public:
+  // `images` may be null (no container has a snapshot then). None is owned.
+  TaskControl(containerd::Client& client, ContainerStore& store, const LogFiles& logs,
+              images::ImageStore* images, TaskOptions options);
+
+  const TaskOptions& options() const { return options_; }
+
+  // The task, or nullopt when there is none.
+  Result<std::optional<containerd::TaskState>> state(std::string_view ns, std::string_view id);
+
+  // Makes the rootfs snapshot on `image_chain_id` (none when empty: a host directory),
+  // then creates and starts the task of a record Run just made. On failure everything is
+  // discarded, the record included, and the error says which step failed.
+  Result<containerd::TaskState> startNew(std::string_view ns, std::string_view id,
+                                         std::string_view image_chain_id);
+  // Replaces an exited task by a new one with the same stdio and rootfs and starts it;
+  // returns the new pid. The record stays whatever happens.
+  Result<std::uint32_t> restart(std::string_view ns, std::string_view id);
+  // SIGTERM, up to `shutdown_timeout`, SIGKILL to every process, then the task, the record,
+  // the snapshot (when `has_snapshot`) and the empty cgroups go.
+  Status stopAndRemove(std::string_view ns, std::string_view id,
+                       std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
+  // Best effort removal of whatever exists (a Run that died half-way); logs what failed.
+  void discard(std::string_view ns, std::string_view id);
+
+private:
+  Status stopTask(std::string_view ns, std::string_view id, const containerd::TaskState& task,
+                  std::chrono::milliseconds shutdown_timeout);
+  // After task Create ran out of time: ends a log driver that never got ready.
+  void endStuckLogger(std::string_view ns, std::string_view id);
+
+  containerd::Client& client_;
+  ContainerStore& store_;
+  const LogFiles& logs_;
+  images::ImageStore* images_;
+  TaskOptions options_;
+};
+
+}  // namespace contd::container

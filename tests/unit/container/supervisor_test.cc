@@ -1,0 +1,188 @@
+// The Supervisor's stories against an in-memory containerd: what it does with an exit, an
+// OOM, a container asked to stop, a container that keeps failing, and what reconcile finds
+// after a Run that died half-way. Real timing is tested in tests/integration.
+
+#include "modules/container/supervisor.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "modules/container/service.h"
+#include "tests/fakes/fake_containerd.h"
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Kind = ModuleEvent::Kind;
+
+RestartPolicy fastPolicy(std::uint32_t max_failures = 5) {
+  return {.initial_delay = 10ms, .max_delay = 50ms, .max_failures = max_failures,
+          .window = 60'000ms};
+}
+
+class SupervisorTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("contd-supervisor-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "rootfs");
+    fs::create_directories(root_ / "netns");
+    std::ofstream(root_ / "netns" / "net1").put('x');
+    options_.log_root = root_ / "logs";
+    options_.netns_dir = root_ / "netns";
+    options_.cgroup_root = root_ / "cgroup";
+    service_ = std::make_unique<ContainerService>(fake_, options_);
+    events_ = service_->events().listen();
+  }
+  void TearDown() override {
+    supervisor_.reset();
+    fs::remove_all(root_);
+  }
+
+  void start(RestartPolicy policy = fastPolicy()) {
+    supervisor_ = std::make_unique<Supervisor>(fake_, service_->store(), service_->tasks(),
+                                               service_->events(), policy);
+    supervisor_->start();
+    ASSERT_TRUE(supervisor_->waitUntilWatching(5s));
+  }
+
+  void run(const std::string& name) {
+    ContainerSpec spec;
+    spec.name = name;
+    spec.rootfs = (root_ / "rootfs").string();
+    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
+    spec.network_namespace = "net1";
+    auto id = service_->run("ns1", spec);
+    ASSERT_TRUE(id) << id.error().message;
+  }
+
+  // The next event of `kind` for `id`, skipping others; nullopt after `timeout`.
+  std::optional<ModuleEvent> waitFor(Kind kind, const std::string& id,
+                                     std::chrono::milliseconds timeout = 3s) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto event = events_->next(50ms);
+      if (event && event->kind == kind && event->id == id) {
+        return event;
+      }
+    }
+    return std::nullopt;
+  }
+
+  ContainerInfo inspect(const std::string& id) {
+    auto info = service_->inspect("ns1", id);
+    EXPECT_TRUE(info) << info.error().message;
+    return info ? *info : ContainerInfo{};
+  }
+
+  fs::path root_;
+  ServiceOptions options_;
+  testing::FakeContainerd fake_;
+  std::unique_ptr<ContainerService> service_;
+  std::shared_ptr<EventBus::Listener> events_;
+  std::unique_ptr<Supervisor> supervisor_;
+};
+
+TEST_F(SupervisorTest, AnExitIsRecordedThenTheContainerIsRestarted) {
+  ASSERT_NO_FATAL_FAILURE(run("web"));
+  ASSERT_NO_FATAL_FAILURE(start());
+  fake_.exitTask("ns1", "web", 3);
+  auto exited = waitFor(Kind::kExited, "web");
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->exit_code, 3);
+  ASSERT_TRUE(waitFor(Kind::kBackingOff, "web"));
+  auto restarted = waitFor(Kind::kRestarted, "web");
+  ASSERT_TRUE(restarted);
+  const auto info = inspect("web");
+  EXPECT_EQ(info.status, ContainerStatus::kRunning);
+  EXPECT_EQ(info.restart_count, 1u);
+  ASSERT_EQ(info.exits.size(), 1u);
+  EXPECT_EQ(info.exits[0].code, 3);
+  EXPECT_FALSE(info.exits[0].oom_killed);
+}
+
+TEST_F(SupervisorTest, AnOomBeforeTheExitMarksTheExitOomKilled) {
+  ASSERT_NO_FATAL_FAILURE(run("hog"));
+  ASSERT_NO_FATAL_FAILURE(start());
+  fake_.emitOom("ns1", "hog");
+  ASSERT_TRUE(waitFor(Kind::kOom, "hog"));
+  fake_.exitTask("ns1", "hog", 137);
+  auto exited = waitFor(Kind::kExited, "hog");
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->message, "oom-killed");
+  ASSERT_TRUE(waitFor(Kind::kRestarted, "hog"));
+  const auto info = inspect("hog");
+  ASSERT_EQ(info.exits.size(), 1u);
+  EXPECT_TRUE(info.exits[0].oom_killed);
+}
+
+TEST_F(SupervisorTest, AContainerAskedToStopIsNotRestarted) {
+  ASSERT_NO_FATAL_FAILURE(run("leaving"));
+  ASSERT_NO_FATAL_FAILURE(start());
+  fake_.ignoreSigterm("ns1", "leaving");
+  ASSERT_TRUE(service_->signalDelete("ns1", "leaving"));
+  fake_.exitTask("ns1", "leaving", 0);
+  ASSERT_TRUE(waitFor(Kind::kExited, "leaving"));
+  EXPECT_FALSE(waitFor(Kind::kBackingOff, "leaving", 300ms));
+  const auto info = inspect("leaving");
+  EXPECT_TRUE(info.stopping);
+  EXPECT_EQ(info.restart_count, 0u);
+}
+
+TEST_F(SupervisorTest, GivesUpAfterTooManyFailuresAndKeepsTheContainerFailed) {
+  ASSERT_NO_FATAL_FAILURE(run("flaky"));
+  ASSERT_NO_FATAL_FAILURE(start(fastPolicy(/*max_failures=*/2)));
+  // max_failures exits within the window are restarted; one more is one too many.
+  for (int i = 0; i < 2; ++i) {
+    fake_.exitTask("ns1", "flaky", 1);
+    ASSERT_TRUE(waitFor(Kind::kRestarted, "flaky")) << "restart " << i;
+  }
+  fake_.exitTask("ns1", "flaky", 1);
+  auto gave_up = waitFor(Kind::kGaveUp, "flaky");
+  ASSERT_TRUE(gave_up);
+  EXPECT_EQ(inspect("flaky").status, ContainerStatus::kFailed);
+  // A new supervisor (contd restarted) leaves a failed container alone.
+  supervisor_.reset();
+  ASSERT_NO_FATAL_FAILURE(start(fastPolicy(2)));
+  EXPECT_FALSE(waitFor(Kind::kRestarted, "flaky", 300ms));
+  EXPECT_EQ(inspect("flaky").status, ContainerStatus::kFailed);
+}
+
+TEST_F(SupervisorTest, ReconcileDiscardsARunThatDiedBeforeItsTask) {
+  // What a Run killed right after its record leaves: a managed record, no task, no exit.
+  containerd::ContainerRecord record;
+  record.id = "half";
+  record.labels[kManagedLabel] = "true";
+  record.spec_json = "{}";
+  ASSERT_TRUE(fake_.ensureNamespace("ns1"));
+  ASSERT_TRUE(fake_.createContainer("ns1", record));
+  ASSERT_NO_FATAL_FAILURE(run("whole"));
+  ASSERT_NO_FATAL_FAILURE(start());
+  EXPECT_FALSE(fake_.hasContainer("ns1", "half"));
+  EXPECT_TRUE(fake_.hasContainer("ns1", "whole"));
+  EXPECT_EQ(inspect("whole").status, ContainerStatus::kRunning);
+}
+
+TEST_F(SupervisorTest, ReconcileHandlesAnExitThatHappenedWhileNobodyWatched) {
+  ASSERT_NO_FATAL_FAILURE(run("quiet"));
+  fake_.exitTask("ns1", "quiet", 2);  // before any supervisor exists
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto exited = waitFor(Kind::kExited, "quiet");
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->exit_code, 2);
+  ASSERT_TRUE(waitFor(Kind::kRestarted, "quiet"));
+  EXPECT_EQ(inspect("quiet").restart_count, 1u);
+}
+
+}  // namespace
+}  // namespace contd::container
