@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "zbus-bridge/zbus_log.h"
+#include "modules/common/logging.h"
 
 namespace contd::zbus {
 namespace {
@@ -49,7 +49,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Dispatcher&
   }
   server->threads_.emplace_back(&Server::statusLoop, server.get());
   server->threads_.emplace_back(&Server::pollLoop, server.get());
-  zbusLog()->info("serving broker={} queue={} status={} workers={}", server->address_.describe(),
+  log::zbus()->info("serving broker={} queue={} status={} workers={}", server->address_.describe(),
                   server->queue_, server->status_queue_, server->workers_.size());
   return server;
 }
@@ -123,14 +123,14 @@ std::unique_ptr<RedisConnection> Server::connect(const char* loop) {
     auto connection = RedisConnection::open(address_);
     if (connection) {
       if (attempt > 1) {
-        zbusLog()->info("reconnected loop={} broker={} attempts={}", loop, address_.describe(),
+        log::zbus()->info("reconnected loop={} broker={} attempts={}", loop, address_.describe(),
                         attempt);
       }
       return std::move(*connection);
     }
     // Loudly at first, then only now and then: Redis may be down for long.
     if (attempt == 1 || attempt % 20 == 0) {
-      zbusLog()->warn("broker unavailable loop={} attempt={} retry_ms={}: {}", loop, attempt,
+      log::zbus()->warn("broker unavailable loop={} attempt={} retry_ms={}: {}", loop, attempt,
                       delay.count(), connection.error().message);
     }
     std::unique_lock lock(mutex_);
@@ -164,7 +164,7 @@ void Server::pollLoop() {
       connection.reset();
       std::lock_guard lock(mutex_);
       if (!stopping_) {
-        zbusLog()->warn("broker connection lost loop=requests: {}", popped.error().message);
+        log::zbus()->warn("broker connection lost loop=requests: {}", popped.error().message);
       }
       continue;
     }
@@ -174,7 +174,7 @@ void Server::pollLoop() {
     auto request = decodeRequest(**popped);
     if (!request) {
       // No trustworthy ReplyTo: nobody to answer.
-      zbusLog()->warn("dropped undecodable request bytes={}: {}", (*popped)->size(),
+      log::zbus()->warn("dropped undecodable request bytes={}: {}", (*popped)->size(),
                       request.error().message);
       continue;
     }
@@ -210,7 +210,7 @@ void Server::statusLoop() {
       if (stopping_) {
         break;
       }
-      zbusLog()->warn("broker connection lost loop=status: {}", popped.error().message);
+      log::zbus()->warn("broker connection lost loop=status: {}", popped.error().message);
       continue;
     }
     if (!*popped) {
@@ -218,7 +218,7 @@ void Server::statusLoop() {
     }
     auto request = decodeRequest(**popped);
     if (!request) {
-      zbusLog()->warn("dropped undecodable status request bytes={}: {}", (*popped)->size(),
+      log::zbus()->warn("dropped undecodable status request bytes={}: {}", (*popped)->size(),
                       request.error().message);
       continue;
     }
@@ -254,13 +254,13 @@ void Server::workerLoop(std::size_t index) {
                         std::chrono::steady_clock::now() - started)
                         .count();
     if (response.error) {
-      zbusLog()->warn("call method={} reply_to={} protocol_error=\"{}\"", request.method,
+      log::zbus()->warn("call method={} reply_to={} protocol_error=\"{}\"", request.method,
                       request.reply_to, *response.error);
     } else if (response.output.error) {
-      zbusLog()->info("call method={} ms={} error=\"{}\"", request.method, ms,
+      log::zbus()->info("call method={} ms={} error=\"{}\"", request.method, ms,
                       *response.output.error);
     } else {
-      zbusLog()->debug("call method={} ms={} ok", request.method, ms);
+      log::zbus()->debug("call method={} ms={} ok", request.method, ms);
     }
     reply(connection, request, response);
     std::lock_guard lock(mutex_);
@@ -280,7 +280,7 @@ void Server::reply(std::unique_ptr<RedisConnection>& connection, const Request& 
     if (!connection) {
       auto opened = RedisConnection::open(address_);
       if (!opened) {
-        zbusLog()->error("reply lost method={} reply_to={}: {}", request.method,
+        log::zbus()->error("reply lost method={} reply_to={}: {}", request.method,
                          request.reply_to, opened.error().message);
         return;
       }
@@ -292,7 +292,7 @@ void Server::reply(std::unique_ptr<RedisConnection>& connection, const Request& 
     }
     connection.reset();
     if (attempt == 1) {
-      zbusLog()->error("reply lost method={} reply_to={}: {}", request.method, request.reply_to,
+      log::zbus()->error("reply lost method={} reply_to={}: {}", request.method, request.reply_to,
                        pushed.error().message);
     }
   }

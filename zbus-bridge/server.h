@@ -56,7 +56,6 @@ public:
   ServerStatus status() const;
   // The request queue ("container.container@0.0.1") and the status queue.
   const std::string& queue() const { return queue_; }
-  const std::string& statusQueue() const { return status_queue_; }
 
 private:
   struct Worker {

@@ -15,7 +15,8 @@
 namespace contd::log {
 namespace {
 
-constexpr std::array<const char*, 4> kLoggerNames = {"contd", "containerd", "container", "api"};
+constexpr std::array<const char*, 5> kLoggerNames = {"contd", "containerd", "container", "api",
+                                                     "zbus"};
 
 std::mutex& mu() {
   static std::mutex m;
@@ -116,5 +117,6 @@ std::shared_ptr<spdlog::logger> contd() { return get("contd"); }
 std::shared_ptr<spdlog::logger> containerd() { return get("containerd"); }
 std::shared_ptr<spdlog::logger> container() { return get("container"); }
 std::shared_ptr<spdlog::logger> api() { return get("api"); }
+std::shared_ptr<spdlog::logger> zbus() { return get("zbus"); }
 
 }  // namespace contd::log

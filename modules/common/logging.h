@@ -34,5 +34,6 @@ std::shared_ptr<spdlog::logger> contd();       // daemon life cycle
 std::shared_ptr<spdlog::logger> containerd();  // calls into containerd
 std::shared_ptr<spdlog::logger> container();   // the container module: run, delete, ...
 std::shared_ptr<spdlog::logger> api();         // gRPC API calls and peers
+std::shared_ptr<spdlog::logger> zbus();        // the zbus bridge: Redis, requests
 
 }  // namespace contd::log

@@ -2,19 +2,6 @@
 
 namespace contd::container {
 
-std::string_view eventKindName(ModuleEvent::Kind kind) {
-  switch (kind) {
-    case ModuleEvent::Kind::kStarted: return "started";
-    case ModuleEvent::Kind::kExited: return "exited";
-    case ModuleEvent::Kind::kOom: return "oom";
-    case ModuleEvent::Kind::kBackingOff: return "backing-off";
-    case ModuleEvent::Kind::kRestarted: return "restarted";
-    case ModuleEvent::Kind::kGaveUp: return "gave-up";
-    case ModuleEvent::Kind::kDeleted: return "deleted";
-  }
-  return "unknown";
-}
-
 std::int64_t unixNanosNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())

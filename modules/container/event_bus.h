@@ -29,8 +29,6 @@ struct ModuleEvent {
   std::string message;          // human detail ("restart in 2000 ms", "5 failures in 300 s")
 };
 
-std::string_view eventKindName(ModuleEvent::Kind kind);
-
 class EventBus {
 public:
   class Listener {

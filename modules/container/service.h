@@ -23,6 +23,7 @@
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/container_store.h"
+#include "modules/container/defaults.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/log_files.h"
@@ -42,18 +43,18 @@ struct ServiceOptions {
   // Back-pressure (docs/logs.md): "block" (lossless) or "drop" past log_rate_limit bytes/s.
   std::string log_policy = "block";
   std::uint64_t log_rate_limit = 1024 * 1024;
-  std::filesystem::path netns_dir = "/var/run/netns";
+  std::filesystem::path netns_dir = kDefaultNetnsDir;
   // Images for Run with spec.image (not owned; must outlive the service). When null, such a
   // Run is kFailedPrecondition.
   images::ImageStore* images = nullptr;
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   std::filesystem::path resolv_conf = "/etc/resolv.conf";
-  std::chrono::milliseconds default_shutdown_timeout{3000};
+  std::chrono::milliseconds default_shutdown_timeout = kDefaultShutdownTimeout;
   // After SIGKILL, how long Delete waits for the exit before giving up.
-  std::chrono::milliseconds kill_grace{5000};
+  std::chrono::milliseconds kill_grace = kDefaultKillGrace;
   // Bound on task Create (a stdio logger that never gets ready would block it forever).
-  std::chrono::milliseconds task_create_timeout{30000};
-  std::int64_t default_pids_limit = 4096;
+  std::chrono::milliseconds task_create_timeout = kDefaultTaskCreateTimeout;
+  std::int64_t default_pids_limit = kDefaultPidsLimit;
   // The OCI linux.seccomp object given to every container; none when unset.
   std::optional<nlohmann::json> seccomp_profile;
 };

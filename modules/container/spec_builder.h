@@ -16,6 +16,7 @@
 #include "modules/common/record_schema.h"
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/defaults.h"
 #include "modules/container/user_lookup.h"
 
 namespace contd::container {
@@ -27,9 +28,9 @@ inline constexpr char kDefaultPathEnv[] =
 // The module-wide knobs the spec depends on. The service fills it from ServiceOptions
 // (kept apart so this header does not pull in the service and the containerd client).
 struct SpecOptions {
-  std::filesystem::path netns_dir = "/var/run/netns";      // where bare netns names live
+  std::filesystem::path netns_dir = kDefaultNetnsDir;      // where bare netns names live
   std::filesystem::path resolv_conf = "/etc/resolv.conf";  // bound read-only when it exists
-  std::int64_t default_pids_limit = 4096;         // for pids_limit 0; <= 0 means no pids limit
+  std::int64_t default_pids_limit = kDefaultPidsLimit;  // for pids_limit 0
   // The daemon's profile (seccomp::loadProfile's json, which may hold contd's capability
   // conditions), used for containers whose `seccomp` is "" or "default"; none when unset.
   std::optional<nlohmann::json> seccomp_profile;

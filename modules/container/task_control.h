@@ -16,6 +16,7 @@
 
 #include "modules/common/result.h"
 #include "modules/container/container_store.h"
+#include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -25,9 +26,9 @@ namespace contd::container {
 struct TaskOptions {
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   // After SIGKILL, how long a stop waits for the exit before giving up.
-  std::chrono::milliseconds kill_grace{5000};
+  std::chrono::milliseconds kill_grace = kDefaultKillGrace;
   // Bound on task Create (a stdio logger that never gets ready would block it forever).
-  std::chrono::milliseconds create_timeout{30000};
+  std::chrono::milliseconds create_timeout = kDefaultTaskCreateTimeout;
 };
 
 class TaskControl {

@@ -12,12 +12,13 @@
 
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
+#include "modules/container/defaults.h"
 
 namespace contd::container {
 
 // Where the checks look on the host.
 struct ValidationEnv {
-  std::filesystem::path netns_dir = "/var/run/netns";  // bare network namespace names live here
+  std::filesystem::path netns_dir = kDefaultNetnsDir;  // bare network namespace names live here
 };
 
 inline constexpr std::uint32_t kMaxCpu = 1024;

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "modules/common/result.h"
+#include "modules/container/defaults.h"
 
 namespace contd::daemon {
 
@@ -43,11 +44,11 @@ struct Config {
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
-  std::uint64_t default_shutdown_timeout_ms = 3000;
+  std::uint64_t default_shutdown_timeout_ms = container::kDefaultShutdownTimeout.count();
   // Bound on containerd's task Create (a stuck log driver would block it forever).
-  std::uint64_t task_create_timeout_ms = 30000;
+  std::uint64_t task_create_timeout_ms = container::kDefaultTaskCreateTimeout.count();
   // pids limit of containers that set none; -1 means unlimited.
-  std::int64_t default_pids_limit = 4096;
+  std::int64_t default_pids_limit = container::kDefaultPidsLimit;
   // Restart policy for containers that exit on their own: the n-th exit within the window
   // waits initial * 2^(n-1) (at most max) before the restart; more than max_failures exits
   // within the window mark the container failed.

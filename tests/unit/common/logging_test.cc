@@ -86,5 +86,17 @@ TEST(Logging, JournalOnlyWhenJournalStreamNamesStderr) {
   ::unsetenv("JOURNAL_STREAM");
 }
 
+// The bridge's logger is one of the set: a level change (SIGHUP re-runs init) reaches it.
+TEST(Logging, ZbusLoggerFollowsLevelChanges) {
+  log::init("info");
+  ASSERT_NE(log::zbus(), nullptr);
+  EXPECT_EQ(log::zbus()->name(), "zbus");
+  EXPECT_EQ(log::zbus()->level(), spdlog::level::info);
+  log::init("debug");
+  EXPECT_EQ(log::zbus()->level(), spdlog::level::debug);
+  log::init("info");
+  EXPECT_EQ(log::zbus()->level(), spdlog::level::info);
+}
+
 }  // namespace
 }  // namespace contd::log

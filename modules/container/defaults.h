@@ -1,0 +1,22 @@
+#pragma once
+// The container module's defaults, each written once. The daemon's config starts from
+// these (modules/daemon/config.h) and the module's option structs default to them, so a
+// test or tool that builds the module without a config gets what the daemon gets.
+
+#include <chrono>
+#include <cstdint>
+
+namespace contd::container {
+
+// Where a bare network namespace name (what `ip netns add NAME` makes) lives.
+inline constexpr char kDefaultNetnsDir[] = "/var/run/netns";
+// pids limit of a container that sets none; <= 0 means unlimited.
+inline constexpr std::int64_t kDefaultPidsLimit = 4096;
+// Delete waits this long after SIGTERM before SIGKILL, for a container that sets none.
+inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{3000};
+// Bound on containerd's task Create (a log driver that never gets ready blocks it).
+inline constexpr std::chrono::milliseconds kDefaultTaskCreateTimeout{30000};
+// After SIGKILL, how long a stop waits for the exit before giving up.
+inline constexpr std::chrono::milliseconds kDefaultKillGrace{5000};
+
+}  // namespace contd::container
