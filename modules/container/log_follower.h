@@ -22,7 +22,7 @@
 
 #include "modules/common/result.h"
 #include "modules/common/unique_fd.h"
-#include "modules/container/log_files.h"
+#include "modules/container/held_log_files.h"
 #include "modules/container/log_reader.h"
 
 namespace contd::container {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "modules/container/log_files.h"
+#include "modules/container/held_log_files.h"
 
 namespace contd::container {
 namespace {

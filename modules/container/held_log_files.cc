@@ -1,4 +1,4 @@
-#include "modules/container/log_files.h"
+#include "modules/container/held_log_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
