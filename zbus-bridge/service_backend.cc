@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "zbus-bridge/log_tail.h"
-
 namespace contd::zbus {
 namespace {
 
@@ -108,13 +106,25 @@ Status ServiceBackend::exec(std::string_view ns, std::string_view id,
   return okStatus();
 }
 
+std::string logsText(const std::vector<container::LogLine>& lines) {
+  std::string text;
+  for (const auto& line : lines) {
+    text += line.text;
+    if (line.complete) {
+      text += '\n';
+    }
+  }
+  return text;
+}
+
 Result<std::string> ServiceBackend::logsTail(std::string_view ns, std::string_view id,
                                              std::size_t lines) {
-  auto info = service_.inspect(ns, id);
-  if (!info) {
-    return info.error();
+  // The core's tail 0 means "all"; zbus's 0 means none.
+  auto log = service_.logs(ns, id, container::LogQuery{.tail = std::max<std::size_t>(lines, 1)});
+  if (!log) {
+    return log.error();
   }
-  return tailLogFile(info->log_path, lines);
+  return lines == 0 ? std::string() : logsText(*log);
 }
 
 }  // namespace contd::zbus

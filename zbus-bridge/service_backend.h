@@ -2,7 +2,7 @@
 // ContainerBackend over contd's ContainerService: the seam between the zbus bridge and the
 // core. Inspect re-derives what the container really got (process env with the default
 // PATH, argv, every OCI mount, the netns path) from the stored ContainerSpec through the
-// same spec builder Run used; Logs reads the log file itself.
+// same spec builder Run used; Logs is the core's tail (ContainerService::logs) as one text.
 //
 // Thread-safety: as ContainerService (every method concurrently; per-container serialised).
 
@@ -10,6 +10,10 @@
 #include "zbus-bridge/container_backend.h"
 
 namespace contd::zbus {
+
+// The zbus Logs text of `lines`: each line's text, and a '\n' after every line the log has
+// finished (the last one may not be yet). Byte for byte what zosbase callers compare.
+std::string logsText(const std::vector<container::LogLine>& lines);
 
 class ServiceBackend : public ContainerBackend {
 public:

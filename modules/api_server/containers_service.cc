@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <thread>
 #include <exception>
 #include <string>
 
@@ -343,17 +342,6 @@ grpc::Status ContainersService::Logs(grpc::ServerContext* context, const v1::Log
     if (request->has_since()) {
       query.since = google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->since());
     }
-    // The follower starts before the read, so nothing written in between is lost (a line
-    // written in between may come twice; that is the lesser evil for a log reader).
-    std::optional<container::LogFollower> follower;
-    if (request->follow()) {
-      follower.emplace(core_.logPath(request->namespace_(), request->id()));
-    }
-    auto lines = core_.logs(request->namespace_(), request->id(), query);
-    if (!lines && !(request->follow() && lines.error().code == Code::kNotFound &&
-                    core_.exists(request->namespace_(), request->id()).value_or(false))) {
-      return lines.error();
-    }
     auto send = [&](const container::LogLine& line) {
       v1::LogLine out;
       if (line.time != 0) {
@@ -363,27 +351,17 @@ grpc::Status ContainersService::Logs(grpc::ServerContext* context, const v1::Log
       out.set_text(line.text);
       return writer->Write(out);
     };
-    if (lines) {
-      for (const auto& line : *lines) {
-        if (!send(line)) {
-          return okStatus();
-        }
-      }
+    if (request->follow()) {
+      return core_.followLogs(request->namespace_(), request->id(), query, send,
+                              [&] { return context->IsCancelled(); });
     }
-    if (!follower) {
-      return okStatus();
+    auto lines = core_.logs(request->namespace_(), request->id(), query);
+    if (!lines) {
+      return lines.error();
     }
-    std::vector<container::LogLine> fresh;
-    while (!context->IsCancelled()) {
-      fresh.clear();
-      follower->poll(fresh);
-      for (const auto& line : fresh) {
-        if (!send(line)) {
-          return okStatus();
-        }
-      }
-      if (fresh.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& line : *lines) {
+      if (!send(line)) {
+        break;  // the caller is gone
       }
     }
     return okStatus();

@@ -1,49 +1,127 @@
 #include "modules/container/log_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <charconv>
-#include <deque>
-#include <fstream>
+#include <algorithm>
+#include <cerrno>
+
+#include "modules/container/held_log_files.h"
 
 namespace contd::container {
 namespace {
 
 namespace fs = std::filesystem;
 
+// A tail is looked for in the last 64 KiB first, then in 4 times as much each round.
+constexpr std::uint64_t kFirstWindow = 64 * 1024;
+constexpr std::size_t kReadChunk = 64 * 1024;
 
-// Rotated files, newest first ends when a number is missing: .1, .2, ...
-std::vector<fs::path> filesOldestFirst(const fs::path& log_file) {
-  std::vector<fs::path> rotated;
-  for (unsigned k = 1;; ++k) {
-    fs::path candidate = log_file;
-    candidate += "." + std::to_string(k);
-    std::error_code ec;
-    if (!fs::exists(candidate, ec)) {
-      break;
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// "dddd-dd-ddTdd:dd:dd" and at least one more of [0-9.:+-Z].
+bool hasRfc3339Shape(std::string_view field) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (field.size() < kShape.size() + 1) {
+    return false;
+  }
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    if (kShape[i] == 'd' ? !isDigit(field[i]) : field[i] != kShape[i]) {
+      return false;
     }
-    rotated.push_back(candidate);
   }
-  std::vector<fs::path> files(rotated.rbegin(), rotated.rend());
-  std::error_code ec;
-  if (fs::exists(log_file, ec)) {
-    files.push_back(log_file);
+  return std::all_of(field.begin() + kShape.size(), field.end(), [](char c) {
+    return isDigit(c) || c == '.' || c == ':' || c == '+' || c == '-' || c == 'Z';
+  });
+}
+
+// The value of a time field of RFC 3339's shape; 0 when it is no valid time.
+std::int64_t criTime(std::string_view field) {
+  if (auto utc = parseRfc3339Nano(field)) {
+    return *utc;
   }
-  return files;
+  // "...+01:00": writers that format in the local zone (Go's time.RFC3339Nano) put one.
+  const std::size_t n = field.size();
+  if (n < 25 || (field[n - 6] != '+' && field[n - 6] != '-') || field[n - 3] != ':' ||
+      !isDigit(field[n - 5]) || !isDigit(field[n - 4]) || !isDigit(field[n - 2]) ||
+      !isDigit(field[n - 1])) {
+    return 0;
+  }
+  std::string utc(field.substr(0, n - 6));
+  utc += 'Z';
+  auto local = parseRfc3339Nano(utc);
+  if (!local) {
+    return 0;
+  }
+  const std::int64_t hours = (field[n - 5] - '0') * 10 + (field[n - 4] - '0');
+  const std::int64_t minutes = (field[n - 2] - '0') * 10 + (field[n - 1] - '0');
+  const std::int64_t offset = (hours * 3600 + minutes * 60) * 1'000'000'000;
+  return field[n - 6] == '+' ? *local - offset : *local + offset;
+}
+
+// Feeds bytes [start, end of the spans) to `assembler`. A start inside the stream first
+// skips to the next line, so no line is fed without its beginning.
+Status readRange(const std::vector<LogSpan>& spans, std::uint64_t start,
+                 LogLineAssembler& assembler, std::vector<LogLine>& out) {
+  std::string buffer(kReadChunk, '\0');
+  // From the byte before `start`: when it is a newline, `start` begins a line.
+  bool skipping = start > 0;
+  const std::uint64_t begin = skipping ? start - 1 : 0;
+  std::uint64_t base = 0;  // where the span starts in the stream
+  for (const auto& span : spans) {
+    std::uint64_t offset = begin > base ? begin - base : 0;
+    base += span.size;
+    while (offset < span.size) {
+      const std::uint64_t want = std::min<std::uint64_t>(kReadChunk, span.size - offset);
+      const ssize_t n = ::pread(span.fd, buffer.data(), static_cast<std::size_t>(want),
+                                static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        return sysError("read '" + span.path.string() + "'", errno);
+      }
+      if (n == 0) {
+        break;  // cut back since it was opened
+      }
+      offset += static_cast<std::uint64_t>(n);
+      std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+      if (skipping) {
+        const auto newline = bytes.find('\n');
+        if (newline == std::string_view::npos) {
+          continue;
+        }
+        bytes.remove_prefix(newline + 1);
+        skipping = false;
+      }
+      assembler.feed(bytes, out);
+    }
+  }
+  return okStatus();
+}
+
+// The last lines of `lines[from..]` that `query` selects, oldest first. `enough` says they
+// are all the query wants (the tail is full).
+std::vector<LogLine> pickLines(std::vector<LogLine>& lines, std::size_t from,
+                               const LogQuery& query, bool& enough) {
+  std::vector<LogLine> picked;
+  for (std::size_t i = lines.size(); i > from && (query.tail == 0 || picked.size() < query.tail);
+       --i) {
+    LogLine& line = lines[i - 1];
+    if (query.since != 0 && line.time != 0 && line.time < query.since) {
+      continue;
+    }
+    picked.push_back(std::move(line));
+  }
+  enough = query.tail != 0 && picked.size() == query.tail;
+  std::reverse(picked.begin(), picked.end());
+  return picked;
 }
 
 }  // namespace
 
-
 std::optional<CriRecord> parseCriRecord(std::string_view record) {
   const auto first = record.find(' ');
-  if (first == std::string_view::npos) {
-    return std::nullopt;
-  }
-  auto time = parseRfc3339Nano(record.substr(0, first));
-  if (!time) {
+  if (first == std::string_view::npos || !hasRfc3339Shape(record.substr(0, first))) {
     return std::nullopt;
   }
   const auto second = record.find(' ', first + 1);
@@ -66,23 +144,39 @@ std::optional<CriRecord> parseCriRecord(std::string_view record) {
     }
     text = record.substr(second + 3);
   }
-  return CriRecord{*time, stream, tag == "P", text};
+  return CriRecord{criTime(record.substr(0, first)), stream, tag == "P", text};
 }
 
-void LogLineAssembler::record(std::string_view line, std::vector<LogLine>& out) {
+void LogLineAssembler::emit(LogLine line, bool certain, std::vector<LogLine>& out) {
+  out.push_back(std::move(line));
+  ++emitted_;
+  if (!certain) {
+    certain_from_ = emitted_;
+  }
+}
+
+bool LogLineAssembler::holdsUncertain() const {
+  return (stdout_.line && !stdout_.seen_end) || (stderr_.line && !stderr_.seen_end);
+}
+
+void LogLineAssembler::record(std::string_view line, bool terminated, std::vector<LogLine>& out) {
   auto cri = parseCriRecord(line);
   if (!cri) {
-    out.push_back(LogLine{0, "stdout", std::string(line)});
+    emit(LogLine{0, "stdout", std::string(line), terminated}, true, out);
     return;
   }
-  auto& partial = cri->stream == "stdout" ? partial_stdout_ : partial_stderr_;
-  if (!partial) {
-    partial = LogLine{cri->time, std::string(cri->stream), ""};
+  Partial& partial = cri->stream == "stdout" ? stdout_ : stderr_;
+  if (!partial.line) {
+    partial.line = LogLine{cri->time, std::string(cri->stream), "", true};
   }
-  partial->text.append(cri->text);
+  partial.line->text.append(cri->text);
   if (!cri->partial) {
-    out.push_back(std::move(*partial));
-    partial.reset();
+    partial.line->complete = terminated;
+    // Before the first F of a stream, its records may continue a line begun before the input.
+    const bool certain = partial.seen_end;
+    partial.seen_end = true;
+    emit(std::move(*partial.line), certain, out);
+    partial.line.reset();
   }
 }
 
@@ -95,10 +189,10 @@ void LogLineAssembler::feed(std::string_view bytes, std::vector<LogLine>& out) {
       return;
     }
     if (pending_bytes_.empty()) {
-      record(bytes.substr(start, end - start), out);
+      record(bytes.substr(start, end - start), true, out);
     } else {
       pending_bytes_.append(bytes.substr(start, end - start));
-      record(pending_bytes_, out);
+      record(pending_bytes_, true, out);
       pending_bytes_.clear();
     }
     start = end + 1;
@@ -107,99 +201,60 @@ void LogLineAssembler::feed(std::string_view bytes, std::vector<LogLine>& out) {
 
 void LogLineAssembler::finish(std::vector<LogLine>& out) {
   if (!pending_bytes_.empty()) {
-    record(pending_bytes_, out);
+    const std::string last = std::move(pending_bytes_);
     pending_bytes_.clear();
+    record(last, false, out);
   }
-  for (auto* partial : {&partial_stdout_, &partial_stderr_}) {
-    if (*partial) {
-      out.push_back(std::move(**partial));
-      partial->reset();
+  for (Partial* partial : {&stdout_, &stderr_}) {
+    if (partial->line && !partial->line->text.empty()) {
+      partial->line->complete = false;
+      emit(std::move(*partial->line), partial->seen_end, out);
     }
+    partial->line.reset();
+  }
+}
+
+Result<std::vector<LogLine>> readLogSpans(const std::vector<LogSpan>& spans,
+                                          const LogQuery& query, bool finish,
+                                          LogLineAssembler& assembler) {
+  std::uint64_t total = 0;
+  for (const auto& span : spans) {
+    total += span.size;
+  }
+  // A tail is read from the end, in a window that grows until it holds enough whole lines:
+  // a window starts at a line, but the first line of each stream in it may be the end of a
+  // joined line whose P records lie before the window (LogLineAssembler::certainFrom).
+  std::uint64_t window = query.tail == 0 ? total : std::min(total, kFirstWindow);
+  for (;;) {
+    const std::uint64_t start = total - window;
+    LogLineAssembler attempt;
+    std::vector<LogLine> lines;
+    CONTD_RETURN_IF_ERROR(readRange(spans, start, attempt, lines));
+    if (finish) {
+      attempt.finish(lines);
+    }
+    const bool whole = start == 0;
+    bool enough = false;
+    auto picked = pickLines(lines, whole ? 0 : attempt.certainFrom(), query, enough);
+    if (whole || (enough && !attempt.holdsUncertain())) {
+      assembler = std::move(attempt);
+      return picked;
+    }
+    window = std::min(total, window * 4);
   }
 }
 
 Result<std::vector<LogLine>> readLog(const fs::path& log_file, const LogQuery& query) {
-  const auto files = filesOldestFirst(log_file);
+  const auto files = holdLogFiles(log_file);
   if (files.empty()) {
-    return notFound("log '" + log_file.string() + "': no such file");
+    return sysError("open '" + log_file.string() + "'", ENOENT);
+  }
+  std::vector<LogSpan> spans;
+  for (const auto& file : files) {
+    spans.push_back(LogSpan{file.fd.get(), file.size, file.path});
   }
   LogLineAssembler assembler;
-  std::vector<LogLine> batch;
-  // With a tail, keep only what can still be part of it.
-  std::deque<LogLine> kept;
-  auto keep = [&](std::vector<LogLine>& lines) {
-    for (auto& line : lines) {
-      if (query.since != 0 && line.time != 0 && line.time < query.since) {
-        continue;
-      }
-      kept.push_back(std::move(line));
-      if (query.tail != 0 && kept.size() > query.tail) {
-        kept.pop_front();
-      }
-    }
-    lines.clear();
-  };
-  std::string buffer(64 * 1024, '\0');
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      continue;  // rotated away between listing and opening
-    }
-    while (in) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      assembler.feed(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())), batch);
-      keep(batch);
-    }
-  }
-  assembler.finish(batch);
-  keep(batch);
-  return std::vector<LogLine>(std::make_move_iterator(kept.begin()),
-                              std::make_move_iterator(kept.end()));
-}
-
-LogFollower::LogFollower(fs::path log_file) : path_(std::move(log_file)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ >= 0) {
-    ::lseek(fd_, 0, SEEK_END);
-  }
-}
-
-LogFollower::~LogFollower() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
-
-void LogFollower::drain(std::vector<LogLine>& out) {
-  char buffer[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd_, buffer, sizeof(buffer));
-    if (n <= 0) {
-      return;
-    }
-    assembler_.feed(std::string_view(buffer, static_cast<std::size_t>(n)), out);
-  }
-}
-
-void LogFollower::poll(std::vector<LogLine>& out) {
-  if (fd_ < 0) {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      return;
-    }
-  }
-  drain(out);
-  // Rotated: the path now names another file. What the old one got after our last read
-  // was drained above; continue with the new file from its start.
-  struct stat held {}, named {};
-  if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
-      (held.st_ino != named.st_ino || held.st_dev != named.st_dev)) {
-    ::close(fd_);
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ >= 0) {
-      drain(out);
-    }
-  }
+  return readLogSpans(spans, query, true, assembler);
 }
 
 }  // namespace contd::container

@@ -455,6 +455,17 @@ Result<std::vector<LogLine>> ContainerService::logs(std::string_view ns, std::st
   return readLog(logs_.path(ns, id), query);
 }
 
+Status ContainerService::followLogs(std::string_view ns, std::string_view id,
+                                    const LogQuery& query, const LogSink& sink,
+                                    const std::function<bool()>& cancelled) {
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  // The record exists, so a missing file only means nothing was written yet: waited for.
+  return followLog(logs_.path(ns, id), query, sink, cancelled);
+}
+
 Result<nlohmann::json> ContainerService::runtimeSpec(std::string_view ns, std::string_view id) {
   auto record = store_.get(ns, id);
   if (!record) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/log_files.h"
+#include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
 #include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
@@ -92,6 +94,12 @@ public:
   // The container's output lines (both streams), across rotated log files.
   Result<std::vector<LogLine>> logs(std::string_view ns, std::string_view id,
                                     const LogQuery& query);
+  // What logs() returns, then every line written after it, to `sink` until `cancelled`
+  // returns true (asked every kFollowCheckEvery) or `sink` refuses a line. A container
+  // whose log file is not there yet (nothing written so far) is followed from its first
+  // line; only an unknown container is kNotFound.
+  Status followLogs(std::string_view ns, std::string_view id, const LogQuery& query,
+                    const LogSink& sink, const std::function<bool()>& cancelled);
   // The OCI runtime spec the container was created with, as stored in containerd.
   Result<nlohmann::json> runtimeSpec(std::string_view ns, std::string_view id);
   // Where the container's log is written: <log_root>/<ns>/<id>.log.

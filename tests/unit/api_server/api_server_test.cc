@@ -333,6 +333,57 @@ TEST_F(ApiServerTest, ErrorsKeepTheirCodeAndMessage) {
   }
 }
 
+// Logs encodes the core's lines; following, the rule "no file yet but the container
+// exists" and the end at cancellation are the core's, seen here end to end.
+TEST_F(ApiServerTest, LogsFollowsALogThatAppearsLaterUntilCancelled) {
+  {
+    grpc::ClientContext context;
+    v1::RunRequest request;
+    request.set_namespace_("ns1");
+    *request.mutable_spec() = validSpec("web");
+    v1::RunResponse response;
+    ASSERT_TRUE(stub_->Run(&context, request, &response).ok());
+  }
+  v1::LogsRequest request;
+  request.set_namespace_("ns1");
+  request.set_id("web");
+  {
+    grpc::ClientContext context;
+    auto reader = stub_->Logs(&context, request);
+    v1::LogLine line;
+    EXPECT_FALSE(reader->Read(&line));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);  // nothing written
+  }
+  {
+    grpc::ClientContext context;
+    v1::LogsRequest ghost = request;
+    ghost.set_id("ghost");
+    ghost.set_follow(true);
+    auto reader = stub_->Logs(&context, ghost);
+    v1::LogLine line;
+    EXPECT_FALSE(reader->Read(&line));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  request.set_follow(true);
+  grpc::ClientContext context;
+  auto reader = stub_->Logs(&context, request);
+  const auto log = dir_.path() / "logs" / "ns1" / "web.log";
+  std::ofstream(log, std::ios::app) << "2025-11-22T09:46:47.000000000Z stderr P hel";
+  std::ofstream(log, std::ios::app) << "\n2025-11-22T09:46:47.000000000Z stderr F lo\n";
+  v1::LogLine line;
+  ASSERT_TRUE(reader->Read(&line));
+  EXPECT_EQ(line.text(), "hello");
+  EXPECT_EQ(line.stream(), "stderr");
+  EXPECT_EQ(line.time().seconds(), 1'763'804'807);
+  std::ofstream(log, std::ios::app) << "raw\n";
+  ASSERT_TRUE(reader->Read(&line));
+  EXPECT_EQ(line.text(), "raw");
+  EXPECT_FALSE(line.has_time());
+  context.TryCancel();
+  EXPECT_FALSE(reader->Read(&line));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(ApiServerTest, StopEndsServingAndRemovesTheSocket) {
   const auto socket = api_->socketPath();
   api_->stop(std::chrono::milliseconds(500));

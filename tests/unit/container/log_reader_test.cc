@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,25 @@ TEST(CriRecord, SplitsTimeStreamTagAndText) {
   EXPECT_FALSE(parseCriRecord("plain output line"));
   EXPECT_FALSE(parseCriRecord("2025-11-22T09:46:47.1Z stdin F x"));
   EXPECT_FALSE(parseCriRecord("2025-11-22T09:46:47.1Z stdout X x"));
+  EXPECT_FALSE(parseCriRecord("2025-11-22T09:46:47.1Z stdout Fx"));
+  EXPECT_FALSE(parseCriRecord("2025-11-22 09:46:47.1Z stdout F x"));
+}
+
+TEST(CriRecord, TimeFieldIsRecognisedByItsShape) {
+  // An offset is what writers formatting in their local zone put.
+  auto local = parseCriRecord("2025-11-22T10:46:47.123456789+01:00 stdout F x");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->time, kT0);
+  auto west = parseCriRecord("2025-11-22T04:16:47.123456789-05:30 stdout F x");
+  ASSERT_TRUE(west);
+  EXPECT_EQ(west->time, kT0);
+  // The shape without a valid value is still a record, of unknown time.
+  auto no_zone = parseCriRecord("2025-11-22T09:46:47.5 stdout F x");
+  ASSERT_TRUE(no_zone);
+  EXPECT_EQ(no_zone->time, 0);
+  EXPECT_EQ(no_zone->text, "x");
+  EXPECT_FALSE(parseCriRecord("2025-11-22T09:46:47 stdout F x"));    // nothing after seconds
+  EXPECT_FALSE(parseCriRecord("2025-11-22T09:46:47Zz stdout F x"));  // a letter past the shape
 }
 
 TEST(LogLineAssembler, JoinsPartialsPerStreamAndAcrossFeeds) {
@@ -54,6 +74,36 @@ TEST(LogLineAssembler, JoinsPartialsPerStreamAndAcrossFeeds) {
   a.finish(out);
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[3].text, "no newline yet");
+  EXPECT_FALSE(out[3].complete);
+  EXPECT_TRUE(out[2].complete);
+}
+
+TEST(LogLineAssembler, FinishPutsOutUnfinishedPartialsWithText) {
+  LogLineAssembler a;
+  std::vector<LogLine> out;
+  a.feed("2025-11-22T09:46:47.123456789Z stderr P half\n"
+         "2025-11-22T09:46:47.123456789Z stdout P \n",
+         out);
+  a.finish(out);
+  ASSERT_EQ(out.size(), 1u);  // the stdout partial has no text: nothing to show
+  EXPECT_EQ(out[0], (LogLine{kT0, "stderr", "half", false}));
+}
+
+TEST(LogLineAssembler, FirstLineOfEachStreamIsUncertainInsideALog) {
+  LogLineAssembler a;
+  std::vector<LogLine> out;
+  // Read from the middle: "tail" may end a line whose P records came before.
+  a.feed("2025-11-22T09:46:47.123456789Z stdout F tail\n"
+         "raw\n"
+         "2025-11-22T09:46:47.123456789Z stderr P x\n",
+         out);
+  EXPECT_EQ(a.certainFrom(), 1u);
+  EXPECT_TRUE(a.holdsUncertain());
+  a.feed("2025-11-22T09:46:47.123456789Z stderr F y\n"
+         "2025-11-22T09:46:47.123456789Z stderr P z\n",
+         out);
+  EXPECT_EQ(a.certainFrom(), 3u);
+  EXPECT_FALSE(a.holdsUncertain());  // "z" started after an F of its stream
 }
 
 class LogFiles : public ::testing::Test {
@@ -106,26 +156,60 @@ TEST_F(LogFiles, MissingLogIsNotFound) {
   auto lines = readLog(log_, {});
   ASSERT_FALSE(lines);
   EXPECT_EQ(lines.error().code, Code::kNotFound);
+  EXPECT_EQ(lines.error().message, "open '" + log_.string() + "': No such file or directory");
 }
 
-TEST_F(LogFiles, FollowerSeesAppendsAndSurvivesRotation) {
-  write(log_, record(1));
-  LogFollower follower(log_);
-  std::vector<LogLine> out;
-  follower.poll(out);
-  EXPECT_TRUE(out.empty());  // starts at the end
-  write(log_, record(2), true);
-  follower.poll(out);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].text, "line 2");
-  // The writer appends, rotates, then writes to a fresh file.
-  write(log_, record(3), true);
-  fs::rename(log_, fs::path(log_.string() + ".1"));
-  write(log_, record(4));
-  follower.poll(out);
-  ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(out[1].text, "line 3");
-  EXPECT_EQ(out[2].text, "line 4");
+TEST_F(LogFiles, RotatedFilesAloneAreRead) {
+  write(fs::path(log_.string() + ".1"), record(1));
+  auto lines = readLog(log_, {});
+  ASSERT_TRUE(lines);
+  ASSERT_EQ(lines->size(), 1u);
+}
+
+TEST_F(LogFiles, AGapInTheNumbersIsNotTheEnd) {
+  // In the middle of a rotation .1 is briefly missing while .2 and .3 are there.
+  write(fs::path(log_.string() + ".3"), record(1));
+  write(fs::path(log_.string() + ".2"), record(2));
+  write(log_, record(3));
+  auto lines = readLog(log_, {});
+  ASSERT_TRUE(lines);
+  ASSERT_EQ(lines->size(), 3u);
+  EXPECT_EQ(lines->front().text, "line 1");
+}
+
+// A tail is read from the end in growing windows; whatever the content, it must be the
+// tail of the whole log: joined lines whole, rotated files in order, since applied first.
+TEST_F(LogFiles, TailFromTheEndEqualsTheTailOfEverything) {
+  std::mt19937 random(20261122);
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  for (const char* suffix : {".2", ".1", ""}) {
+    std::string text;
+    while (text.size() < 300 * 1024) {
+      const int kind = pick(10);
+      if (kind == 0) {
+        text += "raw output " + std::string(pick(200), 'r') + "\n";
+        continue;
+      }
+      const int length = pick(8) == 0 ? 16384 : pick(300);
+      text += "2025-11-22T09:46:" + std::to_string(10 + pick(40)) + ".000000000Z " +
+              (pick(3) == 0 ? "stderr" : "stdout") + (pick(3) == 0 ? " P " : " F ") +
+              std::string(length, static_cast<char>('a' + pick(26))) + "\n";
+    }
+    write(fs::path(log_.string() + suffix), text);
+  }
+  write(log_, "2025-11-22T09:46:59.000000000Z stdout P unfinished", true);
+  for (const std::int64_t since : {std::int64_t{0}, *parseRfc3339Nano("2025-11-22T09:46:45Z")}) {
+    auto all = readLog(log_, {.since = since});
+    ASSERT_TRUE(all);
+    for (std::size_t tail : {1, 2, 3, 10, 100, 1000, 100000}) {
+      SCOPED_TRACE("tail " + std::to_string(tail) + " since " + std::to_string(since));
+      auto lines = readLog(log_, {.tail = tail, .since = since});
+      ASSERT_TRUE(lines);
+      const std::size_t from = all->size() > tail ? all->size() - tail : 0;
+      ASSERT_EQ(*lines, std::vector<LogLine>(all->begin() + static_cast<std::ptrdiff_t>(from),
+                                             all->end()));
+    }
+  }
 }
 
 }  // namespace
