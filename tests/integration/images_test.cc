@@ -11,9 +11,11 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -104,6 +106,39 @@ TEST_F(ImagesIT, NamespacesGrpcCannotSendAreRefusedBeforeAnyCall) {
     ASSERT_FALSE(image);
     EXPECT_EQ(image.error().code, Code::kInvalidArgument) << image.error().message;
   }
+}
+
+// The store runs on the client's channel: once the client has reconnected after a
+// containerd restart (subscribe() waits for the channel, as the supervisor's re-subscribe
+// does), the store's next call succeeds at once. A channel of its own stayed refused.
+TEST_F(ImagesIT, StoreSharesTheClientsChannelAcrossAContainerdRestart) {
+  ASSERT_TRUE(store_->listImages(ns_));
+  ASSERT_TRUE(containerd_->stop());
+  auto down = store_->listImages(ns_);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, Code::kUnavailable) << down.error().message;
+  ASSERT_TRUE(containerd_->restart()) << containerd_->logTail();
+
+  Result<std::unique_ptr<containerd::Subscription>> subscription = unavailable("not yet");
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    subscription = client_->subscribe(
+        {"/tasks/exit"}, [](const containerd::Event&) {}, [](const Error&) {});
+    if (subscription || subscription.error().code != Code::kUnavailable) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(subscription) << subscription.error().message;
+
+  // No retry and no wait: a first call that fails is the failure this test is about.
+  const auto start = std::chrono::steady_clock::now();
+  auto listed = store_->listImages(ns_);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  auto removed = store_->removeSnapshot(ns_, "never-made");
+  EXPECT_TRUE(removed) << removed.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
 TEST_F(ImagesIT, ImportsOciLayoutAndUnpacksWithWhiteouts) {
