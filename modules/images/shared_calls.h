@@ -1,6 +1,6 @@
 #pragma once
 // Internal to contd_images_grpc: the containerd calls that more than one file of the module
-// makes (snapshots Prepare and Remove, reading a small blob), and the small helpers they
+// makes (snapshots Prepare and Remove, reading a small blob), and the small functions they
 // share. The calls go over the one call layer of modules/containerd (grpc_connection.h),
 // on the connection GrpcClient opened. Nothing outside modules/images includes this.
 
