@@ -6,58 +6,18 @@
 
 #include <utility>
 
-#include "modules/containerd/grpc_call.h"
+#include "modules/common/logging.h"
+#include "modules/containerd/grpc_connection.h"
+#include "modules/containerd/grpc_convert.h"
 
 namespace contd::containerd {
 
-using grpc_detail::Call;
-using grpc_detail::invoke;
+using rpc::Call;
+using rpc::invoke;
 using grpc_detail::quoteFilter;
 using grpc_detail::toUnixNanos;
 
 namespace grpc_detail {
-
-std::string describe(const Call& call) {
-  std::string text(call.what);
-  if (call.ns_is_subject) {
-    return text.append(" '").append(call.ns).append("'");
-  }
-  if (!call.id.empty()) {
-    text.append(" '").append(call.id).append("'");
-  }
-  if (!call.ns.empty()) {
-    text.append(" in '").append(call.ns).append("'");
-  }
-  return text;
-}
-
-Status finish(const Call& call, const grpc::Status& status,
-              std::chrono::system_clock::time_point deadline, std::chrono::milliseconds timeout,
-              std::chrono::steady_clock::time_point start) {
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  Code code = Code::kUnknown;
-  if (!status.ok()) {
-    code = grpcToCode(status.error_code());
-    // The deadline travels to containerd (grpc-timeout), and its own context may expire
-    // first: it then answers UNKNOWN "context deadline exceeded" (seen on Tasks.Wait). A
-    // failure that arrives once our deadline has passed is our deadline, whatever the code.
-    if (std::chrono::system_clock::now() >= deadline) {
-      code = Code::kDeadlineExceeded;
-    }
-  }
-  log::containerd()->debug("op={} ns={} id={} ms={:.2f} code={}", call.op, call.ns, call.id, ms,
-                           status.ok() ? std::string_view("ok") : codeName(code));
-  if (status.ok()) {
-    return okStatus();
-  }
-  if (code == Code::kDeadlineExceeded) {
-    // gRPC's own text ("Deadline Exceeded") does not say which deadline.
-    return makeError(
-        code, describe(call) + ": deadline of " + std::to_string(timeout.count()) + " ms exceeded");
-  }
-  return makeError(code, describe(call) + ": " + status.error_message());
-}
 
 // A raw newline ends a filter literal, so control characters are escaped as \xNN.
 std::string quoteFilter(std::string_view text) {
@@ -86,8 +46,6 @@ namespace {
 
 // containerd does not check the type URL, but Go clients (`ctr c info`) break on any other.
 constexpr char kSpecTypeUrl[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
-// containerd's default max send size: a large container list must still fit.
-constexpr int kMaxMessageBytes = 16 << 20;
 
 TaskStatus toTaskStatus(types_v1::Status status) {
   switch (status) {
@@ -129,24 +87,6 @@ bool socketExists(const std::string& path) {
 
 }  // namespace
 
-Code grpcToCode(int grpc_status_code) {
-  switch (static_cast<grpc::StatusCode>(grpc_status_code)) {
-    case grpc::StatusCode::NOT_FOUND: return Code::kNotFound;
-    case grpc::StatusCode::ALREADY_EXISTS: return Code::kAlreadyExists;
-    case grpc::StatusCode::INVALID_ARGUMENT: return Code::kInvalidArgument;
-    case grpc::StatusCode::FAILED_PRECONDITION: return Code::kFailedPrecondition;
-    case grpc::StatusCode::UNAVAILABLE: return Code::kUnavailable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return Code::kDeadlineExceeded;
-    case grpc::StatusCode::UNAUTHENTICATED: return Code::kUnauthenticated;
-    // containerd's errdefs.ErrUnknown ("cannot delete a running process"), and
-    // cancellations, carry no more precise meaning.
-    case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::CANCELLED:
-    case grpc::StatusCode::ABORTED: return Code::kUnknown;
-    default: return Code::kInternal;
-  }
-}
-
 std::string labelFilter(const Labels& labels) {
   std::string filter;
   for (const auto& [key, value] : labels) {
@@ -158,8 +98,9 @@ std::string labelFilter(const Labels& labels) {
   return filter;
 }
 
-GrpcClient::GrpcClient(std::string socket_path, Options options, std::unique_ptr<Stubs> stubs)
-    : socket_path_(std::move(socket_path)), options_(options), stubs_(std::move(stubs)) {}
+GrpcClient::GrpcClient(std::string socket_path, Options options,
+                       std::shared_ptr<Connection> connection)
+    : socket_path_(std::move(socket_path)), options_(options), connection_(std::move(connection)) {}
 
 GrpcClient::~GrpcClient() = default;
 
@@ -171,28 +112,11 @@ Result<std::unique_ptr<GrpcClient>> GrpcClient::connect(std::string socket_path,
 Result<std::unique_ptr<GrpcClient>> GrpcClient::connect(std::string socket_path,
                                                         std::chrono::milliseconds connect_timeout,
                                                         Options options) {
-  if (socket_path.empty()) {
-    return invalidArgument("connect to containerd: empty socket path");
+  auto connection = Connection::open(socket_path);
+  if (!connection) {
+    return connection.error();
   }
-  // gRPC 1.51 can leave a channel whose connection broke (containerd restarted) failing for
-  // up to its 5 s backup-poll interval after containerd is back. The interval is read once,
-  // from the environment, when gRPC initialises: that is at the first channel of the process,
-  // which in contd is this one. An operator's own setting wins.
-  ::setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  // After a containerd restart the channel reconnects by itself; gRPC's default backoff
-  // (1 s growing to 120 s) would leave us blind for long after containerd is back.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  // One client, one connection: do not share subchannels with other clients of the process.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel =
-      grpc::CreateCustomChannel("unix:" + socket_path, grpc::InsecureChannelCredentials(), args);
-
-  std::unique_ptr<GrpcClient> client(
-      new GrpcClient(socket_path, options, std::make_unique<Stubs>(std::move(channel))));
+  std::unique_ptr<GrpcClient> client(new GrpcClient(socket_path, options, std::move(*connection)));
 
   version_v1::VersionResponse response;
   const Call call{"version.Version", "ask containerd for its version", "", ""};
@@ -200,7 +124,7 @@ Result<std::unique_ptr<GrpcClient>> GrpcClient::connect(std::string socket_path,
   const Status status = invoke(
       call, connect_timeout,
       [&](grpc::ClientContext* ctx) {
-        return client->stubs_->version->Version(ctx, google::protobuf::Empty(), &response);
+        return client->connection_->version->Version(ctx, google::protobuf::Empty(), &response);
       },
       /*wait_for_ready=*/true);
   if (!status) {
@@ -226,8 +150,8 @@ Result<std::string> GrpcClient::version() {
   version_v1::VersionResponse response;
   CONTD_RETURN_IF_ERROR(invoke(Call{"version.Version", "ask containerd for its version", "", ""},
                                options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                                 return stubs_->version->Version(ctx, google::protobuf::Empty(),
-                                                                 &response);
+                                 return connection_->version->Version(
+                                     ctx, google::protobuf::Empty(), &response);
                                }));
   return response.version();
 }
@@ -236,9 +160,10 @@ Status GrpcClient::ensureNamespace(std::string_view ns) {
   namespaces_v1::CreateNamespaceRequest request;
   request.mutable_namespace_()->set_name(std::string(ns));
   namespaces_v1::CreateNamespaceResponse response;
-  const Call call{"namespaces.Create", "create namespace", ns, "", /*ns_is_subject=*/true};
+  const Call call{
+      .op = "namespaces.Create", .what = "create namespace", .ns = ns, .ns_is_subject = true};
   Status status = invoke(call, options_.call_timeout, [&](grpc::ClientContext* ctx) {
-    return stubs_->namespaces->Create(ctx, request, &response);
+    return connection_->namespaces->Create(ctx, request, &response);
   });
   // Create-then-ignore-exists is one round trip where Get-then-Create is two and racy.
   if (!status && status.error().code == Code::kAlreadyExists) {
@@ -250,9 +175,10 @@ Status GrpcClient::ensureNamespace(std::string_view ns) {
 Result<std::vector<std::string>> GrpcClient::listNamespaces() {
   namespaces_v1::ListNamespacesRequest request;
   namespaces_v1::ListNamespacesResponse response;
-  CONTD_RETURN_IF_ERROR(invoke(
-      Call{"namespaces.List", "list namespaces", "", ""}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->namespaces->List(ctx, request, &response); }));
+  CONTD_RETURN_IF_ERROR(invoke(Call{"namespaces.List", "list namespaces", "", ""},
+                               options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                 return connection_->namespaces->List(ctx, request, &response);
+                               }));
   std::vector<std::string> names;
   names.reserve(response.namespaces_size());
   for (const auto& ns : response.namespaces()) {
@@ -274,7 +200,7 @@ Status GrpcClient::createContainer(std::string_view ns, const ContainerRecord& r
   containers_v1::CreateContainerResponse response;
   return invoke(Call{"containers.Create", "create container", ns, record.id}, options_.call_timeout,
                 [&](grpc::ClientContext* ctx) {
-                  return stubs_->containers->Create(ctx, request, &response);
+                  return connection_->containers->Create(ctx, request, &response);
                 });
 }
 
@@ -282,9 +208,10 @@ Result<ContainerRecord> GrpcClient::getContainer(std::string_view ns, std::strin
   containers_v1::GetContainerRequest request;
   request.set_id(std::string(id));
   containers_v1::GetContainerResponse response;
-  CONTD_RETURN_IF_ERROR(invoke(
-      Call{"containers.Get", "get container", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->containers->Get(ctx, request, &response); }));
+  CONTD_RETURN_IF_ERROR(invoke(Call{"containers.Get", "get container", ns, id},
+                               options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                 return connection_->containers->Get(ctx, request, &response);
+                               }));
   return toRecord(response.container());
 }
 
@@ -299,7 +226,7 @@ Result<std::vector<ContainerRecord>> GrpcClient::listContainers(std::string_view
   // would hit the 16 MiB message limit with a few thousand containers.
   CONTD_RETURN_IF_ERROR(invoke(Call{"containers.ListStream", "list containers", ns, ""},
                                options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                                 auto reader = stubs_->containers->ListStream(ctx, request);
+                                 auto reader = connection_->containers->ListStream(ctx, request);
                                  containers_v1::ListContainerMessage message;
                                  while (reader->Read(&message)) {
                                    records.push_back(toRecord(message.container()));
@@ -315,7 +242,7 @@ Status GrpcClient::deleteContainer(std::string_view ns, std::string_view id) {
   google::protobuf::Empty response;
   return invoke(Call{"containers.Delete", "delete container", ns, id}, options_.call_timeout,
                 [&](grpc::ClientContext* ctx) {
-                  return stubs_->containers->Delete(ctx, request, &response);
+                  return connection_->containers->Delete(ctx, request, &response);
                 });
 }
 
@@ -337,9 +264,10 @@ Result<TaskState> GrpcClient::createTask(std::string_view ns, std::string_view i
   tasks_v1::CreateTaskResponse response;
   // The caller's timeout, not call_timeout: Create blocks for as long as a binary:// logger
   // takes to signal ready, with no deadline of containerd's own.
-  CONTD_RETURN_IF_ERROR(invoke(
-      Call{"tasks.Create", "create task", ns, id}, timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Create(ctx, request, &response); }));
+  CONTD_RETURN_IF_ERROR(
+      invoke(Call{"tasks.Create", "create task", ns, id}, timeout, [&](grpc::ClientContext* ctx) {
+        return connection_->tasks->Create(ctx, request, &response);
+      }));
   TaskState state;
   state.id = std::string(id);
   state.pid = response.pid();
@@ -353,7 +281,7 @@ Status GrpcClient::startTask(std::string_view ns, std::string_view id) {
   tasks_v1::StartResponse response;
   return invoke(
       Call{"tasks.Start", "start task", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Start(ctx, request, &response); });
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Start(ctx, request, &response); });
 }
 
 Result<TaskState> GrpcClient::getTask(std::string_view ns, std::string_view id) {
@@ -362,7 +290,7 @@ Result<TaskState> GrpcClient::getTask(std::string_view ns, std::string_view id) 
   tasks_v1::GetResponse response;
   CONTD_RETURN_IF_ERROR(invoke(
       Call{"tasks.Get", "get task", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Get(ctx, request, &response); }));
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Get(ctx, request, &response); }));
   return toTaskState(response.process());
 }
 
@@ -371,7 +299,7 @@ Result<std::vector<TaskState>> GrpcClient::listTasks(std::string_view ns) {
   tasks_v1::ListTasksResponse response;
   CONTD_RETURN_IF_ERROR(invoke(
       Call{"tasks.List", "list tasks", ns, ""}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->List(ctx, request, &response); }));
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->List(ctx, request, &response); }));
   std::vector<TaskState> tasks;
   tasks.reserve(response.tasks_size());
   for (const auto& process : response.tasks()) {
@@ -392,7 +320,7 @@ Status GrpcClient::killTask(std::string_view ns, std::string_view id, int signal
   google::protobuf::Empty response;
   return invoke(
       Call{"tasks.Kill", "kill task", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Kill(ctx, request, &response); });
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Kill(ctx, request, &response); });
 }
 
 Result<ExitStatus> GrpcClient::waitTask(std::string_view ns, std::string_view id,
@@ -403,7 +331,7 @@ Result<ExitStatus> GrpcClient::waitTask(std::string_view ns, std::string_view id
   // The deadline ends only our wait; containerd and the task are not affected.
   CONTD_RETURN_IF_ERROR(invoke(
       Call{"tasks.Wait", "wait for task", ns, id}, timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Wait(ctx, request, &response); }));
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Wait(ctx, request, &response); }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
 }
 
@@ -411,9 +339,10 @@ Result<ExitStatus> GrpcClient::deleteTask(std::string_view ns, std::string_view 
   tasks_v1::DeleteTaskRequest request;
   request.set_container_id(std::string(id));
   tasks_v1::DeleteResponse response;
-  CONTD_RETURN_IF_ERROR(invoke(
-      Call{"tasks.Delete", "delete task", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Delete(ctx, request, &response); }));
+  CONTD_RETURN_IF_ERROR(invoke(Call{"tasks.Delete", "delete task", ns, id}, options_.call_timeout,
+                               [&](grpc::ClientContext* ctx) {
+                                 return connection_->tasks->Delete(ctx, request, &response);
+                               }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
 }
 
@@ -434,9 +363,9 @@ Status GrpcClient::setLabels(std::string_view ns, std::string_view id, const Lab
     }
   }
   containers_v1::UpdateContainerResponse response;
-  return invoke(Call{"containers.Update", "set labels of container", ns, id},
-                options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                  return stubs_->containers->Update(ctx, request, &response);
+  return invoke(Call{"containers.Update", "set labels of container", ns, id}, options_.call_timeout,
+                [&](grpc::ClientContext* ctx) {
+                  return connection_->containers->Update(ctx, request, &response);
                 });
 }
 

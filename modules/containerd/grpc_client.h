@@ -1,8 +1,10 @@
 #pragma once
 // GrpcClient: the Client interface over containerd's gRPC API on a unix socket.
 //
-// One long-lived channel per client; gRPC reconnects it by itself when containerd restarts
-// (calls made while containerd is down fail at once with kUnavailable rather than waiting).
+// One long-lived channel per client (a Connection, grpc_connection.h); gRPC reconnects it by
+// itself when containerd restarts (calls made while containerd is down fail at once with
+// kUnavailable rather than waiting). The image store runs over the same connection
+// (connection()), so there is one channel to containerd per process.
 // The namespace of each call travels as the gRPC metadata `containerd-namespace`.
 //
 // Deadlines: every call has one. waitTask, waitProcess and createTask use the timeout they
@@ -16,8 +18,8 @@
 // Logging: every call logs at debug on log::containerd() with op=, ns=, id=, ms= and code=.
 //
 // Thread-safety: all methods may be called concurrently from any thread; destroy the client
-// only after every call has returned. The generated
-// protobuf/gRPC types stay inside grpc_client.cc: this header exposes none of them.
+// only after every call has returned. The generated protobuf/gRPC types stay inside the
+// gRPC implementation files: this header exposes none of them (Connection is only declared).
 
 #include <chrono>
 #include <memory>
@@ -38,6 +40,9 @@ Code grpcToCode(int grpc_status_code);
 // labels."io.contd.managed"=="true". Keys and values are quoted, so any text is safe.
 // Empty labels give an empty string (no filter).
 std::string labelFilter(const Labels& labels);
+
+// The channel and the stubs of every containerd service contd uses (grpc_connection.h).
+class Connection;
 
 class GrpcClient final : public Client {
 public:
@@ -62,6 +67,9 @@ public:
   GrpcClient& operator=(const GrpcClient&) = delete;
 
   const std::string& socketPath() const { return socket_path_; }
+  // The client's channel, for the image store (GrpcImageStore::create) so that both use,
+  // and revive, one channel. Shared: it may outlive the client.
+  std::shared_ptr<Connection> connection() const { return connection_; }
   // containerd's version string, e.g. "1.6.20~ds1".
   Result<std::string> version();
 
@@ -128,13 +136,11 @@ public:
   Result<TaskMetrics> metrics(std::string_view ns, std::string_view id) override;
 
 private:
-  struct Stubs;  // channel and generated stubs, defined in grpc_client.cc
-
-  GrpcClient(std::string socket_path, Options options, std::unique_ptr<Stubs> stubs);
+  GrpcClient(std::string socket_path, Options options, std::shared_ptr<Connection> connection);
 
   std::string socket_path_;
   Options options_;
-  std::unique_ptr<Stubs> stubs_;
+  std::shared_ptr<Connection> connection_;
 };
 
 }  // namespace contd::containerd

@@ -19,12 +19,15 @@
 #include <vector>
 
 #include "github.com/containerd/containerd/api/events/task.pb.h"
-#include "modules/containerd/grpc_call.h"
+#include "modules/common/logging.h"
+#include "modules/containerd/grpc_client.h"
+#include "modules/containerd/grpc_connection.h"
+#include "modules/containerd/grpc_convert.h"
 
 namespace contd::containerd {
 
-using grpc_detail::Call;
-using grpc_detail::invoke;
+using rpc::Call;
+using rpc::invoke;
 using grpc_detail::quoteFilter;
 using grpc_detail::toUnixNanos;
 
@@ -130,9 +133,9 @@ Error brokenError(const grpc::Status& status) {
 
 class GrpcSubscription final : public Subscription {
 public:
-  GrpcSubscription(std::shared_ptr<grpc::Channel> channel, EventCallback on_event,
+  GrpcSubscription(std::shared_ptr<Connection> connection, EventCallback on_event,
                    BrokenCallback on_broken, std::string probe_topic)
-      : channel_(std::move(channel)),
+      : connection_(std::move(connection)),
         on_event_(std::move(on_event)),
         on_broken_(std::move(on_broken)),
         probe_topic_(std::move(probe_topic)) {}
@@ -145,10 +148,14 @@ public:
     }
   }
 
-  // Starts the call and the thread that reads it. The stream has no deadline.
-  void start(events_v1::Events::Stub& stub, const events_v1::SubscribeRequest& request) {
-    reader_ = stub.Subscribe(&context_, request);
+  // Starts the call and the thread that reads it. The stream has no deadline, and no
+  // namespace: it spans them all.
+  Status start(const events_v1::SubscribeRequest& request) {
+    const rpc::Call call{.op = "events.Subscribe", .what = "subscribe to containerd events"};
+    CONTD_RETURN_IF_ERROR(rpc::prepare(&context_, call, rpc::kNoDeadline));
+    reader_ = connection_->events->Subscribe(&context_, request);
     thread_ = std::thread([this] { run(); });
+    return okStatus();
   }
 
   // Waits up to `timeout` for the probe (ok) or the end of the stream (its error). After
@@ -230,7 +237,7 @@ private:
     return true;
   }
 
-  std::shared_ptr<grpc::Channel> channel_;  // outlives the call, even past the client
+  std::shared_ptr<Connection> connection_;  // outlives the call, even past the client
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<events_v1::Envelope>> reader_;
   EventCallback on_event_;
@@ -269,18 +276,18 @@ Result<std::unique_ptr<Subscription>> GrpcClient::subscribe(std::vector<std::str
   // goes IDLE after its backoff and nothing asks it to connect again, or a connection
   // attempt times out waiting for SETTINGS because no thread polls it). WaitForConnected
   // asks for a connection and polls it, so the caller's re-subscribe loop also revives the
-  // channel for every other call.
-  if (!stubs_->channel->WaitForConnected(std::chrono::system_clock::now() +
-                                         std::min(options_.call_timeout, kConnectWait))) {
+  // channel for every other call, the image store's included (one Connection).
+  if (!connection_->channel->WaitForConnected(std::chrono::system_clock::now() +
+                                              std::min(options_.call_timeout, kConnectWait))) {
     log::containerd()->debug("op=events.Subscribe ms={} code=unavailable", kConnectWait.count());
     return unavailable("subscribe to containerd events: containerd at '" + socket_path_ +
                        "' did not answer within " + std::to_string(kConnectWait.count()) +
                        " ms");
   }
 
-  auto subscription = std::make_unique<GrpcSubscription>(stubs_->channel, std::move(on_event),
+  auto subscription = std::make_unique<GrpcSubscription>(connection_, std::move(on_event),
                                                          std::move(on_broken), probe_topic);
-  subscription->start(*stubs_->events, request);
+  CONTD_RETURN_IF_ERROR(subscription->start(request));
 
   events_v1::ForwardRequest probe;
   auto* envelope = probe.mutable_envelope();
@@ -301,7 +308,7 @@ Result<std::unique_ptr<Subscription>> GrpcClient::subscribe(std::vector<std::str
   while (std::chrono::steady_clock::now() < deadline) {
     google::protobuf::Empty response;
     Status sent = invoke(call, options_.call_timeout, [&](grpc::ClientContext* ctx) {
-      return stubs_->events->Forward(ctx, probe, &response);
+      return connection_->events->Forward(ctx, probe, &response);
     });
     if (!sent) {
       return sent.error().wrap("subscribe to containerd events");

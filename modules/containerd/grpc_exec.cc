@@ -6,12 +6,15 @@
 
 #include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
 #include "github.com/containerd/containerd/api/types/metrics.pb.h"
-#include "modules/containerd/grpc_call.h"
+#include "modules/common/logging.h"
+#include "modules/containerd/grpc_client.h"
+#include "modules/containerd/grpc_connection.h"
+#include "modules/containerd/grpc_convert.h"
 
 namespace contd::containerd {
 
-using grpc_detail::Call;
-using grpc_detail::invoke;
+using rpc::Call;
+using rpc::invoke;
 using grpc_detail::quoteFilter;
 using grpc_detail::toUnixNanos;
 
@@ -59,7 +62,7 @@ Status GrpcClient::execProcess(std::string_view ns, std::string_view id,
   const std::string what = execWhat("exec", exec.exec_id);
   return invoke(
       Call{"tasks.Exec", what, ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Exec(ctx, request, &response); });
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Exec(ctx, request, &response); });
 }
 
 Status GrpcClient::startProcess(std::string_view ns, std::string_view id,
@@ -71,7 +74,7 @@ Status GrpcClient::startProcess(std::string_view ns, std::string_view id,
   const std::string what = execWhat("start", exec_id);
   return invoke(
       Call{"tasks.Start", what, ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Start(ctx, request, &response); });
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Start(ctx, request, &response); });
 }
 
 Result<ExitStatus> GrpcClient::waitProcess(std::string_view ns, std::string_view id,
@@ -85,7 +88,7 @@ Result<ExitStatus> GrpcClient::waitProcess(std::string_view ns, std::string_view
   // As for tasks, the deadline ends only our wait.
   CONTD_RETURN_IF_ERROR(invoke(
       Call{"tasks.Wait", what, ns, id}, timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Wait(ctx, request, &response); }));
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Wait(ctx, request, &response); }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
 }
 
@@ -103,7 +106,7 @@ Status GrpcClient::killProcess(std::string_view ns, std::string_view id, std::st
   const std::string what = execWhat("kill", exec_id);
   return invoke(
       Call{"tasks.Kill", what, ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Kill(ctx, request, &response); });
+      [&](grpc::ClientContext* ctx) { return connection_->tasks->Kill(ctx, request, &response); });
 }
 
 Result<ExitStatus> GrpcClient::deleteProcess(std::string_view ns, std::string_view id,
@@ -115,7 +118,7 @@ Result<ExitStatus> GrpcClient::deleteProcess(std::string_view ns, std::string_vi
   const std::string what = execWhat("delete", exec_id);
   CONTD_RETURN_IF_ERROR(invoke(Call{"tasks.DeleteProcess", what, ns, id}, options_.call_timeout,
                                [&](grpc::ClientContext* ctx) {
-                                 return stubs_->tasks->DeleteProcess(ctx, request, &response);
+                                 return connection_->tasks->DeleteProcess(ctx, request, &response);
                                }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
 }
@@ -125,9 +128,10 @@ Result<TaskMetrics> GrpcClient::metrics(std::string_view ns, std::string_view id
   // Fields the filter knows: id, namespace (services/tasks/local.go, getTasksMetrics).
   request.add_filters("id==" + quoteFilter(id));
   tasks_v1::MetricsResponse response;
-  CONTD_RETURN_IF_ERROR(invoke(
-      Call{"tasks.Metrics", "get metrics of task", ns, id}, options_.call_timeout,
-      [&](grpc::ClientContext* ctx) { return stubs_->tasks->Metrics(ctx, request, &response); }));
+  CONTD_RETURN_IF_ERROR(invoke(Call{"tasks.Metrics", "get metrics of task", ns, id},
+                               options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                 return connection_->tasks->Metrics(ctx, request, &response);
+                               }));
   const std::string what = "get metrics of task '" + std::string(id) + "' in '" +
                            std::string(ns) + "'";
   for (const auto& metric : response.metrics()) {

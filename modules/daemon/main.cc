@@ -146,12 +146,11 @@ int main(int argc, char** argv) {
             service_options.log_policy == "drop"
                 ? "drop rate=" + std::to_string(service_options.log_rate_limit)
                 : service_options.log_policy);
-  // Images (import, pull, run from an image) on a channel of their own to the same
-  // containerd.
+  // Images (import, pull, run from an image) on the client's own channel to containerd:
+  // whatever revives it after a containerd restart revives it for images too.
   contd::images::GrpcImageStore::Options image_options;
   image_options.parallel_fetches = config->pull_parallel_layers;
-  auto image_store =
-      contd::images::GrpcImageStore::connect(config->containerd_socket, image_options);
+  auto image_store = contd::images::GrpcImageStore::create((*client)->connection(), image_options);
   if (!image_store) {
     log->error("not started: {}", image_store.error().message);
     return 1;

@@ -11,11 +11,11 @@
 
 #include "modules/common/logging.h"
 #include "modules/containerd/grpc_client.h"
-#include "modules/images/containerd_stubs.h"
 #include "modules/images/image_pull.h"
 #include "modules/images/import_plan.h"
 #include "modules/images/ingest_session.h"
 #include "modules/images/layer_files.h"
+#include "modules/images/shared_calls.h"
 #include "modules/images/tar_reader.h"
 #include "modules/registry/curl_http_client.h"
 
@@ -102,30 +102,26 @@ Status writeBlobs(IngestSession& session, const std::string& archive, const Impo
 
 }  // namespace
 
-GrpcImageStore::GrpcImageStore(Options options, std::unique_ptr<detail::Stubs> stubs)
-    : options_(options), stubs_(std::move(stubs)) {}
+GrpcImageStore::GrpcImageStore(Options options, std::shared_ptr<Connection> connection)
+    : options_(std::move(options)), connection_(std::move(connection)) {}
 
 GrpcImageStore::~GrpcImageStore() = default;
 
-Result<std::unique_ptr<GrpcImageStore>> GrpcImageStore::connect(const std::string& socket_path) {
-  return connect(socket_path, Options{});
+Result<std::unique_ptr<GrpcImageStore>> GrpcImageStore::create(
+    std::shared_ptr<Connection> connection) {
+  return create(std::move(connection), Options{});
 }
 
-Result<std::unique_ptr<GrpcImageStore>> GrpcImageStore::connect(const std::string& socket_path,
-                                                                Options options) {
-  if (socket_path.empty()) {
-    return invalidArgument("connect image store to containerd: empty socket path");
+Result<std::unique_ptr<GrpcImageStore>> GrpcImageStore::create(
+    std::shared_ptr<Connection> connection, Options options) {
+  if (!connection) {
+    return invalidArgument("image store: no connection to containerd");
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(16 << 20);
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel =
-      grpc::CreateCustomChannel("unix:" + socket_path, grpc::InsecureChannelCredentials(), args);
   return std::unique_ptr<GrpcImageStore>(
-      new GrpcImageStore(options, std::make_unique<Stubs>(std::move(channel))));
+      new GrpcImageStore(std::move(options), std::move(connection)));
 }
 
-std::uint64_t GrpcImageStore::blobsWritten() const { return stubs_->blobs_written.load(); }
+std::uint64_t GrpcImageStore::blobsWritten() const { return blobs_written_.load(); }
 
 Result<std::shared_ptr<registry::HttpClient>> GrpcImageStore::httpClient() {
   std::lock_guard lock(http_mutex_);
@@ -142,10 +138,10 @@ Result<std::shared_ptr<registry::HttpClient>> GrpcImageStore::httpClient() {
 Result<std::vector<std::string>> GrpcImageStore::listLeases(std::string_view ns) {
   leases_v1::ListRequest request;
   leases_v1::ListResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("leases.List", "list leases", Scope{ns, ""}, options_.call_timeout,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_->leases->List(ctx, request, &response);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("leases.List", "list leases", ns),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->leases->List(ctx, request, &response);
+                                    }));
   std::vector<std::string> ids;
   for (const auto& lease : response.leases()) {
     ids.push_back(lease.id());
@@ -170,7 +166,8 @@ Result<ImageInfo> GrpcImageStore::importImage(std::string_view ns,
     return invalidArgument("import '" + archive_path +
                            "': the archive names no image: give a name");
   }
-  IngestSession session(*stubs_, ns, timeoutsOf(options_), "import '" + archive_path + "'");
+  IngestSession session(*connection_, blobs_written_, ns, timeoutsOf(options_),
+                        "import '" + archive_path + "'");
   CONTD_RETURN_IF_ERROR(session.createLease("import"));
   Status status = writeBlobs(session, archive_path, *plan);
   if (status) {
@@ -197,13 +194,13 @@ Result<ImageInfo> GrpcImageStore::pullImage(std::string_view ns, const PullReque
     return http.error();
   }
   const PullSettings settings{timeoutsOf(options_), options_.parallel_fetches, *http};
-  return detail::pullImage(*stubs_, ns, request, progress, settings);
+  return detail::pullImage(*connection_, blobs_written_, ns, request, progress, settings);
 }
 
 Result<std::vector<SnapshotMount>> GrpcImageStore::prepareSnapshot(std::string_view ns,
                                                                    std::string_view key,
                                                                    std::string_view parent) {
-  return detail::prepareSnapshot(*stubs_, Scope{ns, ""}, key, parent, options_.call_timeout);
+  return detail::prepareSnapshot(*connection_, ns, "", key, parent, options_.call_timeout);
 }
 
 Result<std::vector<SnapshotMount>> GrpcImageStore::snapshotMounts(std::string_view ns,
@@ -212,10 +209,11 @@ Result<std::vector<SnapshotMount>> GrpcImageStore::snapshotMounts(std::string_vi
   request.set_snapshotter(kSnapshotter);
   request.set_key(std::string(key));
   snapshots_v1::MountsResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("snapshots.Mounts", "mounts of snapshot '" + std::string(key) + "'",
-                               Scope{ns, ""}, options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                                 return stubs_->snapshots->Mounts(ctx, request, &response);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("snapshots.Mounts", "mounts of snapshot", ns, key),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->snapshots->Mounts(ctx, request,
+                                                                            &response);
+                                    }));
   std::vector<SnapshotMount> mounts;
   for (const auto& m : response.mounts()) {
     mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
@@ -224,7 +222,7 @@ Result<std::vector<SnapshotMount>> GrpcImageStore::snapshotMounts(std::string_vi
 }
 
 Status GrpcImageStore::removeSnapshot(std::string_view ns, std::string_view key) {
-  return detail::removeSnapshot(*stubs_, Scope{ns, ""}, key, options_.call_timeout);
+  return detail::removeSnapshot(*connection_, ns, "", key, options_.call_timeout);
 }
 
 Result<bool> GrpcImageStore::hasSnapshot(std::string_view ns, std::string_view key) {
@@ -232,10 +230,10 @@ Result<bool> GrpcImageStore::hasSnapshot(std::string_view ns, std::string_view k
   request.set_snapshotter(kSnapshotter);
   request.set_key(std::string(key));
   snapshots_v1::StatSnapshotResponse response;
-  const Status status = invoke("snapshots.Stat", "stat snapshot '" + std::string(key) + "'",
-                               Scope{ns, ""}, options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                                 return stubs_->snapshots->Stat(ctx, request, &response);
-                               });
+  const Status status = rpc::invoke(imageCall("snapshots.Stat", "stat snapshot", ns, key),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->snapshots->Stat(ctx, request, &response);
+                                    });
   if (isNotFound(status)) {
     return false;
   }
@@ -248,7 +246,6 @@ Result<std::optional<std::string>> GrpcImageStore::readImageFile(std::string_vie
                                                                  const std::string& path,
                                                                  std::size_t max_bytes) {
   const std::string what = "read '" + path + "' of image layers " + std::string(chain_id);
-  const Scope scope{ns, ""};
   // A view, not a prepared snapshot: nothing is mounted and nothing can be written; its
   // mounts name the layer directories, which are read directly.
   const std::string key = "contd-view-" + randomHex(16);
@@ -257,10 +254,10 @@ Result<std::optional<std::string>> GrpcImageStore::readImageFile(std::string_vie
   request.set_key(key);
   request.set_parent(std::string(chain_id));
   snapshots_v1::ViewSnapshotResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("snapshots.View", what, scope, options_.call_timeout,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_->snapshots->View(ctx, request, &response);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("snapshots.View", what, ns), options_.call_timeout,
+                                    [&](grpc::ClientContext* ctx) {
+                                      return connection_->snapshots->View(ctx, request, &response);
+                                    }));
   std::vector<SnapshotMount> mounts;
   for (const auto& m : response.mounts()) {
     mounts.push_back({m.type(), m.source(), {m.options().begin(), m.options().end()}});
@@ -271,7 +268,7 @@ Result<std::optional<std::string>> GrpcImageStore::readImageFile(std::string_vie
   } else {
     content = dirs.error().wrap("view '" + key + "'");
   }
-  if (auto removed = detail::removeSnapshot(*stubs_, scope, key, options_.call_timeout);
+  if (auto removed = detail::removeSnapshot(*connection_, ns, "", key, options_.call_timeout);
       !removed) {
     // containerd's GC takes a view nothing references; say so, and go on.
     log::containerd()->warn("remove view ns={} key={} error=\"{}\"", ns, key,
@@ -289,8 +286,7 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
                                            std::uint64_t manifest_size) {
   ImportPlan plan;
   plan.manifest = {media_type, manifest_digest, manifest_size, "", ""};
-  auto manifest_text =
-      readSmallBlob(*stubs_, Scope{ns, ""}, manifest_digest, options_.call_timeout);
+  auto manifest_text = readSmallBlob(*connection_, ns, "", manifest_digest, options_.call_timeout);
   if (!manifest_text) {
     return manifest_text.error();
   }
@@ -306,8 +302,7 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
   } catch (const nlohmann::json::exception& e) {
     return internalError("image '" + name + "': manifest " + manifest_digest + ": " + e.what());
   }
-  auto config_text =
-      readSmallBlob(*stubs_, Scope{ns, ""}, plan.config.digest, options_.call_timeout);
+  auto config_text = readSmallBlob(*connection_, ns, "", plan.config.digest, options_.call_timeout);
   if (!config_text) {
     return config_text.error();
   }
@@ -323,11 +318,9 @@ Result<ImageInfo> GrpcImageStore::getImage(std::string_view ns, std::string_view
   images_v1::GetImageRequest request;
   request.set_name(std::string(name));
   images_v1::GetImageResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("images.Get", "get image '" + std::string(name) + "'",
-                               Scope{ns, ""}, options_.call_timeout,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_->images->Get(ctx, request, &response);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(
+      imageCall("images.Get", "get image", ns, name), options_.call_timeout,
+      [&](grpc::ClientContext* ctx) { return connection_->images->Get(ctx, request, &response); }));
   const auto& target = response.image().target();
   return describe(ns, response.image().name(), target.media_type(), target.digest(),
                   static_cast<std::uint64_t>(target.size()));
@@ -336,10 +329,10 @@ Result<ImageInfo> GrpcImageStore::getImage(std::string_view ns, std::string_view
 Result<std::vector<ImageInfo>> GrpcImageStore::listImages(std::string_view ns) {
   images_v1::ListImagesRequest request;
   images_v1::ListImagesResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("images.List", "list images", Scope{ns, ""}, options_.call_timeout,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_->images->List(ctx, request, &response);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("images.List", "list images", ns),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->images->List(ctx, request, &response);
+                                    }));
   std::vector<ImageInfo> images;
   for (const auto& image : response.images()) {
     auto info = describe(ns, image.name(), image.target().media_type(), image.target().digest(),
@@ -356,10 +349,10 @@ Status GrpcImageStore::removeImage(std::string_view ns, std::string_view name) {
   containers_v1::ListContainersRequest list;
   list.add_filters(containerd::labelFilter({{kImageLabel, std::string(name)}}));
   containers_v1::ListContainersResponse containers;
-  CONTD_RETURN_IF_ERROR(invoke("containers.List", "list containers of image", Scope{ns, ""},
-                               options_.call_timeout, [&](grpc::ClientContext* ctx) {
-                                 return stubs_->containers->List(ctx, list, &containers);
-                               }));
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("containers.List", "list containers of image", ns),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->containers->List(ctx, list, &containers);
+                                    }));
   if (containers.containers_size() > 0) {
     std::string ids;
     for (const auto& container : containers.containers()) {
@@ -371,9 +364,10 @@ Status GrpcImageStore::removeImage(std::string_view ns, std::string_view name) {
   images_v1::DeleteImageRequest request;
   request.set_name(std::string(name));
   google::protobuf::Empty response;
-  return invoke("images.Delete", "remove image '" + std::string(name) + "'", Scope{ns, ""},
-                options_.call_timeout,
-                [&](grpc::ClientContext* ctx) { return stubs_->images->Delete(ctx, request, &response); });
+  return rpc::invoke(imageCall("images.Delete", "remove image", ns, name), options_.call_timeout,
+                     [&](grpc::ClientContext* ctx) {
+                       return connection_->images->Delete(ctx, request, &response);
+                     });
 }
 
 }  // namespace contd::images

@@ -1,6 +1,7 @@
 #pragma once
 // ImageStore over containerd's gRPC API (content, images, snapshots, diff and leases
-// services), on a channel of its own to containerd's socket.
+// services), on the connection of the process's GrpcClient (GrpcClient::connection()): one
+// channel to containerd, revived after a containerd restart for both alike.
 //
 // Import (here), step by step:
 //   1. read the archive once: hash every file, check blob names, pick the manifest
@@ -14,6 +15,7 @@
 //
 // Thread-safety: as ImageStore.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,11 +27,11 @@
 #include "modules/images/image_store.h"
 #include "modules/registry/http_client.h"
 
-namespace contd::images {
-
-namespace detail {
-struct Stubs;
+namespace contd::containerd {
+class Connection;  // grpc_connection.h
 }
+
+namespace contd::images {
 
 class GrpcImageStore final : public ImageStore {
 public:
@@ -43,11 +45,12 @@ public:
     std::shared_ptr<registry::HttpClient> http;
   };
 
-  // Opens a channel to containerd's socket (no call is made). kInvalidArgument for an
-  // empty path.
-  static Result<std::unique_ptr<GrpcImageStore>> connect(const std::string& socket_path);
-  static Result<std::unique_ptr<GrpcImageStore>> connect(const std::string& socket_path,
-                                                         Options options);
+  // A store over `connection` (GrpcClient::connection()); no call is made. The store keeps
+  // the connection alive. kInvalidArgument for a null connection.
+  static Result<std::unique_ptr<GrpcImageStore>> create(
+      std::shared_ptr<containerd::Connection> connection);
+  static Result<std::unique_ptr<GrpcImageStore>> create(
+      std::shared_ptr<containerd::Connection> connection, Options options);
   ~GrpcImageStore() override;
 
   Result<ImageInfo> importImage(std::string_view ns, const std::string& archive_path,
@@ -73,7 +76,7 @@ public:
   std::uint64_t blobsWritten() const;
 
 private:
-  GrpcImageStore(Options options, std::unique_ptr<detail::Stubs> stubs);
+  GrpcImageStore(Options options, std::shared_ptr<containerd::Connection> connection);
 
   Result<std::shared_ptr<registry::HttpClient>> httpClient();
   Result<ImageInfo> describe(std::string_view ns, const std::string& name,
@@ -81,7 +84,8 @@ private:
                              std::uint64_t manifest_size);
 
   Options options_;
-  std::unique_ptr<detail::Stubs> stubs_;
+  std::shared_ptr<containerd::Connection> connection_;
+  std::atomic<std::uint64_t> blobs_written_{0};  // committed Content.Write streams
   std::mutex http_mutex_;  // guards options_.http while it is made
 };
 

@@ -268,8 +268,9 @@ Result<ImportPlan> pullWithLease(registry::RegistryClient& client, IngestSession
 
 }  // namespace
 
-Result<ImageInfo> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
-                              const PullProgressFn& progress, const PullSettings& settings) {
+Result<ImageInfo> pullImage(Connection& connection, std::atomic<std::uint64_t>& blobs_written,
+                            std::string_view ns, const PullRequest& request,
+                            const PullProgressFn& progress, const PullSettings& settings) {
   const auto start = std::chrono::steady_clock::now();
   auto reference = registry::parseReference(request.ref);
   if (!reference) {
@@ -278,7 +279,7 @@ Result<ImageInfo> pullImage(Stubs& stubs, std::string_view ns, const PullRequest
   const std::string name = reference->name();
   registry::RegistryClient client(settings.http, *reference,
                                   {request.plain_http, {request.username, request.password}});
-  IngestSession session(stubs, ns, settings.timeouts, "pull '" + name + "'");
+  IngestSession session(connection, blobs_written, ns, settings.timeouts, "pull '" + name + "'");
   PullState state(progress);
   auto plan = pullWithLease(client, session, name, state, settings.parallel_fetches);
   if (!plan) {

@@ -15,15 +15,17 @@
 //
 // Internal to contd_images_grpc.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "modules/common/result.h"
-#include "modules/images/containerd_stubs.h"
 #include "modules/images/image_store.h"
 #include "modules/images/ingest_session.h"
+#include "modules/images/shared_calls.h"
 #include "modules/registry/http_client.h"
 
 namespace contd::images::detail {
@@ -34,8 +36,10 @@ struct PullSettings {
   std::shared_ptr<registry::HttpClient> http;
 };
 
-// The image as registered (under the normalised name).
-Result<ImageInfo> pullImage(Stubs& stubs, std::string_view ns, const PullRequest& request,
-                              const PullProgressFn& progress, const PullSettings& settings);
+// The image as registered (under the normalised name). Committed blobs count in
+// `blobs_written`.
+Result<ImageInfo> pullImage(Connection& connection, std::atomic<std::uint64_t>& blobs_written,
+                            std::string_view ns, const PullRequest& request,
+                            const PullProgressFn& progress, const PullSettings& settings);
 
 }  // namespace contd::images::detail

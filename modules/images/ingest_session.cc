@@ -20,19 +20,26 @@ constexpr int kLeaseSeconds = 3600;
 // ---------------------------------------------------------------------------------------
 // BlobWriter
 
-BlobWriter::BlobWriter(Stubs& stubs, const Scope& scope, const PlannedBlob& blob,
-                       Timeouts timeouts)
-    : stubs_(stubs), scope_(scope) {
+BlobWriter::BlobWriter(Connection& connection, std::atomic<std::uint64_t>& committed,
+                       std::string_view ns, std::string lease, const PlannedBlob& blob,
+                       std::chrono::milliseconds timeout)
+    : connection_(connection),
+      committed_(committed),
+      ns_(ns),
+      lease_(std::move(lease)),
+      what_("write blob " + blob.digest),
+      timeout_(timeout) {
   blob_.media_type = blob.media_type;
   blob_.digest = blob.digest;
   blob_.size = blob.size;
-  opened_ = prepare(&ctx_, scope_, timeouts.transfer);
+  opened_ = rpc::prepare(&ctx_, call(), timeout_);
   if (!opened_) {
     finished_ = true;  // no stream to cancel
     return;
   }
-  stream_ = stubs_.content->Write(&ctx_);
-  ref_ = scope_.lease + "-" + blob.digest.substr(7);
+  start_ = std::chrono::steady_clock::now();
+  stream_ = connection_.content->Write(&ctx_);
+  ref_ = lease_ + "-" + blob.digest.substr(7);
   buffer_.reserve(std::min<std::uint64_t>(blob.size, kChunk));
 }
 
@@ -42,6 +49,8 @@ BlobWriter::~BlobWriter() {
     stream_->Finish().ok();
   }
 }
+
+rpc::Call BlobWriter::call() const { return imageCall("content.Write", what_, ns_, "", lease_); }
 
 Status BlobWriter::write(std::string_view data) {
   while (!data.empty()) {
@@ -61,8 +70,7 @@ Status BlobWriter::flush() {
     return okStatus();
   }
   if (broken_) {
-    return internalError("write blob " + blob_.digest + " in '" + std::string(scope_.ns) +
-                         "': the stream to containerd broke");
+    return internalError(what_ + " in '" + std::string(ns_) + "': the stream to containerd broke");
   }
   content_v1::WriteContentRequest request;
   request.set_action(content_v1::WRITE);
@@ -104,16 +112,16 @@ Status BlobWriter::commit() {
   }
   finished_ = true;
   const grpc::Status status = stream_->Finish();
-  Status result = toStatus(status, "content.Write", "write blob " + blob_.digest, scope_);
+  Status result = rpc::finish(call(), status, ctx_.deadline(), timeout_, start_);
   if (!result && result.error().code == Code::kAlreadyExists) {
     return okStatus();  // committed meanwhile by another ingest
   }
   if (result && broken_) {
-    return internalError("write blob " + blob_.digest + " in '" + std::string(scope_.ns) +
+    return internalError(what_ + " in '" + std::string(ns_) +
                          "': the stream to containerd ended early");
   }
   if (result) {
-    ++stubs_.blobs_written;
+    ++committed_;
   }
   return result;
 }
@@ -121,59 +129,68 @@ Status BlobWriter::commit() {
 // ---------------------------------------------------------------------------------------
 // IngestSession
 
-IngestSession::IngestSession(Stubs& stubs, std::string_view ns, Timeouts timeouts,
-                             std::string what)
-    : stubs_(stubs), scope_{ns, ""}, timeouts_(timeouts), what_(std::move(what)) {}
+IngestSession::IngestSession(Connection& connection, std::atomic<std::uint64_t>& blobs_written,
+                             std::string_view ns, Timeouts timeouts, std::string what)
+    : connection_(connection),
+      blobs_written_(blobs_written),
+      ns_(ns),
+      timeouts_(timeouts),
+      what_(std::move(what)) {}
 
 IngestSession::~IngestSession() { endLease(LeaseEnd::kDeleteAndCollect); }
+
+rpc::Call IngestSession::call(std::string_view op, std::string_view what,
+                              std::string_view id) const {
+  return imageCall(op, what, ns_, id, lease_);
+}
 
 Status IngestSession::createLease(std::string_view kind) {
   leases_v1::CreateRequest request;
   request.set_id("contd-" + std::string(kind) + "-" + randomHex(16));
   (*request.mutable_labels())[kGcExpire] = rfc3339(std::time(nullptr) + kLeaseSeconds);
   leases_v1::CreateResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("leases.Create", "create lease", scope_, timeouts_.call,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_.leases->Create(ctx, request, &response);
-                               }));
-  scope_.lease = request.id();
+  CONTD_RETURN_IF_ERROR(rpc::invoke(call("leases.Create", "create lease"), timeouts_.call,
+                                    [&](grpc::ClientContext* ctx) {
+                                      return connection_.leases->Create(ctx, request, &response);
+                                    }));
+  lease_ = request.id();
   return okStatus();
 }
 
 void IngestSession::endLease(LeaseEnd how) {
-  if (scope_.lease.empty()) {
+  if (lease_.empty()) {
     return;
   }
   if (how == LeaseEnd::kKeep) {
     log::containerd()->info("{} keeps lease={} ns={} until it expires (1 h) for a retry", what_,
-                            scope_.lease, scope_.ns);
-    scope_.lease.clear();
+                            lease_, ns_);
+    lease_.clear();
     return;
   }
   leases_v1::DeleteRequest request;
-  request.set_id(scope_.lease);
+  request.set_id(lease_);
   request.set_sync(how == LeaseEnd::kDeleteAndCollect);
-  const Scope plain{scope_.ns, ""};
   google::protobuf::Empty response;
-  const Status status = invoke("leases.Delete", "delete lease '" + scope_.lease + "'", plain,
-                               timeouts_.call, [&](grpc::ClientContext* ctx) {
-                                 return stubs_.leases->Delete(ctx, request, &response);
-                               });
+  // The lease is the call's object (its id), and the call is not made under it.
+  const Status status = rpc::invoke(imageCall("leases.Delete", "delete lease", ns_, lease_),
+                                    timeouts_.call, [&](grpc::ClientContext* ctx) {
+                                      return connection_.leases->Delete(ctx, request, &response);
+                                    });
   if (!status) {
-    log::containerd()->warn("{} left lease={} ns={} (expires in 1 h): {}", what_, scope_.lease,
-                            scope_.ns, status.error().message);
+    log::containerd()->warn("{} left lease={} ns={} (expires in 1 h): {}", what_, lease_, ns_,
+                            status.error().message);
   }
-  scope_.lease.clear();
+  lease_.clear();
 }
 
 Result<bool> IngestSession::haveBlob(const std::string& digest) {
   content_v1::InfoRequest request;
   request.set_digest(digest);
   content_v1::InfoResponse response;
-  const Status status = invoke("content.Info", "stat blob " + digest, scope_, timeouts_.call,
-                               [&](grpc::ClientContext* ctx) {
-                                 return stubs_.content->Info(ctx, request, &response);
-                               });
+  const std::string what = "stat blob " + digest;
+  const Status status = rpc::invoke(
+      call("content.Info", what), timeouts_.call,
+      [&](grpc::ClientContext* ctx) { return connection_.content->Info(ctx, request, &response); });
   if (isNotFound(status)) {
     return false;
   }
@@ -183,29 +200,31 @@ Result<bool> IngestSession::haveBlob(const std::string& digest) {
 }
 
 Result<std::string> IngestSession::readSmallBlob(const std::string& digest) {
-  return detail::readSmallBlob(stubs_, scope_, digest, timeouts_.call);
+  return detail::readSmallBlob(connection_, ns_, lease_, digest, timeouts_.call);
 }
 
 std::unique_ptr<BlobWriter> IngestSession::openWriter(const PlannedBlob& blob) {
-  return std::make_unique<BlobWriter>(stubs_, scope_, blob, timeouts_);
+  return std::make_unique<BlobWriter>(connection_, blobs_written_, ns_, lease_, blob,
+                                      timeouts_.transfer);
 }
 
 Status IngestSession::writeFromMemory(const PlannedBlob& blob) {
-  BlobWriter writer(stubs_, scope_, blob, timeouts_);
+  BlobWriter writer(connection_, blobs_written_, ns_, lease_, blob, timeouts_.transfer);
   CONTD_RETURN_IF_ERROR(writer.write(blob.data));
   return writer.commit();
 }
 
 Status IngestSession::addToLease(const std::string& id, const std::string& type) {
   leases_v1::AddResourceRequest request;
-  request.set_id(scope_.lease);
+  request.set_id(lease_);
   request.mutable_resource()->set_id(id);
   request.mutable_resource()->set_type(type);
   google::protobuf::Empty response;
-  return invoke("leases.AddResource", "add " + id + " to lease", scope_, timeouts_.call,
-                [&](grpc::ClientContext* ctx) {
-                  return stubs_.leases->AddResource(ctx, request, &response);
-                });
+  const std::string what = "add " + id + " to lease";
+  return rpc::invoke(call("leases.AddResource", what), timeouts_.call,
+                     [&](grpc::ClientContext* ctx) {
+                       return connection_.leases->AddResource(ctx, request, &response);
+                     });
 }
 
 Status IngestSession::setLabels(const std::string& digest,
@@ -217,10 +236,10 @@ Status IngestSession::setLabels(const std::string& digest,
     request.mutable_update_mask()->add_paths("labels." + key);
   }
   content_v1::UpdateResponse response;
-  return invoke("content.Update", "label blob " + digest, scope_, timeouts_.call,
-                [&](grpc::ClientContext* ctx) {
-                  return stubs_.content->Update(ctx, request, &response);
-                });
+  const std::string what = "label blob " + digest;
+  return rpc::invoke(call("content.Update", what), timeouts_.call, [&](grpc::ClientContext* ctx) {
+    return connection_.content->Update(ctx, request, &response);
+  });
 }
 
 Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& diff_id,
@@ -229,10 +248,11 @@ Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& dif
   stat.set_snapshotter(kSnapshotter);
   stat.set_key(chain_id);
   snapshots_v1::StatSnapshotResponse stat_response;
-  const Status exists = invoke("snapshots.Stat", "stat snapshot " + chain_id, scope_,
-                               timeouts_.call, [&](grpc::ClientContext* ctx) {
-                                 return stubs_.snapshots->Stat(ctx, stat, &stat_response);
-                               });
+  const std::string stat_what = "stat snapshot " + chain_id;
+  const Status exists =
+      rpc::invoke(call("snapshots.Stat", stat_what), timeouts_.call, [&](grpc::ClientContext* ctx) {
+        return connection_.snapshots->Stat(ctx, stat, &stat_response);
+      });
   if (exists) {
     return addToLease(chain_id, std::string("snapshots/") + kSnapshotter);
   }
@@ -240,7 +260,7 @@ Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& dif
     return exists.error();
   }
   const std::string key = "extract-" + randomHex(12) + "-" + chain_id.substr(7, 12);
-  auto mounts = prepareSnapshot(stubs_, scope_, key, parent, timeouts_.call);
+  auto mounts = prepareSnapshot(connection_, ns_, lease_, key, parent, timeouts_.call);
   if (!mounts) {
     return mounts.error();
   }
@@ -251,10 +271,11 @@ Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& dif
     commit.set_name(chain_id);
     commit.set_key(key);
     google::protobuf::Empty empty;
-    status = invoke("snapshots.Commit", "commit snapshot " + chain_id, scope_, timeouts_.call,
-                    [&](grpc::ClientContext* ctx) {
-                      return stubs_.snapshots->Commit(ctx, commit, &empty);
-                    });
+    const std::string commit_what = "commit snapshot " + chain_id;
+    status = rpc::invoke(call("snapshots.Commit", commit_what), timeouts_.call,
+                         [&](grpc::ClientContext* ctx) {
+                           return connection_.snapshots->Commit(ctx, commit, &empty);
+                         });
     if (status) {
       return okStatus();
     }
@@ -262,10 +283,10 @@ Status IngestSession::unpackOne(const PlannedBlob& layer, const std::string& dif
       status = okStatus();  // unpacked concurrently by another ingest
     }
   }
-  const Status removed = removeSnapshot(stubs_, scope_, key, timeouts_.call);
+  const Status removed = removeSnapshot(connection_, ns_, lease_, key, timeouts_.call);
   if (!removed) {
-    log::containerd()->warn("{} could not remove snapshot key={} ns={}: {}", what_, key,
-                            scope_.ns, removed.error().message);
+    log::containerd()->warn("{} could not remove snapshot key={} ns={}: {}", what_, key, ns_,
+                            removed.error().message);
   }
   return status;
 }
@@ -285,10 +306,10 @@ Status IngestSession::apply(const PlannedBlob& layer, const std::string& diff_id
     }
   }
   diff_v1::ApplyResponse response;
-  CONTD_RETURN_IF_ERROR(invoke("diff.Apply", "apply layer " + layer.digest, scope_,
-                               timeouts_.transfer, [&](grpc::ClientContext* ctx) {
-                                 return stubs_.diff->Apply(ctx, request, &response);
-                               }));
+  const std::string what = "apply layer " + layer.digest;
+  CONTD_RETURN_IF_ERROR(rpc::invoke(
+      call("diff.Apply", what), timeouts_.transfer,
+      [&](grpc::ClientContext* ctx) { return connection_.diff->Apply(ctx, request, &response); }));
   if (response.applied().digest() != diff_id) {
     return invalidArgument(what_ + ": layer " + layer.digest + " unpacks to " +
                            response.applied().digest() + ", the config's diff_id is " + diff_id);
@@ -305,10 +326,9 @@ Status IngestSession::createOrUpdateImage(const std::string& name, const Planned
   images_v1::CreateImageRequest create;
   *create.mutable_image() = image;
   images_v1::CreateImageResponse created;
-  const Status status = invoke("images.Create", "create image '" + name + "'", scope_,
-                               timeouts_.call, [&](grpc::ClientContext* ctx) {
-                                 return stubs_.images->Create(ctx, create, &created);
-                               });
+  const Status status = rpc::invoke(
+      call("images.Create", "create image", name), timeouts_.call,
+      [&](grpc::ClientContext* ctx) { return connection_.images->Create(ctx, create, &created); });
   if (status || status.error().code != Code::kAlreadyExists) {
     return status;
   }
@@ -316,10 +336,9 @@ Status IngestSession::createOrUpdateImage(const std::string& name, const Planned
   *update.mutable_image() = image;
   update.mutable_update_mask()->add_paths("target");
   images_v1::UpdateImageResponse updated;
-  return invoke("images.Update", "update image '" + name + "'", scope_, timeouts_.call,
-                [&](grpc::ClientContext* ctx) {
-                  return stubs_.images->Update(ctx, update, &updated);
-                });
+  return rpc::invoke(
+      call("images.Update", "update image", name), timeouts_.call,
+      [&](grpc::ClientContext* ctx) { return connection_.images->Update(ctx, update, &updated); });
 }
 
 Status IngestSession::labelManifest(const ImportPlan& plan) {

@@ -17,6 +17,7 @@
 // Internal to contd_images_grpc. Thread-safety: haveBlob and openWriter may be called
 // from several threads; the rest from one.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,8 +27,8 @@
 #include <string_view>
 
 #include "modules/common/result.h"
-#include "modules/images/containerd_stubs.h"
 #include "modules/images/import_plan.h"
+#include "modules/images/shared_calls.h"
 
 namespace contd::images::detail {
 
@@ -36,10 +37,12 @@ struct Timeouts {
   std::chrono::milliseconds transfer{600'000};  // one blob's Content.Write, one Diff.Apply
 };
 
-// A Content.Write stream for one blob, fed as bytes come.
+// A Content.Write stream for one blob, fed as bytes come, in `ns` under `lease`. A commit
+// counts in `committed`.
 class BlobWriter {
 public:
-  BlobWriter(Stubs& stubs, const Scope& scope, const PlannedBlob& blob, Timeouts timeouts);
+  BlobWriter(Connection& connection, std::atomic<std::uint64_t>& committed, std::string_view ns,
+             std::string lease, const PlannedBlob& blob, std::chrono::milliseconds timeout);
   ~BlobWriter();  // cancels the stream unless commit() was called
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
@@ -52,12 +55,18 @@ public:
 
 private:
   Status flush();
+  rpc::Call call() const;
 
-  Stubs& stubs_;
-  Scope scope_;
+  Connection& connection_;
+  std::atomic<std::uint64_t>& committed_;
+  std::string_view ns_;
+  std::string lease_;
+  std::string what_;  // "write blob <digest>"
+  std::chrono::milliseconds timeout_;
   Status opened_ = okStatus();  // prepare()'s verdict: without it there is no stream
   PlannedBlob blob_;  // without data
   grpc::ClientContext ctx_;
+  std::chrono::steady_clock::time_point start_;
   std::unique_ptr<grpc::ClientReaderWriter<content_v1::WriteContentRequest,
                                            content_v1::WriteContentResponse>>
       stream_;
@@ -70,8 +79,10 @@ private:
 
 class IngestSession {
 public:
-  // `what` names the ingest in messages: "import '/tmp/a.tar'", "pull 'busybox'".
-  IngestSession(Stubs& stubs, std::string_view ns, Timeouts timeouts, std::string what);
+  // `what` names the ingest in messages: "import '/tmp/a.tar'", "pull 'busybox'". Every
+  // blob it commits counts in `blobs_written`.
+  IngestSession(Connection& connection, std::atomic<std::uint64_t>& blobs_written,
+                std::string_view ns, Timeouts timeouts, std::string what);
   ~IngestSession();  // endLease(kDeleteAndCollect) when still held
   IngestSession(const IngestSession&) = delete;
   IngestSession& operator=(const IngestSession&) = delete;
@@ -99,7 +110,6 @@ public:
   Status registerImage(const ImportPlan& plan, const std::string& name);
   Status finish(const ImportPlan& plan, const std::string& name);
 
-  const Scope& scope() const { return scope_; }
   const std::string& what() const { return what_; }
 
 private:
@@ -110,9 +120,13 @@ private:
   Status apply(const PlannedBlob& layer, const std::string& diff_id,
                const std::vector<SnapshotMount>& mounts);
   Status createOrUpdateImage(const std::string& name, const PlannedBlob& manifest);
+  // A call of this ingest: in its namespace, under its lease once there is one.
+  rpc::Call call(std::string_view op, std::string_view what, std::string_view id = {}) const;
 
-  Stubs& stubs_;
-  Scope scope_;
+  Connection& connection_;
+  std::atomic<std::uint64_t>& blobs_written_;
+  std::string_view ns_;
+  std::string lease_;  // empty until createLease() and after endLease()
   Timeouts timeouts_;
   std::string what_;
 };

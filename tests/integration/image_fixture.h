@@ -4,9 +4,9 @@
 //
 //   per suite    logging, one private containerd, the two-layer test image
 //                (image_archives.h testImage(), built from the host's busybox)
-//   per test     a GrpcClient and a GrpcImageStore on that containerd, a temp dir and a
-//                unique containerd namespace; TearDown purges the namespace and removes
-//                its images
+//   per test     a GrpcClient and a GrpcImageStore over the client's connection (as in
+//                contd), a temp dir and a unique containerd namespace; TearDown purges the
+//                namespace and removes its images
 //
 // A test class derives from ImageFixture, passes the prefixes of its temp dir and namespace
 // and whether it needs a registry on loopback (docker-registry, skopeo, htpasswd), and adds
@@ -108,9 +108,10 @@ protected:
     }
   }
 
-  // A store of its own settings (parallel fetches, ...) in place of the default one.
+  // A store of its own settings (parallel fetches, ...) in place of the default one, over
+  // the client's connection.
   void connectStore(images::GrpcImageStore::Options options) {
-    auto store = images::GrpcImageStore::connect(containerd_->socketPath(), options);
+    auto store = images::GrpcImageStore::create(client_->connection(), options);
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
   }

@@ -11,9 +11,11 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -89,9 +91,10 @@ protected:
   }
 };
 
-// The image store sends the namespace as gRPC metadata too: refused, never sent.
+// The image store sends the namespace as gRPC metadata too: refused, never sent. Every
+// image call happens in a namespace, so an empty one is refused the same way.
 TEST_F(ImagesIT, NamespacesGrpcCannotSendAreRefusedBeforeAnyCall) {
-  for (const std::string bad : {"a\nb", "h1-\xc3\xa9"}) {
+  for (const std::string bad : {"a\nb", "h1-\xc3\xa9", ""}) {
     SCOPED_TRACE(::testing::PrintToString(bad));
     auto listed = store_->listImages(bad);
     ASSERT_FALSE(listed);
@@ -103,6 +106,45 @@ TEST_F(ImagesIT, NamespacesGrpcCannotSendAreRefusedBeforeAnyCall) {
     ASSERT_FALSE(image);
     EXPECT_EQ(image.error().code, Code::kInvalidArgument) << image.error().message;
   }
+}
+
+// The store runs on the client's channel: once the client has reconnected after a
+// containerd restart (subscribe() waits for the channel, as the supervisor's re-subscribe
+// does), the store's next call succeeds at once. A channel of its own, which the store's
+// calls kept failing on while containerd was down (as reconcile discards do), was still
+// backing off (gRPC's default: 1 s growing by 1.6 with every failed attempt) and refused it.
+TEST_F(ImagesIT, StoreSharesTheClientsChannelAcrossAContainerdRestart) {
+  ASSERT_TRUE(store_->listImages(ns_));
+  ASSERT_TRUE(containerd_->stop());
+  const auto down_until = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < down_until) {
+    auto down = store_->removeSnapshot(ns_, "never-made");
+    ASSERT_FALSE(down);
+    EXPECT_EQ(down.error().code, Code::kUnavailable) << down.error().message;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(containerd_->restart()) << containerd_->logTail();
+
+  Result<std::unique_ptr<containerd::Subscription>> subscription = unavailable("not yet");
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    subscription = client_->subscribe(
+        {"/tasks/exit"}, [](const containerd::Event&) {}, [](const Error&) {});
+    if (subscription || subscription.error().code != Code::kUnavailable) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(subscription) << subscription.error().message;
+
+  // No retry and no wait: a first call that fails is the failure this test is about.
+  const auto start = std::chrono::steady_clock::now();
+  auto listed = store_->listImages(ns_);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  auto removed = store_->removeSnapshot(ns_, "never-made");
+  EXPECT_TRUE(removed) << removed.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
 TEST_F(ImagesIT, ImportsOciLayoutAndUnpacksWithWhiteouts) {
