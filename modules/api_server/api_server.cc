@@ -3,7 +3,7 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
-#include "modules/api_server/containers_service.h"
+#include "modules/api_server/containers_api.h"
 #include "modules/common/logging.h"
 
 namespace contd::api {
@@ -20,7 +20,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(container::ContainerService&
     return listener.error();
   }
   api->listener_ = std::move(listener).value();
-  api->containers_ = std::make_unique<ContainersService>(core, api->listener_->peers());
+  api->containers_ = std::make_unique<ContainersApi>(core, api->listener_->peers());
 
   // No listening port: connections arrive only through the listener's accept loop, which
   // is what lets it record who is calling.

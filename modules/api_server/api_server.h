@@ -21,7 +21,7 @@ class Server;
 
 namespace contd::api {
 
-class ContainersService;
+class ContainersApi;
 
 struct ApiServerOptions {
   UnixListenerOptions listener;
@@ -52,7 +52,7 @@ private:
   ApiServer() = default;
 
   std::unique_ptr<UnixListener> listener_;
-  std::unique_ptr<ContainersService> containers_;
+  std::unique_ptr<ContainersApi> containers_;
   std::unique_ptr<grpc::Server> server_;  // declared last: destroyed before the services
   bool stopped_ = false;
 };

@@ -41,8 +41,6 @@ struct ContainerRecord {
 
 enum class TaskStatus { kUnknown, kCreated, kRunning, kStopped, kPaused, kPausing };
 
-std::string_view taskStatusName(TaskStatus status);
-
 struct TaskState {
   std::string id;
   std::uint32_t pid = 0;

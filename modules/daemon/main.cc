@@ -22,7 +22,7 @@
 #include "modules/daemon/config.h"
 #include "modules/daemon/lifecycle.h"
 #include "modules/images/grpc_image_store.h"
-#include "zbus-bridge/bridge.h"
+#include "modules/zbus/bridge.h"
 
 namespace {
 

@@ -24,7 +24,7 @@
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/zbus_client.h"
 #include "tests/integration/zbus_redis_server.h"
-#include "zbus-bridge/codec.h"
+#include "modules/zbus/codec.h"
 
 namespace {
 

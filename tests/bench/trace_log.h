@@ -1,7 +1,7 @@
 #pragma once
 // Timings read back from contd's log, for the lifecycle benchmark. contd writes, per call
 // (see modules/container/service.cc, modules/containerd/grpc_client.cc,
-// modules/api_server/containers_service.cc), at debug level unless noted:
+// modules/api_server/containers_api.cc), at debug level unless noted:
 //
 //   ... debug [container] run step=create-container ns=N id=I ms=1.9   (cumulative in the call)
 //   ... info  [container] started ns=N id=I pid=P ms=49.0

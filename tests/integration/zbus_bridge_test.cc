@@ -25,8 +25,8 @@
 #include "tests/integration/support/daemon_fixture.h"
 #include "tests/integration/zbus_client.h"
 #include "tests/integration/zbus_redis_server.h"
-#include "zbus-bridge/bridge.h"
-#include "zbus-bridge/codec.h"
+#include "modules/zbus/bridge.h"
+#include "modules/zbus/codec.h"
 
 namespace contd::zbus {
 namespace {

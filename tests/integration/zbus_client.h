@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "modules/common/result.h"
-#include "zbus-bridge/codec.h"
-#include "zbus-bridge/redis_connection.h"
+#include "modules/zbus/codec.h"
+#include "modules/zbus/redis_connection.h"
 
 namespace contd::testing {
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "tests/integration/support/run_command.h"
-#include "zbus-bridge/redis_connection.h"
+#include "modules/zbus/redis_connection.h"
 
 namespace contd::testing {
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "zbus-bridge/redis_connection.h"
+#include "modules/zbus/redis_connection.h"
 
 namespace contd::zbus {
 namespace {

@@ -2,7 +2,7 @@
 // server, plus malformed input. Built twice: in unit_zbus and, with AddressSanitizer and
 // UndefinedBehaviorSanitizer, in unit_zbus_codec_asan.
 
-#include "zbus-bridge/codec.h"
+#include "modules/zbus/codec.h"
 
 #include <random>
 

@@ -2,7 +2,7 @@
 // ContainerModule over a scripted backend returning the vector's values, gives the
 // vector's response byte for byte; protocol errors and malformed inputs as the Go server.
 
-#include "zbus-bridge/dispatcher.h"
+#include "modules/zbus/dispatcher.h"
 
 #include <stdexcept>
 

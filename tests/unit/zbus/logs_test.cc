@@ -13,7 +13,7 @@
 
 #include "modules/container/service.h"
 #include "tests/fakes/fake_containerd.h"
-#include "zbus-bridge/service_backend.h"
+#include "modules/zbus/service_backend.h"
 
 namespace contd::zbus {
 namespace {

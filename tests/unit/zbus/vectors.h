@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "zbus-bridge/codec.h"
+#include "modules/zbus/codec.h"
 
 namespace contd::zbus::testing {
 

@@ -14,8 +14,8 @@
 
 #include <string>
 
-#include "zbus-bridge/codec.h"
-#include "zbus-bridge/container_module.h"
+#include "modules/zbus/codec.h"
+#include "modules/zbus/container_module.h"
 
 namespace contd::zbus {
 

@@ -1,4 +1,4 @@
-#include "modules/api_server/containers_service.h"
+#include "modules/api_server/containers_api.h"
 
 #include <google/protobuf/util/time_util.h>
 
@@ -34,11 +34,11 @@ std::string orDash(const std::optional<PeerCredentials>& peer, bool uid) {
 
 }  // namespace
 
-ContainersService::ContainersService(container::ContainerService& core, const PeerTable& peers)
+ContainersApi::ContainersApi(container::ContainerService& core, const PeerTable& peers)
     : core_(core), peers_(peers) {}
 
 template <typename Body>
-grpc::Status ContainersService::serve(grpc::ServerContext* context, std::string_view op,
+grpc::Status ContainersApi::serve(grpc::ServerContext* context, std::string_view op,
                                       std::string_view ns, std::string_view id, Body&& body) {
   const auto started = Clock::now();
   // Looked up first: while this call runs, gRPC keeps the connection's fd (and so the
@@ -71,7 +71,7 @@ grpc::Status ContainersService::serve(grpc::ServerContext* context, std::string_
   return status;
 }
 
-grpc::Status ContainersService::Run(grpc::ServerContext* context, const v1::RunRequest* request,
+grpc::Status ContainersApi::Run(grpc::ServerContext* context, const v1::RunRequest* request,
                                     v1::RunResponse* response) {
   return serve(context, "Run", request->namespace_(), request->spec().name(), [&]() -> Status {
     if (!request->has_spec()) {
@@ -86,7 +86,7 @@ grpc::Status ContainersService::Run(grpc::ServerContext* context, const v1::RunR
   });
 }
 
-grpc::Status ContainersService::Inspect(grpc::ServerContext* context,
+grpc::Status ContainersApi::Inspect(grpc::ServerContext* context,
                                         const v1::InspectRequest* request,
                                         v1::InspectResponse* response) {
   return serve(context, "Inspect", request->namespace_(), request->id(), [&]() -> Status {
@@ -99,21 +99,21 @@ grpc::Status ContainersService::Inspect(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::Delete(grpc::ServerContext* context,
+grpc::Status ContainersApi::Delete(grpc::ServerContext* context,
                                        const v1::DeleteRequest* request,
                                        v1::DeleteResponse* /*response*/) {
   return serve(context, "Delete", request->namespace_(), request->id(),
                [&] { return core_.remove(request->namespace_(), request->id()); });
 }
 
-grpc::Status ContainersService::SignalDelete(grpc::ServerContext* context,
+grpc::Status ContainersApi::SignalDelete(grpc::ServerContext* context,
                                              const v1::SignalDeleteRequest* request,
                                              v1::SignalDeleteResponse* /*response*/) {
   return serve(context, "SignalDelete", request->namespace_(), request->id(),
                [&] { return core_.signalDelete(request->namespace_(), request->id()); });
 }
 
-grpc::Status ContainersService::List(grpc::ServerContext* context, const v1::ListRequest* request,
+grpc::Status ContainersApi::List(grpc::ServerContext* context, const v1::ListRequest* request,
                                      v1::ListResponse* response) {
   return serve(context, "List", request->namespace_(), "", [&]() -> Status {
     auto infos = core_.list(request->namespace_());
@@ -131,7 +131,7 @@ grpc::Status ContainersService::List(grpc::ServerContext* context, const v1::Lis
   });
 }
 
-grpc::Status ContainersService::ListNamespaces(grpc::ServerContext* context,
+grpc::Status ContainersApi::ListNamespaces(grpc::ServerContext* context,
                                                const v1::ListNamespacesRequest* /*request*/,
                                                v1::ListNamespacesResponse* response) {
   return serve(context, "ListNamespaces", "", "", [&]() -> Status {
@@ -145,7 +145,7 @@ grpc::Status ContainersService::ListNamespaces(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::Exists(grpc::ServerContext* context,
+grpc::Status ContainersApi::Exists(grpc::ServerContext* context,
                                        const v1::ExistsRequest* request,
                                        v1::ExistsResponse* response) {
   return serve(context, "Exists", request->namespace_(), request->id(), [&]() -> Status {
@@ -196,7 +196,7 @@ Result<images::ImageStore*> imageStore(container::ContainerService& core, std::s
 
 }  // namespace
 
-grpc::Status ContainersService::ImportImage(grpc::ServerContext* context,
+grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
                                             const v1::ImportImageRequest* request,
                                             v1::ImportImageResponse* response) {
   return serve(context, "ImportImage", request->namespace_(), request->name(), [&]() -> Status {
@@ -217,7 +217,7 @@ grpc::Status ContainersService::ImportImage(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::PullImage(grpc::ServerContext* context,
+grpc::Status ContainersApi::PullImage(grpc::ServerContext* context,
                                           const v1::PullImageRequest* request,
                                           grpc::ServerWriter<v1::PullImageProgress>* writer) {
   return serve(context, "PullImage", request->namespace_(), request->ref(), [&]() -> Status {
@@ -245,7 +245,7 @@ grpc::Status ContainersService::PullImage(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::ListImages(grpc::ServerContext* context,
+grpc::Status ContainersApi::ListImages(grpc::ServerContext* context,
                                            const v1::ListImagesRequest* request,
                                            v1::ListImagesResponse* response) {
   return serve(context, "ListImages", request->namespace_(), "", [&]() -> Status {
@@ -264,7 +264,7 @@ grpc::Status ContainersService::ListImages(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::RemoveImage(grpc::ServerContext* context,
+grpc::Status ContainersApi::RemoveImage(grpc::ServerContext* context,
                                             const v1::RemoveImageRequest* request,
                                             v1::RemoveImageResponse* /*response*/) {
   return serve(context, "RemoveImage", request->namespace_(), request->name(), [&]() -> Status {
@@ -276,7 +276,7 @@ grpc::Status ContainersService::RemoveImage(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::Events(grpc::ServerContext* context,
+grpc::Status ContainersApi::Events(grpc::ServerContext* context,
                                        const v1::EventsRequest* request,
                                        grpc::ServerWriter<v1::Event>* writer) {
   return serve(context, "Events", request->namespace_(), "", [&]() -> Status {
@@ -298,7 +298,7 @@ grpc::Status ContainersService::Events(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
+grpc::Status ContainersApi::Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
                                      v1::ExecResponse* response) {
   return serve(context, "Exec", request->namespace_(), request->id(), [&]() -> Status {
     const auto timeout = std::chrono::milliseconds(
@@ -316,7 +316,7 @@ grpc::Status ContainersService::Exec(grpc::ServerContext* context, const v1::Exe
   });
 }
 
-grpc::Status ContainersService::Stats(grpc::ServerContext* context,
+grpc::Status ContainersApi::Stats(grpc::ServerContext* context,
                                       const v1::StatsRequest* request,
                                       v1::StatsResponse* response) {
   return serve(context, "Stats", request->namespace_(), request->id(), [&]() -> Status {
@@ -334,7 +334,7 @@ grpc::Status ContainersService::Stats(grpc::ServerContext* context,
   });
 }
 
-grpc::Status ContainersService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
+grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                      grpc::ServerWriter<v1::LogLine>* writer) {
   return serve(context, "Logs", request->namespace_(), request->id(), [&]() -> Status {
     container::LogQuery query;

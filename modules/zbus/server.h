@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "modules/common/result.h"
-#include "zbus-bridge/codec.h"
-#include "zbus-bridge/dispatcher.h"
-#include "zbus-bridge/redis_connection.h"
+#include "modules/zbus/codec.h"
+#include "modules/zbus/dispatcher.h"
+#include "modules/zbus/redis_connection.h"
 
 namespace contd::zbus {
 

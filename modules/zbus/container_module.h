@@ -18,8 +18,8 @@
 
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
-#include "zbus-bridge/codec.h"
-#include "zbus-bridge/container_backend.h"
+#include "modules/zbus/codec.h"
+#include "modules/zbus/container_backend.h"
 
 namespace contd::zbus {
 

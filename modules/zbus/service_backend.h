@@ -7,7 +7,7 @@
 // Thread-safety: as ContainerService (every method concurrently; per-container serialised).
 
 #include "modules/container/service.h"
-#include "zbus-bridge/container_backend.h"
+#include "modules/zbus/container_backend.h"
 
 namespace contd::zbus {
 

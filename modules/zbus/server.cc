@@ -1,4 +1,4 @@
-#include "zbus-bridge/server.h"
+#include "modules/zbus/server.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "zbus-bridge/codec.h"
+#include "modules/zbus/codec.h"
 
 #include <array>
 #include <exception>

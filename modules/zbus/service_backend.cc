@@ -1,4 +1,4 @@
-#include "zbus-bridge/service_backend.h"
+#include "modules/zbus/service_backend.h"
 
 #include <algorithm>
 #include <exception>

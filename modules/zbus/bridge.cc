@@ -1,9 +1,9 @@
-#include "zbus-bridge/bridge.h"
+#include "modules/zbus/bridge.h"
 
-#include "zbus-bridge/container_module.h"
-#include "zbus-bridge/dispatcher.h"
-#include "zbus-bridge/server.h"
-#include "zbus-bridge/service_backend.h"
+#include "modules/zbus/container_module.h"
+#include "modules/zbus/dispatcher.h"
+#include "modules/zbus/server.h"
+#include "modules/zbus/service_backend.h"
 
 namespace contd::zbus {
 

@@ -1,4 +1,4 @@
-#include "zbus-bridge/redis_connection.h"
+#include "modules/zbus/redis_connection.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>

@@ -20,10 +20,10 @@
 
 namespace contd::api {
 
-class ContainersService final : public v1::Containers::Service {
+class ContainersApi final : public v1::Containers::Service {
 public:
   // Both references must outlive the gRPC server this service is registered with.
-  ContainersService(container::ContainerService& core, const PeerTable& peers);
+  ContainersApi(container::ContainerService& core, const PeerTable& peers);
 
   grpc::Status Run(grpc::ServerContext* context, const v1::RunRequest* request,
                    v1::RunResponse* response) override;

@@ -1,4 +1,4 @@
-#include "zbus-bridge/dispatcher.h"
+#include "modules/zbus/dispatcher.h"
 
 #include <array>
 #include <exception>

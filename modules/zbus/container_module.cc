@@ -1,4 +1,4 @@
-#include "zbus-bridge/container_module.h"
+#include "modules/zbus/container_module.h"
 
 #include <chrono>
 #include <limits>
