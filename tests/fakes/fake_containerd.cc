@@ -7,8 +7,13 @@
 #include <fstream>
 #include <utility>
 
+#include "modules/common/names.h"
+
 namespace contd::testing {
 namespace {
+
+// Like GrpcClient, which refuses before sending a namespace gRPC could not put in metadata.
+Status checkNamespace(std::string_view ns) { return validateName("namespace", ns); }
 
 using containerd::TaskStatus;
 
@@ -99,6 +104,7 @@ std::vector<int> FakeContainerd::signals(const std::string& ns, const std::strin
 }
 
 Status FakeContainerd::ensureNamespace(std::string_view ns) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("ensureNamespace")) {
     return *failure;
@@ -117,6 +123,7 @@ Result<std::vector<std::string>> FakeContainerd::listNamespaces() {
 
 Status FakeContainerd::createContainer(std::string_view ns,
                                        const containerd::ContainerRecord& record) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("createContainer")) {
     return *failure;
@@ -136,6 +143,7 @@ Status FakeContainerd::createContainer(std::string_view ns,
 
 Result<containerd::ContainerRecord> FakeContainerd::getContainer(std::string_view ns,
                                                                  std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("getContainer")) {
     return *failure;
@@ -149,6 +157,7 @@ Result<containerd::ContainerRecord> FakeContainerd::getContainer(std::string_vie
 
 Result<std::vector<containerd::ContainerRecord>> FakeContainerd::listContainers(
     std::string_view ns, const containerd::Labels& must_match) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("listContainers")) {
     return *failure;
@@ -171,6 +180,7 @@ Result<std::vector<containerd::ContainerRecord>> FakeContainerd::listContainers(
 }
 
 Status FakeContainerd::deleteContainer(std::string_view ns, std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("deleteContainer")) {
     return *failure;
@@ -184,6 +194,7 @@ Status FakeContainerd::deleteContainer(std::string_view ns, std::string_view id)
 Result<containerd::TaskState> FakeContainerd::createTask(std::string_view ns, std::string_view id,
                                                          const containerd::TaskIo& io,
                                                          std::chrono::milliseconds /*timeout*/) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("createTask")) {
     return *failure;
@@ -206,6 +217,7 @@ Result<containerd::TaskState> FakeContainerd::createTask(std::string_view ns, st
 }
 
 Status FakeContainerd::startTask(std::string_view ns, std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("startTask")) {
     return *failure;
@@ -219,6 +231,7 @@ Status FakeContainerd::startTask(std::string_view ns, std::string_view id) {
 }
 
 Result<containerd::TaskState> FakeContainerd::getTask(std::string_view ns, std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("getTask")) {
     return *failure;
@@ -231,6 +244,7 @@ Result<containerd::TaskState> FakeContainerd::getTask(std::string_view ns, std::
 }
 
 Result<std::vector<containerd::TaskState>> FakeContainerd::listTasks(std::string_view ns) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("listTasks")) {
     return *failure;
@@ -246,6 +260,7 @@ Result<std::vector<containerd::TaskState>> FakeContainerd::listTasks(std::string
 
 Status FakeContainerd::killTask(std::string_view ns, std::string_view id, int signal,
                                 bool /*all*/) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("killTask")) {
     return *failure;
@@ -270,6 +285,7 @@ Status FakeContainerd::killTask(std::string_view ns, std::string_view id, int si
 
 Result<containerd::ExitStatus> FakeContainerd::waitTask(std::string_view ns, std::string_view id,
                                                         std::chrono::milliseconds timeout) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("waitTask")) {
     return *failure;
@@ -289,6 +305,7 @@ Result<containerd::ExitStatus> FakeContainerd::waitTask(std::string_view ns, std
 
 Result<containerd::ExitStatus> FakeContainerd::deleteTask(std::string_view ns,
                                                           std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("deleteTask")) {
     return *failure;
@@ -310,6 +327,7 @@ Result<containerd::ExitStatus> FakeContainerd::deleteTask(std::string_view ns,
 
 Status FakeContainerd::setLabels(std::string_view ns, std::string_view id,
                                  const containerd::Labels& labels) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("setLabels")) {
     return *failure;
@@ -376,6 +394,7 @@ void FakeContainerd::setMetrics(const std::string& ns, const std::string& id,
 Result<FakeContainerd::Process*> FakeContainerd::findProcess(std::string_view ns,
                                                               std::string_view id,
                                                               std::string_view exec_id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   auto task = tasks_.find({std::string(ns), std::string(id)});
   if (task == tasks_.end()) {
     return missing("task", ns, id);
@@ -389,6 +408,7 @@ Result<FakeContainerd::Process*> FakeContainerd::findProcess(std::string_view ns
 
 Status FakeContainerd::execProcess(std::string_view ns, std::string_view id,
                                    const containerd::ExecRequest& request) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("execProcess")) {
     return *failure;
@@ -415,6 +435,7 @@ Status FakeContainerd::execProcess(std::string_view ns, std::string_view id,
 
 Status FakeContainerd::startProcess(std::string_view ns, std::string_view id,
                                     std::string_view exec_id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("startProcess")) {
     return *failure;
@@ -446,6 +467,7 @@ Result<containerd::ExitStatus> FakeContainerd::waitProcess(std::string_view ns,
                                                            std::string_view id,
                                                            std::string_view exec_id,
                                                            std::chrono::milliseconds timeout) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("waitProcess")) {
     return *failure;
@@ -464,6 +486,7 @@ Result<containerd::ExitStatus> FakeContainerd::waitProcess(std::string_view ns,
 
 Status FakeContainerd::killProcess(std::string_view ns, std::string_view id,
                                    std::string_view exec_id, int signal) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("killProcess")) {
     return *failure;
@@ -484,6 +507,7 @@ Status FakeContainerd::killProcess(std::string_view ns, std::string_view id,
 Result<containerd::ExitStatus> FakeContainerd::deleteProcess(std::string_view ns,
                                                              std::string_view id,
                                                              std::string_view exec_id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("deleteProcess")) {
     return *failure;
@@ -504,6 +528,7 @@ Result<containerd::ExitStatus> FakeContainerd::deleteProcess(std::string_view ns
 
 Result<containerd::TaskMetrics> FakeContainerd::metrics(std::string_view ns,
                                                         std::string_view id) {
+  CONTD_RETURN_IF_ERROR(checkNamespace(ns));
   std::lock_guard lock(mu_);
   if (auto failure = takeFailure("metrics")) {
     return *failure;
