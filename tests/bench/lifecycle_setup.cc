@@ -174,7 +174,6 @@ Status LifecycleBench::cleanUp() {
     keepFirst(first,
               sweepNamespaces(containerd_->socketPath(), {contd_ns_, ctr_ns_}, "bench_lifecycle"));
   }
-  }
   saveLogs();
   containerd_.reset();
   if (netns_) {
