@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -24,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/containerd/grpc_client.h"
+#include "tests/bench/bench_options.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/stats.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
@@ -39,18 +40,9 @@ namespace {
 
 namespace support = contd::testing;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-std::string readFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using contd::bench::Clock;
+using contd::bench::msSince;
+using contd::bench::readFile;
 
 struct Bench {
   std::unique_ptr<support::PrivateContainerd> containerd;
@@ -102,6 +94,29 @@ struct Bench {
   }
 };
 
+// Kills contd (SIGKILL) and starts it again `restarts` times: per restart the ms until its
+// socket accepts, and until it logs that it reconciled `count` containers.
+bool restartAll(Bench& bench, int count, int restarts, std::vector<double>& ready_ms,
+                std::vector<double>& reconciled_ms) {
+  const std::string marker = "reconciled containers=" + std::to_string(count);
+  const auto log_path = bench.dir->path() / "contd.log";
+  for (int r = 0; r < restarts; ++r) {
+    (void)bench.contd->crash();
+    std::ofstream(log_path, std::ios::trunc).close();
+    const auto start = Clock::now();
+    if (auto restarted = bench.contd->restart(); !restarted) {
+      std::fprintf(stderr, "bench_reconcile: %s\n", restarted.error().message.c_str());
+      return false;
+    }
+    ready_ms.push_back(msSince(start));
+    while (readFile(log_path).find(marker) == std::string::npos && msSince(start) < 60'000) {
+      std::this_thread::sleep_for(1ms);
+    }
+    reconciled_ms.push_back(msSince(start));
+  }
+  return true;
+}
+
 int run(int count, int restarts) {
   if (auto missing = support::missingContainerdPrerequisites(); !missing.empty()) {
     std::fprintf(stderr, "bench_reconcile: missing %s\n", missing.c_str());
@@ -147,22 +162,9 @@ int run(int count, int restarts) {
     return 1;
   }
 
-  const std::string marker = "reconciled containers=" + std::to_string(count);
-  const auto log_path = bench.dir->path() / "contd.log";
   std::vector<double> ready_ms, reconciled_ms;
-  for (int r = 0; r < restarts; ++r) {
-    (void)bench.contd->crash();
-    std::ofstream(log_path, std::ios::trunc).close();
-    const auto start = Clock::now();
-    if (auto restarted = bench.contd->restart(); !restarted) {
-      std::fprintf(stderr, "bench_reconcile: %s\n", restarted.error().message.c_str());
-      return 1;
-    }
-    ready_ms.push_back(msSince(start));
-    while (readFile(log_path).find(marker) == std::string::npos && msSince(start) < 60'000) {
-      std::this_thread::sleep_for(1ms);
-    }
-    reconciled_ms.push_back(msSince(start));
+  if (!restartAll(bench, count, restarts, ready_ms, reconciled_ms)) {
+    return 1;
   }
   const auto after = bench.pids();
   const bool untouched = after == before;
@@ -195,16 +197,18 @@ int run(int count, int restarts) {
 int main(int argc, char** argv) {
   int count = 100;
   int restarts = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--count") == 0) {
-      count = std::atoi(argv[i + 1]);
-    } else if (std::strcmp(argv[i], "--restarts") == 0) {
-      restarts = std::atoi(argv[i + 1]);
-    }
-  }
-  if (count <= 0 || restarts <= 0) {
-    std::fprintf(stderr, "usage: bench_reconcile [--count N] [--restarts K]\n");
-    return 2;
-  }
-  return run(count, restarts);
+  bool help = false;
+  const contd::Status parsed = contd::bench::parseFlags(
+      argc, argv, &help, [&](std::string_view flag, std::string_view value) -> contd::Status {
+        if (flag == "--count") {
+          return contd::bench::setInt(flag, value, count, 1);
+        }
+        if (flag == "--restarts") {
+          return contd::bench::setInt(flag, value, restarts, 1);
+        }
+        return contd::bench::unknownOption(flag);
+      });
+  const auto outcome = contd::bench::reportParse(
+      "bench_reconcile", parsed, help, "usage: bench_reconcile [--count N] [--restarts K]\n");
+  return outcome.proceed ? run(count, restarts) : outcome.exit_code;
 }

@@ -33,6 +33,8 @@
 
 #include "modules/common/logging.h"
 #include "modules/containerd/grpc_client.h"
+#include "tests/bench/bench_proc.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/stats.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
@@ -56,50 +58,18 @@ using containerd::ContainerRecord;
 using containerd::GrpcClient;
 using containerd::TaskIo;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kLineBytes = 100;
 constexpr std::size_t kBlockBytes = 5'000'000;
 constexpr std::size_t kCriOverhead = 40;  // timestamp, stream, tag, spaces
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // utime + stime of `pid` in seconds, or -1.
-double cpuSeconds(pid_t pid) {
-  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return -1;
-  }
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; rest >> field; ++i) {  // field 3 is the state
-    if (i == 14 || i == 15) {
-      ticks += std::stod(field);
-    }
-    if (i == 15) {
-      break;
-    }
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+double cpuSecondsOr(pid_t pid) { return cpuSeconds(pid).value_or(-1); }
 
 // A field of /proc/PID/smaps_rollup in KiB, or -1.
 long smapsKb(pid_t pid, std::string_view key) {
-  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/smaps_rollup"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(std::string(key) + ":", 0) == 0) {
-      return std::stol(line.substr(key.size() + 1));
-    }
-  }
-  return -1;
+  const auto kib = procKib(pid, "smaps_rollup", key);
+  return kib ? static_cast<long>(*kib) : -1;
 }
 
 // The process whose executable is `exe` and whose environment or command line names
@@ -115,7 +85,7 @@ pid_t findProcess(const fs::path& exe, const std::string& ns, const std::string&
     if (fs::read_symlink(entry.path() / "exe", link_ec) != exe) {
       continue;
     }
-    std::string both = slurp(entry.path() / "environ") + slurp(entry.path() / "cmdline");
+    std::string both = readFile(entry.path() / "environ") + readFile(entry.path() / "cmdline");
     std::replace(both.begin(), both.end(), '\0', ' ');
     if (both.find("CONTAINER_ID=" + id + " CONTAINER_NAMESPACE=" + ns) != std::string::npos ||
         both.find("-namespace " + ns + " -id " + id + " ") != std::string::npos) {
@@ -139,7 +109,7 @@ std::vector<pid_t> findLoggers(const std::string& ns, const std::string& id) {
     }
     std::error_code link_ec;
     if (fs::read_symlink(entry.path() / "exe", link_ec) == exe &&
-        slurp(entry.path() / "environ") == env) {
+        readFile(entry.path() / "environ") == env) {
       pids.push_back(static_cast<pid_t>(std::stol(name)));
     }
   }
@@ -270,7 +240,7 @@ public:
     if (binary && loggers.size() != 2) {
       return internalError("no contd-shim-logs process for '" + id + "'");
     }
-    const double shim_cpu0 = runc_shim != 0 ? cpuSeconds(runc_shim) : 0;
+    const double shim_cpu0 = runc_shim != 0 ? cpuSecondsOr(runc_shim) : 0;
     const auto start = Clock::now();
     CONTD_RETURN_IF_ERROR(client_->startTask(ns_, id));
     auto exit = client_->waitTask(ns_, id, 300s);
@@ -279,12 +249,12 @@ public:
     }
     RunResult r;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.shim_cpu = runc_shim != 0 ? cpuSeconds(runc_shim) - shim_cpu0 : -1;
+    r.shim_cpu = runc_shim != 0 ? cpuSecondsOr(runc_shim) - shim_cpu0 : -1;
     if (binary) {
       std::this_thread::sleep_for(100ms);  // let it finish the last pipe buffer
       r.copier_cpu = 0;
       for (const pid_t pid : loggers) {
-        r.copier_cpu += cpuSeconds(pid);
+        r.copier_cpu += cpuSecondsOr(pid);
       }
       r.logger_pss_after = smapsSum(loggers, "Pss");
     } else {

@@ -6,11 +6,8 @@
 // Needs root, containerd and redis-server (like the integration tests). Usage:
 //   bench_zbus [CALLS]        (default 1000 per transport, after 50 warm-up calls)
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +15,7 @@
 
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/common/logging.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/stats.h"
 #include "tests/integration/support/contd_daemon.h"
 #include "tests/integration/support/private_containerd.h"
@@ -28,20 +26,14 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using contd::bench::Clock;
+using contd::bench::msSince;
 namespace support = contd::testing;
 
-double p99(std::vector<double> samples) {
-  if (samples.empty()) {
-    return 0;
-  }
-  std::sort(samples.begin(), samples.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(samples.size())));
-  return samples[std::max<std::size_t>(rank, 1) - 1];
-}
+constexpr int kWarmup = 50;
 
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+double p99(const std::vector<double>& samples) {
+  return contd::bench::percentile(samples, 0.99);
 }
 
 int fail(const std::string& what) {
@@ -49,11 +41,63 @@ int fail(const std::string& what) {
   return 1;
 }
 
+// Inspect of a missing container over zbus, `calls` times after the warm-up: the
+// milliseconds of each, or nothing when a reply was not the expected error.
+std::optional<std::vector<double>> timeZbus(support::ZbusClient& client, int calls) {
+  const std::string ns = contd::zbus::encodeString("bench");
+  const std::string id = contd::zbus::encodeString("missing");
+  std::vector<double> zbus_ms;
+  for (int i = 0; i < kWarmup + calls; ++i) {
+    const auto start = Clock::now();
+    auto response = client.call(support::ZbusClient::request("Inspect", {ns, id}));
+    const double ms = msSince(start);
+    if (!response || response->error || !response->output.error) {
+      fail("zbus Inspect: unexpected reply");
+      return std::nullopt;
+    }
+    if (i >= kWarmup) {
+      zbus_ms.push_back(ms);
+    }
+  }
+  return zbus_ms;
+}
+
+// The same over the gRPC socket; nothing when an answer was not NOT_FOUND.
+std::optional<std::vector<double>> timeGrpc(contd::v1::Containers::Stub& stub, int calls) {
+  std::vector<double> grpc_ms;
+  for (int i = 0; i < kWarmup + calls; ++i) {
+    contd::v1::InspectRequest request;
+    request.set_namespace_("bench");
+    request.set_id("missing");
+    contd::v1::InspectResponse response;
+    grpc::ClientContext context;
+    const auto start = Clock::now();
+    const grpc::Status status = stub.Inspect(&context, request, &response);
+    const double ms = msSince(start);
+    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
+      fail("gRPC Inspect: " + status.error_message());
+      return std::nullopt;
+    }
+    if (i >= kWarmup) {
+      grpc_ms.push_back(ms);
+    }
+  }
+  return grpc_ms;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int calls = argc > 1 ? std::atoi(argv[1]) : 1000;
-  constexpr int kWarmup = 50;
+  int calls = 1000;
+  if (argc > 1) {
+    auto parsed = contd::bench::parseNumber<int>("CALLS", argv[1]);
+    if (!parsed) {
+      std::fprintf(stderr, "bench_zbus: %s\nusage: bench_zbus [CALLS]\n",
+                   parsed.error().message.c_str());
+      return 2;
+    }
+    calls = *parsed;
+  }
   contd::log::init("warn");
 
   auto containerd = support::PrivateContainerd::start();
@@ -83,39 +127,16 @@ int main(int argc, char** argv) {
                                      grpc::InsecureChannelCredentials());
   auto stub = contd::v1::Containers::NewStub(channel);
 
-  const std::string ns = contd::zbus::encodeString("bench");
-  const std::string id = contd::zbus::encodeString("missing");
-  std::vector<double> zbus_ms;
-  std::vector<double> grpc_ms;
-  for (int i = 0; i < kWarmup + calls; ++i) {
-    const auto start = Clock::now();
-    auto response = (*zbus_client)->call(support::ZbusClient::request("Inspect", {ns, id}));
-    const double ms = msSince(start);
-    if (!response || response->error || !response->output.error) {
-      return fail("zbus Inspect: unexpected reply");
-    }
-    if (i >= kWarmup) {
-      zbus_ms.push_back(ms);
-    }
+  auto zbus_ms = timeZbus(**zbus_client, calls);
+  if (!zbus_ms) {
+    return 1;
   }
-  for (int i = 0; i < kWarmup + calls; ++i) {
-    contd::v1::InspectRequest request;
-    request.set_namespace_("bench");
-    request.set_id("missing");
-    contd::v1::InspectResponse response;
-    grpc::ClientContext context;
-    const auto start = Clock::now();
-    const grpc::Status status = stub->Inspect(&context, request, &response);
-    const double ms = msSince(start);
-    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
-      return fail("gRPC Inspect: " + status.error_message());
-    }
-    if (i >= kWarmup) {
-      grpc_ms.push_back(ms);
-    }
+  auto grpc_ms = timeGrpc(*stub, calls);
+  if (!grpc_ms) {
+    return 1;
   }
-  const auto zbus = contd::bench::summarize(zbus_ms);
-  const auto grpc_summary = contd::bench::summarize(grpc_ms);
+  const auto zbus = contd::bench::summarize(*zbus_ms);
+  const auto grpc_summary = contd::bench::summarize(*grpc_ms);
   using contd::bench::formatMs;
   using contd::bench::padLeft;
   using contd::bench::padRight;
@@ -123,11 +144,11 @@ int main(int argc, char** argv) {
   std::printf("%s%s%s%s\n", padRight("transport", 28).c_str(), padLeft("median", 9).c_str(),
               padLeft("p99", 9).c_str(), padLeft("max", 9).c_str());
   std::printf("%s%s%s%s\n", padRight("zbus (Redis unix socket)", 28).c_str(),
-              padLeft(formatMs(zbus.median), 9).c_str(), padLeft(formatMs(p99(zbus_ms)), 9).c_str(),
+              padLeft(formatMs(zbus.median), 9).c_str(), padLeft(formatMs(p99(*zbus_ms)), 9).c_str(),
               padLeft(formatMs(zbus.max), 9).c_str());
   std::printf("%s%s%s%s\n", padRight("gRPC (unix socket)", 28).c_str(),
               padLeft(formatMs(grpc_summary.median), 9).c_str(),
-              padLeft(formatMs(p99(grpc_ms)), 9).c_str(),
+              padLeft(formatMs(p99(*grpc_ms)), 9).c_str(),
               padLeft(formatMs(grpc_summary.max), 9).c_str());
   (void)(*daemon)->stop();
   return 0;

@@ -1,0 +1,158 @@
+#pragma once
+// The lifecycle benchmark (bench_lifecycle.cc has its command line and what it measures):
+// its options, the variants and probes it times, and the LifecycleBench that drives them.
+// lifecycle_setup.cc starts and removes the private containerd and contd,
+// lifecycle_runs.cc times the Runs, Deletes and probes, lifecycle_report.cc prints.
+//
+// Threading: one thread (main's) drives a LifecycleBench.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "contd/v1/containers.grpc.pb.h"
+#include "modules/common/result.h"
+#include "tests/bench/stats.h"
+#include "tests/integration/support/busybox_rootfs.h"
+#include "tests/integration/support/contd_daemon.h"
+#include "tests/integration/support/netns.h"
+#include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/temp_dir.h"
+
+namespace contd::bench::lifecycle {
+
+namespace fs = std::filesystem;
+namespace support = ::contd::testing;
+using namespace std::chrono_literals;
+
+constexpr double kRunTarget = 0.8;
+constexpr double kDeleteTarget = 0.6;
+
+// PID 1 of the container: exits at once on SIGTERM (a shell waiting in `wait` runs the trap
+// straight away), so contd's graceful Delete costs what a cooperative container costs.
+constexpr char kGracefulScript[] = "trap 'exit 0' TERM; while true; do sleep 1 & wait; done";
+// The same loop ignoring SIGTERM, for the forced variant.
+constexpr char kStubbornScript[] = "trap '' TERM; while true; do sleep 1 & wait; done";
+// The forced variant's shutdown timeout: SIGKILL follows SIGTERM after this.
+constexpr std::uint64_t kForcedShutdownMs = 1;
+
+constexpr auto kCommandTimeout = 60s;
+constexpr auto kCallTimeout = 60s;
+
+struct Options {
+  int count = 30;
+  int warmup = 2;
+  int trace = 5;
+  std::string contd;
+  std::string contctl;
+  std::string ctr = "ctr";
+  std::uint64_t shutdown_timeout_ms = 3000;
+  int settle_ms = 100;
+  std::string ctr_io = "file";
+  std::optional<std::uint64_t> seed;
+  std::string save_logs;
+  bool seccomp = true;
+  std::string seccomp_profile;  // contd's; empty: contd's own default
+  bool help = false;
+};
+
+// ---- What is measured
+
+enum class Variant { kContctl, kClient, kCtr, kForced };
+constexpr std::array<Variant, 4> kVariants = {Variant::kContctl, Variant::kClient, Variant::kCtr,
+                                              Variant::kForced};
+
+// The container id prefix (also what the log parser filters on) and the report label.
+std::string_view tagOf(Variant variant);
+std::string_view labelOf(Variant variant);
+
+// Costs around the calls themselves, measured in every round too.
+enum class Probe { kSpawn, kContctlHelp, kContctlInspect, kClientInspect, kCtrFlag, kCtrVersion };
+constexpr std::array<Probe, 6> kProbes = {Probe::kSpawn,         Probe::kContctlHelp,
+                                          Probe::kContctlInspect, Probe::kClientInspect,
+                                          Probe::kCtrFlag,        Probe::kCtrVersion};
+
+std::string_view labelOf(Probe probe);
+
+struct Samples {
+  std::vector<double> run;
+  std::vector<double> remove;
+};
+
+// ---- The benchmark
+
+class LifecycleBench {
+public:
+  explicit LifecycleBench(Options options);
+  ~LifecycleBench();
+  LifecycleBench(const LifecycleBench&) = delete;
+  LifecycleBench& operator=(const LifecycleBench&) = delete;
+
+  Status setUp();
+  Status measure();
+  Status trace();
+  void report() const;
+  // Removes everything the benchmark made, in dependency order; tries every step and
+  // returns the first error. Idempotent.
+  Status cleanUp();
+
+private:
+  Status startContd(const fs::path& dir, std::string_view level);
+  Result<std::string> stopContd();
+  Status round(int index, bool measured);
+  Result<double> runContainer(Variant variant, const std::string& id);
+  Result<double> removeContainer(Variant variant, const std::string& id);
+  Result<double> clientRun(const std::string& id, const char* script, std::uint64_t shutdown_ms);
+  Result<double> clientDelete(const std::string& id);
+  Result<double> probe(Probe probe);
+  void settle() const;
+  void saveLogs() const;
+
+  // The report's sections, in order.
+  Summary summaryOf(Variant variant, bool run) const;
+  void printSetting() const;
+  void printLatencies() const;
+  void printTargets() const;
+  void printInsideContd() const;
+  void printProbes() const;
+  void printTrace() const;
+
+  Options options_;
+  std::uint64_t seed_;
+  std::mt19937_64 rng_;
+
+  std::optional<support::TempDir> work_;
+  std::optional<support::BusyboxRootfs> rootfs_;
+  std::unique_ptr<support::NetworkNamespace> netns_;
+  std::unique_ptr<support::PrivateContainerd> containerd_;
+  std::unique_ptr<support::ContdDaemon> contd_;
+  fs::path contd_dir_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Containers::Stub> stub_;
+  std::string contd_ns_;  // containerd namespace of contd's containers
+  std::string ctr_ns_;    // and of ctr's
+  bool cleaned_ = false;
+
+  // Facts for the report.
+  std::string versions_;
+  std::string load_before_;
+  std::string load_after_;
+  std::map<Variant, Samples> samples_;
+  std::map<Probe, std::vector<double>> probes_;
+  std::string measured_log_;  // contd's log of the measured rounds (info level)
+  std::string traced_log_;    // contd's log of the traced round (debug level)
+  std::vector<double> traced_run_;
+  std::vector<double> traced_delete_;
+};
+
+}  // namespace contd::bench::lifecycle
