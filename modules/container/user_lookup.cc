@@ -234,6 +234,51 @@ Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootf
   return std::optional<std::string>(std::move(content));
 }
 
+// The gid of the group named `group_name` in the container's /etc/group.
+Result<std::uint32_t> namedGroupId(std::string_view user, std::string_view group_name,
+                                   Files& files) {
+  auto group = files.group();
+  if (!group) {
+    return group.error();
+  }
+  std::optional<std::uint32_t> found;
+  forEachGroup(*group, [&](const GroupEntry& entry) {
+    if (entry.name == group_name) {
+      found = entry.gid;
+    }
+    return found.has_value();
+  });
+  if (!found) {
+    return invalidArgument("user " + inQuotes(user) + ": no such group " +
+                           inQuotes(group_name) + " in the container's /etc/group");
+  }
+  return *found;
+}
+
+// Adds the groups listing `name` as a member to out.additional_gids, each once and none
+// equal to out.gid.
+Status addSupplementaryGroups(const std::string& name, Files& files, ProcessUser& out) {
+  auto group = files.group();
+  if (!group) {
+    return group.error();
+  }
+  forEachGroup(*group, [&](const GroupEntry& entry) {
+    bool member = false;
+    for (std::string_view m : entry.members) {
+      member = member || m == name;
+    }
+    bool known = entry.gid == out.gid;
+    for (std::uint32_t gid : out.additional_gids) {
+      known = known || gid == entry.gid;
+    }
+    if (member && !known) {
+      out.additional_gids.push_back(entry.gid);
+    }
+    return false;
+  });
+  return okStatus();
+}
+
 }  // namespace
 
 Status checkUser(std::string_view user) {
@@ -320,44 +365,16 @@ Result<ProcessUser> resolveUser(std::string_view user, const FileReader& read) {
     if (const auto gid = parseId(*parts.group)) {
       out.gid = *gid;
     } else {
-      auto group = files.group();
-      if (!group) {
-        return group.error();
+      auto named = namedGroupId(user, *parts.group, files);
+      if (!named) {
+        return named.error();
       }
-      std::optional<std::uint32_t> found;
-      forEachGroup(*group, [&](const GroupEntry& entry) {
-        if (entry.name == *parts.group) {
-          found = entry.gid;
-        }
-        return found.has_value();
-      });
-      if (!found) {
-        return invalidArgument("user " + inQuotes(user) + ": no such group " +
-                               inQuotes(*parts.group) + " in the container's /etc/group");
-      }
-      out.gid = *found;
+      out.gid = *named;
     }
   }
 
   if (name) {
-    auto group = files.group();
-    if (!group) {
-      return group.error();
-    }
-    forEachGroup(*group, [&](const GroupEntry& entry) {
-      bool member = false;
-      for (std::string_view m : entry.members) {
-        member = member || m == *name;
-      }
-      bool known = entry.gid == out.gid;
-      for (std::uint32_t gid : out.additional_gids) {
-        known = known || gid == entry.gid;
-      }
-      if (member && !known) {
-        out.additional_gids.push_back(entry.gid);
-      }
-      return false;
-    });
+    CONTD_RETURN_IF_ERROR(addSupplementaryGroups(*name, files, out));
   }
   return out;
 }

@@ -99,6 +99,67 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
   return 0;
 }
 
+// contctl events: one line (or JSON line) per event, flushed as it comes, until stopped.
+int events(contd::contctl::Client& client, const Invocation& inv) {
+  auto followed = client.followEvents(inv.ns, [&](const contd::v1::Event& event) {
+    const std::string line = inv.json ? contd::contctl::toJson(event, true) : formatEvent(event);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  });
+  if (!followed) {
+    std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
+    return kExitServer;
+  }
+  return 0;
+}
+
+// contctl exec: the command's output as it is, and its exit code as contctl's own.
+int exec(contd::contctl::Client& client, const Invocation& inv) {
+  const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
+  auto result = client.exec(inv.ns, inv.name, argv, inv.timeout_ms);
+  if (!result || inv.json) {
+    return print(inv, result, [](const auto&) { return std::string(); });
+  }
+  std::fwrite(result->output().data(), 1, result->output().size(), stdout);
+  if (result->timed_out()) {
+    std::fprintf(stderr, "contctl: exec timed out after %llu ms and was killed\n",
+                 static_cast<unsigned long long>(inv.timeout_ms));
+    return kExitTimedOut;
+  }
+  return result->exit_code();
+}
+
+// contctl logs: the lines on stdout or stderr as the container wrote them, or JSON lines.
+int logs(contd::contctl::Client& client, const Invocation& inv) {
+  contd::v1::LogsRequest request;
+  request.set_namespace_(inv.ns);
+  request.set_id(inv.name);
+  request.set_tail(inv.tail);
+  request.set_follow(inv.follow);
+  if (inv.since != 0) {
+    *request.mutable_since() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(inv.since);
+  }
+  auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
+    if (inv.json) {
+      std::fputs(contd::contctl::toJson(line, true).c_str(), stdout);
+      return;
+    }
+    // Kept apart: the container's stderr goes to contctl's stderr.
+    std::FILE* out = line.stream() == "stderr" ? stderr : stdout;
+    std::fwrite(line.text().data(), 1, line.text().size(), out);
+    std::fputc('\n', out);
+    if (inv.follow) {
+      std::fflush(out);
+    }
+  });
+  if (!done) {
+    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    return kExitServer;
+  }
+  return 0;
+}
+
 int execute(const Invocation& inv) {
   contd::contctl::Client client(inv.socket);
   switch (inv.command) {
@@ -115,18 +176,8 @@ int execute(const Invocation& inv) {
     case Command::kRemove:
       return print(inv, client.remove(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
-    case Command::kEvents: {
-      auto followed = client.followEvents(inv.ns, [&](const contd::v1::Event& event) {
-        const std::string line = inv.json ? contd::contctl::toJson(event, true) : formatEvent(event);
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
-      });
-      if (!followed) {
-        std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
-        return kExitServer;
-      }
-      return 0;
-    }
+    case Command::kEvents:
+      return events(client, inv);
     case Command::kStats:
       return print(inv, client.stats(inv.ns, inv.name), contd::contctl::formatStats);
     case Command::kImport:
@@ -145,49 +196,10 @@ int execute(const Invocation& inv) {
     case Command::kRemoveImage:
       return print(inv, client.removeImage(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
-    case Command::kExec: {
-      const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
-      auto result = client.exec(inv.ns, inv.name, argv, inv.timeout_ms);
-      if (!result || inv.json) {
-        return print(inv, result, [](const auto&) { return std::string(); });
-      }
-      std::fwrite(result->output().data(), 1, result->output().size(), stdout);
-      if (result->timed_out()) {
-        std::fprintf(stderr, "contctl: exec timed out after %llu ms and was killed\n",
-                     static_cast<unsigned long long>(inv.timeout_ms));
-        return kExitTimedOut;
-      }
-      return result->exit_code();
-    }
-    case Command::kLogs: {
-      contd::v1::LogsRequest request;
-      request.set_namespace_(inv.ns);
-      request.set_id(inv.name);
-      request.set_tail(inv.tail);
-      request.set_follow(inv.follow);
-      if (inv.since != 0) {
-        *request.mutable_since() =
-            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(inv.since);
-      }
-      auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
-        if (inv.json) {
-          std::fputs(contd::contctl::toJson(line, true).c_str(), stdout);
-          return;
-        }
-        // Kept apart: the container's stderr goes to contctl's stderr.
-        std::FILE* out = line.stream() == "stderr" ? stderr : stdout;
-        std::fwrite(line.text().data(), 1, line.text().size(), out);
-        std::fputc('\n', out);
-        if (inv.follow) {
-          std::fflush(out);
-        }
-      });
-      if (!done) {
-        std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
-        return kExitServer;
-      }
-      return 0;
-    }
+    case Command::kExec:
+      return exec(client, inv);
+    case Command::kLogs:
+      return logs(client, inv);
     case Command::kHelp:
       break;
   }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -82,6 +83,138 @@ contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config) {
   return options;
 }
 
+// Step 1, flags and config. nullopt to go on, else what main() exits with (help, version,
+// a usage error).
+std::optional<int> parseConfig(int argc, char** argv, contd::daemon::Flags& flags,
+                               contd::daemon::Config& config) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  auto parsed = contd::daemon::parseFlags(args);
+  if (!parsed) {
+    std::fprintf(stderr, "contd: %s\nTry 'contd --help'.\n", parsed.error().message.c_str());
+    return kExitUsage;
+  }
+  if (parsed->help) {
+    std::fputs(contd::daemon::usage().c_str(), stdout);
+    return 0;
+  }
+  if (parsed->version) {
+    std::printf("contd %s\n", CONTD_VERSION);
+    return 0;
+  }
+  auto resolved = contd::daemon::resolveConfig(*parsed);
+  if (!resolved) {
+    std::fprintf(stderr, "contd: %s\n", resolved.error().message.c_str());
+    return kExitUsage;
+  }
+  flags = std::move(*parsed);
+  config = std::move(*resolved);
+  return std::nullopt;
+}
+
+// Step 2, the loggers.
+std::shared_ptr<spdlog::logger> startLoggers(const contd::daemon::Config& config) {
+  // Under systemd with stderr going to the journal, "<N>" prefixes carry each line's level.
+  contd::log::setFormat(contd::log::formatForStderr());
+  contd::log::init(config.log_level);
+  auto log = contd::log::contd();
+  log->info("starting version={} containerd={} listen={} log_root={}", CONTD_VERSION,
+            config.containerd_socket, config.listen, config.log_root);
+  return log;
+}
+
+// What the container service is built from; `image_store` must outlive the service.
+struct ServiceParts {
+  contd::container::ServiceOptions options;
+  std::unique_ptr<contd::images::GrpcImageStore> image_store;
+};
+
+// Step 4, what the container service needs beside the client: options, seccomp profile,
+// a log shim that can run, the image store.
+contd::Result<ServiceParts> serviceParts(const contd::daemon::Config& config,
+                                         contd::containerd::GrpcClient& client,
+                                         spdlog::logger& log) {
+  auto seccomp_profile = contd::daemon::loadSeccompProfile(config.seccomp_profile);
+  if (!seccomp_profile) {
+    return seccomp_profile.error();
+  }
+  ServiceParts parts;
+  auto& options = parts.options;
+  options = serviceOptions(config);
+  options.seccomp_profile = std::move(*seccomp_profile);
+  if (::access(options.log_shim.c_str(), X_OK) != 0) {
+    return contd::failedPrecondition("log shim '" + options.log_shim.string() +
+                                     "' is not an executable file (config key log_shim)");
+  }
+  log.info("log driver shim={} max_size={} max_files={} policy={}", options.log_shim.string(),
+           options.log_max_size, options.log_max_files,
+           options.log_policy == "drop" ? "drop rate=" + std::to_string(options.log_rate_limit)
+                                        : options.log_policy);
+  // Images (import, pull, run from an image) on the client's own channel to containerd:
+  // whatever revives it after a containerd restart revives it for images too.
+  contd::images::GrpcImageStore::Options image_options;
+  image_options.parallel_fetches = config.pull_parallel_layers;
+  auto image_store = contd::images::GrpcImageStore::create(client.connection(), image_options);
+  if (!image_store) {
+    return image_store.error();
+  }
+  parts.image_store = std::move(*image_store);
+  options.images = parts.image_store.get();
+  return parts;
+}
+
+// The servers in front of the service: the gRPC API and, when configured, the zbus bridge.
+struct FrontEnds {
+  std::unique_ptr<contd::api::ApiServer> api;
+  std::unique_ptr<contd::zbus::Bridge> bridge;
+};
+
+// Step 5, the API server and the bridge. Errors say which of them failed.
+contd::Result<FrontEnds> startFrontEnds(contd::container::ContainerService& service,
+                                        const contd::daemon::Config& config) {
+  FrontEnds ends;
+  auto api = contd::api::ApiServer::start(service, apiOptions(config));
+  if (!api) {
+    return api.error().wrap("API server");
+  }
+  ends.api = std::move(*api);
+  // The zbus bridge for the node's Go modules, when a broker is configured. Redis need not
+  // be up: the bridge connects (and reconnects) on its own.
+  if (!config.broker.empty()) {
+    auto started = contd::zbus::Bridge::start(
+        service, {.broker = config.broker, .workers = config.zbus_workers});
+    if (!started) {
+      return started.error().wrap("zbus bridge");
+    }
+    ends.bridge = std::move(*started);
+  }
+  return ends;
+}
+
+// Step 6, serving until a termination signal: SIGHUP reloads what can change while running.
+// Returns the terminating signal's number.
+int serveUntilSignal(contd::daemon::TerminationSignals& signals,
+                     contd::daemon::SystemdNotifier& notifier, const contd::daemon::Flags& flags,
+                     contd::daemon::Config& config, contd::container::ContainerService& service,
+                     contd::container::Supervisor& supervisor, spdlog::logger& log) {
+  for (;;) {
+    const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
+    if (event == contd::daemon::SignalEvent::kTerminate) {
+      return number;
+    }
+    contd::daemon::notifySystemd("RELOADING=1");
+    contd::daemon::reloadConfig(flags, config, [&](const contd::daemon::Config& fresh) {
+      supervisor.setPolicy(restartPolicy(fresh));
+      service.setDefaults(milliseconds(fresh.default_shutdown_timeout_ms),
+                          fresh.default_pids_limit);
+      log.info("reload restart_initial_delay_ms={} restart_max_failures={} "
+               "default_shutdown_timeout_ms={} default_pids_limit={}",
+               fresh.restart_initial_delay_ms, fresh.restart_max_failures,
+               fresh.default_shutdown_timeout_ms, fresh.default_pids_limit);
+    });
+    contd::daemon::notifySystemd("READY=1");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,34 +225,14 @@ int main(int argc, char** argv) {
   // pull: the heap grew to 48 MiB after 42 pulls with the default, stayed at 7 MiB with 2).
   mallopt(M_ARENA_MAX, 2);
 
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  auto flags = contd::daemon::parseFlags(args);
-  if (!flags) {
-    std::fprintf(stderr, "contd: %s\nTry 'contd --help'.\n", flags.error().message.c_str());
-    return kExitUsage;
+  contd::daemon::Flags flags;
+  contd::daemon::Config config;
+  if (auto exit_code = parseConfig(argc, argv, flags, config)) {
+    return *exit_code;
   }
-  if (flags->help) {
-    std::fputs(contd::daemon::usage().c_str(), stdout);
-    return 0;
-  }
-  if (flags->version) {
-    std::printf("contd %s\n", CONTD_VERSION);
-    return 0;
-  }
-  auto config = contd::daemon::resolveConfig(*flags);
-  if (!config) {
-    std::fprintf(stderr, "contd: %s\n", config.error().message.c_str());
-    return kExitUsage;
-  }
+  const auto log = startLoggers(config);
 
-  // Under systemd with stderr going to the journal, "<N>" prefixes carry each line's level.
-  contd::log::setFormat(contd::log::formatForStderr());
-  contd::log::init(config->log_level);
-  const auto log = contd::log::contd();
-  log->info("starting version={} containerd={} listen={} log_root={}", CONTD_VERSION,
-            config->containerd_socket, config->listen, config->log_root);
-
-  auto client = contd::daemon::connectContainerd(config->containerd_socket, signals);
+  auto client = contd::daemon::connectContainerd(config.containerd_socket, signals);
   if (!client) {
     // kUnavailable only when a stop signal came while waiting for containerd: a clean stop.
     const bool stopped = client.error().code == contd::Code::kUnavailable;
@@ -128,98 +241,45 @@ int main(int argc, char** argv) {
     return stopped ? 0 : 1;
   }
 
-  auto seccomp_profile = contd::daemon::loadSeccompProfile(config->seccomp_profile);
-  if (!seccomp_profile) {
-    log->error("not started: {}", seccomp_profile.error().message);
+  auto parts = serviceParts(config, **client, *log);
+  if (!parts) {
+    log->error("not started: {}", parts.error().message);
     return 1;
   }
-  auto service_options = serviceOptions(*config);
-  service_options.seccomp_profile = std::move(*seccomp_profile);
-  if (::access(service_options.log_shim.c_str(), X_OK) != 0) {
-    log->error("not started: log shim '{}' is not an executable file (config key log_shim)",
-               service_options.log_shim.string());
-    return 1;
-  }
-  log->info("log driver shim={} max_size={} max_files={} policy={}",
-            service_options.log_shim.string(), service_options.log_max_size,
-            service_options.log_max_files,
-            service_options.log_policy == "drop"
-                ? "drop rate=" + std::to_string(service_options.log_rate_limit)
-                : service_options.log_policy);
-  // Images (import, pull, run from an image) on the client's own channel to containerd:
-  // whatever revives it after a containerd restart revives it for images too.
-  contd::images::GrpcImageStore::Options image_options;
-  image_options.parallel_fetches = config->pull_parallel_layers;
-  auto image_store = contd::images::GrpcImageStore::create((*client)->connection(), image_options);
-  if (!image_store) {
-    log->error("not started: {}", image_store.error().message);
-    return 1;
-  }
-  service_options.images = image_store->get();
-  contd::container::ContainerService service(**client, std::move(service_options));
+  contd::container::ContainerService service(**client, std::move(parts->options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
-                                         service.events(), restartPolicy(*config));
+                                         service.events(), restartPolicy(config));
   supervisor.start();
 
-  auto api = contd::api::ApiServer::start(service, apiOptions(*config));
-  if (!api) {
-    log->error("not started: API server: {}", api.error().message);
+  auto ends = startFrontEnds(service, config);
+  if (!ends) {
+    log->error("not started: {}", ends.error().message);
     return 1;
-  }
-  // The zbus bridge for the node's Go modules, when a broker is configured. Redis need not
-  // be up: the bridge connects (and reconnects) on its own.
-  std::unique_ptr<contd::zbus::Bridge> bridge;
-  if (!config->broker.empty()) {
-    auto started = contd::zbus::Bridge::start(
-        service, {.broker = config->broker, .workers = config->zbus_workers});
-    if (!started) {
-      log->error("not started: zbus bridge: {}", started.error().message);
-      return 1;
-    }
-    bridge = std::move(*started);
   }
   // READY only once the API listens and containerd answers a call, not just a connect.
   if (auto probe = (*client)->listNamespaces(); !probe) {
     log->error("not started: containerd does not answer: {}", probe.error().message);
     return 1;
   }
-  log->info("ready socket={}", (*api)->socketPath().string());
-  contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + (*api)->socketPath().string());
+  log->info("ready socket={}", ends->api->socketPath().string());
+  contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + ends->api->socketPath().string());
 
   contd::daemon::SystemdNotifier notifier(
       {.watchdog_period = contd::daemon::watchdogPeriod(),
-       .status_interval = milliseconds(config->status_interval_ms)},
+       .status_interval = milliseconds(config.status_interval_ms)},
       [&client]() -> contd::Status {
         auto namespaces = (*client)->listNamespaces();
         return namespaces ? contd::okStatus() : contd::Status(namespaces.error());
       },
       [&service] { return contd::daemon::statusSummary(service); });
   notifier.start();
-  int sig = 0;
-  for (;;) {
-    const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
-    if (event == contd::daemon::SignalEvent::kTerminate) {
-      sig = number;
-      break;
-    }
-    contd::daemon::notifySystemd("RELOADING=1");
-    contd::daemon::reloadConfig(*flags, *config, [&](const contd::daemon::Config& fresh) {
-      supervisor.setPolicy(restartPolicy(fresh));
-      service.setDefaults(milliseconds(fresh.default_shutdown_timeout_ms),
-                          fresh.default_pids_limit);
-      log->info("reload restart_initial_delay_ms={} restart_max_failures={} "
-                "default_shutdown_timeout_ms={} default_pids_limit={}",
-                fresh.restart_initial_delay_ms, fresh.restart_max_failures,
-                fresh.default_shutdown_timeout_ms, fresh.default_pids_limit);
-    });
-    contd::daemon::notifySystemd("READY=1");
-  }
+  const int sig = serveUntilSignal(signals, notifier, flags, config, service, supervisor, *log);
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
   notifier.stop();
-  bridge.reset();  // lets running zbus calls reply first
-  (*api)->stop(kStopGrace);
+  ends->bridge.reset();  // lets running zbus calls reply first
+  ends->api->stop(kStopGrace);
   supervisor.stop();
   log->info("stopped");
   return 0;

@@ -51,6 +51,47 @@ std::string cleanName(std::string name) {
   return name;
 }
 
+// An all-zero block ends the archive.
+bool isZeroBlock(const char* header) {
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    if (header[i] != '\0') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The checksum is the sum of the header's bytes with its own field taken as spaces.
+std::uint64_t headerChecksum(const char* header) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < kBlock; ++i) {
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
+  }
+  return sum;
+}
+
+// The name field, behind the ustar prefix field when there is one.
+std::string headerName(const char* header) {
+  std::string name = fieldText(header, 100);
+  const bool ustar = std::memcmp(header + 257, "ustar", 5) == 0;
+  if (ustar && header[345] != '\0') {
+    name = fieldText(header + 345, 155) + "/" + name;
+  }
+  return name;
+}
+
+TarEntry::Type entryType(char typeflag) {
+  switch (typeflag) {
+    case '0':
+    case '\0':
+    case '7': return TarEntry::Type::kFile;
+    case '5': return TarEntry::Type::kDirectory;
+    case '2': return TarEntry::Type::kSymlink;
+    case '1': return TarEntry::Type::kHardlink;
+    default: return TarEntry::Type::kOther;
+  }
+}
+
 // pax extended header: records "<len> <key>=<value>\n".
 void applyPax(const std::string& data, std::optional<std::string>& path,
               std::optional<std::string>& linkpath, std::optional<std::uint64_t>& size) {
@@ -183,23 +224,11 @@ Result<std::optional<TarEntry>> TarReader::next() {
       return invalidArgument("archive '" + path_ + "' is truncated in a header (at offset " +
                              std::to_string(header_offset) + ")");
     }
-    bool zero = true;
-    for (const char c : header) {
-      if (c != '\0') {
-        zero = false;
-        break;
-      }
-    }
-    if (zero) {
+    if (isZeroBlock(header)) {
       return std::optional<TarEntry>();
     }
-    // The checksum is the sum of the header's bytes with its own field taken as spaces.
-    std::uint64_t sum = 0;
-    for (std::size_t i = 0; i < kBlock; ++i) {
-      sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
-    }
     const auto stored = parseNumber(header + 148, 8);
-    if (!stored || *stored != sum) {
+    if (!stored || *stored != headerChecksum(header)) {
       return invalidArgument("archive '" + path_ + "' is not a tar archive or is corrupt: bad " +
                              "header checksum at offset " + std::to_string(header_offset));
     }
@@ -229,22 +258,9 @@ Result<std::optional<TarEntry>> TarReader::next() {
       continue;
     }
     TarEntry entry;
-    std::string name = fieldText(header, 100);
-    const bool ustar = std::memcmp(header + 257, "ustar", 5) == 0;
-    if (ustar && header[345] != '\0') {
-      name = fieldText(header + 345, 155) + "/" + name;
-    }
-    entry.name = cleanName(long_name.value_or(name));
+    entry.name = cleanName(long_name.value_or(headerName(header)));
     entry.link_target = long_link.value_or(fieldText(header + 157, 100));
-    switch (typeflag) {
-      case '0':
-      case '\0':
-      case '7': entry.type = TarEntry::Type::kFile; break;
-      case '5': entry.type = TarEntry::Type::kDirectory; break;
-      case '2': entry.type = TarEntry::Type::kSymlink; break;
-      case '1': entry.type = TarEntry::Type::kHardlink; break;
-      default: entry.type = TarEntry::Type::kOther; break;
-    }
+    entry.type = entryType(typeflag);
     // Only regular files carry data that callers read; anything else's is skipped.
     entry.size = entry.type == TarEntry::Type::kFile ? size : 0;
     remaining_ = size;

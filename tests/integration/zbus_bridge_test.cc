@@ -122,6 +122,102 @@ protected:
     return response ? *response : Response{};
   }
 
+  // Inspect of the container run as "web": only what zosbase fills, in Go's encoding.
+  void expectInspectedWeb(ZbusClient& client, const std::string& ns, const std::string& id) {
+    auto inspect = call(client, "Inspect", {ns, id});
+    ASSERT_FALSE(inspect.output.error) << *inspect.output.error;
+    ASSERT_TRUE(inspect.output.data);
+    auto c = decodeContainer(*inspect.output.data);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->name, "web");
+    EXPECT_EQ(c->root_fs, rootfs_->path().string());
+    EXPECT_EQ(c->env, (std::vector<std::string>{
+                          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                          "GREETING=hi"}));
+    EXPECT_EQ(c->entrypoint,
+              "/bin/sh -c trap \"exit 0\" TERM; echo hello; echo world; while true; do sleep 1 & "
+              "wait; done");
+    EXPECT_EQ(c->network_namespace, netns_->name());
+    ASSERT_TRUE(c->mounts);
+    bool has_cgroup = false;
+    for (const auto& m : *c->mounts) {
+      EXPECT_NE(m.target, "/proc");
+      EXPECT_NE(m.target, "/dev");
+      has_cgroup = has_cgroup || m.target == "/sys/fs/cgroup";
+    }
+    EXPECT_TRUE(has_cgroup);
+    EXPECT_FALSE(c->created_at.isZero());
+    EXPECT_EQ(c->cpu, 0U);
+    EXPECT_EQ(c->memory, 0U);
+    EXPECT_EQ(c->shutdown_timeout_ns, 0);
+    EXPECT_FALSE(c->logs);
+    EXPECT_EQ(c->working_dir, "");
+    // The reply is exactly Go's encoding of those values.
+    Container expected = *c;
+    EXPECT_EQ(encodeContainer(expected), *inspect.output.data);
+  }
+
+  // List: the one container; ListNS: the test's namespace among others.
+  void expectListedWeb(ZbusClient& client, const std::string& ns) {
+    auto list = call(client, "List", {ns});
+    EXPECT_EQ(list.output, (Output{.data = encodeStringSlice(std::vector<std::string>{"web"})}));
+    auto listns = call(client, "ListNS", {});
+    auto namespaces = decodeStringSlice(*listns.output.data);
+    ASSERT_TRUE(namespaces && *namespaces);
+    EXPECT_NE(std::find((*namespaces)->begin(), (*namespaces)->end(), ns_), (*namespaces)->end());
+  }
+
+  // Logs: the container's output, once it is there.
+  void expectLogsOfWeb(ZbusClient& client, const std::string& ns, const std::string& id) {
+    std::string text;
+    for (int i = 0; i < 100 && text != "hello\nworld\n"; ++i) {
+      auto logs = call(client, "Logs", {ns, id});
+      ASSERT_FALSE(logs.output.error) << *logs.output.error;
+      text = *decodeString(*logs.output.data);
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(text, "hello\nworld\n");
+  }
+
+  // Exec: success is nil data and nil error; failures are method errors in zosbase's words.
+  void expectExecOutcomes(ZbusClient& client, const std::string& ns, const std::string& id) {
+    auto exec =
+        call(client, "Exec", {ns, id, encodeDuration(5'000'000'000), encodeString("/bin/true")});
+    EXPECT_EQ(exec.output, (Output{.data = std::nullopt, .error = std::nullopt}));
+    EXPECT_FALSE(exec.error);
+    auto failing = call(client, "Exec", {ns, id, encodeDuration(5'000'000'000),
+                                         encodeString("/bin/sh"), encodeString("-c"),
+                                         encodeString("exit 3")});
+    EXPECT_EQ(failing.output,
+              (Output{.data = std::nullopt, .error = "non-zero exit code: 3"}));
+    auto slow = call(client, "Exec", {ns, id, encodeDuration(300'000'000),
+                                      encodeString("/bin/sleep"), encodeString("10")});
+    EXPECT_EQ(slow.output, (Output{.data = std::nullopt, .error = "execution timed out"}));
+  }
+
+  // SignalDelete answers with the vector's bytes (with this call's id); Delete then finds
+  // nothing, and List is empty.
+  void expectSignalDeleteThenDelete(ZbusClient& client, const std::string& ns,
+                                    const std::string& id) {
+    const std::string sd_request = encodeRequest(ZbusClient::request("SignalDelete", {ns, id}));
+    auto sd_id = decodeRequest(sd_request)->id;
+    auto sd = client.rawCall("container.container@0.0.1", sd_request, sd_id);
+    ASSERT_TRUE(sd) << sd.error().message;
+    auto expected_sd = decodeResponse(vector("signaldelete.response.msgpack"));
+    expected_sd->id = sd_id;
+    EXPECT_EQ(*sd, encodeResponse(*expected_sd));
+
+    auto del = call(client, "Delete", {ns, id});
+    EXPECT_EQ(del.output, Output{});
+    EXPECT_FALSE(del.error);
+    // The reply key expires after 300 s, as zbus sets it (the reply itself was consumed).
+    auto again = call(client, "Delete", {ns, id});
+    EXPECT_EQ(again.output.error,
+              "container \"web\" in namespace \"" + ns_ + "\": not found");
+    auto empty = call(client, "List", {ns});
+    EXPECT_EQ(empty.output.data, encodeStringSlice(std::vector<std::string>{}));
+  }
+
   std::unique_ptr<container::ContainerService> service_;
   std::unique_ptr<Bridge> bridge_;
   std::unique_ptr<support::RedisServer> redis_;
@@ -139,88 +235,11 @@ TEST_F(ZbusBridgeIT, RunInspectListLogsSignalDeleteDelete) {
   EXPECT_EQ(run.output, (Output{.data = encodeString("web"), .error = std::nullopt}));
   EXPECT_FALSE(run.error);
 
-  // Inspect: only what zosbase fills.
-  auto inspect = call(*client, "Inspect", {ns, id});
-  ASSERT_FALSE(inspect.output.error) << *inspect.output.error;
-  ASSERT_TRUE(inspect.output.data);
-  auto c = decodeContainer(*inspect.output.data);
-  ASSERT_TRUE(c) << c.error().message;
-  EXPECT_EQ(c->name, "web");
-  EXPECT_EQ(c->root_fs, rootfs_->path().string());
-  EXPECT_EQ(c->env, (std::vector<std::string>{
-                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                        "GREETING=hi"}));
-  EXPECT_EQ(c->entrypoint,
-            "/bin/sh -c trap \"exit 0\" TERM; echo hello; echo world; while true; do sleep 1 & "
-            "wait; done");
-  EXPECT_EQ(c->network_namespace, netns_->name());
-  ASSERT_TRUE(c->mounts);
-  bool has_cgroup = false;
-  for (const auto& m : *c->mounts) {
-    EXPECT_NE(m.target, "/proc");
-    EXPECT_NE(m.target, "/dev");
-    has_cgroup = has_cgroup || m.target == "/sys/fs/cgroup";
-  }
-  EXPECT_TRUE(has_cgroup);
-  EXPECT_FALSE(c->created_at.isZero());
-  EXPECT_EQ(c->cpu, 0U);
-  EXPECT_EQ(c->memory, 0U);
-  EXPECT_EQ(c->shutdown_timeout_ns, 0);
-  EXPECT_FALSE(c->logs);
-  EXPECT_EQ(c->working_dir, "");
-  // The reply is exactly Go's encoding of those values.
-  Container expected = *c;
-  EXPECT_EQ(encodeContainer(expected), *inspect.output.data);
-
-  // List: the one container.
-  auto list = call(*client, "List", {ns});
-  EXPECT_EQ(list.output, (Output{.data = encodeStringSlice(std::vector<std::string>{"web"})}));
-  auto listns = call(*client, "ListNS", {});
-  auto namespaces = decodeStringSlice(*listns.output.data);
-  ASSERT_TRUE(namespaces && *namespaces);
-  EXPECT_NE(std::find((*namespaces)->begin(), (*namespaces)->end(), ns_), (*namespaces)->end());
-
-  // Logs: the container's output.
-  std::string text;
-  for (int i = 0; i < 100 && text != "hello\nworld\n"; ++i) {
-    auto logs = call(*client, "Logs", {ns, id});
-    ASSERT_FALSE(logs.output.error) << *logs.output.error;
-    text = *decodeString(*logs.output.data);
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(text, "hello\nworld\n");
-
-  // Exec: success is nil data and nil error; failures are method errors in zosbase's words.
-  auto exec = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000), encodeString("/bin/true")});
-  EXPECT_EQ(exec.output, (Output{.data = std::nullopt, .error = std::nullopt}));
-  EXPECT_FALSE(exec.error);
-  auto failing = call(*client, "Exec", {ns, id, encodeDuration(5'000'000'000),
-                                        encodeString("/bin/sh"), encodeString("-c"),
-                                        encodeString("exit 3")});
-  EXPECT_EQ(failing.output,
-            (Output{.data = std::nullopt, .error = "non-zero exit code: 3"}));
-  auto slow = call(*client, "Exec", {ns, id, encodeDuration(300'000'000),
-                                     encodeString("/bin/sleep"), encodeString("10")});
-  EXPECT_EQ(slow.output, (Output{.data = std::nullopt, .error = "execution timed out"}));
-
-  // SignalDelete and Delete: the vector's bytes (with this call's id).
-  const std::string sd_request = encodeRequest(ZbusClient::request("SignalDelete", {ns, id}));
-  auto sd_id = decodeRequest(sd_request)->id;
-  auto sd = client->rawCall("container.container@0.0.1", sd_request, sd_id);
-  ASSERT_TRUE(sd) << sd.error().message;
-  auto expected_sd = decodeResponse(vector("signaldelete.response.msgpack"));
-  expected_sd->id = sd_id;
-  EXPECT_EQ(*sd, encodeResponse(*expected_sd));
-
-  auto del = call(*client, "Delete", {ns, id});
-  EXPECT_EQ(del.output, Output{});
-  EXPECT_FALSE(del.error);
-  // The reply key expires after 300 s, as zbus sets it (the reply itself was consumed).
-  auto again = call(*client, "Delete", {ns, id});
-  EXPECT_EQ(again.output.error,
-            "container \"web\" in namespace \"" + ns_ + "\": not found");
-  auto empty = call(*client, "List", {ns});
-  EXPECT_EQ(empty.output.data, encodeStringSlice(std::vector<std::string>{}));
+  ASSERT_NO_FATAL_FAILURE(expectInspectedWeb(*client, ns, id));
+  ASSERT_NO_FATAL_FAILURE(expectListedWeb(*client, ns));
+  ASSERT_NO_FATAL_FAILURE(expectLogsOfWeb(*client, ns, id));
+  ASSERT_NO_FATAL_FAILURE(expectExecOutcomes(*client, ns, id));
+  ASSERT_NO_FATAL_FAILURE(expectSignalDeleteThenDelete(*client, ns, id));
 }
 
 // Requests sent exactly as the vectors hold them get the vectors' replies, byte for byte.

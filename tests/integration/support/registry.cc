@@ -210,6 +210,48 @@ std::vector<BlobGet> parseBlobGets(const std::string& log, std::string_view repo
   return gets;
 }
 
+// docker-registry's config.yml: filesystem storage under `dir`, deletes allowed, listening
+// on `host`, and the basic or token auth that `options` asks for.
+std::string registryConfig(const std::string& dir, const std::string& host,
+                           const std::string& secret, const LocalRegistry::Options& options) {
+  std::string config =
+      "version: 0.1\n"
+      "log:\n"
+      "  level: info\n"
+      "  accesslog:\n"
+      "    disabled: false\n"
+      "storage:\n"
+      "  filesystem:\n"
+      "    rootdirectory: " +
+      yamlString(dir + "/storage") +
+      "\n"
+      "  delete:\n"
+      "    enabled: true\n"
+      "http:\n"
+      "  addr: " +
+      yamlString(host) +
+      "\n"
+      "  secret: " +
+      yamlString(secret) + "\n";
+  if (options.basic_auth) {
+    config += "auth:\n"
+              "  htpasswd:\n"
+              "    realm: contd-test\n"
+              "    path: " +
+              yamlString(dir + "/htpasswd") + "\n";
+  }
+  if (options.token_auth) {
+    const auto& token = *options.token_auth;
+    config += "auth:\n"
+              "  token:\n"
+              "    realm: " +
+              yamlString(token.realm) + "\n    service: " + yamlString(token.service) +
+              "\n    issuer: " + yamlString(token.issuer) +
+              "\n    rootcertbundle: " + yamlString(token.root_cert_bundle) + "\n";
+  }
+  return config;
+}
+
 }  // namespace
 
 std::string missingRegistryPrerequisites() {
@@ -291,41 +333,7 @@ Status LocalRegistry::launch(bool* port_taken) {
   if (!secret) {
     return secret.error().wrap("local registry");
   }
-  std::string config =
-      "version: 0.1\n"
-      "log:\n"
-      "  level: info\n"
-      "  accesslog:\n"
-      "    disabled: false\n"
-      "storage:\n"
-      "  filesystem:\n"
-      "    rootdirectory: " +
-      yamlString(dir() + "/storage") +
-      "\n"
-      "  delete:\n"
-      "    enabled: true\n"
-      "http:\n"
-      "  addr: " +
-      yamlString(host()) +
-      "\n"
-      "  secret: " +
-      yamlString(*secret) + "\n";
-  if (options_.basic_auth) {
-    config += "auth:\n"
-              "  htpasswd:\n"
-              "    realm: contd-test\n"
-              "    path: " +
-              yamlString(dir() + "/htpasswd") + "\n";
-  }
-  if (options_.token_auth) {
-    const auto& token = *options_.token_auth;
-    config += "auth:\n"
-              "  token:\n"
-              "    realm: " +
-              yamlString(token.realm) + "\n    service: " + yamlString(token.service) +
-              "\n    issuer: " + yamlString(token.issuer) +
-              "\n    rootcertbundle: " + yamlString(token.root_cert_bundle) + "\n";
-  }
+  const std::string config = registryConfig(dir(), host(), *secret, options_);
   const std::string config_path = dir() + "/config.yml";
   CONTD_RETURN_IF_ERROR(writeFile(config_path, config));
 

@@ -151,6 +151,71 @@ std::string httpAnswer(int status, const std::string& body, const std::string& e
          "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
 }
 
+// An RSA 2048 key and a self-signed CA certificate for it, valid from an hour ago for a day.
+// Both are stored in `pkey` and `cert` as soon as made, so that their owner frees them
+// whatever fails later.
+Status makeSigningCertificate(EVP_PKEY*& pkey, X509*& cert) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr);
+  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx) <= 0 ||
+      EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0) {
+    EVP_PKEY_CTX_free(ctx);
+    return opensslError("generate an RSA key");
+  }
+  EVP_PKEY_CTX_free(ctx);
+
+  cert = X509_new();
+  X509_NAME* name = cert == nullptr ? nullptr : X509_get_subject_name(cert);
+  X509V3_CTX v3{};
+  if (cert == nullptr || X509_set_version(cert, 2) != 1 ||
+      ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600) == nullptr ||
+      X509_set_pubkey(cert, pkey) != 1 ||
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>("contd test token signer"),
+                                 -1, -1, 0) != 1 ||
+      X509_set_issuer_name(cert, name) != 1) {
+    return opensslError("make the certificate");
+  }
+  X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+  for (const auto& [nid, value] :
+       {std::pair{NID_basic_constraints, "critical,CA:TRUE"},
+        std::pair{NID_key_usage, "critical,digitalSignature,keyCertSign"},
+        std::pair{NID_subject_key_identifier, "hash"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+    const bool added = ext != nullptr && X509_add_ext(cert, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    if (!added) {
+      return opensslError("add a certificate extension");
+    }
+  }
+  if (X509_sign(cert, pkey, EVP_sha256()) <= 0) {
+    return opensslError("sign the certificate");
+  }
+  return okStatus();
+}
+
+// A listening TCP socket on 127.0.0.1 with a port the kernel picks.
+Status listenOnLoopback(int& fd, std::uint16_t& port) {
+  fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return sysError("token server: socket", errno);
+  }
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(fd, 16) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return sysError("token server: listen on 127.0.0.1", errno);
+  }
+  port = ntohs(addr.sin_port);
+  return okStatus();
+}
+
 }  // namespace
 
 TokenServer::TokenServer(TempDir dir, Options options)
@@ -166,45 +231,7 @@ Result<std::unique_ptr<TokenServer>> TokenServer::start(Options options) {
   std::unique_ptr<TokenServer> server(new TokenServer(std::move(*dir), std::move(options)));
   Key& key = *server->key_;
 
-  // RSA 2048 key.
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nullptr);
-  if (ctx == nullptr || EVP_PKEY_keygen_init(ctx) <= 0 ||
-      EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) <= 0 || EVP_PKEY_keygen(ctx, &key.pkey) <= 0) {
-    EVP_PKEY_CTX_free(ctx);
-    return opensslError("generate an RSA key");
-  }
-  EVP_PKEY_CTX_free(ctx);
-
-  // A self-signed certificate for it, valid from an hour ago for a day.
-  key.cert = X509_new();
-  X509_NAME* name = key.cert == nullptr ? nullptr : X509_get_subject_name(key.cert);
-  X509V3_CTX v3{};
-  if (key.cert == nullptr || X509_set_version(key.cert, 2) != 1 ||
-      ASN1_INTEGER_set(X509_get_serialNumber(key.cert), 1) != 1 ||
-      X509_gmtime_adj(X509_getm_notBefore(key.cert), -3600) == nullptr ||
-      X509_gmtime_adj(X509_getm_notAfter(key.cert), 24 * 3600) == nullptr ||
-      X509_set_pubkey(key.cert, key.pkey) != 1 ||
-      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                 reinterpret_cast<const unsigned char*>("contd test token signer"),
-                                 -1, -1, 0) != 1 ||
-      X509_set_issuer_name(key.cert, name) != 1) {
-    return opensslError("make the certificate");
-  }
-  X509V3_set_ctx(&v3, key.cert, key.cert, nullptr, nullptr, 0);
-  for (const auto& [nid, value] :
-       {std::pair{NID_basic_constraints, "critical,CA:TRUE"},
-        std::pair{NID_key_usage, "critical,digitalSignature,keyCertSign"},
-        std::pair{NID_subject_key_identifier, "hash"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
-    const bool added = ext != nullptr && X509_add_ext(key.cert, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    if (!added) {
-      return opensslError("add a certificate extension");
-    }
-  }
-  if (X509_sign(key.cert, key.pkey, EVP_sha256()) <= 0) {
-    return opensslError("sign the certificate");
-  }
+  CONTD_RETURN_IF_ERROR(makeSigningCertificate(key.pkey, key.cert));
   unsigned char* der = nullptr;
   const int der_len = i2d_X509(key.cert, &der);
   if (der_len <= 0) {
@@ -230,23 +257,7 @@ Result<std::unique_ptr<TokenServer>> TokenServer::start(Options options) {
     }
   }
 
-  // Listen on 127.0.0.1:0.
-  server->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (server->listen_fd_ < 0) {
-    return sysError("token server: socket", errno);
-  }
-  const int one = 1;
-  ::setsockopt(server->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(server->listen_fd_, 16) != 0 ||
-      ::getsockname(server->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return sysError("token server: listen on 127.0.0.1", errno);
-  }
-  server->port_ = ntohs(addr.sin_port);
+  CONTD_RETURN_IF_ERROR(listenOnLoopback(server->listen_fd_, server->port_));
   server->thread_ = std::thread([s = server.get()] { s->acceptLoop(); });
   return server;
 }
