@@ -317,10 +317,73 @@ private:
   std::string block_name_;
 };
 
-std::string fmt(double v, int decimals = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
+// What the runs measured, per logger (index 1: contd-shim-logs, 0: containerd's file://).
+struct Samples {
+  std::vector<double> mbps[2];
+  std::vector<double> cpu[2];
+  std::vector<double> shim_cpu[2];
+  long pss_after = -1;
+};
+
+struct Workload {
+  std::size_t blocks = 0;
+  double megabytes = 0;
+  std::uint64_t lines = 0;
+};
+
+// Each run writes the workload through both loggers and checks the log holds every byte.
+int runAll(Bench& bench, const Workload& work, int runs, Samples& samples) {
+  for (int n = 0; n < runs; ++n) {
+    for (int binary = 1; binary >= 0; --binary) {
+      auto r = bench.run(binary == 1, work.blocks, n);
+      if (!r) {
+        std::fprintf(stderr, "run: %s\n", r.error().message.c_str());
+        return 1;
+      }
+      const std::uint64_t want =
+          binary ? work.lines * (kLineBytes + kCriOverhead) : work.blocks * kBlockBytes;
+      if (r->file_bytes != want) {
+        std::fprintf(stderr, "%s run %d: log file has %llu bytes, expected %llu\n",
+                     binary ? "binary" : "file", n, static_cast<unsigned long long>(r->file_bytes),
+                     static_cast<unsigned long long>(want));
+        return 1;
+      }
+      samples.mbps[binary].push_back(work.megabytes / r->seconds);
+      samples.cpu[binary].push_back(r->copier_cpu);
+      samples.shim_cpu[binary].push_back(r->shim_cpu);
+      if (binary) {
+        samples.pss_after = std::max(samples.pss_after, r->logger_pss_after);
+      }
+    }
+  }
+  return 0;
+}
+
+void printReport(const Workload& work, int runs, const Samples& s,
+                 const Result<std::pair<long, long>>& idle) {
+  auto median = [](std::vector<double> v) { return summarize(std::move(v)).median; };
+  std::printf("%.0f MB of %zu-byte lines (%llu lines), %d run(s) each, medians\n\n",
+              work.megabytes, kLineBytes, static_cast<unsigned long long>(work.lines), runs);
+  std::printf("| logger | MB/s | CPU s of the copier | CPU s of the runc shim | file bytes/line |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: |\n");
+  std::printf("| contd-shim-logs (binary://, CRI) | %s | %s | %s | %zu |\n",
+              formatFixed(median(s.mbps[1]), 0).c_str(), formatFixed(median(s.cpu[1]), 2).c_str(),
+              formatFixed(median(s.shim_cpu[1]), 2).c_str(), kLineBytes + kCriOverhead);
+  std::printf("| containerd file:// (raw) | %s | %s (runc shim) | %s | %zu |\n",
+              formatFixed(median(s.mbps[0]), 0).c_str(), formatFixed(median(s.cpu[0]), 2).c_str(),
+              formatFixed(median(s.shim_cpu[0]), 2).c_str(), kLineBytes);
+  std::printf("\nper run MB/s: binary");
+  for (double v : s.mbps[1]) std::printf(" %.0f", v);
+  std::printf("; file");
+  for (double v : s.mbps[0]) std::printf(" %.0f", v);
+  std::printf("\n");
+  if (idle) {
+    std::printf("contd-shim-logs idle (holder + writer): PSS %ld KiB, private %ld KiB; after the "
+                "run: PSS %ld KiB\n",
+                idle->first, idle->second, s.pss_after);
+  } else {
+    std::fprintf(stderr, "idle PSS: %s\n", idle.error().message.c_str());
+  }
 }
 
 int benchMain(int argc, char** argv) {
@@ -344,73 +407,25 @@ int benchMain(int argc, char** argv) {
     std::fprintf(stderr, "needs: %s\n", missing.c_str());
     return 2;
   }
-  const std::size_t blocks = mb * 1'000'000 / kBlockBytes;
-  const double megabytes = static_cast<double>(blocks * kBlockBytes) / 1e6;
-  const std::uint64_t lines = blocks * kBlockBytes / kLineBytes;
+  Workload work;
+  work.blocks = mb * 1'000'000 / kBlockBytes;
+  work.megabytes = static_cast<double>(work.blocks * kBlockBytes) / 1e6;
+  work.lines = work.blocks * kBlockBytes / kLineBytes;
 
   Bench bench;
-  Status set_up = bench.setUp();
-  int rc = 0;
-  if (!set_up) {
+  if (Status set_up = bench.setUp(); !set_up) {
     std::fprintf(stderr, "set-up: %s\n", set_up.error().message.c_str());
     bench.tearDown();
     return 1;
   }
-  std::vector<double> mbps[2];
-  std::vector<double> cpu[2];
-  std::vector<double> shim_cpu[2];
-  long pss_after = -1;
-  for (int n = 0; n < runs && rc == 0; ++n) {
-    for (int binary = 1; binary >= 0; --binary) {
-      auto r = bench.run(binary == 1, blocks, n);
-      if (!r) {
-        std::fprintf(stderr, "run: %s\n", r.error().message.c_str());
-        rc = 1;
-        break;
-      }
-      const std::uint64_t want = binary ? lines * (kLineBytes + kCriOverhead) : blocks * kBlockBytes;
-      if (r->file_bytes != want) {
-        std::fprintf(stderr, "%s run %d: log file has %llu bytes, expected %llu\n",
-                     binary ? "binary" : "file", n, static_cast<unsigned long long>(r->file_bytes),
-                     static_cast<unsigned long long>(want));
-        rc = 1;
-      }
-      mbps[binary].push_back(megabytes / r->seconds);
-      cpu[binary].push_back(r->copier_cpu);
-      shim_cpu[binary].push_back(r->shim_cpu);
-      if (binary) {
-        pss_after = std::max(pss_after, r->logger_pss_after);
-      }
-    }
-  }
+  Samples samples;
+  const int rc = runAll(bench, work, runs, samples);
   auto idle = bench.idlePss();
   bench.tearDown();
   if (rc != 0) {
     return rc;
   }
-  auto median = [](std::vector<double> v) { return summarize(std::move(v)).median; };
-  std::printf("%.0f MB of %zu-byte lines (%llu lines), %d run(s) each, medians\n\n", megabytes,
-              kLineBytes, static_cast<unsigned long long>(lines), runs);
-  std::printf("| logger | MB/s | CPU s of the copier | CPU s of the runc shim | file bytes/line |\n");
-  std::printf("| --- | ---: | ---: | ---: | ---: |\n");
-  std::printf("| contd-shim-logs (binary://, CRI) | %s | %s | %s | %zu |\n",
-              fmt(median(mbps[1]), 0).c_str(), fmt(median(cpu[1])).c_str(),
-              fmt(median(shim_cpu[1])).c_str(), kLineBytes + kCriOverhead);
-  std::printf("| containerd file:// (raw) | %s | %s (runc shim) | %s | %zu |\n",
-              fmt(median(mbps[0]), 0).c_str(), fmt(median(cpu[0])).c_str(),
-              fmt(median(shim_cpu[0])).c_str(), kLineBytes);
-  std::printf("\nper run MB/s: binary");
-  for (double v : mbps[1]) std::printf(" %.0f", v);
-  std::printf("; file");
-  for (double v : mbps[0]) std::printf(" %.0f", v);
-  std::printf("\n");
-  if (idle) {
-    std::printf("contd-shim-logs idle (holder + writer): PSS %ld KiB, private %ld KiB; after the "
-                "run: PSS %ld KiB\n",
-                idle->first, idle->second, pss_after);
-  } else {
-    std::fprintf(stderr, "idle PSS: %s\n", idle.error().message.c_str());
-  }
+  printReport(work, runs, samples, idle);
   return 0;
 }
 
