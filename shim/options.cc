@@ -1,6 +1,8 @@
 #include "shim/options.h"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 
 namespace contd::shim {
 namespace {
@@ -61,87 +63,91 @@ bool isValidName(std::string_view name) {
   return !after_separator;
 }
 
+namespace {
+
+// Sets the option `key` (already known to be one of the five) from `value`.
+Status setOption(std::string_view key, std::string_view value, Options& options) {
+  if (key == "log_root") {
+    if (!isCleanAbsolutePath(value)) {
+      return bad("log_root: expected an absolute path without '.' or '..', got '" +
+                 std::string(value) + "'");
+    }
+    options.log_root = std::string(value);
+    while (options.log_root.size() > 1 && options.log_root.back() == '/') {
+      options.log_root.pop_back();
+    }
+  } else if (key == "policy") {
+    if (value == "block") {
+      options.policy = Policy::kBlock;
+    } else if (value == "drop") {
+      options.policy = Policy::kDrop;
+    } else {
+      return bad("policy: expected 'block' or 'drop', got '" + std::string(value) + "'");
+    }
+  } else {
+    auto n = parseNumber(key, value, key == "max_files" ? kMaxMaxFiles : INT64_MAX);
+    if (!n) {
+      return n.error();
+    }
+    if (key == "max_size") {
+      options.max_size = *n;
+    } else if (key == "rate") {
+      if (*n == 0) {
+        return bad("rate: must be at least 1 byte/s");
+      }
+      options.rate = *n;
+    } else {
+      options.max_files = static_cast<unsigned>(*n);
+    }
+  }
+  return okStatus();
+}
+
+// The container's ids come from the runc shim's environment and name files: same rule as
+// contd's names.
+Status checkIds(std::string_view ns, std::string_view id) {
+  if (!isValidName(ns)) {
+    return bad("CONTAINER_NAMESPACE: must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)* (at most 64), "
+               "got '" + std::string(ns.substr(0, 80)) + "'");
+  }
+  if (!isValidName(id)) {
+    return bad("CONTAINER_ID: must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)* (at most 64), got '" +
+               std::string(id.substr(0, 80)) + "'");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
 Result<Options> parseOptions(const std::vector<std::string_view>& args, const char* ns,
                              const char* id) {
   Options options;
   if (args.size() % 2 != 0) {
     return bad("expected key/value pairs, got " + std::to_string(args.size()) + " arguments");
   }
-  bool seen_root = false;
-  bool seen_size = false;
-  bool seen_files = false;
-  bool seen_policy = false;
-  bool seen_rate = false;
+  static constexpr std::string_view kKnown[] = {"log_root", "max_size", "max_files", "policy",
+                                                "rate"};
+  bool seen[std::size(kKnown)] = {};
   for (std::size_t i = 0; i < args.size(); i += 2) {
     const std::string_view key = args[i];
-    const std::string_view value = args[i + 1];
-    bool* seen = key == "log_root" ? &seen_root
-                 : key == "max_size" ? &seen_size
-                 : key == "max_files" ? &seen_files
-                 : key == "policy" ? &seen_policy
-                 : key == "rate" ? &seen_rate
-                                      : nullptr;
-    if (seen == nullptr) {
+    const auto* known = std::find(std::begin(kKnown), std::end(kKnown), key);
+    if (known == std::end(kKnown)) {
       return bad("unknown argument '" + std::string(key) +
                  "' (known: log_root, max_size, max_files, policy, rate)");
     }
-    if (*seen) {
+    bool& was_seen = seen[known - std::begin(kKnown)];
+    if (was_seen) {
       return bad(std::string(key) + ": given twice");
     }
-    *seen = true;
-    if (key == "log_root") {
-      if (!isCleanAbsolutePath(value)) {
-        return bad("log_root: expected an absolute path without '.' or '..', got '" +
-                   std::string(value) + "'");
-      }
-      options.log_root = std::string(value);
-      while (options.log_root.size() > 1 && options.log_root.back() == '/') {
-        options.log_root.pop_back();
-      }
-    } else if (key == "max_size") {
-      auto n = parseNumber(key, value, INT64_MAX);
-      if (!n) {
-        return n.error();
-      }
-      options.max_size = *n;
-    } else if (key == "policy") {
-      if (value == "block") {
-        options.policy = Policy::kBlock;
-      } else if (value == "drop") {
-        options.policy = Policy::kDrop;
-      } else {
-        return bad("policy: expected 'block' or 'drop', got '" + std::string(value) + "'");
-      }
-    } else if (key == "rate") {
-      auto n = parseNumber(key, value, INT64_MAX);
-      if (!n) {
-        return n.error();
-      }
-      if (*n == 0) {
-        return bad("rate: must be at least 1 byte/s");
-      }
-      options.rate = *n;
-    } else {
-      auto n = parseNumber(key, value, kMaxMaxFiles);
-      if (!n) {
-        return n.error();
-      }
-      options.max_files = static_cast<unsigned>(*n);
-    }
+    was_seen = true;
+    CONTD_RETURN_IF_ERROR(setOption(key, args[i + 1], options));
   }
-  if (!seen_root) {
+  if (!seen[0]) {
     return bad("log_root: missing (binary://<path>?log_root=/abs/dir)");
   }
   const std::string_view ns_view = ns == nullptr ? std::string_view() : ns;
   const std::string_view id_view = id == nullptr ? std::string_view() : id;
-  if (!isValidName(ns_view)) {
-    return bad("CONTAINER_NAMESPACE: must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)* (at most 64), "
-               "got '" + std::string(ns_view.substr(0, 80)) + "'");
-  }
-  if (!isValidName(id_view)) {
-    return bad("CONTAINER_ID: must match [A-Za-z0-9]+([._-][A-Za-z0-9]+)* (at most 64), got '" +
-               std::string(id_view.substr(0, 80)) + "'");
-  }
+  CONTD_RETURN_IF_ERROR(checkIds(ns_view, id_view));
   options.ns = std::string(ns_view);
   options.id = std::string(id_view);
   return options;

@@ -373,92 +373,61 @@ Status checkRun(const Invocation& inv) {
 
 }  // namespace
 
-Result<Invocation> parseArgs(std::span<const std::string_view> args,
-                             std::optional<std::string_view> env_socket) {
-  Invocation inv;
-  if (env_socket && !env_socket->empty()) {
-    inv.socket = *env_socket;
-  }
-  const CommandDef* command = nullptr;
-  bool help = false;
-  std::vector<std::string_view> positionals;
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--") {
-      ++i;
-      break;
-    }
-    if (!arg.starts_with("-") || arg == "-") {
-      if (command == nullptr) {
-        command = findCommand(arg);
-        if (command == nullptr) {
-          return invalidArgument("unknown command '" + std::string(arg) + "'");
-        }
-      } else {
-        positionals.push_back(arg);
-      }
-      continue;
-    }
-    std::optional<std::string_view> value;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    const OptionDef* option = findOption(arg);
-    if (option == nullptr) {
-      return invalidArgument("unknown option '" + std::string(arg) + "'");
-    }
-    if (option->commands != kAnyCommand &&
-        (command == nullptr || (option->commands & command->bit) == 0)) {
-      return invalidArgument(std::string(arg) + ": not an option of " +
-                             (command ? "'" + std::string(command->name) + "'" : "contctl") +
-                             " (see contctl help)");
-    }
-    if (option->metavar.empty()) {
-      if (value) {
-        return invalidArgument(std::string(arg) + ": takes no value");
-      }
-    } else if (!value) {
-      if (i + 1 >= args.size()) {
-        return invalidArgument(std::string(arg) + ": missing " + std::string(option->metavar));
-      }
-      value = args[++i];
-    }
-    CONTD_RETURN_IF_ERROR(option->apply(arg, value.value_or(""), inv));
-    help = help || option->name == "--help";
-  }
+namespace {
 
-  if (help || (command != nullptr && command->command == Command::kHelp)) {
-    inv.command = Command::kHelp;
-    return inv;
+// One option at args[i] (moving i past its value when it takes the next argument).
+Status applyOption(std::span<const std::string_view> args, std::size_t& i,
+                   const CommandDef* command, Invocation& inv, bool& help) {
+  std::string_view arg = args[i];
+  std::optional<std::string_view> value;
+  if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+    value = arg.substr(eq + 1);
+    arg = arg.substr(0, eq);
   }
-  if (command == nullptr) {
-    return invalidArgument("missing command");
+  const OptionDef* option = findOption(arg);
+  if (option == nullptr) {
+    return invalidArgument("unknown option '" + std::string(arg) + "'");
   }
-  inv.command = command->command;
-  const auto name = std::string(command->name);
-  if (i < args.size() && command->command != Command::kRun && command->command != Command::kExec) {
-    return invalidArgument(name + ": unexpected '--'");
+  if (option->commands != kAnyCommand &&
+      (command == nullptr || (option->commands & command->bit) == 0)) {
+    return invalidArgument(std::string(arg) + ": not an option of " +
+                           (command ? "'" + std::string(command->name) + "'" : "contctl") +
+                           " (see contctl help)");
   }
-  if (positionals.size() != command->positionals) {
-    if (command->positionals == 0) {
-      return invalidArgument(name + ": unexpected argument '" + std::string(positionals[0]) +
-                             "'");
+  if (option->metavar.empty()) {
+    if (value) {
+      return invalidArgument(std::string(arg) + ": takes no value");
     }
-    const std::string hint =
-        command->command == Command::kRun ? " (the command goes after --)" : "";
-    // The synopsis starts with the positionals: "NS NAME", "NS PATH", "NS REF".
-    const std::string_view synopsis = command->synopsis;
-    const auto second_space = synopsis.find(' ', synopsis.find(' ') + 1);
-    return invalidArgument(name + ": expected " + std::string(synopsis.substr(0, second_space)) +
-                           ", got " +
-                           std::to_string(positionals.size()) + " argument(s)" + hint);
+  } else if (!value) {
+    if (i + 1 >= args.size()) {
+      return invalidArgument(std::string(arg) + ": missing " + std::string(option->metavar));
+    }
+    value = args[++i];
   }
-  if (command->positionals == 2) {
-    inv.ns = positionals[0];
-    inv.name = positionals[1];
+  CONTD_RETURN_IF_ERROR(option->apply(arg, value.value_or(""), inv));
+  help = help || option->name == "--help";
+  return okStatus();
+}
+
+Status checkPositionals(const CommandDef& command,
+                        const std::vector<std::string_view>& positionals) {
+  if (positionals.size() == command.positionals) {
+    return okStatus();
   }
+  const auto name = std::string(command.name);
+  if (command.positionals == 0) {
+    return invalidArgument(name + ": unexpected argument '" + std::string(positionals[0]) + "'");
+  }
+  const std::string hint = command.command == Command::kRun ? " (the command goes after --)" : "";
+  // The synopsis starts with the positionals: "NS NAME", "NS PATH", "NS REF".
+  const std::string_view synopsis = command.synopsis;
+  const auto second_space = synopsis.find(' ', synopsis.find(' ') + 1);
+  return invalidArgument(name + ": expected " + std::string(synopsis.substr(0, second_space)) +
+                         ", got " + std::to_string(positionals.size()) + " argument(s)" + hint);
+}
+
+// What each command makes of its positionals and of the words after "--" (from args[i]).
+Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invocation& inv) {
   if (inv.command == Command::kImport) {
     inv.path = std::move(inv.name);
     inv.name.clear();
@@ -476,21 +445,64 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   if (inv.command == Command::kImages && inv.ns.empty()) {
     return invalidArgument("images: -n NS is required");
   }
+  if (inv.command == Command::kRun || inv.command == Command::kExec) {
+    for (; i < args.size(); ++i) {
+      inv.spec.add_argv(std::string(args[i]));
+    }
+  }
   if (inv.command == Command::kRun) {
     inv.spec.set_name(inv.name);
-    for (; i < args.size(); ++i) {
-      inv.spec.add_argv(std::string(args[i]));
-    }
-    CONTD_RETURN_IF_ERROR(checkRun(inv));
+    return checkRun(inv);
   }
-  if (inv.command == Command::kExec) {
-    for (; i < args.size(); ++i) {
-      inv.spec.add_argv(std::string(args[i]));
+  if (inv.command == Command::kExec && inv.spec.argv().empty()) {
+    return invalidArgument("exec: a command is required after --");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<Invocation> parseArgs(std::span<const std::string_view> args,
+                             std::optional<std::string_view> env_socket) {
+  Invocation inv;
+  if (env_socket && !env_socket->empty()) {
+    inv.socket = *env_socket;
+  }
+  const CommandDef* command = nullptr;
+  bool help = false;
+  std::vector<std::string_view> positionals;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--") {
+      ++i;
+      break;
     }
-    if (inv.spec.argv().empty()) {
-      return invalidArgument("exec: a command is required after --");
+    if (arg.starts_with("-") && arg != "-") {
+      CONTD_RETURN_IF_ERROR(applyOption(args, i, command, inv, help));
+    } else if (command != nullptr) {
+      positionals.push_back(arg);
+    } else if (command = findCommand(arg); command == nullptr) {
+      return invalidArgument("unknown command '" + std::string(arg) + "'");
     }
   }
+  if (help || (command != nullptr && command->command == Command::kHelp)) {
+    inv.command = Command::kHelp;
+    return inv;
+  }
+  if (command == nullptr) {
+    return invalidArgument("missing command");
+  }
+  inv.command = command->command;
+  if (i < args.size() && command->command != Command::kRun && command->command != Command::kExec) {
+    return invalidArgument(std::string(command->name) + ": unexpected '--'");
+  }
+  CONTD_RETURN_IF_ERROR(checkPositionals(*command, positionals));
+  if (command->positionals == 2) {
+    inv.ns = positionals[0];
+    inv.name = positionals[1];
+  }
+  CONTD_RETURN_IF_ERROR(finishCommand(args, i, inv));
   return inv;
 }
 

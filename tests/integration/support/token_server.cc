@@ -369,6 +369,34 @@ void TokenServer::serve(int fd) {
   }
 }
 
+namespace {
+
+// repository:<name>:<actions>; the name has no ':' of its own in these tests, but take
+// the type up to the first ':' and the actions after the last, as distribution does.
+// Pull is granted to anyone let in, push only to an authenticated user.
+nlohmann::json grantedAccess(const std::vector<std::string>& scopes, bool authenticated) {
+  nlohmann::json access = nlohmann::json::array();
+  for (const auto& scope : scopes) {
+    const auto first = scope.find(':');
+    const auto last = scope.rfind(':');
+    if (first == std::string::npos || first == last) {
+      continue;
+    }
+    const std::string type = scope.substr(0, first);
+    const std::string name = scope.substr(first + 1, last - first - 1);
+    nlohmann::json granted = nlohmann::json::array();
+    for (const auto& action : splitComma(scope.substr(last + 1))) {
+      if (type == "repository" && (action == "pull" || (action == "push" && authenticated))) {
+        granted.push_back(action);
+      }
+    }
+    access.push_back({{"type", type}, {"name", name}, {"actions", granted}});
+  }
+  return access;
+}
+
+}  // namespace
+
 std::pair<int, std::string> TokenServer::answer(const std::string& target,
                                                 const std::string& authorization) {
   Request request;
@@ -420,25 +448,7 @@ std::pair<int, std::string> TokenServer::answer(const std::string& target,
     return refuse("authentication required");
   }
 
-  // repository:<name>:<actions>; the name has no ':' of its own in these tests, but take
-  // the type up to the first ':' and the actions after the last, as distribution does.
-  nlohmann::json access = nlohmann::json::array();
-  for (const auto& scope : request.scopes) {
-    const auto first = scope.find(':');
-    const auto last = scope.rfind(':');
-    if (first == std::string::npos || first == last) {
-      continue;
-    }
-    const std::string type = scope.substr(0, first);
-    const std::string name = scope.substr(first + 1, last - first - 1);
-    nlohmann::json granted = nlohmann::json::array();
-    for (const auto& action : splitComma(scope.substr(last + 1))) {
-      if (type == "repository" && (action == "pull" || (action == "push" && authenticated))) {
-        granted.push_back(action);
-      }
-    }
-    access.push_back({{"type", type}, {"name", name}, {"actions", granted}});
-  }
+  const nlohmann::json access = grantedAccess(request.scopes, authenticated);
   auto token = makeToken(authenticated ? options_.user : "", request.service, access.dump());
   if (!token) {
     std::cerr << "contd test support: " << token.error().message << "\n";
