@@ -1,6 +1,6 @@
 #pragma once
 // Timings read back from contd's log, for the lifecycle benchmark. contd writes, per call
-// (see modules/container/service.cc, modules/containerd/grpc_client.cc,
+// (see modules/container/service.cc and task_control.cc, modules/containerd/grpc_connection.cc,
 // modules/api_server/containers_api.cc), at debug level unless noted:
 //
 //   ... debug [container] run step=create-container ns=N id=I ms=1.9   (cumulative in the call)
