@@ -6,7 +6,6 @@
 
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
-#include "modules/container/service.h"
 #include "modules/container/validation.h"
 #include "modules/seccomp/profile.h"
 
