@@ -46,7 +46,7 @@ struct SpecOptions {
 // process.user: `user` as given ({uid, gid}, plus additionalGids when there are any); the
 // caller resolves spec.user to it beforehand (resolveUser, user_lookup.h): spec.user is
 // only stored here, never looked up, and the default is root (0:0).
-// Annotations: kSpecAnnotation (service.h) holds toJson(spec) dumped, so the request can be
+// Annotations: kSpecAnnotation (record_schema.h) holds toJson(spec) dumped, so the request can be
 // read back from containerd; kShutdownTimeoutAnnotation the shutdown timeout in ms.
 // Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split; a
 // seccomp profile file that cannot be read or is not a valid profile ("seccomp: ...").
