@@ -36,6 +36,7 @@
 #include "tests/integration/support/registry.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/run_command.h"
+#include "tests/integration/support/suite_containerd.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
 
@@ -56,12 +57,10 @@ protected:
     if (!missingContainerdPrerequisites().empty()) {
       return;
     }
-    auto containerd = PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
+    suite_error_ = startSuiteContainerd(containerd_, /*rootfs=*/nullptr);
+    if (!suite_error_.empty()) {
       return;
     }
-    containerd_ = std::move(*containerd);
     auto image = testImage(std::string(kDefaultBusybox));
     if (!image) {
       suite_error_ = image.error().message;

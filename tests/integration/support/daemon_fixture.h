@@ -42,6 +42,7 @@
 #include "tests/integration/support/private_containerd.h"
 #include "tests/integration/support/require.h"
 #include "tests/integration/support/run_command.h"
+#include "tests/integration/support/suite_containerd.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
 
@@ -110,18 +111,7 @@ protected:
     if (!missing.empty()) {
       return;
     }
-    auto containerd = PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
+    suite_error_ = startSuiteContainerd(containerd_, &rootfs_);
   }
 
   // What this test needs and the machine lacks; empty when nothing. Checked in SetUp.

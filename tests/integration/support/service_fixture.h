@@ -24,6 +24,7 @@
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
 #include "tests/integration/support/require.h"
+#include "tests/integration/support/suite_containerd.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
 
@@ -37,18 +38,7 @@ protected:
     if (!missingContainerdPrerequisites().empty()) {
       return;  // SetUp skips (or fails in CI) each test with the reason.
     }
-    auto containerd = PrivateContainerd::start();
-    if (!containerd) {
-      suite_error_ = containerd.error().message;
-      return;
-    }
-    containerd_ = std::move(*containerd);
-    auto rootfs = BusyboxRootfs::build();
-    if (!rootfs) {
-      suite_error_ = rootfs.error().message;
-      return;
-    }
-    rootfs_.emplace(std::move(*rootfs));
+    suite_error_ = startSuiteContainerd(containerd_, &rootfs_);
   }
 
   static void TearDownTestSuite() {
