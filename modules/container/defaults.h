@@ -18,5 +18,18 @@ inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{3000};
 inline constexpr std::chrono::milliseconds kDefaultTaskCreateTimeout{30000};
 // After SIGKILL, how long a stop waits for the exit before giving up.
 inline constexpr std::chrono::milliseconds kDefaultKillGrace{5000};
+// The cgroup file system (v2's single hierarchy, or the folder of v1's hierarchies).
+inline constexpr char kDefaultCgroupRoot[] = "/sys/fs/cgroup";
+
+// Container logs (docs/logs.md): <root>/<ns>/<name>.log, rotated past kDefaultLogMaxSize
+// bytes with kDefaultLogMaxFiles rotated files kept; "block" is lossless back-pressure,
+// "drop" drops past kDefaultLogRateLimit bytes/s.
+inline constexpr char kDefaultLogRoot[] = "/var/log/contd";
+// Where the .deb installs the log driver (the daemon passes the path of its own build).
+inline constexpr char kDefaultLogShim[] = "/usr/libexec/contd/contd-shim-logs";
+inline constexpr std::uint64_t kDefaultLogMaxSize = 10 * 1024 * 1024;
+inline constexpr unsigned kDefaultLogMaxFiles = 3;
+inline constexpr char kDefaultLogPolicy[] = "block";
+inline constexpr std::uint64_t kDefaultLogRateLimit = 1024 * 1024;
 
 }  // namespace contd::container

@@ -15,17 +15,18 @@
 #include <string_view>
 
 #include "modules/common/result.h"
+#include "modules/container/defaults.h"
 #include "modules/containerd/client.h"
 
 namespace contd::container {
 
 struct LogFilesOptions {
-  std::filesystem::path log_root = "/var/log/contd";
-  std::filesystem::path log_shim = "/usr/libexec/contd/contd-shim-logs";
-  std::uint64_t max_size = 10 * 1024 * 1024;  // rotate past this many bytes; 0: never
-  unsigned max_files = 3;                      // rotated files kept
-  std::string policy = "block";                // or "drop" past rate_limit bytes/s
-  std::uint64_t rate_limit = 1024 * 1024;
+  std::filesystem::path log_root = kDefaultLogRoot;
+  std::filesystem::path log_shim = kDefaultLogShim;
+  std::uint64_t max_size = kDefaultLogMaxSize;  // rotate past this many bytes; 0: never
+  unsigned max_files = kDefaultLogMaxFiles;    // rotated files kept
+  std::string policy = kDefaultLogPolicy;      // or "drop" past rate_limit bytes/s
+  std::uint64_t rate_limit = kDefaultLogRateLimit;
 };
 
 // What contd-shim-logs reports in the health file; zero when it never wrote one.

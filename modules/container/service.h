@@ -37,19 +37,19 @@
 namespace contd::container {
 
 struct ServiceOptions {
-  std::filesystem::path log_root = "/var/log/contd";  // <log_root>/<ns>/<name>.log
+  std::filesystem::path log_root = kDefaultLogRoot;  // <log_root>/<ns>/<name>.log
   // contd-shim-logs, containerd's binary:// log driver for our containers (absolute path).
-  std::filesystem::path log_shim = "/usr/libexec/contd/contd-shim-logs";
-  std::uint64_t log_max_size = 10 * 1024 * 1024;  // rotate past this many bytes; 0: never
-  unsigned log_max_files = 3;                      // rotated files kept
+  std::filesystem::path log_shim = kDefaultLogShim;
+  std::uint64_t log_max_size = kDefaultLogMaxSize;  // rotate past this many bytes; 0: never
+  unsigned log_max_files = kDefaultLogMaxFiles;    // rotated files kept
   // Back-pressure (docs/logs.md): "block" (lossless) or "drop" past log_rate_limit bytes/s.
-  std::string log_policy = "block";
-  std::uint64_t log_rate_limit = 1024 * 1024;
+  std::string log_policy = kDefaultLogPolicy;
+  std::uint64_t log_rate_limit = kDefaultLogRateLimit;
   std::filesystem::path netns_dir = kDefaultNetnsDir;
   // Images for Run with spec.image (not owned; must outlive the service). When null, such a
   // Run is kFailedPrecondition.
   images::ImageStore* images = nullptr;
-  std::filesystem::path cgroup_root = "/sys/fs/cgroup";
+  std::filesystem::path cgroup_root = kDefaultCgroupRoot;
   std::filesystem::path resolv_conf = "/etc/resolv.conf";
   std::chrono::milliseconds default_shutdown_timeout = kDefaultShutdownTimeout;
   // After SIGKILL, how long Delete waits for the exit before giving up.

@@ -29,18 +29,18 @@ struct Config {
   // Group owning the gRPC socket (a name or a gid); empty: root's group.
   std::string socket_group;
   // Container logs go to <log_root>/<namespace>/<name>.log.
-  std::string log_root = "/var/log/contd";
+  std::string log_root = container::kDefaultLogRoot;
   // contd-shim-logs, the log driver of every container; "" finds it next to the contd
   // executable (a build tree) or else at its installed place (libexec/contd/).
   std::string log_shim;
   // A container's log rotates past log_max_size bytes (0: never); log_max_files are kept.
-  std::uint64_t log_max_size = 10 * 1024 * 1024;
-  std::uint64_t log_max_files = 3;
+  std::uint64_t log_max_size = container::kDefaultLogMaxSize;
+  std::uint64_t log_max_files = container::kDefaultLogMaxFiles;
   // Back-pressure of container logs (docs/logs.md): "block" (lossless: a container that
   // out-writes its log waits) or "drop" (records beyond log_rate_limit bytes/s are dropped
   // whole and counted).
-  std::string log_policy = "block";
-  std::uint64_t log_rate_limit = 1024 * 1024;
+  std::string log_policy = container::kDefaultLogPolicy;
+  std::uint64_t log_rate_limit = container::kDefaultLogRateLimit;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
