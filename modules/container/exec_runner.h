@@ -31,11 +31,12 @@ inline constexpr std::size_t kExecOutputLimit = 64 * 1024;
 
 class ExecRunner {
 public:
-  // `fifo_dir` holds the capture fifos: the folder of the container's log.
+  // `kill_grace`: how long to wait for the exit after SIGKILL of a process that timed out.
   ExecRunner(containerd::Client& client, std::chrono::milliseconds kill_grace)
       : client_(client), kill_grace_(kill_grace) {}
 
-  // `container_process` is the "process" object of the container's OCI spec.
+  // `container_process` is the "process" object of the container's OCI spec; `fifo_dir`
+  // holds the capture fifos (the folder of the container's log).
   Result<ExecResult> run(std::string_view ns, std::string_view id,
                          nlohmann::json container_process, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout, const std::filesystem::path& fifo_dir);

@@ -101,9 +101,7 @@ Result<std::uint32_t> TaskControl::restart(std::string_view ns, std::string_view
     return task.error().wrap("create task '" + std::string(id) + "'");
   }
   if (auto started = client_.startTask(ns, id); !started) {
-    (void)client_.killTask(ns, id, SIGKILL, true);
-    (void)client_.waitTask(ns, id, options_.kill_grace);
-    (void)client_.deleteTask(ns, id);
+    (void)killAndDeleteTask(ns, id);
     return started.error().wrap("start task '" + std::string(id) + "'");
   }
   return task->pid;
@@ -177,11 +175,7 @@ void TaskControl::discard(std::string_view ns, std::string_view id) {
   const auto log = log::container();
   // Best effort, in containerd's required order: kill, delete the task, delete the record.
   if (auto task = client_.getTask(ns, id); task) {
-    if (task->status != TaskStatus::kStopped) {
-      (void)client_.killTask(ns, id, SIGKILL, true);
-      (void)client_.waitTask(ns, id, options_.kill_grace);
-    }
-    if (auto deleted = client_.deleteTask(ns, id); !deleted) {
+    if (auto deleted = killAndDeleteTask(ns, id, task->status); !deleted) {
       log->warn("rollback ns={} id={} op=delete-task error=\"{}\"", ns, id,
                 deleted.error().message);
     }
@@ -198,6 +192,16 @@ void TaskControl::discard(std::string_view ns, std::string_view id) {
   }
   removeEmptyCgroups(options_.cgroup_root, ns, id);
   log->info("rolled back ns={} id={}", ns, id);
+}
+
+Status TaskControl::killAndDeleteTask(std::string_view ns, std::string_view id,
+                                      containerd::TaskStatus status) {
+  if (status != TaskStatus::kStopped) {
+    (void)client_.killTask(ns, id, SIGKILL, true);
+    (void)client_.waitTask(ns, id, options_.kill_grace);
+  }
+  auto deleted = client_.deleteTask(ns, id);
+  return deleted ? okStatus() : Status(deleted.error());
 }
 
 void TaskControl::endStuckLogger(std::string_view ns, std::string_view id) {

@@ -17,6 +17,7 @@
 #include "modules/common/result.h"
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
+#include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -24,7 +25,7 @@
 namespace contd::container {
 
 struct TaskOptions {
-  std::filesystem::path cgroup_root = "/sys/fs/cgroup";
+  std::filesystem::path cgroup_root = kDefaultCgroupRoot;
   // After SIGKILL, how long a stop waits for the exit before giving up.
   std::chrono::milliseconds kill_grace = kDefaultKillGrace;
   // Bound on task Create (a stdio logger that never gets ready would block it forever).
@@ -60,6 +61,9 @@ public:
 private:
   Status stopTask(std::string_view ns, std::string_view id, const containerd::TaskState& task,
                   std::chrono::milliseconds shutdown_timeout);
+  // SIGKILL to every process unless `status` says it has exited, wait, delete the task.
+  Status killAndDeleteTask(std::string_view ns, std::string_view id,
+                           containerd::TaskStatus status = containerd::TaskStatus::kUnknown);
   // After task Create ran out of time: ends a log driver that never got ready.
   void endStuckLogger(std::string_view ns, std::string_view id);
 
