@@ -256,11 +256,12 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
 
 ContainerInfo ContainerService::describe(std::string_view ns,
                                          const containerd::ContainerRecord& record,
+                                         const Result<StoredSpec>& stored,
                                          const std::optional<containerd::TaskState>& task) const {
   ContainerInfo info;
   info.ns = std::string(ns);
-  if (auto stored = readStoredSpec(record); stored) {
-    info.spec = std::move(stored->spec);
+  if (stored) {
+    info.spec = stored->spec;
   } else {
     log::container()->warn("inspect ns={} id={} error=\"{}\"", ns, record.id,
                            stored.error().message);
@@ -291,7 +292,25 @@ Result<ContainerInfo> ContainerService::inspect(std::string_view ns, std::string
   if (!task) {
     return task.error().wrap("inspect '" + std::string(id) + "'");
   }
-  return describe(ns, *record, *task);
+  return describe(ns, *record, readStoredSpec(*record), *task);
+}
+
+Result<InspectedContainer> ContainerService::inspectWithRuntimeSpec(std::string_view ns,
+                                                                   std::string_view id) {
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto task = tasks_.state(ns, id);
+  if (!task) {
+    return task.error().wrap("inspect '" + std::string(id) + "'");
+  }
+  auto stored = readStoredSpec(*record);
+  if (!stored) {
+    return stored.error().wrap("inspect '" + std::string(id) + "'");
+  }
+  ContainerInfo info = describe(ns, *record, stored, *task);
+  return InspectedContainer{std::move(info), std::move(stored->runtime)};
 }
 
 Status ContainerService::remove(std::string_view ns, std::string_view id) {
@@ -369,7 +388,7 @@ Result<std::vector<ContainerInfo>> ContainerService::list(std::string_view ns) {
       if (auto it = by_id.find(record.id); it != by_id.end()) {
         task = it->second;
       }
-      infos.push_back(describe(name, record, task));
+      infos.push_back(describe(name, record, readStoredSpec(record), task));
     }
   }
   return infos;

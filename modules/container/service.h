@@ -30,6 +30,7 @@
 #include "modules/container/log_files.h"
 #include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
+#include "modules/container/stored_spec.h"
 #include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -59,6 +60,11 @@ struct ServiceOptions {
   std::int64_t default_pids_limit = kDefaultPidsLimit;
   // The OCI linux.seccomp object given to every container; none when unset.
   std::optional<nlohmann::json> seccomp_profile;
+};
+
+struct InspectedContainer {
+  ContainerInfo info;
+  nlohmann::json runtime_spec;
 };
 
 class ContainerService {
@@ -100,6 +106,9 @@ public:
   // line; only an unknown container is kNotFound.
   Status followLogs(std::string_view ns, std::string_view id, const LogQuery& query,
                     const LogSink& sink, const std::function<bool()>& cancelled);
+  // Inspect and the OCI runtime spec together, from one read of the record (zbus Inspect
+  // reports what the container really got).
+  Result<InspectedContainer> inspectWithRuntimeSpec(std::string_view ns, std::string_view id);
   // The OCI runtime spec the container was created with, as stored in containerd.
   Result<nlohmann::json> runtimeSpec(std::string_view ns, std::string_view id);
   // Where the container's log is written: <log_root>/<ns>/<id>.log.
@@ -120,7 +129,9 @@ private:
   // before anything is created.
   struct RunPlan;
   Result<RunPlan> plan(std::string_view ns, const ContainerSpec& requested);
+  // `stored` is readStoredSpec(record): an unreadable one leaves the spec empty but the name.
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
+                         const Result<StoredSpec>& stored,
                          const std::optional<containerd::TaskState>& task) const;
 
   containerd::Client& client_;

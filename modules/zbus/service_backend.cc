@@ -43,20 +43,17 @@ Result<std::string> ServiceBackend::run(std::string_view ns, const container::Co
 }
 
 Result<ContainerView> ServiceBackend::inspect(std::string_view ns, std::string_view id) {
-  auto info = service_.inspect(ns, id);
-  if (!info) {
-    return info.error();
+  // One read of the record for both: the spec as given and what the container really got
+  // (process env with PATH, every mount), as containerd keeps it.
+  auto inspected = service_.inspectWithRuntimeSpec(ns, id);
+  if (!inspected) {
+    return inspected.error();
   }
   ContainerView view;
-  view.name = info->spec.name;
-  view.interactive = info->spec.interactive;
-  view.created_at = info->created_at;
-  // What the container really got (process env with PATH, every mount), as containerd keeps it.
-  auto runtime_spec = service_.runtimeSpec(ns, id);
-  if (!runtime_spec) {
-    return runtime_spec.error().wrap("inspect '" + std::string(id) + "'");
-  }
-  CONTD_RETURN_IF_ERROR(fillFromRuntimeSpec(*runtime_spec, view));
+  view.name = inspected->info.spec.name;
+  view.interactive = inspected->info.spec.interactive;
+  view.created_at = inspected->info.created_at;
+  CONTD_RETURN_IF_ERROR(fillFromRuntimeSpec(inspected->runtime_spec, view));
   return view;
 }
 
