@@ -54,26 +54,24 @@ void mergeImageConfig(const images::ImageConfig& image, ContainerSpec& spec) {
 // spec.user as numbers, from the container's /etc/passwd and /etc/group: the image's
 // layers (a view snapshot, nothing mounted) or the host directory rootfs. Files are read
 // only when the user string needs them (not for "" or a numeric "uid:gid").
-Result<ProcessUser> resolveRunUser(std::string_view ns, const ContainerSpec& spec,
-                                   images::ImageStore* images,
+Result<ProcessUser> resolveRunUser(const ValidSpec& valid, images::ImageStore* images,
                                    const std::optional<images::ImageInfo>& image) {
   FileReader read;
-  if (userNeedsFiles(spec.user)) {
+  if (valid.user.needsFiles()) {
     if (image) {
       read = [&](const std::string& path) {
-        return images->readImageFile(ns, image->chain_id, path, kMaxUserFileBytes);
+        return images->readImageFile(valid.ns, image->chain_id, path, kMaxUserFileBytes);
       };
     } else {
-      read = rootfsFileReader(spec.rootfs);
+      read = rootfsFileReader(valid.spec.rootfs);
     }
   }
-  return resolveUser(spec.user, read);
+  return resolveUser(valid.user, read);
 }
 
-// Fills what the caller left empty from the image's config and checks the merged spec again.
-Status applyImage(images::ImageStore* images, std::string_view ns, const ContainerSpec& requested,
-                  const ValidationEnv& env, ContainerSpec& spec,
-                  std::optional<images::ImageInfo>& image) {
+// The image `spec` names, its config merged into what the caller left empty.
+Result<images::ImageInfo> applyImage(images::ImageStore* images, std::string_view ns,
+                                     ContainerSpec& spec) {
   if (images == nullptr) {
     return failedPrecondition("run '" + spec.name + "' from image '" + spec.image +
                               "': this contd has no image store");
@@ -82,23 +80,22 @@ Status applyImage(images::ImageStore* images, std::string_view ns, const Contain
   if (!found) {
     return found.error().wrap("run '" + spec.name + "'");
   }
-  image = std::move(*found);
-  mergeImageConfig(image->config, spec);
+  mergeImageConfig(found->config, spec);
   if (spec.argv.empty() && spec.entrypoint.empty()) {
     return invalidArgument("argv: image '" + spec.image +
                            "' has no Entrypoint or Cmd, give argv or entrypoint");
   }
-  if (requested.user.empty() && !spec.user.empty()) {
-    if (auto checked = checkUser(spec.user); !checked) {
-      std::string why = checked.error().message;
-      if (why.rfind("user: ", 0) == 0) {
-        why.erase(0, 6);
-      }
-      return invalidArgument("user: image '" + spec.image + "' has a User contd cannot use (" +
-                             why + "); give user");
-    }
+  return found;
+}
+
+// A user field the caller never gave came from the image: say so, and what to do.
+Error explainImageUser(Error error, const ContainerSpec& requested, const ContainerSpec& spec) {
+  constexpr std::string_view kUserField = "user: ";
+  if (!requested.user.empty() || spec.user.empty() || error.message.rfind(kUserField, 0) != 0) {
+    return error;
   }
-  return validateSpec(spec, env);
+  return invalidArgument("user: image '" + spec.image + "' has a User contd cannot use (" +
+                         error.message.substr(kUserField.size()) + "); give user");
 }
 
 double msSince(Clock::time_point start) {
@@ -159,7 +156,7 @@ LogFilesOptions logOptions(const ServiceOptions& options) {
 }  // namespace
 
 struct ContainerService::RunPlan {
-  ContainerSpec spec;  // as stored: the image's config merged in, defaults filled in
+  ValidSpec valid;  // as stored: the image's config merged in, defaults filled in
   std::optional<images::ImageInfo> image;
   nlohmann::json runtime;  // the OCI runtime spec
 };
@@ -191,33 +188,40 @@ std::filesystem::path ContainerService::logPath(std::string_view ns, std::string
 
 Result<ContainerService::RunPlan> ContainerService::plan(std::string_view ns,
                                                          const ContainerSpec& requested) {
-  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
-  ValidationEnv env;
-  env.netns_dir = options_.netns_dir;
-  CONTD_RETURN_IF_ERROR(validateSpec(requested, env));
-  RunPlan plan{.spec = requested};
-  if (!requested.image.empty()) {
-    CONTD_RETURN_IF_ERROR(applyImage(options_.images, ns, requested, env, plan.spec, plan.image));
+  ContainerSpec spec = requested;
+  if (spec.shutdown_timeout.count() == 0) {
+    spec.shutdown_timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
   }
-  if (plan.spec.shutdown_timeout.count() == 0) {
-    plan.spec.shutdown_timeout = std::chrono::milliseconds(default_shutdown_ms_.load());
+  std::optional<images::ImageInfo> image;
+  if (!spec.image.empty()) {
+    // The image fills fields, so the whole spec is checked once, after the merge.
+    CONTD_RETURN_IF_ERROR(validateImageRequest(ns, spec));
+    auto found = applyImage(options_.images, ns, spec);
+    if (!found) {
+      return found.error();
+    }
+    image = std::move(found).value();
+  }
+  auto valid = validateSpec(ns, spec, ValidationEnv{.netns_dir = options_.netns_dir});
+  if (!valid) {
+    return explainImageUser(valid.error(), requested, spec);
   }
   // Before anything is created: an unknown user name leaves nothing behind.
-  auto user = resolveRunUser(ns, plan.spec, options_.images, plan.image);
+  auto user = resolveRunUser(*valid, options_.images, image);
   if (!user) {
     return user.error();
   }
   SpecOptions spec_options;
-  spec_options.netns_dir = options_.netns_dir;
   spec_options.resolv_conf = options_.resolv_conf;
   spec_options.default_pids_limit = default_pids_limit_.load();
   spec_options.seccomp_profile = options_.seccomp_profile;
-  auto runtime = buildRuntimeSpec(ns, plan.spec, spec_options, *user);
+  auto runtime = buildRuntimeSpec(*valid, spec_options, *user);
   if (!runtime) {
     return runtime.error();
   }
-  plan.runtime = std::move(runtime).value();
-  return plan;
+  return RunPlan{.valid = std::move(valid).value(),
+                 .image = std::move(image),
+                 .runtime = std::move(runtime).value()};
 }
 
 Result<std::string> ContainerService::run(std::string_view ns, const ContainerSpec& requested) {
@@ -226,7 +230,7 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
     return plan.error();
   }
   CONTD_RETURN_IF_ERROR(logs_.ensureFolder(ns));
-  const std::string& name = plan->spec.name;
+  const std::string& name = plan->valid.spec.name;
   auto guard = store_.lock(ns, name);
   const auto started = Clock::now();
 
@@ -234,7 +238,7 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   record.id = name;
   record.spec_json = plan->runtime.dump();
   if (plan->image) {
-    record.labels[kImageLabel] = plan->spec.image;
+    record.labels[kImageLabel] = plan->valid.spec.image;
     record.labels[kImageDigestLabel] = plan->image->manifest_digest;
     record.snapshotter = images::kSnapshotter;
     record.snapshot_key = name;

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "modules/common/logging.h"
-#include "modules/common/names.h"
 #include "modules/container/validation.h"
 #include "modules/seccomp/profile.h"
 
@@ -28,7 +27,7 @@ json userSection(const ProcessUser& user) {
   return section;
 }
 
-json processSection(const ContainerSpec& spec, std::vector<std::string> args,
+json processSection(const ContainerSpec& spec, const std::vector<std::string>& args,
                     const ProcessUser& user) {
   // Without PATH runc cannot find a bare command name, and a rootfs made for `sh -c` style
   // entrypoints expects the usual one; a PATH the caller gives wins.
@@ -48,7 +47,7 @@ json processSection(const ContainerSpec& spec, std::vector<std::string> args,
   return json{
       {"terminal", false},
       {"user", userSection(user)},
-      {"args", std::move(args)},
+      {"args", args},
       {"env", std::move(env)},
       {"cwd", spec.working_dir.empty() ? std::string("/") : spec.working_dir},
       {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
@@ -149,17 +148,17 @@ json resourcesSection(const ContainerSpec& spec, const SpecOptions& options) {
   return resources;
 }
 
-json linuxSection(std::string_view ns, const ContainerSpec& spec, const SpecOptions& options) {
-  const ValidationEnv env{.netns_dir = options.netns_dir};
+json linuxSection(const ValidSpec& valid, const SpecOptions& options) {
+  const ContainerSpec& spec = valid.spec;
   json section = {
       {"resources", resourcesSection(spec, options)},
-      {"cgroupsPath", "/" + std::string(ns) + "/" + spec.name},
+      {"cgroupsPath", "/" + valid.ns + "/" + spec.name},
       {"namespaces", json::array({
                          {{"type", "pid"}},
                          {{"type", "ipc"}},
                          {{"type", "uts"}},
                          {{"type", "mount"}},
-                         {{"type", "network"}, {"path", resolveNetnsPath(spec, env).string()}},
+                         {{"type", "network"}, {"path", valid.netns_path.string()}},
                      })},
       {"maskedPaths",
        {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -227,29 +226,24 @@ std::vector<std::string> capabilitySet(bool elevated) {
   return caps;
 }
 
-Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
-                                        const SpecOptions& options, const ProcessUser& user) {
-  // ns becomes a cgroup path component: checked here too, as a bad one would escape it.
-  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
-  auto args = resolveArgv(spec);
-  if (!args) {
-    return args.error();
-  }
-  auto seccomp = seccompSection(ns, spec, options);
+Result<nlohmann::json> buildRuntimeSpec(const ValidSpec& valid, const SpecOptions& options,
+                                        const ProcessUser& user) {
+  const ContainerSpec& spec = valid.spec;
+  auto seccomp = seccompSection(valid.ns, spec, options);
   if (!seccomp) {
     return seccomp.error();
   }
   if (spec.elevated) {
-    log::container()->info("elevated ns={} name={}: adds CAP_SYS_ADMIN and /dev/fuse", ns,
+    log::container()->info("elevated ns={} name={}: adds CAP_SYS_ADMIN and /dev/fuse", valid.ns,
                            spec.name);
   }
-  json linux = linuxSection(ns, spec, options);
+  json linux = linuxSection(valid, options);
   if (*seccomp) {
     linux["seccomp"] = std::move(**seccomp);
   }
   return json{
       {"ociVersion", kOciVersion},
-      {"process", processSection(spec, std::move(args).value(), user)},
+      {"process", processSection(spec, valid.argv, user)},
       // From an image, the shim mounts the snapshot at <bundle>/rootfs.
       {"root",
        {{"path", spec.image.empty() ? spec.rootfs : std::string("rootfs")},

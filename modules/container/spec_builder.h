@@ -18,6 +18,7 @@
 #include "modules/container/container_spec.h"
 #include "modules/container/defaults.h"
 #include "modules/container/user_lookup.h"
+#include "modules/container/validation.h"
 
 namespace contd::container {
 
@@ -28,7 +29,6 @@ inline constexpr char kDefaultPathEnv[] =
 // The module-wide knobs the spec depends on. The service fills it from ServiceOptions
 // (kept apart so this header does not pull in the service and the containerd client).
 struct SpecOptions {
-  std::filesystem::path netns_dir = kDefaultNetnsDir;      // where bare netns names live
   std::filesystem::path resolv_conf = "/etc/resolv.conf";  // bound read-only when it exists
   std::int64_t default_pids_limit = kDefaultPidsLimit;  // for pids_limit 0
   // The daemon's profile (seccomp::loadProfile's json, which may hold contd's capability
@@ -36,22 +36,21 @@ struct SpecOptions {
   std::optional<nlohmann::json> seccomp_profile;
 };
 
-// The runtime spec for container `spec` in containerd namespace `ns`.
-// Precondition: validateSpec accepted `spec` (paths are not checked again), and the caller
-// has filled module defaults it wants recorded (shutdown_timeout). The filesystem accesses
-// are whether options.resolv_conf exists and reading the profile a `seccomp` path names.
+// The runtime spec for the checked request `valid` (validateSpec). The caller has filled
+// module defaults it wants recorded (shutdown_timeout) before validation. The filesystem
+// accesses are whether options.resolv_conf exists and reading the profile a `seccomp` path
+// names.
 // linux.seccomp: the profile `spec.seccomp` selects, rendered for the container's
 // capabilities (seccomp::forCapabilities); none for "unconfined" (logged as a warning).
 // Syscall names libseccomp does not know are left out and logged as a warning.
 // process.user: `user` as given ({uid, gid}, plus additionalGids when there are any); the
-// caller resolves spec.user to it beforehand (resolveUser, user_lookup.h): spec.user is
+// caller resolves valid.user to it beforehand (resolveUser, user_lookup.h): spec.user is
 // only stored here, never looked up, and the default is root (0:0).
 // Annotations: kSpecAnnotation (record_schema.h) holds toJson(spec) dumped, so the request can be
 // read back from containerd; kShutdownTimeoutAnnotation the shutdown timeout in ms.
-// Errors (kInvalidArgument): a bad namespace name; an entrypoint that does not split; a
-// seccomp profile file that cannot be read or is not a valid profile ("seccomp: ...").
-Result<nlohmann::json> buildRuntimeSpec(std::string_view ns, const ContainerSpec& spec,
-                                        const SpecOptions& options,
+// Errors (kInvalidArgument): a seccomp profile file that cannot be read or is not a valid
+// profile ("seccomp: ...").
+Result<nlohmann::json> buildRuntimeSpec(const ValidSpec& valid, const SpecOptions& options,
                                         const ProcessUser& user = ProcessUser{});
 
 // The capability set (bounding = effective = permitted) of a container: containerd's

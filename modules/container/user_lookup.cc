@@ -281,9 +281,10 @@ Status addSupplementaryGroups(const std::string& name, Files& files, ProcessUser
 
 }  // namespace
 
-Status checkUser(std::string_view user) {
+Result<UserRequest> parseUser(std::string_view user) {
+  UserRequest out{.text = std::string(user)};
   if (user.empty()) {
-    return okStatus();
+    return out;
   }
   if (user.size() > kMaxUserLength) {
     return invalidArgument("user: longer than " + std::to_string(kMaxUserLength) +
@@ -306,42 +307,38 @@ Status checkUser(std::string_view user) {
   if (parts.group && parts.group->empty()) {
     return invalidArgument("user: the group part of " + inQuotes(user) + " is empty");
   }
-  if (allDigits(parts.user) && !parseId(parts.user)) {
-    return invalidArgument("user: uid " + std::string(parts.user) +
-                           " is out of range (at most 4294967295)");
+  out.user = std::string(parts.user);
+  out.uid = parseId(parts.user);
+  if (allDigits(parts.user) && !out.uid) {
+    return invalidArgument("user: uid " + out.user + " is out of range (at most 4294967295)");
   }
-  if (parts.group && allDigits(*parts.group) && !parseId(*parts.group)) {
-    return invalidArgument("user: gid " + std::string(*parts.group) +
-                           " is out of range (at most 4294967295)");
+  if (parts.group) {
+    out.group = std::string(*parts.group);
+    out.gid = parseId(*parts.group);
+    if (allDigits(*parts.group) && !out.gid) {
+      return invalidArgument("user: gid " + *out.group + " is out of range (at most 4294967295)");
+    }
   }
-  return okStatus();
+  return out;
 }
 
-bool userNeedsFiles(std::string_view user) {
-  if (user.empty()) {
-    return false;
-  }
-  const UserParts parts = splitUser(user);
-  return !(parseId(parts.user) && parts.group && parseId(*parts.group));
-}
+bool UserRequest::needsFiles() const { return !text.empty() && !(uid && gid); }
 
-Result<ProcessUser> resolveUser(std::string_view user, const FileReader& read) {
-  CONTD_RETURN_IF_ERROR(checkUser(user));
+Result<ProcessUser> resolveUser(const UserRequest& user, const FileReader& read) {
   ProcessUser out;
-  if (user.empty()) {
+  if (user.text.empty()) {
     return out;
   }
-  const UserParts parts = splitUser(user);
-  Files files(user, read);
+  Files files(user.text, read);
   std::optional<std::string> name;  // whose group memberships count
-  if (const auto uid = parseId(parts.user)) {
-    out.uid = *uid;
-    if (!parts.group) {
+  if (user.uid) {
+    out.uid = *user.uid;
+    if (!user.group) {
       auto passwd = files.passwd();
       if (!passwd) {
         return passwd.error();
       }
-      if (auto entry = findPasswd(*passwd, std::nullopt, uid)) {
+      if (auto entry = findPasswd(*passwd, std::nullopt, user.uid)) {
         out.gid = entry->gid;
         name = std::move(entry->name);
       }
@@ -351,26 +348,24 @@ Result<ProcessUser> resolveUser(std::string_view user, const FileReader& read) {
     if (!passwd) {
       return passwd.error();
     }
-    auto entry = findPasswd(*passwd, parts.user, std::nullopt);
+    auto entry = findPasswd(*passwd, user.user, std::nullopt);
     if (!entry) {
-      return invalidArgument("user " + inQuotes(user) +
+      return invalidArgument("user " + inQuotes(user.text) +
                              ": no such user in the container's /etc/passwd");
     }
     out.uid = entry->uid;
     out.gid = entry->gid;
-    name = std::string(parts.user);
+    name = user.user;
   }
 
-  if (parts.group) {
-    if (const auto gid = parseId(*parts.group)) {
-      out.gid = *gid;
-    } else {
-      auto named = namedGroupId(user, *parts.group, files);
-      if (!named) {
-        return named.error();
-      }
-      out.gid = *named;
+  if (user.gid) {
+    out.gid = *user.gid;
+  } else if (user.group) {
+    auto named = namedGroupId(user.text, *user.group, files);
+    if (!named) {
+      return named.error();
     }
+    out.gid = *named;
   }
 
   if (name) {

@@ -37,14 +37,22 @@ struct ProcessUser {
 // there is no such file; an error when it cannot be read.
 using FileReader = std::function<Result<std::optional<std::string>>(const std::string& path)>;
 
-// The user and group parts of `user` ("name:group" -> {"name", "group"}; no ':' -> group
-// empty). Errors (kInvalidArgument, "user: ..."): more than one ':', an empty part,
-// whitespace or control characters, a numeric part above 2^32-1, longer than
-// kMaxUserLength. "" is accepted (root).
-Status checkUser(std::string_view user);
+// ContainerSpec::user parsed once: USER[:GROUP], each part a name or a decimal 32-bit id.
+struct UserRequest {
+  std::string text;                   // as given, for messages; "" means root (0:0)
+  std::string user;                   // the part before ':'
+  std::optional<std::uint32_t> uid;   // user is a number
+  std::optional<std::string> group;   // the part after ':', when there is one
+  std::optional<std::uint32_t> gid;   // group is a number
 
-// Whether resolveUser(user, ...) reads any file: false for "" and for a numeric "uid:gid".
-bool userNeedsFiles(std::string_view user);
+  // Whether resolveUser reads any file: false for "" and for a numeric "uid:gid".
+  bool needsFiles() const;
+};
+
+// `user` parsed ("name:group" -> {"name", "group"}). Errors (kInvalidArgument,
+// "user: ..."): more than one ':', an empty part, whitespace or control characters, a
+// numeric part above 2^32-1, longer than kMaxUserLength. "" is accepted (root).
+Result<UserRequest> parseUser(std::string_view user);
 
 // `user` as numbers (docker's rules):
 //   ""            0:0, nothing read
@@ -56,10 +64,10 @@ bool userNeedsFiles(std::string_view user);
 // uid): the gids of /etc/group entries listing that name as a member, in file order,
 // without duplicates and without the primary gid. Comments, blank and malformed lines of
 // either file are skipped; a missing file holds no entries.
-// Errors (kInvalidArgument): those of checkUser; "user 'x': no such user in the
-// container's /etc/passwd"; "user 'x:g': no such group 'g' in the container's /etc/group";
-// and the errors of `read`, behind "user '...'".
-Result<ProcessUser> resolveUser(std::string_view user, const FileReader& read);
+// Errors (kInvalidArgument): "user 'x': no such user in the container's /etc/passwd";
+// "user 'x:g': no such group 'g' in the container's /etc/group"; and the errors of
+// `read`, behind "user '...'".
+Result<ProcessUser> resolveUser(const UserRequest& user, const FileReader& read);
 
 // Reads files of the host directory `rootfs` as the container would see them: the path
 // and every symlink on the way resolve inside `rootfs` (openat2 RESOLVE_IN_ROOT, no magic

@@ -82,9 +82,9 @@ Status checkRootfs(std::string_view rootfs) {
   return okStatus();
 }
 
-Status checkCommand(const ContainerSpec& spec) {
-  // From an image, Run fills the command from the image's config when none is given.
-  if (spec.argv.empty() && spec.entrypoint.empty() && spec.image.empty()) {
+// The process arguments: argv when given, else the entrypoint split like a shell.
+Result<std::vector<std::string>> checkCommand(const ContainerSpec& spec) {
+  if (spec.argv.empty() && spec.entrypoint.empty()) {
     return fieldError("entrypoint", "either entrypoint or argv is required");
   }
   for (std::size_t i = 0; i < spec.argv.size(); ++i) {
@@ -94,17 +94,19 @@ Status checkCommand(const ContainerSpec& spec) {
     return fieldError("argv[0]", "must not be empty");
   }
   // Checked even when argv wins: the entrypoint is stored and shown back by Inspect.
+  std::vector<std::string> words;
   if (!spec.entrypoint.empty()) {
     CONTD_RETURN_IF_ERROR(noNul("entrypoint", spec.entrypoint));
-    auto words = splitCommandLine(spec.entrypoint);
-    if (!words) {
-      return words.error();
+    auto split = splitCommandLine(spec.entrypoint);
+    if (!split) {
+      return split.error();
     }
-    if (words->front().empty()) {
+    if (split->front().empty()) {
       return fieldError("entrypoint", "the command (first word) is empty");
     }
+    words = std::move(split).value();
   }
-  return okStatus();
+  return spec.argv.empty() ? words : spec.argv;
 }
 
 Status checkEnv(const std::vector<std::string>& env) {
@@ -122,25 +124,30 @@ Status checkEnv(const std::vector<std::string>& env) {
   return okStatus();
 }
 
-Status checkNetworkNamespace(std::string_view netns, const ValidationEnv& env) {
+// The netns file: network_namespace itself when absolute, else <netns_dir>/<name>.
+Result<fs::path> checkNetworkNamespace(std::string_view netns, const ValidationEnv& env) {
   constexpr std::string_view kField = "network_namespace";
   if (netns.empty()) {
     return fieldError(kField, "required: a container without a network namespace is refused");
   }
   CONTD_RETURN_IF_ERROR(noNul(kField, netns));
   if (netns.front() == '/') {
-    CONTD_RETURN_IF_ERROR(existingAbsolute(kField, netns));
-    return okStatus();
+    auto type = existingAbsolute(kField, netns);
+    if (!type) {
+      return type.error();
+    }
+    return fs::path(netns);
   }
   if (netns.find('/') != std::string_view::npos) {
     return fieldError(kField, "expected a name or an absolute path, got " + inQuotes(netns));
   }
   CONTD_RETURN_IF_ERROR(validateName(kField, netns));
-  auto type = fileType(kField, env.netns_dir / std::string(netns));
+  fs::path path = env.netns_dir / std::string(netns);
+  auto type = fileType(kField, path);
   if (!type) {
     return type.error();
   }
-  return okStatus();
+  return path;
 }
 
 // A target runc would resolve to something else than it reads ("/a/../etc") would let a
@@ -296,23 +303,37 @@ Status checkSeccomp(std::string_view seccomp) {
 
 }  // namespace
 
-Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
+Status validateImageRequest(std::string_view ns, const ContainerSpec& spec) {
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   CONTD_RETURN_IF_ERROR(validateName("name", spec.name));
   if (!spec.image.empty()) {
     if (!spec.rootfs.empty()) {
       return fieldError("image", "give either rootfs or image, not both");
     }
     CONTD_RETURN_IF_ERROR(noNul("image", spec.image));
-  } else {
+  }
+  return okStatus();
+}
+
+Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
+                               const ValidationEnv& env) {
+  CONTD_RETURN_IF_ERROR(validateImageRequest(ns, spec));
+  if (spec.image.empty()) {
     CONTD_RETURN_IF_ERROR(checkRootfs(spec.rootfs));
   }
-  CONTD_RETURN_IF_ERROR(checkCommand(spec));
+  auto argv = checkCommand(spec);
+  if (!argv) {
+    return argv.error();
+  }
   CONTD_RETURN_IF_ERROR(checkEnv(spec.env));
   CONTD_RETURN_IF_ERROR(noNul("working_dir", spec.working_dir));
   if (!spec.working_dir.empty() && spec.working_dir.front() != '/') {
     return fieldError("working_dir", "must be an absolute path, got " + inQuotes(spec.working_dir));
   }
-  CONTD_RETURN_IF_ERROR(checkNetworkNamespace(spec.network_namespace, env));
+  auto netns_path = checkNetworkNamespace(spec.network_namespace, env);
+  if (!netns_path) {
+    return netns_path.error();
+  }
   CONTD_RETURN_IF_ERROR(checkMounts(spec.mounts));
   CONTD_RETURN_IF_ERROR(checkLimits(spec));
   CONTD_RETURN_IF_ERROR(checkHostname(spec.hostname));
@@ -320,22 +341,15 @@ Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env) {
   CONTD_RETURN_IF_ERROR(checkPropagation(spec.rootfs_propagation));
   CONTD_RETURN_IF_ERROR(checkShutdownTimeout(spec.shutdown_timeout));
   CONTD_RETURN_IF_ERROR(checkSeccomp(spec.seccomp));
-  CONTD_RETURN_IF_ERROR(checkUser(spec.user));
-  return okStatus();
-}
-
-Result<std::vector<std::string>> resolveArgv(const ContainerSpec& spec) {
-  if (!spec.argv.empty()) {
-    return spec.argv;
+  auto user = parseUser(spec.user);
+  if (!user) {
+    return user.error();
   }
-  return splitCommandLine(spec.entrypoint);
-}
-
-std::filesystem::path resolveNetnsPath(const ContainerSpec& spec, const ValidationEnv& env) {
-  if (!spec.network_namespace.empty() && spec.network_namespace.front() == '/') {
-    return spec.network_namespace;
-  }
-  return env.netns_dir / spec.network_namespace;
+  return ValidSpec{.ns = std::string(ns),
+                   .spec = spec,
+                   .argv = std::move(argv).value(),
+                   .netns_path = std::move(netns_path).value(),
+                   .user = std::move(user).value()};
 }
 
 }  // namespace contd::container

@@ -13,6 +13,7 @@
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/defaults.h"
+#include "modules/container/user_lookup.h"
 
 namespace contd::container {
 
@@ -30,13 +31,26 @@ inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::ho
 inline constexpr std::string_view kSeccompDefault = "default";
 inline constexpr std::string_view kSeccompUnconfined = "unconfined";
 
-// OK when every field of `spec` is acceptable; otherwise kInvalidArgument for the first bad
-// field, the message starting with the field's name ("mounts[1].target: ...", "env[0]: ...").
+// A Run request that passed every check, with what the checks derived kept, so nothing
+// after validation parses or resolves a field again. Only validateSpec makes one (tests
+// may build one by hand to feed the spec builder).
+struct ValidSpec {
+  std::string ns;                     // the containerd namespace, a valid identifier
+  ContainerSpec spec;                 // as checked (and as it will be stored)
+  std::vector<std::string> argv;      // the process arguments: spec.argv, else the split entrypoint
+  std::filesystem::path netns_path;   // the netns file the container joins
+  UserRequest user;                   // spec.user parsed
+};
+
+// `spec` for namespace `ns` checked completely; kInvalidArgument for the first bad field,
+// the message starting with the field's name ("mounts[1].target: ...", "env[0]: ...").
 // Fields, in order of checking:
+//   namespace            containerd identifier rule (contd::validateName)
 //   name                 containerd identifier rule (contd::validateName)
 //   rootfs               absolute, an existing directory, and not the host's "/"
-//   argv / entrypoint    one of them non-empty; argv[0] non-empty; no NUL in argv;
-//                        a non-empty entrypoint splits (splitCommandLine) even if argv wins
+//   argv / entrypoint    one of them non-empty (from an image: after its config is merged
+//                        in); argv[0] non-empty; no NUL in argv; a non-empty entrypoint
+//                        splits (splitCommandLine) even if argv wins
 //   env[i]               KEY=VALUE with a non-empty KEY, no NUL
 //   working_dir          absolute when given
 //   network_namespace    required; a bare name follows the identifier rule and
@@ -55,18 +69,15 @@ inline constexpr std::string_view kSeccompUnconfined = "unconfined";
 //   seccomp              "", "default", "unconfined", or an absolute path of an existing
 //                        regular file (its content is checked by the spec builder, also
 //                        before anything is created)
-//   user                 "" or USER[:GROUP] (checkUser in user_lookup.h): at most one ':',
+//   user                 "" or USER[:GROUP] (parseUser in user_lookup.h): at most one ':',
 //                        no empty part, no whitespace or control characters, numeric parts
 //                        within 32 bits, at most kMaxUserLength chars. Whether the names
 //                        exist is only known at Run, from the container's /etc files
-Status validateSpec(const ContainerSpec& spec, const ValidationEnv& env);
+Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
+                               const ValidationEnv& env);
 
-// The process arguments: spec.argv when non-empty, else spec.entrypoint split like a shell.
-// Errors: those of splitCommandLine (kInvalidArgument naming "entrypoint").
-Result<std::vector<std::string>> resolveArgv(const ContainerSpec& spec);
-
-// The netns file the container joins: network_namespace itself when absolute, else
-// <netns_dir>/<network_namespace>. No checks: validateSpec has made them.
-std::filesystem::path resolveNetnsPath(const ContainerSpec& spec, const ValidationEnv& env);
+// The fields Run can check before an image's config is merged in: the namespace, `name`,
+// and `image` (no NUL, not given with rootfs). Errors as validateSpec's.
+Status validateImageRequest(std::string_view ns, const ContainerSpec& spec);
 
 }  // namespace contd::container

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "modules/container/command_line.h"
 #include "modules/container/service.h"
 
 namespace contd::container {
@@ -39,7 +40,6 @@ protected:
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
     std::ofstream(root_ / "resolv.conf") << "nameserver 192.0.2.1\n";
-    options_.netns_dir = "/var/run/netns";
     options_.resolv_conf = root_ / "resolv.conf";
     options_.default_pids_limit = 4096;
   }
@@ -57,8 +57,20 @@ protected:
     return spec;
   }
 
+  // The checked request the builder takes, made by hand as validateSpec would make it
+  // (these specs name paths that exist nowhere; validation_test.cc tests the checks).
+  ValidSpec checked(const ContainerSpec& spec, std::string_view ns = "zos") const {
+    ValidSpec valid{.ns = std::string(ns), .spec = spec};
+    valid.argv = spec.argv.empty() ? splitCommandLine(spec.entrypoint).value() : spec.argv;
+    valid.netns_path = spec.network_namespace.front() == '/'
+                           ? fs::path(spec.network_namespace)
+                           : netns_dir_ / spec.network_namespace;
+    valid.user = parseUser(spec.user).value();
+    return valid;
+  }
+
   json build(const ContainerSpec& spec, std::string_view ns = "zos") const {
-    auto oci = buildRuntimeSpec(ns, spec, options_);
+    auto oci = buildRuntimeSpec(checked(spec, ns), options_);
     EXPECT_TRUE(oci.ok()) << oci.error().message;
     return oci ? *oci : json();
   }
@@ -74,6 +86,7 @@ protected:
   }
 
   fs::path root_;
+  fs::path netns_dir_ = "/var/run/netns";
   SpecOptions options_;
 };
 
@@ -94,7 +107,7 @@ TEST_F(SpecBuilderTest, SetsVersionRootAndProcessDefaults) {
 TEST_F(SpecBuilderTest, ProcessRunsAsTheResolvedUser) {
   auto spec = minimalSpec();
   spec.user = "app";  // stored as given; the builder never looks it up
-  auto oci = buildRuntimeSpec("zos", spec, options_,
+  auto oci = buildRuntimeSpec(checked(spec, "zos"), options_,
                               ProcessUser{.uid = 1000, .gid = 1000, .additional_gids = {2000, 3}});
   ASSERT_TRUE(oci) << oci.error().message;
   EXPECT_EQ(oci->at("process").at("user"),
@@ -104,7 +117,7 @@ TEST_F(SpecBuilderTest, ProcessRunsAsTheResolvedUser) {
             "app");
 
   // No supplementary groups: no additionalGids key at all.
-  oci = buildRuntimeSpec("zos", spec, options_, ProcessUser{.uid = 1234, .gid = 5678});
+  oci = buildRuntimeSpec(checked(spec, "zos"), options_, ProcessUser{.uid = 1234, .gid = 5678});
   ASSERT_TRUE(oci) << oci.error().message;
   EXPECT_EQ(oci->at("process").at("user"), (json{{"uid", 1234}, {"gid", 5678}}));
   // Without a user: root.
@@ -204,7 +217,7 @@ TEST_F(SpecBuilderTest, JoinsTheNetworkNamespaceByPath) {
                                      {{"type", "uts"}},
                                      {{"type", "mount"}},
                                      {{"type", "network"}, {"path", "/var/run/netns/net1"}}}));
-  options_.netns_dir = "/run/custom-netns";
+  netns_dir_ = "/run/custom-netns";
   namespaces = build(spec).at("linux").at("namespaces");
   EXPECT_EQ(namespaces.back().at("path"), "/run/custom-netns/net1");
   spec.network_namespace = "/proc/1234/ns/net";
@@ -378,7 +391,7 @@ TEST_F(SpecBuilderTest, BadSeccompProfileIsAnErrorNamingTheField) {
            {"missing.json", "No such file or directory"}}) {
     auto spec = minimalSpec();
     spec.seccomp = (root_ / file).string();
-    auto oci = buildRuntimeSpec("zos", spec, options_);
+    auto oci = buildRuntimeSpec(checked(spec, "zos"), options_);
     ASSERT_FALSE(oci.ok()) << file;
     EXPECT_EQ(oci.error().code, Code::kInvalidArgument);
     EXPECT_EQ(oci.error().message.rfind("seccomp: seccomp profile '" + spec.seccomp + "'", 0), 0u)
@@ -427,19 +440,6 @@ TEST_F(SpecBuilderTest, AnnotationsCarryTheRequestAndShutdownTimeout) {
   auto stored = specFromJson(json::parse(annotations.at(kSpecAnnotation).get<std::string>()));
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   EXPECT_EQ(*stored, spec);
-}
-
-TEST_F(SpecBuilderTest, RefusesBadNamespaceAndEntrypoint) {
-  auto oci = buildRuntimeSpec("../escape", minimalSpec(), options_);
-  ASSERT_FALSE(oci.ok());
-  EXPECT_EQ(oci.error().code, Code::kInvalidArgument);
-  EXPECT_NE(oci.error().message.find("namespace"), std::string::npos);
-
-  auto spec = minimalSpec();
-  spec.entrypoint = "sh -c 'oops";
-  oci = buildRuntimeSpec("zos", spec, options_);
-  ASSERT_FALSE(oci.ok());
-  EXPECT_EQ(oci.error().message.rfind("entrypoint: ", 0), 0u) << oci.error().message;
 }
 
 TEST_F(SpecBuilderTest, FullSpecMatchesGoldenFile) {

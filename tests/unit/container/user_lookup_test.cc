@@ -84,11 +84,22 @@ private:
   std::map<std::string, std::string> files_;
 };
 
+// What Run does with ContainerSpec::user: parse once, then resolve the parsed request.
+Result<ProcessUser> resolveText(std::string_view user, const FileReader& read) {
+  auto parsed = parseUser(user);
+  if (!parsed) {
+    return parsed.error();
+  }
+  return resolveUser(*parsed, read);
+}
+
+bool needsFiles(std::string_view user) { return parseUser(user).value().needsFiles(); }
+
 class UserLookupTest : public testing::Test {
 protected:
   Result<ProcessUser> resolve(std::string_view user) {
     files_.reads_.clear();
-    return resolveUser(user, files_.reader());
+    return resolveText(user, files_.reader());
   }
 
   ProcessUser resolved(std::string_view user) {
@@ -106,8 +117,8 @@ using Reads = std::vector<std::string>;
 TEST_F(UserLookupTest, EmptyIsRootWithoutReading) {
   EXPECT_EQ(resolved(""), (ProcessUser{.uid = 0, .gid = 0}));
   EXPECT_TRUE(files_.reads_.empty());
-  EXPECT_EQ(resolveUser("", FileReader()).value(), ProcessUser{});
-  EXPECT_FALSE(userNeedsFiles(""));
+  EXPECT_EQ(resolveText("", FileReader()).value(), ProcessUser{});
+  EXPECT_FALSE(needsFiles(""));
 }
 
 TEST_F(UserLookupTest, NumericUidAndGidReadNothing) {
@@ -117,13 +128,13 @@ TEST_F(UserLookupTest, NumericUidAndGidReadNothing) {
   EXPECT_EQ(resolved("4294967295:0012"), (ProcessUser{.uid = 4294967295u, .gid = 12}));
   EXPECT_TRUE(files_.reads_.empty());
   // Not even a reader is needed.
-  EXPECT_EQ(resolveUser("1234:5678", FileReader()).value(),
+  EXPECT_EQ(resolveText("1234:5678", FileReader()).value(),
             (ProcessUser{.uid = 1234, .gid = 5678}));
-  EXPECT_FALSE(userNeedsFiles("1234:5678"));
-  EXPECT_TRUE(userNeedsFiles("1234"));
-  EXPECT_TRUE(userNeedsFiles("app"));
-  EXPECT_TRUE(userNeedsFiles("1234:staff"));
-  EXPECT_TRUE(userNeedsFiles("app:50"));
+  EXPECT_FALSE(needsFiles("1234:5678"));
+  EXPECT_TRUE(needsFiles("1234"));
+  EXPECT_TRUE(needsFiles("app"));
+  EXPECT_TRUE(needsFiles("1234:staff"));
+  EXPECT_TRUE(needsFiles("app:50"));
 }
 
 TEST_F(UserLookupTest, NumericUidTakesThePasswdGidAndTheNamesGroups) {
@@ -139,7 +150,7 @@ TEST_F(UserLookupTest, UnknownNumericUidIsGidZeroWithoutGroups) {
   EXPECT_EQ(files_.reads_, (Reads{kPasswdPath}));  // no name: no memberships to look for
 
   ScriptedFiles empty(std::map<std::string, std::string>{});
-  auto user = resolveUser("4242", empty.reader());
+  auto user = resolveText("4242", empty.reader());
   ASSERT_TRUE(user) << user.error().message;
   EXPECT_EQ(*user, (ProcessUser{.uid = 4242, .gid = 0}));
 }
@@ -193,10 +204,10 @@ TEST_F(UserLookupTest, UnknownNamesAreInvalidArgumentsNamingThem) {
   EXPECT_NE(bad_line.error().message.find("no such group 'bad'"), std::string::npos);
 
   ScriptedFiles empty(std::map<std::string, std::string>{});
-  auto no_files = resolveUser("app", empty.reader());
+  auto no_files = resolveText("app", empty.reader());
   ASSERT_FALSE(no_files);
   EXPECT_EQ(no_files.error().message, "user 'app': no such user in the container's /etc/passwd");
-  auto no_group_file = resolveUser("0:staff", empty.reader());
+  auto no_group_file = resolveText("0:staff", empty.reader());
   ASSERT_FALSE(no_group_file);
   EXPECT_EQ(no_group_file.error().message,
             "user '0:staff': no such group 'staff' in the container's /etc/group");
@@ -204,7 +215,7 @@ TEST_F(UserLookupTest, UnknownNamesAreInvalidArgumentsNamingThem) {
 
 TEST_F(UserLookupTest, MissingGroupFileMeansNoSupplementaryGroups) {
   ScriptedFiles passwd_only(std::map<std::string, std::string>{{kPasswdPath, kPasswd}});
-  auto user = resolveUser("app", passwd_only.reader());
+  auto user = resolveText("app", passwd_only.reader());
   ASSERT_TRUE(user) << user.error().message;
   EXPECT_EQ(*user, (ProcessUser{.uid = 1000, .gid = 1000}));
 }
@@ -295,7 +306,7 @@ TEST_F(RootfsReaderTest, SymlinksResolveInsideTheRootfs) {
 
   // With a name in it, the whole lookup works through the reader.
   std::ofstream(rootfs_ / "real-etc" / "group") << "g:x:77:viadir\n";
-  auto user = resolveUser("viadir", rootfsFileReader(rootfs_));
+  auto user = resolveText("viadir", rootfsFileReader(rootfs_));
   ASSERT_TRUE(user) << user.error().message;
   EXPECT_EQ(*user, (ProcessUser{.uid = 2, .gid = 2, .additional_gids = {77}}));
 }

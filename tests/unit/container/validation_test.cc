@@ -67,7 +67,7 @@ protected:
   }
 
   void expectRefused(const ContainerSpec& spec, const std::string& field) const {
-    auto status = validateSpec(spec, env_);
+    auto status = validateSpec("zos", spec, env_);
     ASSERT_FALSE(status.ok()) << "accepted bad " << field;
     EXPECT_EQ(status.error().code, Code::kInvalidArgument);
     EXPECT_EQ(status.error().message.rfind(field + ": ", 0), 0u)
@@ -75,7 +75,7 @@ protected:
   }
 
   void expectAccepted(const ContainerSpec& spec) const {
-    auto status = validateSpec(spec, env_);
+    auto status = validateSpec("zos", spec, env_);
     EXPECT_TRUE(status.ok()) << status.error().message;
   }
 
@@ -117,9 +117,26 @@ TEST_F(ValidationTest, ImageReplacesRootfsAndTheCommand) {
   spec.rootfs.clear();
   spec.entrypoint.clear();
   spec.image = "busybox:1";
-  EXPECT_TRUE(validateSpec(spec, env_));  // Run fills the command from the image
+  // Before the image's config is merged in, only what the image cannot change is checked.
+  EXPECT_TRUE(validateImageRequest("zos", spec));
+  expectRefused(spec, "entrypoint");  // after the merge, a command is required
+  spec.argv = {"/bin/true"};
+  expectAccepted(spec);
   spec.rootfs = (root_ / "rootfs").string();
   expectRefused(spec, "image");  // not both
+  auto status = validateImageRequest("zos", spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message.rfind("image: ", 0), 0u) << status.error().message;
+  EXPECT_FALSE(validateImageRequest("a/b", spec));
+}
+
+TEST_F(ValidationTest, RefusesBadNamespace) {
+  for (const std::string& ns : {std::string(), std::string("a/b"), std::string("../x"),
+                                 std::string("a\nb"), std::string(77, 'n')}) {
+    auto status = validateSpec(ns, validSpec(), env_);
+    ASSERT_FALSE(status.ok()) << ns;
+    EXPECT_EQ(status.error().message.rfind("namespace: ", 0), 0u) << status.error().message;
+  }
 }
 
 TEST_F(ValidationTest, RequiresACommand) {
@@ -275,15 +292,17 @@ TEST_F(ValidationTest, BoundsShutdownTimeout) {
   expectAccepted(spec);
 }
 
-TEST_F(ValidationTest, ResolvesArgvFromArgvFirst) {
+TEST_F(ValidationTest, KeepsTheArgvItResolvedArgvFirst) {
   auto spec = validSpec();
-  auto argv = resolveArgv(spec);
-  ASSERT_TRUE(argv.ok());
-  EXPECT_EQ(*argv, (std::vector<std::string>{"/bin/sh", "-c", "sleep 1000"}));
+  auto valid = validateSpec("zos", spec, env_);
+  ASSERT_TRUE(valid.ok()) << valid.error().message;
+  EXPECT_EQ(valid->argv, (std::vector<std::string>{"/bin/sh", "-c", "sleep 1000"}));
+  EXPECT_EQ(valid->ns, "zos");
   spec.argv = {"/bin/true", "a b"};
-  argv = resolveArgv(spec);
-  ASSERT_TRUE(argv.ok());
-  EXPECT_EQ(*argv, spec.argv);
+  valid = validateSpec("zos", spec, env_);
+  ASSERT_TRUE(valid.ok()) << valid.error().message;
+  EXPECT_EQ(valid->argv, spec.argv);
+  EXPECT_EQ(valid->spec.entrypoint, spec.entrypoint);  // stored as given
 }
 
 TEST_F(ValidationTest, SeccompIsDefaultUnconfinedOrAnExistingProfileFile) {
@@ -324,12 +343,23 @@ TEST_F(ValidationTest, UserIsEmptyOrUserColonGroup) {
   expectAccepted(spec);
 }
 
+TEST_F(ValidationTest, KeepsTheParsedUser) {
+  auto spec = validSpec();
+  spec.user = "app:0";
+  auto valid = validateSpec("zos", spec, env_);
+  ASSERT_TRUE(valid.ok()) << valid.error().message;
+  EXPECT_EQ(valid->user.user, "app");
+  EXPECT_FALSE(valid->user.uid);
+  EXPECT_EQ(valid->user.group, "0");
+  EXPECT_EQ(valid->user.gid, 0u);
+  EXPECT_TRUE(valid->user.needsFiles());
+}
+
 TEST_F(ValidationTest, ResolvesNetnsPath) {
   auto spec = validSpec();
-  EXPECT_EQ(resolveNetnsPath(spec, env_), root_ / "netns" / "net1");
-  spec.network_namespace = "/run/other/ns";
-  EXPECT_EQ(resolveNetnsPath(spec, env_), fs::path("/run/other/ns"));
-  EXPECT_EQ(resolveNetnsPath(validSpec(), ValidationEnv{}), fs::path("/var/run/netns/net1"));
+  EXPECT_EQ(validateSpec("zos", spec, env_)->netns_path, root_ / "netns" / "net1");
+  spec.network_namespace = (root_ / "file").string();
+  EXPECT_EQ(validateSpec("zos", spec, env_)->netns_path, root_ / "file");
 }
 
 }  // namespace
