@@ -10,6 +10,9 @@ namespace contd::container {
 
 // Where a bare network namespace name (what `ip netns add NAME` makes) lives.
 inline constexpr char kDefaultNetnsDir[] = "/var/run/netns";
+// The PATH a container's process gets when its env gives none (as containerd's).
+inline constexpr char kDefaultPathEnv[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 // pids limit of a container that sets none; <= 0 means unlimited.
 inline constexpr std::int64_t kDefaultPidsLimit = 4096;
 // Delete waits this long after SIGTERM before SIGKILL, for a container that sets none.

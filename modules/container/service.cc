@@ -202,7 +202,8 @@ Result<ContainerService::RunPlan> ContainerService::plan(std::string_view ns,
     }
     image = std::move(found).value();
   }
-  auto valid = validateSpec(ns, spec, ValidationEnv{.netns_dir = options_.netns_dir});
+  auto valid = validateSpec(
+      ns, spec, ValidationEnv{.netns_dir = options_.netns_dir, .check_netns = options_.check_netns});
   if (!valid) {
     return explainImageUser(valid.error(), requested, spec);
   }

@@ -25,6 +25,7 @@
 #include "modules/container/container_spec.h"
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
+#include "modules/container/netns_check.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/log_files.h"
@@ -47,6 +48,9 @@ struct ServiceOptions {
   std::string log_policy = kDefaultLogPolicy;
   std::uint64_t log_rate_limit = kDefaultLogRateLimit;
   std::filesystem::path netns_dir = kDefaultNetnsDir;
+  // Whether a network namespace file may be joined (the kernel's answer; unit tests without
+  // network namespaces give their own).
+  NetnsCheck check_netns = checkJoinableNetns;
   // Images for Run with spec.image (not owned; must outlive the service). When null, such a
   // Run is kFailedPrecondition.
   images::ImageStore* images = nullptr;

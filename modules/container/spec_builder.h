@@ -23,8 +23,6 @@
 namespace contd::container {
 
 inline constexpr char kOciVersion[] = "1.0.2-dev";
-inline constexpr char kDefaultPathEnv[] =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // The module-wide knobs the spec depends on. The service fills it from ServiceOptions
 // (kept apart so this header does not pull in the service and the containerd client).

@@ -1,17 +1,10 @@
 #include "modules/container/user_lookup.h"
 
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <utility>
 
-#include "modules/common/unique_fd.h"
+#include "modules/common/printable.h"
+#include "modules/container/in_root.h"
 
 namespace contd::container {
 namespace {
@@ -151,8 +144,6 @@ void forEachGroup(std::string_view content, Visit&& visit) {
   });
 }
 
-std::string inQuotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
 // Reads each file at most once, and only when asked.
 class Files {
 public:
@@ -181,58 +172,6 @@ private:
   std::optional<std::string> passwd_;
   std::optional<std::string> group_;
 };
-
-Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootfs,
-                                              const std::string& path, std::size_t max_bytes) {
-  const std::string where = inQuotes(path) + " in " + inQuotes(rootfs.native());
-  const UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) {
-    return internalError("open rootfs " + inQuotes(rootfs.native()) + ": " +
-                         std::strerror(errno));
-  }
-  open_how how{};
-  // O_NONBLOCK: a fifo put where the file should be must not block the caller.
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  // In the root, "/etc/passwd" and "etc/passwd" are the same file.
-  const std::size_t start = path.find_first_not_of('/');
-  const std::string relative = start == std::string::npos ? "." : path.substr(start);
-  const UniqueFd file(static_cast<int>(::syscall(SYS_openat2, root.get(), relative.c_str(), &how,
-                                           sizeof(how))));
-  if (file.get() < 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return std::optional<std::string>();
-    }
-    return internalError("open " + where + ": " + std::strerror(err));
-  }
-  struct stat st {};
-  if (::fstat(file.get(), &st) != 0) {
-    return internalError("stat " + where + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return invalidArgument(where + " is not a regular file");
-  }
-  std::string content;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t got = ::read(file.get(), buffer, sizeof(buffer));
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return internalError("read " + where + ": " + std::strerror(errno));
-    }
-    if (got == 0) {
-      break;
-    }
-    content.append(buffer, static_cast<std::size_t>(got));
-    if (content.size() > max_bytes) {
-      return invalidArgument(where + " is larger than " + std::to_string(max_bytes) + " bytes");
-    }
-  }
-  return std::optional<std::string>(std::move(content));
-}
 
 // The gid of the group named `group_name` in the container's /etc/group.
 Result<std::uint32_t> namedGroupId(std::string_view user, std::string_view group_name,

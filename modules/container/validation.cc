@@ -7,9 +7,12 @@
 #include <string_view>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
 #include "modules/container/command_line.h"
+#include "modules/container/in_root.h"
 #include "modules/container/user_lookup.h"
 
 namespace contd::container {
@@ -79,6 +82,50 @@ Status checkRootfs(std::string_view rootfs) {
   if (canonical == fs::path("/")) {
     return fieldError("rootfs", "must not be the host's root directory");
   }
+  for (std::string_view kernel : {"/proc", "/sys", "/dev"}) {
+    const std::string& path = canonical.native();
+    if (path == kernel || (path.rfind(kernel, 0) == 0 && path[kernel.size()] == '/')) {
+      return fieldError("rootfs", inQuotes(rootfs) + " is in the host's " + std::string(kernel));
+    }
+  }
+  return okStatus();
+}
+
+Status checkArgSize(std::string_view field, std::string_view value) {
+  if (value.size() > kMaxArgStringBytes) {
+    return fieldError(field, std::to_string(value.size()) + " bytes, more than the kernel's " +
+                                 std::to_string(kMaxArgStringBytes) +
+                                 " for one argument or variable");
+  }
+  return okStatus();
+}
+
+// The PATH the process will see: the last PATH= the caller gives, else the default.
+std::string_view pathOf(const std::vector<std::string>& env) {
+  std::string_view path = std::string_view(kDefaultPathEnv).substr(5);
+  for (const auto& entry : env) {
+    if (entry.rfind("PATH=", 0) == 0) {
+      path = std::string_view(entry).substr(5);
+    }
+  }
+  return path;
+}
+
+// A directory rootfs must hold the program, or runc fails at start with an opaque error
+// (and the restart policy would loop on it).
+Status checkProgram(const ContainerSpec& spec, const std::vector<std::string>& argv) {
+  const std::string field = spec.argv.empty() ? "entrypoint" : "argv[0]";
+  auto found = findProgram(spec.rootfs, argv.front(), spec.working_dir, pathOf(spec.env));
+  if (!found) {
+    return found.error().wrap(field);
+  }
+  if (!*found) {
+    return fieldError(field, "no executable " + inQuotes(argv.front()) + " in rootfs " +
+                                 inQuotes(spec.rootfs) +
+                                 (argv.front().find('/') == std::string::npos
+                                      ? " (looked in PATH " + inQuotes(pathOf(spec.env)) + ")"
+                                      : std::string()));
+  }
   return okStatus();
 }
 
@@ -89,6 +136,7 @@ Result<std::vector<std::string>> checkCommand(const ContainerSpec& spec) {
   }
   for (std::size_t i = 0; i < spec.argv.size(); ++i) {
     CONTD_RETURN_IF_ERROR(noNul(indexed("argv", i), spec.argv[i]));
+    CONTD_RETURN_IF_ERROR(checkArgSize(indexed("argv", i), spec.argv[i]));
   }
   if (!spec.argv.empty() && spec.argv.front().empty()) {
     return fieldError("argv[0]", "must not be empty");
@@ -104,6 +152,9 @@ Result<std::vector<std::string>> checkCommand(const ContainerSpec& spec) {
     if (split->front().empty()) {
       return fieldError("entrypoint", "the command (first word) is empty");
     }
+    for (const auto& word : *split) {
+      CONTD_RETURN_IF_ERROR(checkArgSize("entrypoint", word));
+    }
     words = std::move(split).value();
   }
   return spec.argv.empty() ? words : spec.argv;
@@ -113,6 +164,7 @@ Status checkEnv(const std::vector<std::string>& env) {
   for (std::size_t i = 0; i < env.size(); ++i) {
     const std::string field = indexed("env", i);
     CONTD_RETURN_IF_ERROR(noNul(field, env[i]));
+    CONTD_RETURN_IF_ERROR(checkArgSize(field, env[i]));
     const std::size_t equals = env[i].find('=');
     if (equals == std::string::npos) {
       return fieldError(field, "expected KEY=VALUE, got " + inQuotes(env[i]));
@@ -136,6 +188,9 @@ Result<fs::path> checkNetworkNamespace(std::string_view netns, const ValidationE
     if (!type) {
       return type.error();
     }
+    if (env.check_netns) {
+      CONTD_RETURN_IF_ERROR(env.check_netns(kField, netns));
+    }
     return fs::path(netns);
   }
   if (netns.find('/') != std::string_view::npos) {
@@ -146,6 +201,9 @@ Result<fs::path> checkNetworkNamespace(std::string_view netns, const ValidationE
   auto type = fileType(kField, path);
   if (!type) {
     return type.error();
+  }
+  if (env.check_netns) {
+    CONTD_RETURN_IF_ERROR(env.check_netns(kField, path));
   }
   return path;
 }
@@ -248,6 +306,10 @@ Status checkLimits(const ContainerSpec& spec) {
 }
 
 Status checkTags(const std::vector<std::string>& tags) {
+  if (tags.size() > kMaxTags) {
+    return fieldError("tags", "at most " + std::to_string(kMaxTags) + ", got " +
+                                  std::to_string(tags.size()));
+  }
   for (std::size_t i = 0; i < tags.size(); ++i) {
     if (tags[i].empty()) {
       return fieldError(indexed("tags", i), "must not be empty");
@@ -260,17 +322,21 @@ Status checkTags(const std::vector<std::string>& tags) {
   return okStatus();
 }
 
+// The runtime-spec's values, and runc's recursive forms of them (an extension runc and
+// crun both take).
 Status checkPropagation(std::string_view propagation) {
-  constexpr std::array<std::string_view, 7> kAllowed = {"",       "private", "rprivate", "slave",
-                                                        "rslave", "shared",  "rshared"};
+  constexpr std::array<std::string_view, 9> kAllowed = {
+      "",       "private",  "rprivate", "slave",      "rslave",
+      "shared", "rshared",  "unbindable", "runbindable"};
   for (std::string_view allowed : kAllowed) {
     if (propagation == allowed) {
       return okStatus();
     }
   }
-  return fieldError(
-      "rootfs_propagation",
-      "one of private, rprivate, slave, rslave, shared, rshared, got " + inQuotes(propagation));
+  return fieldError("rootfs_propagation",
+                    "one of private, slave, shared, unbindable (or runc's rprivate, rslave, "
+                    "rshared, runbindable), got " +
+                        inQuotes(propagation));
 }
 
 Status checkShutdownTimeout(std::chrono::milliseconds timeout) {
@@ -330,6 +396,9 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   if (!spec.working_dir.empty() && spec.working_dir.front() != '/') {
     return fieldError("working_dir", "must be an absolute path, got " + inQuotes(spec.working_dir));
   }
+  if (spec.image.empty()) {
+    CONTD_RETURN_IF_ERROR(checkProgram(spec, *argv));
+  }
   auto netns_path = checkNetworkNamespace(spec.network_namespace, env);
   if (!netns_path) {
     return netns_path.error();
@@ -344,6 +413,10 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   auto user = parseUser(spec.user);
   if (!user) {
     return user.error();
+  }
+  if (const std::size_t size = toJson(spec).dump().size(); size > kMaxSpecBytes) {
+    return fieldError("spec", std::to_string(size) + " bytes as stored, more than " +
+                                  std::to_string(kMaxSpecBytes));
   }
   return ValidSpec{.ns = std::string(ns),
                    .spec = spec,

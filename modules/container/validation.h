@@ -13,6 +13,7 @@
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/defaults.h"
+#include "modules/container/netns_check.h"
 #include "modules/container/user_lookup.h"
 
 namespace contd::container {
@@ -20,12 +21,21 @@ namespace contd::container {
 // Where the checks look on the host.
 struct ValidationEnv {
   std::filesystem::path netns_dir = kDefaultNetnsDir;  // bare network namespace names live here
+  // Whether the netns file may be joined (the kernel's answer; unit tests give their own).
+  NetnsCheck check_netns = checkJoinableNetns;
 };
 
 inline constexpr std::uint32_t kMaxCpu = 1024;
 inline constexpr std::uint64_t kMinMemoryBytes = 4ULL << 20;  // 4 MiB
 inline constexpr std::size_t kMaxHostnameLength = 64;         // the kernel's HOST_NAME_MAX
 inline constexpr std::size_t kMaxTagLength = 256;
+inline constexpr std::size_t kMaxTags = 64;
+// The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages).
+inline constexpr std::size_t kMaxArgStringBytes = 32 * 4096;
+// The whole request as stored (toJson(spec) dumped). It bounds what one container costs in
+// containerd's records and in every List and Inspect answer, and keeps argv and env
+// together far below the kernel's ARG_MAX (2 MiB with the default 8 MiB stack).
+inline constexpr std::size_t kMaxSpecBytes = 256 * 1024;
 inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::hours(1);
 // The words ContainerSpec::seccomp takes besides a path.
 inline constexpr std::string_view kSeccompDefault = "default";
@@ -47,15 +57,21 @@ struct ValidSpec {
 // Fields, in order of checking:
 //   namespace            containerd identifier rule (contd::validateName)
 //   name                 containerd identifier rule (contd::validateName)
-//   rootfs               absolute, an existing directory, and not the host's "/"
+//   rootfs               absolute, an existing directory, not the host's "/" and not in
+//                        /proc, /sys or /dev
 //   argv / entrypoint    one of them non-empty (from an image: after its config is merged
 //                        in); argv[0] non-empty; no NUL in argv; a non-empty entrypoint
-//                        splits (splitCommandLine) even if argv wins
-//   env[i]               KEY=VALUE with a non-empty KEY, no NUL
+//                        splits (splitCommandLine) even if argv wins; no argument over
+//                        kMaxArgStringBytes; with a rootfs, the program (argv[0]) is found
+//                        in it as execve would (findProgram, in_root.h), symlinks resolved
+//                        inside it
+//   env[i]               KEY=VALUE with a non-empty KEY, no NUL, at most kMaxArgStringBytes
 //   working_dir          absolute when given
 //   network_namespace    required; a bare name follows the identifier rule and
 //                        <netns_dir>/<name> exists; an absolute path exists; any other
-//                        path (relative with '/') is refused
+//                        path (relative with '/') is refused; the file is a network
+//                        namespace that is neither the host's nor contd's own, and not
+//                        under /proc (env.check_netns: checkJoinableNetns)
 //   mounts[i].source     absolute and exists
 //   mounts[i].target     absolute, normalised (no ".", "..", "//" or trailing '/'), not "/",
 //                        and not the target of an earlier mount
@@ -63,8 +79,9 @@ struct ValidSpec {
 //   memory_bytes         0 (no limit) or between kMinMemoryBytes and INT64_MAX
 //   pids_limit           -1 (unlimited), 0 (module default) or positive
 //   hostname             empty (the name is used) or an RFC 1123 host name of at most 64 chars
-//   tags[i]              non-empty, at most kMaxTagLength chars
-//   rootfs_propagation   "", private, rprivate, slave, rslave, shared or rshared
+//   tags                 at most kMaxTags; each non-empty, at most kMaxTagLength chars
+//   rootfs_propagation   "", or the runtime-spec's private, slave, shared, unbindable, or
+//                        runc's recursive rprivate, rslave, rshared, runbindable
 //   shutdown_timeout     between 0 (module default) and kMaxShutdownTimeout
 //   seccomp              "", "default", "unconfined", or an absolute path of an existing
 //                        regular file (its content is checked by the spec builder, also
@@ -73,6 +90,7 @@ struct ValidSpec {
 //                        no empty part, no whitespace or control characters, numeric parts
 //                        within 32 bits, at most kMaxUserLength chars. Whether the names
 //                        exist is only known at Run, from the container's /etc files
+//   spec                 the whole request at most kMaxSpecBytes
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);
 

@@ -6,6 +6,7 @@
 
 #include "modules/container/service.h"
 #include "modules/container/stuck_logger.h"
+#include "modules/container/validation.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -256,6 +257,26 @@ TEST_F(ContainerServiceIT, InvalidInputCreatesNothing) {
   bad.emplace_back("memory_bytes", s);
   s = spec("-bad");
   bad.emplace_back("name", s);
+  // What runc or the kernel would refuse later, with an opaque error or a restart loop.
+  s = spec("bad");
+  s.argv = {"/bin/does-not-exist"};
+  bad.emplace_back("argv[0]", s);
+  for (const std::string& netns :
+       {std::string("/proc/1/ns/net"), std::string("/proc/self/ns/net"),
+        std::string("/proc/self/ns/uts"), rootfs_->path().string() + "/bin/busybox"}) {
+    s = spec("bad");
+    s.network_namespace = netns;
+    bad.emplace_back("network_namespace", s);
+  }
+  s = spec("bad");
+  s.rootfs = "/proc/1";
+  bad.emplace_back("rootfs", s);
+  s = spec("bad");
+  s.argv = {"/bin/echo", std::string(kMaxArgStringBytes + 1, 'a')};
+  bad.emplace_back("argv[1]", s);
+  s = spec("bad");
+  s.tags.assign(10000, std::string(250, 't'));
+  bad.emplace_back("tags", s);
 
   for (const auto& [field, input] : bad) {
     auto id = service_->run(ns_, input);
@@ -271,7 +292,7 @@ TEST_F(ContainerServiceIT, InvalidInputCreatesNothing) {
 
 TEST_F(ContainerServiceIT, FailureInsideRuncRollsEverythingBack) {
   auto s = spec("broken");
-  s.argv = {"/bin/does-not-exist"};
+  s.working_dir = "/bin/busybox";  // a file: runc fails to enter it, validation does not look
   auto id = service_->run(ns_, s);
   ASSERT_FALSE(id);
   EXPECT_NE(id.error().message.find("broken"), std::string::npos) << id.error().message;

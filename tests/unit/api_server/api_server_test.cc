@@ -18,6 +18,7 @@
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/api_server/unix_listener.h"
 #include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_host.h"
 
 namespace contd::api {
 namespace {
@@ -196,13 +197,8 @@ TEST(UnixListener, AdoptsAListeningFdAndRefusesOthers) {
 class ApiServerTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    fs::create_directories(dir_.path() / "rootfs");
-    fs::create_directories(dir_.path() / "netns");
-    std::ofstream(dir_.path() / "netns" / "net1").put('x');
-    container::ServiceOptions options;
-    options.log_root = dir_.path() / "logs";
-    options.netns_dir = dir_.path() / "netns";
-    options.cgroup_root = dir_.path() / "cgroup";
+    testing::makeFakeHost(dir_.path());
+    container::ServiceOptions options = testing::fakeHostOptions(dir_.path());
     core_ = std::make_unique<container::ContainerService>(fake_, options);
     ApiServerOptions api_options;
     api_options.listener.path = dir_.path() / "contd.sock";

@@ -12,6 +12,7 @@
 
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_image_store.h"
+#include "tests/fakes/fake_host.h"
 
 namespace contd::container {
 namespace {
@@ -25,13 +26,9 @@ protected:
             ("contd-service-test-" + std::to_string(::getpid()) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
-    fs::create_directories(root_ / "rootfs");
-    fs::create_directories(root_ / "netns");
-    std::ofstream(root_ / "netns" / "net1").put('x');
+    testing::makeFakeHost(root_);
     fs::create_directories(root_ / "cgroup" / "memory");
-    options_.log_root = root_ / "logs";
-    options_.netns_dir = root_ / "netns";
-    options_.cgroup_root = root_ / "cgroup";
+    options_ = testing::fakeHostOptions(root_);
     service_ = std::make_unique<ContainerService>(fake_, options_);
   }
   void TearDown() override { fs::remove_all(root_); }

@@ -15,6 +15,7 @@
 
 #include "modules/container/service.h"
 #include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_host.h"
 
 namespace contd::container {
 namespace {
@@ -35,12 +36,8 @@ protected:
             ("contd-supervisor-test-" + std::to_string(::getpid()) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
-    fs::create_directories(root_ / "rootfs");
-    fs::create_directories(root_ / "netns");
-    std::ofstream(root_ / "netns" / "net1").put('x');
-    options_.log_root = root_ / "logs";
-    options_.netns_dir = root_ / "netns";
-    options_.cgroup_root = root_ / "cgroup";
+    testing::makeFakeHost(root_);
+    options_ = testing::fakeHostOptions(root_);
     service_ = std::make_unique<ContainerService>(fake_, options_);
     events_ = service_->events().listen();
   }

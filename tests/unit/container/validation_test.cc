@@ -1,4 +1,5 @@
 #include "modules/container/validation.h"
+#include "tests/fakes/fake_host.h"
 
 #include <stdlib.h>
 
@@ -15,19 +16,16 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class ValidationTest : public testing::Test {
+class ValidationTest : public ::testing::Test {
 protected:
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "contd-validation-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
-    fs::create_directories(root_ / "rootfs");
+    testing::makeFakeHost(root_);
     fs::create_directories(root_ / "data");
-    fs::create_directories(root_ / "netns");
-    // A regular file stands in for a bind-mounted netns: validation only checks existence.
-    std::ofstream(root_ / "netns" / "net1") << "x";
     std::ofstream(root_ / "file") << "x";
-    env_.netns_dir = root_ / "netns";
+    env_ = testing::fakeHostValidationEnv(root_);
   }
   void TearDown() override {
     std::error_code ec;
@@ -272,14 +270,104 @@ TEST_F(ValidationTest, RefusesBadTags) {
   expectRefused(spec, "tags[0]");
 }
 
-TEST_F(ValidationTest, RefusesUnknownRootfsPropagation) {
+TEST_F(ValidationTest, RootfsPropagationFollowsTheRuntimeSpecAndRuncsRecursiveForms) {
   auto spec = validSpec();
-  spec.rootfs_propagation = "unbindable";
-  expectRefused(spec, "rootfs_propagation");
-  for (const char* mode : {"", "private", "rprivate", "slave", "rslave", "shared", "rshared"}) {
+  for (const char* mode : {"rbind", "Private", "recursive", "private "}) {
+    spec.rootfs_propagation = mode;
+    expectRefused(spec, "rootfs_propagation");
+  }
+  for (const char* mode : {"", "private", "slave", "shared", "unbindable", "rprivate", "rslave",
+                           "rshared", "runbindable"}) {
     spec.rootfs_propagation = mode;
     expectAccepted(spec);
   }
+}
+
+TEST_F(ValidationTest, BoundsArgumentsAsTheKernelDoes) {
+  const std::string longest(kMaxArgStringBytes, 'a');
+  const std::string too_long(kMaxArgStringBytes + 1, 'a');
+  auto spec = validSpec();
+  spec.argv = {"/bin/echo", longest};
+  expectAccepted(spec);
+  spec.argv = {"/bin/echo", "x", too_long};
+  expectRefused(spec, "argv[2]");
+  spec = validSpec();
+  spec.entrypoint = "/bin/echo " + too_long;
+  expectRefused(spec, "entrypoint");
+  spec = validSpec();
+  spec.env = {"A=1", "B=" + too_long};
+  expectRefused(spec, "env[1]");
+}
+
+TEST_F(ValidationTest, BoundsTheNumberOfTagsAndTheWholeSpec) {
+  auto spec = validSpec();
+  spec.tags.assign(kMaxTags, std::string(kMaxTagLength, 't'));
+  expectAccepted(spec);
+  spec.tags.push_back("one-more");
+  expectRefused(spec, "tags");
+  // Each field within its own bound, the whole over kMaxSpecBytes.
+  spec = validSpec();
+  spec.env.assign(kMaxSpecBytes / 1000 + 1, "V=" + std::string(1000, 'v'));
+  expectRefused(spec, "spec");
+}
+
+TEST_F(ValidationTest, TheProgramMustBeInTheRootfs) {
+  auto spec = validSpec();
+  spec.argv = {"/bin/missing"};
+  expectRefused(spec, "argv[0]");
+  spec.argv = {"sleep", "1"};  // a bare name is looked up in PATH, inside the rootfs
+  expectAccepted(spec);
+  spec.env = {"PATH=/usr/local/bin"};
+  expectRefused(spec, "argv[0]");
+  spec.env = {"PATH=/opt:/usr/bin"};
+  spec.argv = {"env"};
+  expectAccepted(spec);
+  spec = validSpec();
+  spec.entrypoint = "/usr/bin/missing --flag";
+  expectRefused(spec, "entrypoint");
+  // Not executable, or a directory: not a program.
+  std::ofstream(root_ / "rootfs" / "bin" / "data") << "x";
+  spec.entrypoint = "/bin/data";
+  expectRefused(spec, "entrypoint");
+  spec.entrypoint = "/usr/bin";
+  expectRefused(spec, "entrypoint");
+  // Relative with a '/': from the working directory.
+  spec.entrypoint = "./sleep 1";
+  spec.working_dir = "/bin";
+  expectAccepted(spec);
+  // A symlink resolves inside the rootfs: /bin/host-sh -> /bin/sh is the rootfs's own
+  // (exists), /bin/escape -> /../../../../usr/bin/env stays inside and does not exist there.
+  fs::create_symlink("/bin/sh", root_ / "rootfs" / "bin" / "host-sh");
+  fs::create_symlink("/../../../../../usr/bin/true", root_ / "rootfs" / "bin" / "escape");
+  spec = validSpec();
+  spec.argv = {"/bin/host-sh"};
+  expectAccepted(spec);
+  spec.argv = {"/bin/escape"};
+  expectRefused(spec, "argv[0]");
+}
+
+TEST_F(ValidationTest, RefusesARootfsInTheKernelsFilesystems) {
+  auto spec = validSpec();
+  for (const char* rootfs : {"/proc", "/sys", "/dev", "/proc/1", "/sys/fs", "/dev/shm"}) {
+    spec.rootfs = rootfs;
+    expectRefused(spec, "rootfs");
+  }
+}
+
+TEST_F(ValidationTest, TheNetworkNamespaceMustBeOneTheKernelCallsSo) {
+  // The real check, without root: a regular file, another kind of namespace, contd's own
+  // network namespace and anything under /proc are refused.
+  env_.check_netns = checkJoinableNetns;
+  auto spec = validSpec();
+  expectRefused(spec, "network_namespace");  // netns/net1 is a regular file here
+  for (const char* path : {"/proc/self/ns/net", "/proc/1/ns/net", "/proc/self/ns/uts"}) {
+    spec.network_namespace = path;
+    expectRefused(spec, "network_namespace");
+  }
+  auto status = checkJoinableNetns("network_namespace", root_ / "netns" / "net1");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("is not a network namespace"), std::string::npos)
+      << status.error().message;
 }
 
 TEST_F(ValidationTest, BoundsShutdownTimeout) {

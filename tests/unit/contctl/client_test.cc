@@ -12,6 +12,7 @@
 
 #include "modules/api_server/api_server.h"
 #include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_host.h"
 
 namespace contd::contctl {
 namespace {
@@ -25,13 +26,8 @@ protected:
            ("contd-contctl-test-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    fs::create_directories(dir_ / "rootfs");
-    fs::create_directories(dir_ / "netns");
-    std::ofstream(dir_ / "netns" / "net1").put('x');
-    container::ServiceOptions options;
-    options.log_root = dir_ / "logs";
-    options.netns_dir = dir_ / "netns";
-    options.cgroup_root = dir_ / "cgroup";
+    testing::makeFakeHost(dir_);
+    container::ServiceOptions options = testing::fakeHostOptions(dir_);
     core_ = std::make_unique<container::ContainerService>(fake_, options);
     api::ApiServerOptions api_options;
     api_options.listener.path = dir_ / "contd.sock";

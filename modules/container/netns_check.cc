@@ -1,0 +1,64 @@
+#include "modules/container/netns_check.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+#include "modules/common/printable.h"
+#include "modules/common/unique_fd.h"
+
+namespace contd::container {
+namespace {
+
+Error fieldError(std::string_view field, const std::string& what) {
+  return invalidArgument(std::string(field) + ": " + what);
+}
+
+bool sameFile(const struct stat& a, const char* other) {
+  struct stat b {};
+  return ::stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+}  // namespace
+
+Status checkJoinableNetns(std::string_view field, const std::filesystem::path& path) {
+  const std::string quoted = inQuotes(path.native());
+  std::error_code ec;
+  const std::filesystem::path canonical = std::filesystem::canonical(path, ec);
+  if (ec) {
+    return fieldError(field, "resolve " + quoted + ": " + ec.message());
+  }
+  if (canonical == "/proc" || canonical.native().rfind("/proc/", 0) == 0) {
+    return fieldError(field, quoted + " is a process's namespace under /proc; give a "
+                                      "pre-created one (a name in the netns folder or its path)");
+  }
+  // O_NONBLOCK: a fifo put there must not block validation.
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (fd.get() < 0) {
+    return fieldError(field, "open " + quoted + ": " + std::strerror(errno));
+  }
+  const int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+  if (type != CLONE_NEWNET) {
+    return fieldError(field, quoted + " is not a network namespace");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return fieldError(field, "stat " + quoted + ": " + std::strerror(errno));
+  }
+  if (sameFile(st, "/proc/1/ns/net")) {
+    return fieldError(field, quoted + " is the host's network namespace");
+  }
+  if (sameFile(st, "/proc/self/ns/net")) {
+    return fieldError(field, quoted + " is contd's own network namespace");
+  }
+  return okStatus();
+}
+
+}  // namespace contd::container
