@@ -17,7 +17,6 @@
 #include "modules/common/result.h"
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
-#include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -59,6 +58,10 @@ public:
   void discard(std::string_view ns, std::string_view id);
 
 private:
+  // tasks.Create; on ALREADY_EXISTS (a task an interrupted Run left) removes that task and
+  // tries once more.
+  Result<containerd::TaskState> createTask(std::string_view ns, std::string_view id,
+                                           const containerd::TaskIo& io);
   Status stopTask(std::string_view ns, std::string_view id, const containerd::TaskState& task,
                   std::chrono::milliseconds shutdown_timeout);
   // SIGKILL to every process unless `status` says it has exited, wait, delete the task.

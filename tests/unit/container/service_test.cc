@@ -179,6 +179,15 @@ TEST_F(ServiceTest, DuplicateNameIsAlreadyExistsAndKeepsTheFirst) {
   EXPECT_TRUE(fake_.signals("ns1", "web").empty());
 }
 
+TEST_F(ServiceTest, RunRemovesAStrandedTaskOfItsNameAndRetriesOnce) {
+  // An interrupted Run whose record is gone left a task containerd will not show: Create
+  // said ALREADY_EXISTS ("task web: already exists") for every later Run of the name.
+  fake_.strandTask("ns1", "web");
+  auto id = service_->run("ns1", validSpec());
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(fake_.getTask("ns1", "web")->status, containerd::TaskStatus::kRunning);
+}
+
 TEST_F(ServiceTest, FailedTaskCreateRollsBackTheContainer) {
   fake_.failNext("createTask", Code::kUnavailable);
   auto id = service_->run("ns1", validSpec());
