@@ -38,6 +38,8 @@ public:
               images::ImageStore* images, TaskOptions options);
 
   const TaskOptions& options() const { return options_; }
+  // contd's log driver (contd-shim-logs), as the tasks' stdio URIs name it.
+  const std::filesystem::path& logShim() const { return logs_.options().log_shim; }
 
   // The task, or nullopt when there is none.
   Result<std::optional<containerd::TaskState>> state(std::string_view ns, std::string_view id);
