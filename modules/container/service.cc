@@ -244,8 +244,21 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
     record.snapshotter = images::kSnapshotter;
     record.snapshot_key = name;
   }
-  CONTD_RETURN_IF_ERROR(store_.create(ns, std::move(record)));
   const auto log = log::container();
+  if (auto created = store_.create(ns, record); !created) {
+    if (created.error().code != Code::kAlreadyExists) {
+      return created.error();
+    }
+    const Existing existing = checkExisting(ns, record);
+    if (existing == Existing::kRunning) {
+      log->info("run of a running container with the same spec ns={} id={}", ns, name);
+      return name;
+    }
+    if (existing == Existing::kOther) {
+      return created.error();
+    }
+    CONTD_RETURN_IF_ERROR(store_.create(ns, std::move(record)));
+  }
   log->debug("run step=create-container ns={} id={} ms={:.1f}", ns, name, msSince(started));
 
   // From here on, any failure removes everything made so far.
@@ -257,6 +270,30 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
   events_.publish(
       {.kind = ModuleEvent::Kind::kStarted, .ns = std::string(ns), .id = name, .pid = task->pid});
   return name;
+}
+
+ContainerService::Existing ContainerService::checkExisting(
+    std::string_view ns, const containerd::ContainerRecord& wanted) {
+  auto existing = store_.get(ns, wanted.id);
+  if (!existing || existing->spec_json != wanted.spec_json ||
+      existing->snapshot_key != wanted.snapshot_key) {
+    return Existing::kOther;
+  }
+  auto task = tasks_.state(ns, wanted.id);
+  if (!task) {
+    return Existing::kOther;
+  }
+  const Lifecycle lifecycle = lifecycleFrom(existing->labels);
+  if (*task && (*task)->status != TaskStatus::kStopped && (*task)->status != TaskStatus::kCreated) {
+    return lifecycle.stopping ? Existing::kOther : Existing::kRunning;
+  }
+  const bool never_ran = lifecycle.exits.empty() && lifecycle.restarts == 0;
+  if ((*task && (*task)->status == TaskStatus::kStopped) || !never_ran || lifecycle.stopping) {
+    return Existing::kOther;
+  }
+  log::container()->info("run discards what an interrupted Run left ns={} id={}", ns, wanted.id);
+  tasks_.discard(ns, wanted.id);
+  return Existing::kDiscarded;
 }
 
 ContainerInfo ContainerService::describe(std::string_view ns,

@@ -133,6 +133,11 @@ private:
   // before anything is created.
   struct RunPlan;
   Result<RunPlan> plan(std::string_view ns, const ContainerSpec& requested);
+  enum class Existing { kRunning, kDiscarded, kOther };
+  // Run found its name taken (the caller holds the lock): a container of the same record
+  // that runs is what an earlier Run made (it may have answered UNAVAILABLE); one of the
+  // same record that never ran is what an interrupted Run left and is discarded.
+  Existing checkExisting(std::string_view ns, const containerd::ContainerRecord& wanted);
   // `stored` is readStoredSpec(record): an unreadable one leaves the spec empty but the name.
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const Result<StoredSpec>& stored,

@@ -6,12 +6,36 @@
 #include <string>
 
 namespace contd::container {
+namespace {
 
-std::vector<pid_t> findLoggers(const std::filesystem::path& executable, std::string_view ns,
-                               std::string_view id, const std::filesystem::path& proc) {
-  std::vector<pid_t> found;
-  const std::string want_ns = "CONTAINER_NAMESPACE=" + std::string(ns);
-  const std::string want_id = "CONTAINER_ID=" + std::string(id);
+constexpr std::string_view kNsVar = "CONTAINER_NAMESPACE=";
+constexpr std::string_view kIdVar = "CONTAINER_ID=";
+
+// CONTAINER_NAMESPACE and CONTAINER_ID of a process's environment (empty when absent).
+void readIdentity(const std::filesystem::path& environ_file, HostLogger& out) {
+  std::ifstream in(environ_file, std::ios::binary);
+  const std::string environ((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t start = 0;
+  while (start < environ.size()) {
+    std::size_t end = environ.find('\0', start);
+    if (end == std::string::npos) {
+      end = environ.size();
+    }
+    const std::string_view var(environ.data() + start, end - start);
+    if (var.starts_with(kNsVar)) {
+      out.ns = std::string(var.substr(kNsVar.size()));
+    } else if (var.starts_with(kIdVar)) {
+      out.id = std::string(var.substr(kIdVar.size()));
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+std::vector<HostLogger> findAllLoggers(const std::filesystem::path& executable,
+                                       const std::filesystem::path& proc) {
+  std::vector<HostLogger> found;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(proc, ec)) {
     const std::string name = entry.path().filename().string();
@@ -22,23 +46,22 @@ std::vector<pid_t> findLoggers(const std::filesystem::path& executable, std::str
     if (std::filesystem::read_symlink(entry.path() / "exe", link_ec) != executable) {
       continue;
     }
-    std::ifstream in(entry.path() / "environ", std::ios::binary);
-    const std::string environ((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    bool has_ns = false;
-    bool has_id = false;
-    std::size_t start = 0;
-    while (start < environ.size()) {
-      std::size_t end = environ.find('\0', start);
-      if (end == std::string::npos) {
-        end = environ.size();
-      }
-      const std::string_view var(environ.data() + start, end - start);
-      has_ns = has_ns || var == want_ns;
-      has_id = has_id || var == want_id;
-      start = end + 1;
+    HostLogger logger;
+    logger.pid = static_cast<pid_t>(std::atoi(name.c_str()));
+    readIdentity(entry.path() / "environ", logger);
+    if (!logger.ns.empty() && !logger.id.empty()) {
+      found.push_back(std::move(logger));
     }
-    if (has_ns && has_id) {
-      found.push_back(static_cast<pid_t>(std::atoi(name.c_str())));
+  }
+  return found;
+}
+
+std::vector<pid_t> findLoggers(const std::filesystem::path& executable, std::string_view ns,
+                               std::string_view id, const std::filesystem::path& proc) {
+  std::vector<pid_t> found;
+  for (const auto& logger : findAllLoggers(executable, proc)) {
+    if (logger.ns == ns && logger.id == id) {
+      found.push_back(logger.pid);
     }
   }
   return found;

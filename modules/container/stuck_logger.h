@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include "modules/container/shim_host.h"
+
 namespace contd::container {
 
 // Pids of processes running `executable` with CONTAINER_NAMESPACE=ns and CONTAINER_ID=id in
@@ -19,5 +21,10 @@ namespace contd::container {
 std::vector<pid_t> findLoggers(const std::filesystem::path& executable, std::string_view ns,
                                std::string_view id,
                                const std::filesystem::path& proc = "/proc");
+
+// Every process running `executable` with both variables in its environment (contd's log
+// drivers: the holder and the writer it forks), with the container each one names.
+std::vector<HostLogger> findAllLoggers(const std::filesystem::path& executable,
+                                       const std::filesystem::path& proc = "/proc");
 
 }  // namespace contd::container

@@ -4,6 +4,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/container/lifecycle_labels.h"
+#include "modules/container/orphan_shims.h"
 
 namespace contd::container {
 namespace {
@@ -19,8 +20,8 @@ constexpr auto kReconnectMax = 5s;
 }  // namespace
 
 Supervisor::Supervisor(containerd::EventSource& events, ContainerStore& store, TaskControl& tasks,
-                       EventBus& bus, RestartPolicy policy)
-    : events_(events), store_(store), tasks_(tasks), bus_(bus), policy_(policy) {}
+                       EventBus& bus, RestartPolicy policy, ShimHost* host)
+    : events_(events), store_(store), tasks_(tasks), bus_(bus), host_(host), policy_(policy) {}
 
 Supervisor::~Supervisor() { stop(); }
 
@@ -148,6 +149,11 @@ Result<std::size_t> Supervisor::reconcile() {
     for (const auto& record : *records) {
       evaluate(ns, record.id, std::nullopt);
       ++seen;
+    }
+  }
+  if (host_ != nullptr) {
+    if (const auto ended = endOrphans(*host_, store_, tasks_); ended > 0) {
+      log::container()->info("reconcile ended orphans={}", ended);
     }
   }
   return seen;

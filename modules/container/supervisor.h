@@ -11,7 +11,8 @@
 // Reconcile, per managed container: a running task is adopted untouched; a stopped one is
 // handled like an exit; a container left half-made by a Run that died (no task, no exit ever
 // recorded, or a task created but never started) is removed; a backing-off one gets its
-// restart scheduled again at the recorded time.
+// restart scheduled again at the recorded time. Then, with a ShimHost, the shims and log
+// drivers of contd's containers that belong to no task are ended (orphan_shims.h).
 //
 // Containers marked stopping (Delete, SignalDelete) or failed are never restarted.
 // Thread-safety: all work runs on the supervisor's own threads; start()/stop() from one owner.
@@ -30,6 +31,7 @@
 #include "modules/container/lifecycle_labels.h"
 #include "modules/container/restart_policy.h"
 #include "modules/container/scheduler.h"
+#include "modules/container/shim_host.h"
 #include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
 
@@ -38,9 +40,10 @@ namespace contd::container {
 class Supervisor {
 public:
   // It reaches containers only through the units it shares with the operations: the
-  // store (records, locks, labels) and the task control; none is owned.
+  // store (records, locks, labels) and the task control; none is owned. Without `host`
+  // (may be null) orphan shims are not looked for.
   Supervisor(containerd::EventSource& events, ContainerStore& store, TaskControl& tasks,
-             EventBus& bus, RestartPolicy policy);
+             EventBus& bus, RestartPolicy policy, ShimHost* host = nullptr);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -84,6 +87,7 @@ private:
   ContainerStore& store_;
   TaskControl& tasks_;
   EventBus& bus_;
+  ShimHost* host_;
   RestartPolicy policy_;  // guarded by mu_
 
   std::mutex mu_;

@@ -65,7 +65,7 @@ Result<containerd::TaskState> TaskControl::startNew(std::string_view ns, std::st
     }
     io.rootfs = toMounts(*mounts);
   }
-  auto task = client_.createTask(ns, id, io, options_.create_timeout);
+  auto task = createTask(ns, id, io);
   if (!task) {
     if (task.error().code == Code::kDeadlineExceeded) {
       endStuckLogger(ns, id);
@@ -96,7 +96,7 @@ Result<std::uint32_t> TaskControl::restart(std::string_view ns, std::string_view
       return mounts.error().wrap("get the rootfs of '" + std::string(id) + "'");
     }
   }
-  auto task = client_.createTask(ns, id, io, options_.create_timeout);
+  auto task = createTask(ns, id, io);
   if (!task) {
     return task.error().wrap("create task '" + std::string(id) + "'");
   }
@@ -105,6 +105,24 @@ Result<std::uint32_t> TaskControl::restart(std::string_view ns, std::string_view
     return started.error().wrap("start task '" + std::string(id) + "'");
   }
   return task->pid;
+}
+
+Result<containerd::TaskState> TaskControl::createTask(std::string_view ns, std::string_view id,
+                                                      const containerd::TaskIo& io) {
+  auto task = client_.createTask(ns, id, io, options_.create_timeout);
+  if (task || task.error().code != Code::kAlreadyExists) {
+    return task;
+  }
+  // The caller holds the name's lock and knows of no task: this one is what an interrupted
+  // Run left (containerd killed during tasks.Create keeps a shim whose task Get calls
+  // NOT_FOUND). Clean it up and try once more.
+  log::container()->warn("stale task, removing it ns={} id={} error=\"{}\"", ns, id,
+                         task.error().message);
+  if (auto deleted = killAndDeleteTask(ns, id);
+      !deleted && deleted.error().code != Code::kNotFound) {
+    return deleted.error().wrap("remove the stale task");
+  }
+  return client_.createTask(ns, id, io, options_.create_timeout);
 }
 
 Status TaskControl::stopTask(std::string_view ns, std::string_view id,
@@ -174,11 +192,13 @@ Status TaskControl::stopAndRemove(std::string_view ns, std::string_view id,
 void TaskControl::discard(std::string_view ns, std::string_view id) {
   const auto log = log::container();
   // Best effort, in containerd's required order: kill, delete the task, delete the record.
-  if (auto task = client_.getTask(ns, id); task) {
-    if (auto deleted = killAndDeleteTask(ns, id, task->status); !deleted) {
-      log->warn("rollback ns={} id={} op=delete-task error=\"{}\"", ns, id,
-                deleted.error().message);
-    }
+  // The task is deleted even when Get says NOT_FOUND: containerd 1.6 answers so for a shim
+  // whose Create was interrupted, and only tasks.Delete ends that shim and its bundle.
+  auto task = client_.getTask(ns, id);
+  Status deleted = killAndDeleteTask(ns, id, task ? task->status : TaskStatus::kStopped);
+  if (!deleted && deleted.error().code != Code::kNotFound) {
+    log->warn("rollback ns={} id={} op=delete-task error=\"{}\"", ns, id,
+              deleted.error().message);
   }
   if (auto deleted = client_.deleteContainer(ns, id); !deleted) {
     log->warn("rollback ns={} id={} op=delete-container error=\"{}\"", ns, id,

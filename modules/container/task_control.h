@@ -17,7 +17,6 @@
 #include "modules/common/result.h"
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
-#include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -39,6 +38,8 @@ public:
               images::ImageStore* images, TaskOptions options);
 
   const TaskOptions& options() const { return options_; }
+  // contd's log driver (contd-shim-logs), as the tasks' stdio URIs name it.
+  const std::filesystem::path& logShim() const { return logs_.options().log_shim; }
 
   // The task, or nullopt when there is none.
   Result<std::optional<containerd::TaskState>> state(std::string_view ns, std::string_view id);
@@ -59,6 +60,10 @@ public:
   void discard(std::string_view ns, std::string_view id);
 
 private:
+  // tasks.Create; on ALREADY_EXISTS (a task an interrupted Run left) removes that task and
+  // tries once more.
+  Result<containerd::TaskState> createTask(std::string_view ns, std::string_view id,
+                                           const containerd::TaskIo& io);
   Status stopTask(std::string_view ns, std::string_view id, const containerd::TaskState& task,
                   std::chrono::milliseconds shutdown_timeout);
   // SIGKILL to every process unless `status` says it has exited, wait, delete the task.

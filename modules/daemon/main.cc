@@ -18,6 +18,7 @@
 #include "modules/api_server/api_server.h"
 #include "modules/common/logging.h"
 #include "modules/container/service.h"
+#include "modules/container/proc_shim_host.h"
 #include "modules/container/supervisor.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
@@ -248,8 +249,11 @@ int main(int argc, char** argv) {
   }
   contd::container::ContainerService service(**client, std::move(parts->options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
+  // Ends the shims and log drivers interrupted Runs leave with no task (orphan_shims.h).
+  contd::container::ProcShimHost shim_host(config.containerd_socket,
+                                           service.tasks().logShim());
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
-                                         service.events(), restartPolicy(config));
+                                         service.events(), restartPolicy(config), &shim_host);
   supervisor.start();
 
   auto ends = startFrontEnds(service, config);

@@ -39,6 +39,15 @@ void FakeContainerd::failNext(const std::string& op, Code code) {
   failures_[op] = code;
 }
 
+void FakeContainerd::strandTask(const std::string& ns, const std::string& id) {
+  std::lock_guard lock(mu_);
+  namespaces_.insert(ns);
+  Task task;
+  task.state.id = id;
+  task.stranded = true;
+  tasks_[{ns, id}] = std::move(task);
+}
+
 void FakeContainerd::ignoreSigterm(const std::string& ns, const std::string& id) {
   std::lock_guard lock(mu_);
   ignore_sigterm_.insert({ns, id});
@@ -204,7 +213,7 @@ Result<containerd::TaskState> FakeContainerd::createTask(std::string_view ns, st
     return missing("container", ns, id);
   }
   if (tasks_.contains(key)) {
-    return alreadyExists("task \"" + std::string(id) + "\": already exists");
+    return alreadyExists("task " + std::string(id) + ": already exists");
   }
   Task task;
   task.state.id = std::string(id);
@@ -223,7 +232,7 @@ Status FakeContainerd::startTask(std::string_view ns, std::string_view id) {
     return *failure;
   }
   auto it = tasks_.find({std::string(ns), std::string(id)});
-  if (it == tasks_.end()) {
+  if (it == tasks_.end() || it->second.stranded) {
     return missing("task", ns, id);
   }
   it->second.state.status = TaskStatus::kRunning;
@@ -237,7 +246,7 @@ Result<containerd::TaskState> FakeContainerd::getTask(std::string_view ns, std::
     return *failure;
   }
   auto it = tasks_.find({std::string(ns), std::string(id)});
-  if (it == tasks_.end()) {
+  if (it == tasks_.end() || it->second.stranded) {
     return missing("task", ns, id);
   }
   return it->second.state;
@@ -251,7 +260,7 @@ Result<std::vector<containerd::TaskState>> FakeContainerd::listTasks(std::string
   }
   std::vector<containerd::TaskState> out;
   for (const auto& [key, task] : tasks_) {
-    if (key.first == ns) {
+    if (key.first == ns && !task.stranded) {
       out.push_back(task.state);
     }
   }
@@ -267,7 +276,7 @@ Status FakeContainerd::killTask(std::string_view ns, std::string_view id, int si
   }
   Key key{std::string(ns), std::string(id)};
   auto it = tasks_.find(key);
-  if (it == tasks_.end()) {
+  if (it == tasks_.end() || it->second.stranded) {
     return missing("task", ns, id);
   }
   auto& task = it->second;
@@ -291,7 +300,7 @@ Result<containerd::ExitStatus> FakeContainerd::waitTask(std::string_view ns, std
     return *failure;
   }
   auto it = tasks_.find({std::string(ns), std::string(id)});
-  if (it == tasks_.end()) {
+  if (it == tasks_.end() || it->second.stranded) {
     return missing("task", ns, id);
   }
   const auto& state = it->second.state;
@@ -311,6 +320,10 @@ Result<containerd::ExitStatus> FakeContainerd::deleteTask(std::string_view ns,
     return *failure;
   }
   auto it = tasks_.find({std::string(ns), std::string(id)});
+  if (it != tasks_.end() && it->second.stranded) {
+    tasks_.erase(it);  // containerd ends the shim, then reports the shim's NotFound
+    return missing("task", ns, id);
+  }
   if (it == tasks_.end()) {
     return missing("task", ns, id);
   }
@@ -414,7 +427,7 @@ Status FakeContainerd::execProcess(std::string_view ns, std::string_view id,
     return *failure;
   }
   auto it = tasks_.find({std::string(ns), std::string(id)});
-  if (it == tasks_.end()) {
+  if (it == tasks_.end() || it->second.stranded) {
     return missing("task", ns, id);
   }
   Task& task = it->second;

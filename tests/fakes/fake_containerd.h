@@ -46,6 +46,12 @@ public:
   void ignoreSigterm(const std::string& ns, const std::string& id);
   // The task exits by itself with `code`.
   void exitTask(const std::string& ns, const std::string& id, std::uint32_t code);
+  // Leaves a task of `id` (no record needed) the way containerd 1.6 does when it is killed
+  // during tasks.Create: its runtime lists the shim, whose own Create never finished. Then
+  // getTask, killTask and waitTask say kNotFound, listTasks leaves it out, createTask says
+  // kAlreadyExists ("task <id>: already exists"), and deleteTask ends the shim (the task is
+  // gone) and still says kNotFound (services/tasks, runtime/v2/shim.go shimTask.delete).
+  void strandTask(const std::string& ns, const std::string& id);
 
   // Events (see above). emitExit queues a /tasks/exit for the init process of `id`.
   void emitExit(const std::string& ns, const std::string& id, std::uint32_t code);
@@ -139,6 +145,7 @@ private:
     std::vector<int> signals;
     std::map<std::string, Process, std::less<>> processes;  // by exec id
     std::vector<std::string> exec_order;
+    bool stranded = false;  // see strandTask
   };
 
   std::optional<Error> takeFailure(const std::string& op);  // requires mu_

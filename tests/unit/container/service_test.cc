@@ -169,11 +169,54 @@ TEST_F(ServiceTest, InvalidInputCreatesNothing) {
 TEST_F(ServiceTest, DuplicateNameIsAlreadyExistsAndKeepsTheFirst) {
   ASSERT_TRUE(service_->run("ns1", validSpec()));
   const auto pid = fake_.getTask("ns1", "web")->pid;
-  auto again = service_->run("ns1", validSpec());
+  ContainerSpec other = validSpec();
+  other.entrypoint = "/bin/sh -c 'sleep 2000'";
+  auto again = service_->run("ns1", other);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Code::kAlreadyExists);
   EXPECT_EQ(fake_.getTask("ns1", "web")->pid, pid);
   EXPECT_TRUE(fake_.signals("ns1", "web").empty());
+}
+
+TEST_F(ServiceTest, RunRemovesAStrandedTaskOfItsNameAndRetriesOnce) {
+  // An interrupted Run whose record is gone left a task containerd will not show: Create
+  // said ALREADY_EXISTS ("task web: already exists") for every later Run of the name.
+  fake_.strandTask("ns1", "web");
+  auto id = service_->run("ns1", validSpec());
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(fake_.getTask("ns1", "web")->status, containerd::TaskStatus::kRunning);
+}
+
+// Rollback impossible: containerd went away right after it started the task.
+void loseStartAnswer(testing::FakeContainerd& fake) {
+  fake.failNext("startTask", Code::kUnavailable);
+  fake.failNext("getTask", Code::kUnavailable);
+  fake.failNext("deleteTask", Code::kUnavailable);
+  fake.failNext("deleteContainer", Code::kUnavailable);
+}
+
+TEST_F(ServiceTest, ARetriedRunOfARunningContainerWithTheSameSpecReturnsIt) {
+  // Run said UNAVAILABLE ("start task ... Socket closed") although the task started.
+  loseStartAnswer(fake_);
+  auto first = service_->run("ns1", validSpec());
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, Code::kUnavailable);
+  ASSERT_TRUE(fake_.startTask("ns1", "web"));  // what containerd had done
+  const auto pid = fake_.getTask("ns1", "web")->pid;
+  auto again = service_->run("ns1", validSpec());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(*again, "web");
+  EXPECT_EQ(fake_.getTask("ns1", "web")->pid, pid);
+  EXPECT_TRUE(fake_.signals("ns1", "web").empty());
+}
+
+TEST_F(ServiceTest, ARetriedRunMakesAfreshWhatAnInterruptedRunLeft) {
+  loseStartAnswer(fake_);  // the task stays created, never started
+  ASSERT_FALSE(service_->run("ns1", validSpec()));
+  ASSERT_TRUE(fake_.hasContainer("ns1", "web"));
+  auto again = service_->run("ns1", validSpec());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(fake_.getTask("ns1", "web")->status, containerd::TaskStatus::kRunning);
 }
 
 TEST_F(ServiceTest, FailedTaskCreateRollsBackTheContainer) {

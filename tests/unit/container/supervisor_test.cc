@@ -170,6 +170,23 @@ TEST_F(SupervisorTest, ReconcileDiscardsARunThatDiedBeforeItsTask) {
   EXPECT_EQ(inspect("whole").status, ContainerStatus::kRunning);
 }
 
+TEST_F(SupervisorTest, ReconcileDeletesTheStrandedTaskOfAHalfCreatedContainer) {
+  // containerd killed during tasks.Create: a record, and a task Get calls NOT_FOUND whose
+  // shim containerd still holds (issue: the name stayed taken until containerd restarted).
+  containerd::ContainerRecord record;
+  record.id = "k1";
+  record.labels[kManagedLabel] = "true";
+  record.spec_json = "{}";
+  ASSERT_TRUE(fake_.ensureNamespace("ns1"));
+  ASSERT_TRUE(fake_.createContainer("ns1", record));
+  fake_.strandTask("ns1", "k1");
+  ASSERT_NO_FATAL_FAILURE(start());
+  EXPECT_FALSE(fake_.hasContainer("ns1", "k1"));
+  EXPECT_FALSE(fake_.hasTask("ns1", "k1"));
+  ASSERT_NO_FATAL_FAILURE(run("k1"));
+  EXPECT_EQ(inspect("k1").status, ContainerStatus::kRunning);
+}
+
 TEST_F(SupervisorTest, ReconcileHandlesAnExitThatHappenedWhileNobodyWatched) {
   ASSERT_NO_FATAL_FAILURE(run("quiet"));
   fake_.exitTask("ns1", "quiet", 2);  // before any supervisor exists

@@ -1,0 +1,81 @@
+#include "modules/container/orphan_shims.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "modules/common/logging.h"
+#include "modules/container/cgroups.h"
+
+namespace contd::container {
+namespace {
+
+struct Leftovers {
+  std::vector<HostShim> shims;
+  std::vector<HostLogger> loggers;
+  bool contds() const {
+    if (!loggers.empty()) {
+      return true;
+    }
+    for (const auto& shim : shims) {
+      if (shim.made_by_contd) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+std::size_t endLeftovers(ShimHost& host, const std::string& ns, const std::string& id,
+                         const Leftovers& found) {
+  const auto log = log::container();
+  std::size_t ended = 0;
+  for (const auto& shim : found.shims) {
+    log->warn("ending orphan shim ns={} id={} pid={} bundle={}", ns, id, shim.pid,
+              shim.bundle.string());
+    if (auto done = host.endShim(shim); !done) {
+      log->error("orphan shim ns={} id={} error=\"{}\"", ns, id, done.error().message);
+    }
+    ++ended;
+  }
+  for (const auto& logger : found.loggers) {
+    log->warn("ending orphan log driver ns={} id={} pid={}", ns, id, logger.pid);
+    host.endLogger(logger);
+    ++ended;
+  }
+  return ended;
+}
+
+}  // namespace
+
+std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks) {
+  std::map<std::pair<std::string, std::string>, Leftovers> by_container;
+  for (auto& shim : host.shims()) {
+    by_container[{shim.ns, shim.id}].shims.push_back(std::move(shim));
+  }
+  for (auto& logger : host.loggers()) {
+    by_container[{logger.ns, logger.id}].loggers.push_back(std::move(logger));
+  }
+  std::size_t ended = 0;
+  for (const auto& [key, found] : by_container) {
+    const auto& [ns, id] = key;
+    if (!found.contds()) {
+      continue;
+    }
+    auto guard = store.lock(ns, id);
+    auto task = tasks.state(ns, id);
+    if (!task) {
+      log::container()->warn("orphan check ns={} id={} error=\"{}\"", ns, id,
+                             task.error().message);
+      continue;  // the next reconcile tries again
+    }
+    if (*task) {
+      continue;  // the task's own shim and log driver
+    }
+    ended += endLeftovers(host, ns, id, found);
+    removeEmptyCgroups(tasks.options().cgroup_root, ns, id);
+  }
+  return ended;
+}
+
+}  // namespace contd::container

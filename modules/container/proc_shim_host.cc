@@ -1,0 +1,237 @@
+#include "modules/container/proc_shim_host.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/record_schema.h"
+#include "modules/container/stuck_logger.h"
+
+extern char** environ;
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// containerd-shim-runc-v2's default runc root (runtime/v2/runc: process.RuncRoot).
+constexpr char kDefaultRuncRoot[] = "/run/containerd/runc";
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> readCmdline(const fs::path& pid_dir) {
+  const std::string raw = readFile(pid_dir / "cmdline");
+  std::vector<std::string> args;
+  std::size_t start = 0;
+  while (start < raw.size()) {
+    std::size_t end = raw.find('\0', start);
+    if (end == std::string::npos) {
+      end = raw.size();
+    }
+    args.emplace_back(raw, start, end - start);
+    start = end + 1;
+  }
+  return args;
+}
+
+fs::path resolvedPath(const fs::path& path) {
+  std::error_code ec;
+  fs::path out = fs::weakly_canonical(path, ec);
+  return ec ? path : out;
+}
+
+// ns, id and address of a shim daemon's command line; nullopt for anything else (other
+// programs, and the shim's short-lived `start` and `delete` runs).
+std::optional<HostShim> parseShim(const std::vector<std::string>& args, std::string& address) {
+  if (args.empty() || fs::path(args[0]).filename().string().rfind("containerd-shim-", 0) != 0) {
+    return std::nullopt;
+  }
+  HostShim shim;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if (args[i] == "-namespace" && has_value) {
+      shim.ns = args[++i];
+    } else if (args[i] == "-id" && has_value) {
+      shim.id = args[++i];
+    } else if (args[i] == "-address" && has_value) {
+      address = args[++i];
+    } else if (args[i] == "-publish-binary" && has_value) {
+      ++i;
+    } else if (args[i].empty() || args[i][0] != '-') {
+      return std::nullopt;  // an action: start, delete
+    }
+  }
+  if (shim.ns.empty() || shim.id.empty()) {
+    return std::nullopt;
+  }
+  return shim;
+}
+
+bool madeByContd(const fs::path& bundle) {
+  auto config = nlohmann::json::parse(readFile(bundle / "config.json"), nullptr, false);
+  return !config.is_discarded() && config.contains("annotations") &&
+         config["annotations"].is_object() && config["annotations"].contains(kSpecAnnotation);
+}
+
+// Gone, or a zombie nobody reaped yet.
+bool processGone(const fs::path& pid_dir) {
+  const std::string stat = readFile(pid_dir / "stat");
+  const auto paren = stat.rfind(')');
+  return stat.empty() || (paren != std::string::npos && paren + 2 < stat.size() &&
+                          stat[paren + 2] == 'Z');
+}
+
+void killAndWait(const fs::path& pid_dir, pid_t pid) {
+  ::kill(pid, SIGKILL);
+  for (int i = 0; i < 200 && !processGone(pid_dir); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// Runs argv (argv[0] looked up on PATH), output discarded; its exit status, or -1.
+int runProgram(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t child = 0;
+  const int rc = posix_spawnp(&child, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return -1;
+  }
+  int status = 0;
+  for (int i = 0; i < 1000; ++i) {  // 10 s
+    if (::waitpid(child, &status, WNOHANG) == child) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, &status, 0);
+  return -1;
+}
+
+bool isMountPoint(const fs::path& path) {
+  struct stat self {};
+  struct stat parent {};
+  return ::stat(path.c_str(), &self) == 0 &&
+         ::stat(path.parent_path().c_str(), &parent) == 0 && self.st_dev != parent.st_dev;
+}
+
+// runc's state root of the bundle's task: options.json's Root, else the shim's default.
+fs::path runcRoot(const fs::path& bundle) {
+  auto options = nlohmann::json::parse(readFile(bundle / "options.json"), nullptr, false);
+  if (!options.is_discarded() && options.is_object() && options.value("root", "") != "") {
+    return options["root"].get<std::string>();
+  }
+  return kDefaultRuncRoot;
+}
+
+}  // namespace
+
+ProcShimHost::ProcShimHost(fs::path containerd_address, fs::path log_shim, fs::path proc)
+    : address_(resolvedPath(containerd_address)),
+      log_shim_(std::move(log_shim)),
+      proc_(std::move(proc)) {}
+
+std::vector<HostShim> ProcShimHost::shims() {
+  std::vector<HostShim> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(proc_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string address;
+    auto shim = parseShim(readCmdline(entry.path()), address);
+    if (!shim || resolvedPath(address) != address_) {
+      continue;
+    }
+    shim->pid = static_cast<pid_t>(std::atoi(name.c_str()));
+    std::error_code link_ec;
+    fs::path cwd = fs::read_symlink(entry.path() / "cwd", link_ec);
+    if (!link_ec && fs::is_directory(cwd)) {
+      shim->bundle = cwd;
+      shim->made_by_contd = madeByContd(cwd);
+    }
+    found.push_back(std::move(*shim));
+  }
+  return found;
+}
+
+std::vector<HostLogger> ProcShimHost::loggers() { return findAllLoggers(log_shim_, proc_); }
+
+void ProcShimHost::endLogger(const HostLogger& logger) {
+  killAndWait(proc_ / std::to_string(logger.pid), logger.pid);
+}
+
+Status ProcShimHost::endShim(const HostShim& shim) {
+  const fs::path pid_dir = proc_ / std::to_string(shim.pid);
+  std::string address;
+  auto still = parseShim(readCmdline(pid_dir), address);
+  if (still && still->ns == shim.ns && still->id == shim.id) {
+    killAndWait(pid_dir, shim.pid);
+  }
+  const std::string what = "shim of '" + shim.id + "' in '" + shim.ns + "'";
+  // The container's processes (a `runc init` waiting to be started, or more), its cgroup
+  // and runc's state: runc knows them all.
+  const fs::path root = shim.bundle.empty() ? fs::path(kDefaultRuncRoot) : runcRoot(shim.bundle);
+  if (fs::exists(root / shim.ns / shim.id) &&
+      runProgram({"runc", "--root", (root / shim.ns).string(), "delete", "--force", shim.id}) != 0) {
+    return internalError("end the " + what + ": runc delete --force failed, state left in " +
+                         (root / shim.ns / shim.id).string());
+  }
+  if (shim.bundle.empty() || !fs::exists(shim.bundle)) {
+    return okStatus();
+  }
+  const fs::path rootfs = shim.bundle / "rootfs";
+  for (int i = 0; i < 8 && isMountPoint(rootfs); ++i) {
+    ::umount2(rootfs.c_str(), MNT_DETACH);
+  }
+  if (isMountPoint(rootfs)) {
+    return internalError("end the " + what + ": " + rootfs.string() + " stays mounted");
+  }
+  // The shim's socket (unix://<path>) and the bundle's work dir, as containerd's
+  // Bundle.Delete and shim cleanup remove them.
+  std::string socket = readFile(shim.bundle / "address");
+  if (socket.rfind("unix://", 0) == 0) {
+    std::error_code ec;
+    fs::remove(socket.substr(7), ec);
+  }
+  std::error_code ec;
+  const fs::path work = fs::read_symlink(shim.bundle / "work", ec);
+  if (!ec) {
+    fs::remove_all(work, ec);
+  }
+  fs::remove_all(shim.bundle, ec);
+  if (ec) {
+    return internalError("end the " + what + ": remove " + shim.bundle.string() + ": " +
+                         ec.message());
+  }
+  return okStatus();
+}
+
+}  // namespace contd::container

@@ -1,0 +1,106 @@
+// Reconcile's orphan step against an in-memory containerd and a fake host: the shims and
+// log drivers contd's interrupted Runs leave with no task are ended, nothing else is.
+
+#include "modules/container/orphan_shims.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "modules/container/service.h"
+#include "tests/fakes/fake_containerd.h"
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeShimHost : public ShimHost {
+public:
+  std::vector<HostShim> shims() override { return shims_; }
+  std::vector<HostLogger> loggers() override { return loggers_; }
+  Status endShim(const HostShim& shim) override {
+    ended_.push_back(shim.pid);
+    return okStatus();
+  }
+  void endLogger(const HostLogger& logger) override { ended_.push_back(logger.pid); }
+
+  bool ended(pid_t pid) const { return std::find(ended_.begin(), ended_.end(), pid) != ended_.end(); }
+
+  std::vector<HostShim> shims_;
+  std::vector<HostLogger> loggers_;
+  std::vector<pid_t> ended_;
+};
+
+class OrphanShimsTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("contd-orphan-test-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "rootfs");
+    fs::create_directories(root_ / "netns");
+    std::ofstream(root_ / "netns" / "net1").put('x');
+    options_.log_root = root_ / "logs";
+    options_.netns_dir = root_ / "netns";
+    options_.cgroup_root = root_ / "cgroup";
+    service_ = std::make_unique<ContainerService>(fake_, options_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void run(const std::string& name) {
+    ContainerSpec spec;
+    spec.name = name;
+    spec.rootfs = (root_ / "rootfs").string();
+    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
+    spec.network_namespace = "net1";
+    auto id = service_->run("ns1", spec);
+    ASSERT_TRUE(id) << id.error().message;
+  }
+
+  std::size_t endOrphans() { return container::endOrphans(host_, service_->store(), service_->tasks()); }
+
+  fs::path root_;
+  ServiceOptions options_;
+  testing::FakeContainerd fake_;
+  std::unique_ptr<ContainerService> service_;
+  FakeShimHost host_;
+};
+
+TEST_F(OrphanShimsTest, ShimAndLoggersOfNoTaskAreEnded) {
+  // contd killed during tasks.Create: containerd dropped the task, the shim lives on.
+  host_.shims_.push_back({.pid = 10, .ns = "ns1", .id = "k1", .bundle = "/b/k1", .made_by_contd = true});
+  host_.loggers_.push_back({.pid = 11, .ns = "ns1", .id = "k1"});
+  host_.loggers_.push_back({.pid = 12, .ns = "ns1", .id = "k1"});
+  // A log driver whose shim is gone already.
+  host_.loggers_.push_back({.pid = 13, .ns = "ns2", .id = "k2"});
+  EXPECT_EQ(endOrphans(), 4u);
+  EXPECT_TRUE(host_.ended(10) && host_.ended(11) && host_.ended(12) && host_.ended(13));
+}
+
+TEST_F(OrphanShimsTest, ATasksShimAndLoggersAreLeftAlone) {
+  ASSERT_NO_FATAL_FAILURE(run("web"));
+  host_.shims_.push_back({.pid = 20, .ns = "ns1", .id = "web", .bundle = "/b/web", .made_by_contd = true});
+  host_.loggers_.push_back({.pid = 21, .ns = "ns1", .id = "web"});
+  EXPECT_EQ(endOrphans(), 0u);
+  EXPECT_TRUE(host_.ended_.empty());
+}
+
+TEST_F(OrphanShimsTest, AShimContdDidNotMakeIsLeftAlone) {
+  host_.shims_.push_back({.pid = 30, .ns = "ns1", .id = "other", .bundle = "/b/other"});
+  EXPECT_EQ(endOrphans(), 0u);
+  EXPECT_TRUE(host_.ended_.empty());
+}
+
+TEST_F(OrphanShimsTest, NothingIsEndedWhileContainerdCannotSay) {
+  host_.shims_.push_back({.pid = 40, .ns = "ns1", .id = "k1", .bundle = "/b/k1", .made_by_contd = true});
+  fake_.failNext("getTask", Code::kUnavailable);
+  EXPECT_EQ(endOrphans(), 0u);
+  EXPECT_TRUE(host_.ended_.empty());
+}
+
+}  // namespace
+}  // namespace contd::container
