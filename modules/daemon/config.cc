@@ -42,6 +42,17 @@ Status optionalAbsolutePath(const std::string& value) {
   return value.empty() ? okStatus() : absolutePath(value);
 }
 
+Status seccompProfile(const std::string& value) {
+  if (value == kSeccompBuiltin || value == kSeccompUnconfined) {
+    return okStatus();
+  }
+  if (value.empty() || value.front() != '/') {
+    return invalidArgument("must be \"builtin\", \"unconfined\" or an absolute path, got '" +
+                           value + "'");
+  }
+  return okStatus();
+}
+
 Status logLevel(const std::string& value) {
   if (!log::isValidLevel(value)) {
     return invalidArgument("must be one of trace, debug, info, warn, error, critical, off; got '" +
@@ -184,7 +195,7 @@ const std::array<Field, 22> kFields = {{
     {"restart_max_delay_ms", setUnsigned<&Config::restart_max_delay_ms, positiveDuration>, ""},
     {"restart_max_failures", setUnsigned<&Config::restart_max_failures, restartFailures>, ""},
     {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
-    {"seccomp_profile", setString<&Config::seccomp_profile, optionalAbsolutePath>,
+    {"seccomp_profile", setString<&Config::seccomp_profile, seccompProfile>,
      "--seccomp-profile"},
     {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
     {"broker", setString<&Config::broker, brokerUrl>, "--broker"},

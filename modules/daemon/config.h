@@ -21,6 +21,10 @@
 
 namespace contd::daemon {
 
+// The words seccomp_profile takes besides a path.
+inline constexpr std::string_view kSeccompBuiltin = "builtin";
+inline constexpr std::string_view kSeccompUnconfined = "unconfined";
+
 struct Config {
   // containerd's API socket.
   std::string containerd_socket = "/run/containerd/containerd.sock";
@@ -56,12 +60,12 @@ struct Config {
   std::uint64_t restart_max_delay_ms = 60000;
   std::uint64_t restart_max_failures = 5;
   std::uint64_t restart_window_ms = 300000;
-  // The default seccomp profile (docs/security.md), checked at start: a file that cannot be
-  // read or is not a valid profile stops contd from starting. "" runs containers without a
-  // filter unless they name a profile themselves (logged as a warning at start). The
-  // installed contd.json names the installed profile (/etc/contd/seccomp.json); the
-  // built-in "" only applies without a config file (development, tests).
-  std::string seccomp_profile;
+  // The default seccomp profile of containers (docs/security.md): "builtin" (the profile
+  // compiled into contd, the same as the installed /etc/contd/seccomp.json), an absolute
+  // path (checked at start: a file that cannot be read or is not a valid profile stops
+  // contd), or "unconfined" (no filter unless a container names a profile; logged as a
+  // warning at start). Without a config file containers are confined.
+  std::string seccomp_profile = std::string(kSeccompBuiltin);
   // How often the systemd STATUS= line (containers running, namespaces) is refreshed.
   std::uint64_t status_interval_ms = 10000;
   // zbus broker (Redis) in zbus URL syntax, e.g. "unix:///var/run/redis.sock" or

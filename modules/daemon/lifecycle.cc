@@ -198,12 +198,12 @@ void SystemdNotifier::run() {
 
 Result<std::optional<nlohmann::json>> loadSeccompProfile(const std::string& path) {
   const auto log = log::contd();
-  if (path.empty()) {
-    log->warn("seccomp_profile is empty: containers run without a syscall filter unless they "
-              "name a profile");
+  if (path == kSeccompUnconfined) {
+    log->warn("seccomp_profile is \"unconfined\": containers run without a syscall filter "
+              "unless they name a profile");
     return std::optional<nlohmann::json>();
   }
-  auto profile = seccomp::loadProfile(path);
+  auto profile = path == kSeccompBuiltin ? seccomp::builtinProfile() : seccomp::loadProfile(path);
   if (!profile) {
     return profile.error();
   }

@@ -46,6 +46,12 @@ Result<Profile> parseProfile(std::string_view text);
 // for an unreadable file (with errno text) or a bad profile.
 Result<Profile> loadProfile(const std::filesystem::path& path);
 
+// The profile compiled into contd: etc/seccomp.json of the source tree, the same file the
+// package installs as /etc/contd/seccomp.json. Errors as parseProfile's (a build that
+// embeds a broken file is caught by the unit tests).
+Result<Profile> builtinProfile();
+std::string_view builtinProfileText();
+
 // The linux.seccomp object for a container whose bounding set is `capabilities`: rules
 // whose "includes" caps it does not all hold, or whose "excludes" caps it holds any of, are
 // dropped; the comment/includes/excludes keys are removed everywhere.

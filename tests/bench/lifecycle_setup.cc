@@ -91,7 +91,7 @@ Status LifecycleBench::startContd(const fs::path& dir, std::string_view level) {
     fs::create_directories(dir, ec);
     const fs::path config_path = dir / "contd.json";
     const nlohmann::json config = {
-        {"seccomp_profile", options_.seccomp ? options_.seccomp_profile : std::string()}};
+        {"seccomp_profile", options_.seccomp ? options_.seccomp_profile : std::string("unconfined")}};
     std::ofstream out(config_path);
     out << config.dump(2) << "\n";
     out.close();

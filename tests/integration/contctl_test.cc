@@ -5,7 +5,9 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -70,6 +72,23 @@ TEST_F(ContctlIT, RunListInspectRemove) {
   EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.err;
 }
 
+// contd started without a config file (as this fixture starts it) confines containers with
+// its built-in profile: the kernel reports a filter (Seccomp: 2) in the container.
+TEST_F(ContctlIT, WithoutAConfigFileContainersRunUnderTheBuiltInSeccompProfile) {
+  auto run = contctl({"run", ns_, "filtered", "--rootfs", rootfs_->path().string(), "--netns",
+                      netns_->name(), "--", "/bin/sh", "-c",
+                      "grep Seccomp: /proc/self/status; unshare -U /bin/true; echo rc=$?; "
+                      "echo done; sleep 1000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string text;
+  for (int i = 0; i < 100 && text.find("done") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    text = contctl({"logs", ns_, "filtered"}).out;
+  }
+  EXPECT_NE(text.find("Seccomp:\t2"), std::string::npos) << text;
+  EXPECT_NE(text.find("rc=1"), std::string::npos) << text;  // unshare is not allowed
+}
+
 TEST_F(ContctlIT, ErrorsCarryTheServersMessageAndExitCode) {
   auto args = runArgs("bad");
   args[4] = "/no/such/rootfs";
@@ -78,7 +97,12 @@ TEST_F(ContctlIT, ErrorsCarryTheServersMessageAndExitCode) {
   EXPECT_NE(bad.err.find("rootfs"), std::string::npos) << bad.err;
 
   ASSERT_EQ(contctl(runArgs("twice")).exit_code, 0);
-  auto again = contctl(runArgs("twice"));
+  // The same spec again is a retry and returns the container (docs/api.md); another spec
+  // under a taken name is refused.
+  EXPECT_EQ(contctl(runArgs("twice")).exit_code, 0);
+  auto other = runArgs("twice");
+  other.insert(other.begin() + 7, {"--env", "OTHER=1"});
+  auto again = contctl(other);
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
 

@@ -282,7 +282,8 @@ TEST_F(SpecBuilderTest, MasksKernelPaths) {
   EXPECT_EQ(linux_section.at("maskedPaths"),
             (Strings{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
                      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                     "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}));
+                     "/proc/sched_debug", "/sys/firmware", "/sys/devices/virtual/powercap",
+                     "/proc/scsi"}));
   EXPECT_EQ(linux_section.at("readonlyPaths"),
             (Strings{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}));
 }

@@ -273,22 +273,25 @@ TEST(Config, BadZbusSettingsAreRejected) {
 }
 
 TEST(Config, SeccompProfileAndStatusInterval) {
-  EXPECT_EQ(Config{}.seccomp_profile, "");
+  EXPECT_EQ(Config{}.seccomp_profile, "builtin");  // confined without a config file
   EXPECT_EQ(Config{}.status_interval_ms, 10000U);
   auto config = parseConfig(R"({"seccomp_profile": "/etc/contd/seccomp.json",
                                 "status_interval_ms": 2500})");
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->seccomp_profile, "/etc/contd/seccomp.json");
   EXPECT_EQ(config->status_interval_ms, 2500U);
-  // "" switches the default profile off.
-  config = parseConfig(R"({"seccomp_profile": ""})");
+  // No filter is an explicit choice.
+  config = parseConfig(R"({"seccomp_profile": "unconfined"})");
   ASSERT_TRUE(config) << config.error().message;
-  EXPECT_EQ(config->seccomp_profile, "");
+  EXPECT_EQ(config->seccomp_profile, "unconfined");
 
-  auto relative = parseConfig(R"({"seccomp_profile": "seccomp.json"})");
-  ASSERT_FALSE(relative);
-  EXPECT_EQ(relative.error().message,
-            "/seccomp_profile: must be an absolute path, got 'seccomp.json'");
+  for (const char* bad : {"seccomp.json", "", "Builtin"}) {
+    auto refused = parseConfig(std::string(R"({"seccomp_profile": ")") + bad + "\"}");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message,
+              std::string("/seccomp_profile: must be \"builtin\", \"unconfined\" or an absolute "
+                          "path, got '") + bad + "'");
+  }
   auto zero = parseConfig(R"({"status_interval_ms": 0})");
   ASSERT_FALSE(zero);
   EXPECT_EQ(zero.error().message, "/status_interval_ms: must be greater than 0");

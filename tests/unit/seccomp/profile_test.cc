@@ -96,6 +96,31 @@ TEST(DefaultProfile, ElevatedContainersMayMountAndUnshareButStillNoBpfOrKeys) {
   }
 }
 
+TEST(DefaultProfile, IsCompiledInAsTheBuiltinProfile) {
+  auto file = loadProfile(CONTD_DEFAULT_SECCOMP_PROFILE);
+  ASSERT_TRUE(file) << file.error().message;
+  auto builtin = builtinProfile();
+  ASSERT_TRUE(builtin) << builtin.error().message;
+  EXPECT_EQ(builtin->json, file->json);
+  EXPECT_EQ(builtin->syscall_names, file->syscall_names);
+}
+
+TEST(DefaultProfile, NoContainerMayTakeAnotherProcesssFileDescriptors) {
+  // pidfd_getfd is ptrace's power over another process's files: containerd allows it only
+  // with CAP_SYS_PTRACE, which contd never grants; ptrace, kcmp and process_vm_* likewise.
+  auto profile = builtinProfile();
+  ASSERT_TRUE(profile) << profile.error().message;
+  for (const auto& caps : {std::vector<std::string>{"CAP_CHOWN"},
+                           std::vector<std::string>{"CAP_CHOWN", "CAP_SYS_ADMIN"}}) {
+    const json rendered = forCapabilities(profile->json, caps);
+    for (const char* name : {"pidfd_getfd", "ptrace", "kcmp", "process_vm_readv",
+                             "process_vm_writev"}) {
+      EXPECT_FALSE(hasName(rendered, name)) << name;
+    }
+    EXPECT_TRUE(hasName(rendered, "pidfd_open"));
+  }
+}
+
 TEST(ParseProfile, UnknownNamesAreReportedAndLeftOut) {
   auto profile = parseProfile(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
       {"names": ["read", "no_such_syscall_x", "write"], "action": "SCMP_ACT_ALLOW"},
