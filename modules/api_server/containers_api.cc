@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <exception>
+#include <limits>
 #include <string>
 
 #include "api/contd/v1/status_name.h"
@@ -301,8 +302,12 @@ grpc::Status ContainersApi::Events(grpc::ServerContext* context,
 grpc::Status ContainersApi::Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
                                      v1::ExecResponse* response) {
   return serve(context, "Exec", request->namespace_(), request->id(), [&]() -> Status {
+    // Above INT64_MAX the cast would wrap; the core refuses anything over its bound anyway.
     const auto timeout = std::chrono::milliseconds(
-        request->timeout_ms() == 0 ? 10'000 : static_cast<std::int64_t>(request->timeout_ms()));
+        request->timeout_ms() == 0
+            ? 10'000
+            : static_cast<std::int64_t>(std::min<std::uint64_t>(
+                  request->timeout_ms(), std::numeric_limits<std::int64_t>::max())));
     std::vector<std::string> argv(request->argv().begin(), request->argv().end());
     auto result = core_.exec(request->namespace_(), request->id(), argv, timeout);
     if (!result) {
@@ -340,7 +345,11 @@ grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsReq
     container::LogQuery query;
     query.tail = request->tail();
     if (request->has_since()) {
-      query.since = google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->since());
+      auto since = sinceNanoseconds(request->since());
+      if (!since) {
+        return since.error();
+      }
+      query.since = *since;
     }
     auto send = [&](const container::LogLine& line) {
       v1::LogLine out;

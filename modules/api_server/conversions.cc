@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include <google/protobuf/util/time_util.h>
 
@@ -208,6 +209,25 @@ grpc::StatusCode toGrpcCode(Code code) {
 
 grpc::Status toGrpcStatus(const Error& error) {
   return grpc::Status(toGrpcCode(error.code), error.message);
+}
+
+Result<std::int64_t> sinceNanoseconds(const google::protobuf::Timestamp& since) {
+  using google::protobuf::util::TimeUtil;
+  if (since.seconds() < TimeUtil::kTimestampMinSeconds ||
+      since.seconds() > TimeUtil::kTimestampMaxSeconds || since.nanos() < 0 ||
+      since.nanos() > 999'999'999) {
+    return invalidArgument("since: not a valid timestamp (seconds " +
+                           std::to_string(since.seconds()) + ", nanos " +
+                           std::to_string(since.nanos()) + ")");
+  }
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (since.seconds() < 0) {
+    return std::int64_t{0};
+  }
+  if (since.seconds() >= kMax / 1'000'000'000 - 1) {
+    return kMax;
+  }
+  return since.seconds() * 1'000'000'000 + since.nanos();
 }
 
 }  // namespace contd::api

@@ -26,6 +26,12 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
 v1::Event toProto(const container::ModuleEvent& event);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
+
+// A Logs `since` as nanoseconds since the epoch, without overflow: before 1970 is 0 (every
+// line), after 2262 (past int64 nanoseconds) is INT64_MAX (no line yet). Errors
+// (kInvalidArgument, "since: ..."): a timestamp outside protobuf's valid range (years
+// 0001-9999, nanos 0-999999999).
+Result<std::int64_t> sinceNanoseconds(const google::protobuf::Timestamp& since);
 container::ContainerStatus fromProto(v1::ContainerInfo::Status status);
 
 // kInvalidArgument -> INVALID_ARGUMENT, kNotFound -> NOT_FOUND, ... ; kInternal -> INTERNAL,

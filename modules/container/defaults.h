@@ -17,6 +17,8 @@ inline constexpr char kDefaultPathEnv[] =
 inline constexpr std::int64_t kDefaultPidsLimit = 4096;
 // Delete waits this long after SIGTERM before SIGKILL, for a container that sets none.
 inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{3000};
+// The longest an Exec may run (a larger timeout is refused: it would overflow the deadline).
+inline constexpr std::chrono::milliseconds kMaxExecTimeout = std::chrono::hours(24);
 // Bound on containerd's task Create (a log driver that never gets ready blocks it).
 inline constexpr std::chrono::milliseconds kDefaultTaskCreateTimeout{30000};
 // After SIGKILL, how long a stop waits for the exit before giving up.

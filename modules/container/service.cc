@@ -469,11 +469,10 @@ Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) 
 Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
                                           const std::vector<std::string>& argv,
                                           std::chrono::milliseconds timeout) {
-  if (argv.empty() || argv[0].empty()) {
-    return invalidArgument("argv: must name a program");
-  }
-  if (timeout.count() <= 0) {
-    return invalidArgument("timeout: must be greater than 0");
+  CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
+  if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
+    return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
+                           " ms, got " + std::to_string(timeout.count()) + " ms");
   }
   auto record = store_.get(ns, id);
   if (!record) {

@@ -369,6 +369,17 @@ Status checkSeccomp(std::string_view seccomp) {
 
 }  // namespace
 
+Status validateExecArgv(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0].empty()) {
+    return fieldError("argv", "must name a program");
+  }
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    CONTD_RETURN_IF_ERROR(noNul(indexed("argv", i), argv[i]));
+    CONTD_RETURN_IF_ERROR(checkArgSize(indexed("argv", i), argv[i]));
+  }
+  return okStatus();
+}
+
 Status validateImageRequest(std::string_view ns, const ContainerSpec& spec) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   CONTD_RETURN_IF_ERROR(validateName("name", spec.name));

@@ -94,6 +94,10 @@ struct ValidSpec {
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);
 
+// An Exec's command line: argv[0] non-empty, no NUL, no argument over kMaxArgStringBytes.
+// Errors (kInvalidArgument) name "argv" or "argv[i]".
+Status validateExecArgv(const std::vector<std::string>& argv);
+
 // The fields Run can check before an image's config is merged in: the namespace, `name`,
 // and `image` (no NUL, not given with rootfs). Errors as validateSpec's.
 Status validateImageRequest(std::string_view ns, const ContainerSpec& spec);

@@ -89,6 +89,7 @@ Status ServiceBackend::exec(std::string_view ns, std::string_view id,
   if (ms.count() <= 0) {
     ms = std::chrono::milliseconds(1);  // a zero Go timeout expires at once
   }
+  // Past the module's bound (up to ~292 years in ns) the core refuses it, naming the bound.
   auto result = service_.exec(ns, id, args, ms);
   if (!result) {
     return result.error();

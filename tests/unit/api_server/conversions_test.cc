@@ -2,6 +2,10 @@
 
 #include "modules/api_server/conversions.h"
 
+#include <limits>
+#include <utility>
+
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 namespace contd::api {
@@ -154,6 +158,30 @@ TEST(Conversions, ErrorKeepsItsMessage) {
   const auto status = toGrpcStatus(notFound("container \"web\" in namespace \"ns1\": not found"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message(), "container \"web\" in namespace \"ns1\": not found");
+}
+
+TEST(Conversions, LogsSinceNeverOverflows) {
+  google::protobuf::Timestamp since;
+  since.set_seconds(1700000000);
+  since.set_nanos(5);
+  EXPECT_EQ(sinceNanoseconds(since).value(), 1700000000LL * 1000000000 + 5);
+  // Year 9999: past int64 nanoseconds, so later than every line (was: wrapped, every line).
+  since.set_seconds(google::protobuf::util::TimeUtil::kTimestampMaxSeconds);
+  since.set_nanos(0);
+  EXPECT_EQ(sinceNanoseconds(since).value(), std::numeric_limits<std::int64_t>::max());
+  since.set_seconds(-1000);  // before 1970: every line
+  EXPECT_EQ(sinceNanoseconds(since).value(), 0);
+  for (auto [seconds, nanos] : {std::pair<std::int64_t, std::int32_t>{INT64_MAX, 0},
+                                {INT64_MIN, 0},
+                                {0, -1},
+                                {0, 1000000000}}) {
+    since.set_seconds(seconds);
+    since.set_nanos(nanos);
+    auto refused = sinceNanoseconds(since);
+    ASSERT_FALSE(refused) << seconds << " " << nanos;
+    EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(refused.error().message.rfind("since: ", 0), 0u) << refused.error().message;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "tests/fakes/fake_containerd.h"
@@ -471,6 +473,44 @@ TEST_F(ServiceTest, ExistsTellsManagedContainers) {
   EXPECT_FALSE(*service_->exists("ns1", "web"));
   ASSERT_TRUE(service_->run("ns1", validSpec()));
   EXPECT_TRUE(*service_->exists("ns1", "web"));
+}
+
+TEST_F(ServiceTest, ExecRefusesWhatTheKernelOrTheClockWould) {
+  ASSERT_TRUE(service_->run("ns1", validSpec()));
+  using std::chrono::milliseconds;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad_argv = {
+      {{}, "argv"},
+      {{""}, "argv"},
+      {{"/bin/echo", std::string("a\0b", 3)}, "argv[1]"},
+      {{"/bin/echo", std::string(kMaxArgStringBytes + 1, 'a')}, "argv[1]"}};
+  for (const auto& [argv, field] : bad_argv) {
+    auto refused = service_->exec("ns1", "web", argv, milliseconds(1000));
+    ASSERT_FALSE(refused) << field;
+    EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(refused.error().message.rfind(field + ": ", 0), 0u) << refused.error().message;
+  }
+  // A timeout past the bound would overflow the deadline and kill at once: refused.
+  for (auto timeout : {milliseconds(0), milliseconds(-5), kMaxExecTimeout + milliseconds(1),
+                       milliseconds(std::numeric_limits<std::int64_t>::max())}) {
+    auto refused = service_->exec("ns1", "web", {"/bin/true"}, timeout);
+    ASSERT_FALSE(refused) << timeout.count();
+    EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(refused.error().message.rfind("timeout: ", 0), 0u) << refused.error().message;
+  }
+}
+
+TEST_F(ServiceTest, AnEmptyNamespaceIsInvalidForEveryOperationOnAContainer) {
+  auto expectInvalid = [](const Error& error, const char* op) {
+    EXPECT_EQ(error.code, Code::kInvalidArgument) << op << ": " << error.message;
+    EXPECT_EQ(error.message.rfind("namespace: ", 0), 0u) << op << ": " << error.message;
+  };
+  expectInvalid(service_->run("", validSpec()).error(), "run");
+  expectInvalid(service_->inspect("", "web").error(), "inspect");
+  expectInvalid(service_->remove("", "web").error(), "delete");
+  expectInvalid(service_->exists("", "web").error(), "exists");
+  expectInvalid(service_->stats("", "web").error(), "stats");
+  expectInvalid(service_->logs("", "web", LogQuery{}).error(), "logs");
+  expectInvalid(service_->exec("", "web", {"/bin/true"}, std::chrono::seconds(1)).error(), "exec");
 }
 
 }  // namespace
