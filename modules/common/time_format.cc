@@ -6,12 +6,30 @@
 namespace contd {
 namespace {
 
+// `count` decimal digits at `pos` (from_chars alone would take a sign too).
 bool digits(std::string_view text, std::size_t pos, std::size_t count, int* value) {
   if (pos + count > text.size()) {
     return false;
   }
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return false;
+    }
+  }
   auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + pos + count, *value);
   return ec == std::errc() && ptr == text.data() + pos + count;
+}
+
+int daysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// A calendar time as written (timegm would roll "01-42" over into February instead).
+bool validDateTime(int year, int month, int day, int hour, int minute, int second) {
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) &&
+         hour <= 23 && minute <= 59 && second <= 59;
 }
 
 }  // namespace
@@ -36,7 +54,8 @@ std::optional<std::int64_t> parseRfc3339Nano(std::string_view text) {
       ++pos;
     }
   }
-  if (pos + 1 != text.size() || text[pos] != 'Z') {
+  if (pos + 1 != text.size() || text[pos] != 'Z' ||
+      !validDateTime(year, month, day, hour, minute, second)) {
     return std::nullopt;
   }
   std::tm tm{};
@@ -47,7 +66,13 @@ std::optional<std::int64_t> parseRfc3339Nano(std::string_view text) {
   tm.tm_min = minute;
   tm.tm_sec = second;
   const std::int64_t seconds = ::timegm(&tm);
-  return seconds * 1'000'000'000 + nanos;
+  // Unix nanoseconds reach from 1677 to 2262 only.
+  std::int64_t result = 0;
+  if (__builtin_mul_overflow(seconds, std::int64_t{1'000'000'000}, &result) ||
+      __builtin_add_overflow(result, nanos, &result)) {
+    return std::nullopt;
+  }
+  return result;
 }
 
 }  // namespace contd

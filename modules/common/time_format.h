@@ -9,7 +9,8 @@
 namespace contd {
 
 // Unix nanoseconds of "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (any number of fraction digits, or
-// none); nullopt for anything else.
+// none); nullopt for anything else, for a date or time that does not exist ("01-42",
+// "25:00:00") and for a time out of the range of int64 nanoseconds (years 1677 to 2262).
 std::optional<std::int64_t> parseRfc3339Nano(std::string_view text);
 
 }  // namespace contd

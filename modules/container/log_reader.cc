@@ -55,7 +55,11 @@ std::int64_t criTime(std::string_view field) {
   const std::int64_t hours = (field[n - 5] - '0') * 10 + (field[n - 4] - '0');
   const std::int64_t minutes = (field[n - 2] - '0') * 10 + (field[n - 1] - '0');
   const std::int64_t offset = (hours * 3600 + minutes * 60) * 1'000'000'000;
-  return field[n - 6] == '+' ? *local - offset : *local + offset;
+  std::int64_t utc_nanos = 0;
+  const bool overflow = field[n - 6] == '+'
+                            ? __builtin_sub_overflow(*local, offset, &utc_nanos)
+                            : __builtin_add_overflow(*local, offset, &utc_nanos);
+  return overflow ? 0 : utc_nanos;
 }
 
 // Feeds bytes [start, end of the spans) to `assembler`. A start inside the stream first

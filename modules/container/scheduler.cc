@@ -40,7 +40,10 @@ void Scheduler::work() {
     }
     auto first = due_.begin();
     if (first->first > Clock::now()) {
-      changed_.wait_until(lock, first->first);
+      // A copy: while this worker waits, another may run the task and free its node, and
+      // wait_until reads the time again when it wakes.
+      const Clock::time_point when = first->first;
+      changed_.wait_until(lock, when);
       continue;
     }
     auto task = std::move(first->second);

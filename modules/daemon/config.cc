@@ -274,7 +274,8 @@ Result<Config> parseConfig(std::string_view json_text) {
   json document;
   try {
     document = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Bad JSON (parse_error) or a number beyond a double (out_of_range, "1e400").
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix: the rest says where.
     std::string message = e.what();
     if (auto end = message.find("] "); message.starts_with("[json.") && end != std::string::npos) {

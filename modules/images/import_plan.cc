@@ -69,7 +69,14 @@ Result<PlannedBlob> ociBlob(const std::string& archive, const ArchiveScan& scan,
   PlannedBlob blob;
   blob.media_type = descriptor.value("mediaType", "");
   blob.digest = descriptor.value("digest", "");
-  blob.size = descriptor.value("size", std::uint64_t{0});
+  // Only an unsigned integer: nlohmann would cast a float (3e22) or negative number to
+  // uint64, which is undefined behaviour (found by fuzz_image_manifest).
+  if (const auto size = descriptor.find("size"); size != descriptor.end()) {
+    if (!size->is_number_unsigned()) {
+      return bad(archive, std::string(role) + " size is not a non-negative integer");
+    }
+    blob.size = size->get<std::uint64_t>();
+  }
   if (!isSha256Digest(blob.digest)) {
     return bad(archive, std::string(role) + " has an unsupported digest '" + blob.digest + "'");
   }

@@ -40,7 +40,14 @@ Result<PlannedBlob> descriptor(const json& node, std::string_view what, std::str
   }
   blob.media_type = node.value("mediaType", "");
   blob.digest = node.value("digest", "");
-  blob.size = node.value("size", std::uint64_t{0});
+  // Only an unsigned integer: nlohmann would cast a float (3e22) or negative number to
+  // uint64, which is undefined behaviour (found by fuzz_image_manifest).
+  if (const auto size = node.find("size"); size != node.end()) {
+    if (!size->is_number_unsigned()) {
+      return bad(what, std::string(role) + " size is not a non-negative integer");
+    }
+    blob.size = size->get<std::uint64_t>();
+  }
   if (!isSha256Digest(blob.digest)) {
     return bad(what, std::string(role) + " has an unsupported digest '" + blob.digest + "'");
   }

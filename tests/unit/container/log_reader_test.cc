@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -21,6 +22,37 @@ TEST(Rfc3339Nano, ParsesNanosecondsAndShorterFractions) {
   EXPECT_EQ(parseRfc3339Nano("2025-11-22T09:46:47Z"), kT0 - 123'456'789);
   EXPECT_FALSE(parseRfc3339Nano("2025-11-22 09:46:47Z"));
   EXPECT_FALSE(parseRfc3339Nano("2025-11-22T09:46:47.1+01:00"));
+}
+
+// Found by fuzzing (fuzz_log_reader): years past 2262 overflowed int64 nanoseconds (undefined
+// behaviour), impossible dates rolled over, and a sign passed for a digit.
+TEST(Rfc3339Nano, RefusesTimesOutOfRangeAndDatesThatDoNotExist) {
+  EXPECT_EQ(parseRfc3339Nano("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+  EXPECT_FALSE(parseRfc3339Nano("2262-04-11T23:47:16.854775808Z"));
+  EXPECT_FALSE(parseRfc3339Nano("4048-01-02T03:04:05.2Z"));
+  EXPECT_FALSE(parseRfc3339Nano("1600-01-01T00:00:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2024-01-42T03:04:06Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2023-02-29T00:00:00Z"));
+  EXPECT_TRUE(parseRfc3339Nano("2024-02-29T00:00:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2024-13-01T00:00:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2024-01-01T24:00:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2024-01-01T00:60:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("-024-01-01T00:00:00Z"));
+  EXPECT_FALSE(parseRfc3339Nano("2024-+1-01T00:00:00Z"));
+}
+
+TEST(CriRecord, TimeOutOfRangeIsZeroAndTheRecordStaysOne) {
+  for (const char* line : {"4048-01-02T03:04:05.2Z stdout F x",
+                           "2262-04-11T23:47:16.854775807-01:00 stdout F x",
+                           "2024-01-42T03:04:06+02:00 stdout F x"}) {
+    auto r = parseCriRecord(line);
+    ASSERT_TRUE(r) << line;
+    EXPECT_EQ(r->time, 0) << line;
+    EXPECT_EQ(r->text, "x") << line;
+  }
+  auto offset = parseCriRecord("2025-11-22T10:46:47.123456789+01:00 stdout F x");
+  ASSERT_TRUE(offset);
+  EXPECT_EQ(offset->time, kT0);
 }
 
 TEST(CriRecord, SplitsTimeStreamTagAndText) {

@@ -112,6 +112,18 @@ TEST(Config, WrongTypeIsRejectedWithItsPointer) {
   EXPECT_EQ(fraction.error().message, "/default_pids_limit: expected integer");
 }
 
+// Found by fuzz_config: a number beyond a double made nlohmann throw out_of_range, which
+// parseConfig let through (contd would have died on such a config file).
+TEST(Config, NumberBeyondADoubleIsAnErrorNotAnException) {
+  for (const char* text : {R"({"log_max_size": 3e4222})", R"({"x": -1e999})", "[1e400]"}) {
+    auto config = parseConfig(text);
+    ASSERT_FALSE(config) << text;
+    EXPECT_EQ(config.error().code, Code::kInvalidArgument) << text;
+    EXPECT_NE(config.error().message.find("number overflow"), std::string::npos)
+        << config.error().message;
+  }
+}
+
 TEST(Config, BadValuesAreRejectedWithTheirPointer) {
   auto level = parseConfig(R"({"log_level": "loud"})");
   ASSERT_FALSE(level);

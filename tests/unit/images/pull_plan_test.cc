@@ -90,6 +90,21 @@ TEST(PullPlan, ReadsConfigAndLayersOfAManifest) {
   EXPECT_TRUE(plan->layers[0].data.empty());  // fetched later, never held in memory
 }
 
+// Found by fuzz_image_manifest: a float size beyond uint64 was cast (undefined behaviour).
+TEST(PullPlan, ADescriptorSizeMustBeANonNegativeInteger) {
+  for (const json& size : {json(3.3e22), json(-1), json(1.5), json("20")}) {
+    const json body = {
+        {"config", {{"mediaType", "x"}, {"digest", kDigestA}, {"size", size}}},
+        {"layers",
+         {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"}, {"digest", kDigestB},
+           {"size", 20}}}}};
+    auto plan = planFromManifest(manifestOf(body), "pull 'x'");
+    ASSERT_FALSE(plan) << size.dump();
+    EXPECT_NE(plan.error().message.find("size is not a non-negative integer"), std::string::npos)
+        << plan.error().message;
+  }
+}
+
 TEST(PullPlan, RefusesLayersContdCannotUnpack) {
   const json body = {
       {"config", {{"mediaType", "x"}, {"digest", kDigestA}, {"size", 10}}},
