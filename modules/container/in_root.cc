@@ -62,12 +62,13 @@ Result<std::optional<struct stat>> statInRoot(const std::filesystem::path& rootf
 
 Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootfs,
                                               std::string_view path, std::size_t max_bytes) {
-  // O_NONBLOCK: a fifo put where the file should be must not block the caller.
-  auto file = openInRoot(rootfs, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-  if (!file) {
-    return file.error();
+  // Looked at (O_PATH) before it is opened for reading: opening a device node or a fifo a
+  // rootfs put in place of /etc/passwd could have effects of its own.
+  auto located = openInRoot(rootfs, path, O_PATH);
+  if (!located) {
+    return located.error();
   }
-  if (file->get() < 0) {
+  if (located->get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
       return std::optional<std::string>();
@@ -75,16 +76,21 @@ Result<std::optional<std::string>> readInRoot(const std::filesystem::path& rootf
     return internalError("open " + where(rootfs, path) + ": " + std::strerror(err));
   }
   struct stat st {};
-  if (::fstat(file->get(), &st) != 0) {
+  if (::fstat(located->get(), &st) != 0) {
     return internalError("stat " + where(rootfs, path) + ": " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
     return invalidArgument(where(rootfs, path) + " is not a regular file");
   }
+  const std::string reopen = "/proc/self/fd/" + std::to_string(located->get());
+  const UniqueFd opened(::open(reopen.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (opened.get() < 0) {
+    return internalError("open " + where(rootfs, path) + ": " + std::strerror(errno));
+  }
   std::string content;
   char buffer[16384];
   for (;;) {
-    const ssize_t got = ::read(file->get(), buffer, sizeof(buffer));
+    const ssize_t got = ::read(opened.get(), buffer, sizeof(buffer));
     if (got < 0) {
       if (errno == EINTR) {
         continue;

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,9 @@ namespace {
 Error fieldError(std::string_view field, const std::string& what) {
   return invalidArgument(std::string(field) + ": " + what);
 }
+
+// NSFS_MAGIC of linux/magic.h, the file system of namespace files.
+constexpr decltype(statfs::f_type) kNsfsMagic = 0x6e736673;
 
 bool sameFile(const struct stat& a, const char* other) {
   struct stat b {};
@@ -39,7 +43,15 @@ Status checkJoinableNetns(std::string_view field, const std::filesystem::path& p
     return fieldError(field, quoted + " is a process's namespace under /proc; give a "
                                       "pre-created one (a name in the netns folder or its path)");
   }
-  // O_NONBLOCK: a fifo put there must not block validation.
+  // Only a file of the namespace file system is ever opened: opening a caller's path could
+  // otherwise have effects of its own (a device such as a watchdog, a fifo).
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) {
+    return fieldError(field, "statfs " + quoted + ": " + std::strerror(errno));
+  }
+  if (fs.f_type != kNsfsMagic) {
+    return fieldError(field, quoted + " is not a network namespace");
+  }
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     return fieldError(field, "open " + quoted + ": " + std::strerror(errno));

@@ -17,9 +17,12 @@ using namespace contd;
 // Run validates the spec as ContainerService::run does first; the rest answer "nothing".
 class ValidatingBackend : public zbus::ContainerBackend {
 public:
-  Result<std::string> run(std::string_view, const container::ContainerSpec& spec) override {
-    CONTD_RETURN_IF_ERROR(container::validateSpec(spec, container::ValidationEnv{}));
-    return std::string(spec.name);
+  Result<std::string> run(std::string_view ns, const container::ContainerSpec& spec) override {
+    auto valid = container::validateSpec(ns, spec, container::ValidationEnv{});
+    if (!valid) {
+      return valid.error();
+    }
+    return valid->spec.name;
   }
   Result<zbus::ContainerView> inspect(std::string_view, std::string_view) override {
     return notFound("not found");

@@ -2,6 +2,7 @@
 #include "tests/fakes/fake_host.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -363,6 +364,15 @@ TEST_F(ValidationTest, TheNetworkNamespaceMustBeOneTheKernelCallsSo) {
   for (const char* path : {"/proc/self/ns/net", "/proc/1/ns/net", "/proc/self/ns/uts"}) {
     spec.network_namespace = path;
     expectRefused(spec, "network_namespace");
+  }
+  // Device nodes and fifos are refused by their file system, never opened (opening a
+  // watchdog device arms it).
+  ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
+  for (const std::string path : {std::string("/dev/null"), (root_ / "fifo").string()}) {
+    auto refused = checkJoinableNetns("network_namespace", path);
+    ASSERT_FALSE(refused.ok()) << path;
+    EXPECT_NE(refused.error().message.find("is not a network namespace"), std::string::npos)
+        << refused.error().message;
   }
   auto status = checkJoinableNetns("network_namespace", root_ / "netns" / "net1");
   ASSERT_FALSE(status.ok());
