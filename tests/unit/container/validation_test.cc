@@ -368,7 +368,7 @@ TEST_F(ValidationTest, TheNetworkNamespaceMustBeOneTheKernelCallsSo) {
   // Device nodes and fifos are refused by their file system, never opened (opening a
   // watchdog device arms it).
   ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
-  for (const std::string path : {std::string("/dev/null"), (root_ / "fifo").string()}) {
+  for (const std::string& path : {std::string("/dev/null"), (root_ / "fifo").string()}) {
     auto refused = checkJoinableNetns("network_namespace", path);
     ASSERT_FALSE(refused.ok()) << path;
     EXPECT_NE(refused.error().message.find("is not a network namespace"), std::string::npos)
