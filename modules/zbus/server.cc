@@ -6,9 +6,21 @@
 #include <algorithm>
 
 #include "modules/common/logging.h"
+#include "modules/common/printable.h"
 
 namespace contd::zbus {
 namespace {
+
+// Caller text in a log line is escaped and cut (modules/common/printable.h).
+constexpr std::size_t kLoggedErrorBytes = 2048;
+
+Result<Request> decodeBounded(const std::string& payload) {
+  if (payload.size() > kMaxRequestBytes) {
+    return invalidArgument("larger than " + std::to_string(kMaxRequestBytes) +
+                           " bytes, not decoded");
+  }
+  return decodeRequest(payload);
+}
 
 constexpr std::size_t kPollSlot = 0;
 constexpr std::size_t kStatusSlot = 1;
@@ -171,11 +183,11 @@ void Server::pollLoop() {
     if (!*popped) {
       continue;  // BLPOP timed out
     }
-    auto request = decodeRequest(**popped);
+    auto request = decodeBounded(**popped);
     if (!request) {
       // No trustworthy ReplyTo: nobody to answer.
       log::zbus()->warn("dropped undecodable request bytes={}: {}", (*popped)->size(),
-                      request.error().message);
+                        printable(request.error().message, kLoggedErrorBytes));
       continue;
     }
     std::lock_guard lock(mutex_);
@@ -216,10 +228,10 @@ void Server::statusLoop() {
     if (!*popped) {
       continue;
     }
-    auto request = decodeRequest(**popped);
+    auto request = decodeBounded(**popped);
     if (!request) {
       log::zbus()->warn("dropped undecodable status request bytes={}: {}", (*popped)->size(),
-                      request.error().message);
+                        printable(request.error().message, kLoggedErrorBytes));
       continue;
     }
     // Go's server answers whatever Method and Inputs say.
@@ -254,13 +266,14 @@ void Server::workerLoop(std::size_t index) {
                         std::chrono::steady_clock::now() - started)
                         .count();
     if (response.error) {
-      log::zbus()->warn("call method={} reply_to={} protocol_error=\"{}\"", request.method,
-                      request.reply_to, *response.error);
+      log::zbus()->warn("call method={} reply_to={} protocol_error=\"{}\"",
+                        printable(request.method), printable(request.reply_to),
+                        printable(*response.error, kLoggedErrorBytes));
     } else if (response.output.error) {
-      log::zbus()->info("call method={} ms={} error=\"{}\"", request.method, ms,
-                      *response.output.error);
+      log::zbus()->info("call method={} ms={} error=\"{}\"", printable(request.method), ms,
+                        printable(*response.output.error, kLoggedErrorBytes));
     } else {
-      log::zbus()->debug("call method={} ms={} ok", request.method, ms);
+      log::zbus()->debug("call method={} ms={} ok", printable(request.method), ms);
     }
     reply(connection, request, response);
     std::lock_guard lock(mutex_);
@@ -280,8 +293,8 @@ void Server::reply(std::unique_ptr<RedisConnection>& connection, const Request& 
     if (!connection) {
       auto opened = RedisConnection::open(address_);
       if (!opened) {
-        log::zbus()->error("reply lost method={} reply_to={}: {}", request.method,
-                         request.reply_to, opened.error().message);
+        log::zbus()->error("reply lost method={} reply_to={}: {}", printable(request.method),
+                           printable(request.reply_to), opened.error().message);
         return;
       }
       connection = std::move(*opened);
@@ -292,8 +305,8 @@ void Server::reply(std::unique_ptr<RedisConnection>& connection, const Request& 
     }
     connection.reset();
     if (attempt == 1) {
-      log::zbus()->error("reply lost method={} reply_to={}: {}", request.method, request.reply_to,
-                       pushed.error().message);
+      log::zbus()->error("reply lost method={} reply_to={}: {}", printable(request.method),
+                         printable(request.reply_to), pushed.error().message);
     }
   }
 }

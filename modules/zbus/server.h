@@ -30,6 +30,11 @@ namespace contd::zbus {
 
 inline constexpr int kReplyExpireSeconds = 300;
 
+// A request larger than this is dropped unread (the caller's call times out): msgpack
+// decoding allocates in proportion to it, and a Run with the largest spec contd takes is
+// far below. Redis itself bounds a value at 512 MB.
+inline constexpr std::size_t kMaxRequestBytes = 4 << 20;
+
 struct ServerOptions {
   std::string broker = "unix:///var/run/redis.sock";  // zbus URL
   std::size_t workers = 1;

@@ -27,6 +27,7 @@
 #include "tests/integration/zbus_redis_server.h"
 #include "modules/zbus/bridge.h"
 #include "modules/zbus/codec.h"
+#include "modules/zbus/server.h"
 
 namespace contd::zbus {
 namespace {
@@ -273,6 +274,23 @@ TEST_F(ZbusBridgeIT, UndecodablePayloadsAreDroppedAndTheBridgeLivesOn) {
   auto listns = call(*client, "ListNS", {});
   EXPECT_FALSE(listns.error);
   EXPECT_EQ(*client->command({"LLEN", "container.container@0.0.1"}), "0");
+}
+
+// A well-formed request over kMaxRequestBytes is dropped before it is decoded (no reply;
+// the caller times out), and the bridge serves the next call.
+TEST_F(ZbusBridgeIT, OversizedRequestsAreDroppedUndecoded) {
+  startBridge(1);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  const std::string big(zbus::kMaxRequestBytes, 'x');
+  const std::string request = encodeRequest(ZbusClient::request("Inspect", {big, big}));
+  ASSERT_GT(request.size(), zbus::kMaxRequestBytes);
+  const std::string reply_to = decodeRequest(request)->reply_to;
+  auto reply = client->rawCall("container.container@0.0.1", request, reply_to, 2s);
+  ASSERT_FALSE(reply) << "a reply came";
+  EXPECT_EQ(reply.error().code, Code::kDeadlineExceeded) << reply.error().message;
+  auto listns = call(*client, "ListNS", {});
+  EXPECT_FALSE(listns.error);
 }
 
 TEST_F(ZbusBridgeIT, EightConcurrentCallersWithDistinctContainers) {
