@@ -6,8 +6,11 @@
 #include <cerrno>
 #include <fstream>
 #include <system_error>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "modules/common/logging.h"
 
 namespace contd::container {
 namespace {
@@ -72,9 +75,32 @@ containerd::TaskIo LogFiles::taskIo() const {
   return containerd::TaskIo{.stdin_path = "", .stdout_uri = uri_, .stderr_uri = uri_};
 }
 
+std::filesystem::path LogFiles::healthPath(std::string_view ns, std::string_view name) const {
+  return options_.log_root / std::string(ns) / ("." + std::string(name) + ".log.health");
+}
+
+bool LogFiles::exists(std::string_view ns, std::string_view name) const {
+  std::error_code ec;
+  return std::filesystem::exists(path(ns, name), ec);
+}
+
+void LogFiles::remove(std::string_view ns, std::string_view name) const {
+  std::vector<std::filesystem::path> files = {path(ns, name), healthPath(ns, name)};
+  for (unsigned i = 1; i <= options_.max_files; ++i) {
+    files.push_back(path(ns, name).string() + "." + std::to_string(i));
+  }
+  for (const auto& file : files) {
+    std::error_code ec;
+    if (!std::filesystem::remove(file, ec) && ec) {
+      log::container()->warn("remove log file={} ns={} name={}: {}", file.string(), ns, name,
+                             ec.message());
+    }
+  }
+}
+
 LogHealth LogFiles::health(std::string_view ns, std::string_view name) const {
   // Replaced atomically by the driver; absent when it never ran (or had bad arguments).
-  std::ifstream in(options_.log_root / std::string(ns) / ("." + std::string(name) + ".log.health"));
+  std::ifstream in(healthPath(ns, name));
   std::string line;
   if (!in || !std::getline(in, line)) {
     return {};

@@ -47,8 +47,15 @@ public:
   // the pair and gives it the container's ids in its environment).
   containerd::TaskIo taskIo() const;
   LogHealth health(std::string_view ns, std::string_view name) const;
+  // Whether <name>.log exists (an earlier container of the name may have left it).
+  bool exists(std::string_view ns, std::string_view name) const;
+  // Removes the log, its rotated files and the health file of `name`: what a Run that
+  // failed made. Missing files are fine; other failures are logged, not returned.
+  void remove(std::string_view ns, std::string_view name) const;
 
 private:
+  std::filesystem::path healthPath(std::string_view ns, std::string_view name) const;
+
   LogFilesOptions options_;
   std::string uri_;  // built once: it depends on the options only
 };

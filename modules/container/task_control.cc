@@ -65,18 +65,27 @@ Result<containerd::TaskState> TaskControl::startNew(std::string_view ns, std::st
     }
     io.rootfs = toMounts(*mounts);
   }
+  // The log driver makes <id>.log and its health file at task create: a failed Run removes
+  // them, unless an earlier container of the name left its log (kept for its readers).
+  const bool had_log = logs_.exists(ns, id);
+  auto undo = [&] {
+    discard(ns, id);
+    if (!had_log) {
+      logs_.remove(ns, id);
+    }
+  };
   auto task = createTask(ns, id, io);
   if (!task) {
     if (task.error().code == Code::kDeadlineExceeded) {
       endStuckLogger(ns, id);
     }
-    discard(ns, id);
+    undo();
     return task.error().wrap("create task '" + std::string(id) + "'");
   }
   log->debug("run step=create-task ns={} id={} pid={} ms={:.1f}", ns, id, task->pid,
              msSince(started));
   if (auto ok = client_.startTask(ns, id); !ok) {
-    discard(ns, id);
+    undo();
     return ok.error().wrap("start task '" + std::string(id) + "'");
   }
   return task;

@@ -299,6 +299,10 @@ TEST_F(ContainerServiceIT, FailureInsideRuncRollsEverythingBack) {
   EXPECT_EQ(client_->getContainer(ns_, "broken").error().code, Code::kNotFound);
   EXPECT_EQ(client_->getTask(ns_, "broken").error().code, Code::kNotFound);
   EXPECT_FALSE(fs::exists("/sys/fs/cgroup/memory/" + ns_ + "/broken"));
+  // Nor the log files the Run's log driver had made.
+  const fs::path log = service_->logPath(ns_, "broken");
+  EXPECT_FALSE(fs::exists(log)) << log;
+  EXPECT_FALSE(fs::exists(log.parent_path() / ".broken.log.health"));
   // The name is free again.
   ASSERT_TRUE(service_->run(ns_, spec("broken")));
 }
