@@ -125,10 +125,7 @@ grpc::Status ContainersApi::List(grpc::ServerContext* context, const v1::ListReq
     std::sort(infos->begin(), infos->end(), [](const auto& a, const auto& b) {
       return std::tie(a.ns, a.spec.name) < std::tie(b.ns, b.spec.name);
     });
-    for (const auto& info : *infos) {
-      *response->add_containers() = toProto(info);
-    }
-    return okStatus();
+    return fillListPage(*infos, request->page_token(), *response);
   });
 }
 

@@ -230,4 +230,33 @@ Result<std::int64_t> sinceNanoseconds(const google::protobuf::Timestamp& since) 
   return since.seconds() * 1'000'000'000 + since.nanos();
 }
 
+Status fillListPage(const std::vector<container::ContainerInfo>& sorted,
+                    const std::string& page_token, v1::ListResponse& response) {
+  auto begin = sorted.begin();
+  if (!page_token.empty()) {
+    const std::size_t slash = page_token.find('/');
+    if (slash == std::string::npos || page_token.find('/', slash + 1) != std::string::npos) {
+      return invalidArgument("page_token: expected a previous answer's next_page_token");
+    }
+    const auto after = std::make_pair(page_token.substr(0, slash), page_token.substr(slash + 1));
+    begin = std::upper_bound(sorted.begin(), sorted.end(), after,
+                             [](const auto& token, const container::ContainerInfo& info) {
+                               return token < std::make_pair(info.ns, info.spec.name);
+                             });
+  }
+  std::size_t bytes = 0;
+  for (auto it = begin; it != sorted.end(); ++it) {
+    v1::ContainerInfo item = toProto(*it);
+    const std::size_t size = item.ByteSizeLong();
+    if (response.containers_size() > 0 && bytes + size > kListPageBytes) {
+      const auto& last = *(it - 1);
+      response.set_next_page_token(last.ns + "/" + last.spec.name);
+      break;
+    }
+    bytes += size;
+    *response.add_containers() = std::move(item);
+  }
+  return okStatus();
+}
+
 }  // namespace contd::api

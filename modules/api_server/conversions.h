@@ -27,6 +27,17 @@ v1::Event toProto(const container::ModuleEvent& event);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
 
+// The most one List answer holds (its containers' encoded size; one container always fits,
+// as a spec is bounded far below).
+inline constexpr std::size_t kListPageBytes = 2 << 20;
+
+// One page of `sorted` (by namespace, then name) into `response`: the containers after
+// `page_token` ("<ns>/<name>" of the last one sent, or empty) while they fit kListPageBytes,
+// and next_page_token when some are left. Errors (kInvalidArgument, "page_token: ..."): a
+// token that is not "<ns>/<name>".
+Status fillListPage(const std::vector<container::ContainerInfo>& sorted,
+                    const std::string& page_token, v1::ListResponse& response);
+
 // A Logs `since` as nanoseconds since the epoch, without overflow: before 1970 is 0 (every
 // line), after 2262 (past int64 nanoseconds) is INT64_MAX (no line yet). Errors
 // (kInvalidArgument, "since: ..."): a timestamp outside protobuf's valid range (years

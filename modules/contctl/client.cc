@@ -44,13 +44,25 @@ Result<v1::ListNamespacesResponse> Client::listNamespaces() {
 }
 
 Result<v1::ListResponse> Client::list(const std::string& ns) {
-  grpc::ClientContext context;
-  setReadDeadline(context);
+  // Every page, gathered into one answer.
+  v1::ListResponse all;
   v1::ListRequest request;
   request.set_namespace_(ns);
-  v1::ListResponse response;
-  const grpc::Status status = stub_->List(&context, request, &response);
-  return answer(status, std::move(response));
+  do {
+    grpc::ClientContext context;
+    setReadDeadline(context);
+    v1::ListResponse page;
+    const grpc::Status status = stub_->List(&context, request, &page);
+    auto answered = answer(status, std::move(page));
+    if (!answered) {
+      return answered.error();
+    }
+    for (auto& info : *answered->mutable_containers()) {
+      *all.add_containers() = std::move(info);
+    }
+    request.set_page_token(answered->next_page_token());
+  } while (!request.page_token().empty());
+  return all;
 }
 
 Result<v1::InspectResponse> Client::inspect(const std::string& ns, const std::string& name) {

@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
@@ -181,6 +182,50 @@ TEST(Conversions, LogsSinceNeverOverflows) {
     ASSERT_FALSE(refused) << seconds << " " << nanos;
     EXPECT_EQ(refused.error().code, Code::kInvalidArgument);
     EXPECT_EQ(refused.error().message.rfind("since: ", 0), 0u) << refused.error().message;
+  }
+}
+
+TEST(Conversions, ListPagesStayUnderTheLimitAndGoOnWhereTheyStopped) {
+  // 30 containers of ~200 KiB each (two env strings of 100 KiB): about 6 MB in all.
+  std::vector<container::ContainerInfo> sorted;
+  for (const char* ns : {"a", "b"}) {
+    for (int i = 10; i < 25; ++i) {
+      container::ContainerInfo info;
+      info.ns = ns;
+      info.spec.name = "c" + std::to_string(i);
+      info.spec.env = {"A=" + std::string(100 << 10, 'a'), "B=" + std::string(100 << 10, 'b')};
+      sorted.push_back(std::move(info));
+    }
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListResponse page;
+    ASSERT_TRUE(fillListPage(sorted, token, page));
+    EXPECT_LE(page.ByteSizeLong(), kListPageBytes + 64) << "page " << pages;
+    ASSERT_GT(page.containers_size(), 0);
+    for (const auto& info : page.containers()) {
+      seen.push_back(info.namespace_() + "/" + info.spec().name());
+    }
+    token = page.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 100);
+  EXPECT_GE(pages, 3);
+  ASSERT_EQ(seen.size(), sorted.size());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    EXPECT_EQ(seen[i], sorted[i].ns + "/" + sorted[i].spec.name);
+  }
+  // A small list is one page without a token; a token that is not ns/name is refused.
+  v1::ListResponse one;
+  ASSERT_TRUE(fillListPage({sorted.front()}, "", one));
+  EXPECT_EQ(one.containers_size(), 1);
+  EXPECT_TRUE(one.next_page_token().empty());
+  for (const char* bad : {"nslash", "a/b/c"}) {
+    v1::ListResponse refused_page;
+    auto refused = fillListPage(sorted, bad, refused_page);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message.rfind("page_token: ", 0), 0u);
   }
 }
 

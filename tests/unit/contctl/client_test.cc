@@ -46,6 +46,29 @@ protected:
   std::unique_ptr<api::ApiServer> server_;
 };
 
+// More containers than one gRPC answer can hold (gRPC's 4 MiB receive limit): list()
+// follows the pages and returns every one, in order.
+TEST_F(ContctlClientTest, ListGathersEveryPage) {
+  Client client((dir_ / "contd.sock").string());
+  for (int i = 10; i < 35; ++i) {
+    v1::ContainerSpec spec;
+    spec.set_name("big" + std::to_string(i));
+    spec.set_rootfs((dir_ / "rootfs").string());
+    spec.set_network_namespace("net1");
+    spec.add_argv("/bin/true");
+    spec.add_env("A=" + std::string(100 << 10, 'a'));
+    spec.add_env("B=" + std::string(100 << 10, 'b'));
+    auto run = client.run("ns1", spec);
+    ASSERT_TRUE(run) << run.error().message;
+  }
+  auto listed = client.list("");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->containers_size(), 25);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(listed->containers(i).spec().name(), "big" + std::to_string(10 + i));
+  }
+}
+
 TEST_F(ContctlClientTest, AnswersArriveFilledIn) {
   Client client((dir_ / "contd.sock").string());
   v1::ContainerSpec spec;
