@@ -13,6 +13,7 @@
 
 #include "modules/container/service.h"
 #include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_host.h"
 
 namespace contd::container {
 namespace {
@@ -41,12 +42,8 @@ protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("contd-orphan-test-" + std::to_string(::getpid()));
     fs::remove_all(root_);
-    fs::create_directories(root_ / "rootfs");
-    fs::create_directories(root_ / "netns");
-    std::ofstream(root_ / "netns" / "net1").put('x');
-    options_.log_root = root_ / "logs";
-    options_.netns_dir = root_ / "netns";
-    options_.cgroup_root = root_ / "cgroup";
+    testing::makeFakeHost(root_);
+    options_ = testing::fakeHostOptions(root_);
     service_ = std::make_unique<ContainerService>(fake_, options_);
   }
   void TearDown() override { fs::remove_all(root_); }
