@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/common/record_schema.h"
+#include "modules/container/bundle_removal.h"
 #include "modules/container/stuck_logger.h"
 
 extern char** environ;
@@ -186,6 +187,11 @@ std::vector<HostLogger> ProcShimHost::loggers() { return findAllLoggers(log_shim
 
 void ProcShimHost::endLogger(const HostLogger& logger) {
   killAndWait(proc_ / std::to_string(logger.pid), logger.pid);
+}
+
+Status ProcShimHost::removeBundle(std::string_view ns, std::string_view id,
+                                  const fs::path& bundle) {
+  return removeTaskBundle(ns, id, bundle);
 }
 
 Status ProcShimHost::endShim(const HostShim& shim) {

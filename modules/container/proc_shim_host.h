@@ -22,6 +22,8 @@ public:
   std::vector<HostLogger> loggers() override;
   Status endShim(const HostShim& shim) override;
   void endLogger(const HostLogger& logger) override;
+  Status removeBundle(std::string_view ns, std::string_view id,
+                      const std::filesystem::path& bundle) override;
 
 private:
   std::filesystem::path address_;

@@ -51,6 +51,11 @@ public:
   virtual Status endShim(const HostShim& shim) = 0;
   // SIGKILL to a log driver found by loggers().
   virtual void endLogger(const HostLogger& logger) = 0;
+  // Removes a bundle <state>/io.containerd.runtime.v2.task/<ns>/<id> no shim runs in
+  // (stale_bundle.h; the caller checked that), with its rootfs mount and work dir, as
+  // bundle_removal.h's removeTaskBundle does. Errors name what is left.
+  virtual Status removeBundle(std::string_view ns, std::string_view id,
+                              const std::filesystem::path& bundle) = 0;
 };
 
 }  // namespace contd::container

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -14,28 +13,14 @@
 #include "modules/container/service.h"
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_host.h"
+#include "tests/fakes/fake_shim_host.h"
 
 namespace contd::container {
 namespace {
 
 namespace fs = std::filesystem;
 
-class FakeShimHost : public ShimHost {
-public:
-  std::vector<HostShim> shims() override { return shims_; }
-  std::vector<HostLogger> loggers() override { return loggers_; }
-  Status endShim(const HostShim& shim) override {
-    ended_.push_back(shim.pid);
-    return okStatus();
-  }
-  void endLogger(const HostLogger& logger) override { ended_.push_back(logger.pid); }
-
-  bool ended(pid_t pid) const { return std::find(ended_.begin(), ended_.end(), pid) != ended_.end(); }
-
-  std::vector<HostShim> shims_;
-  std::vector<HostLogger> loggers_;
-  std::vector<pid_t> ended_;
-};
+using testing::FakeShimHost;
 
 class OrphanShimsTest : public ::testing::Test {
 protected:
