@@ -19,6 +19,7 @@ public:
                std::filesystem::path proc = "/proc");
 
   std::vector<HostShim> shims() override;
+  std::vector<HostBundle> bundles() override;
   std::vector<HostLogger> loggers() override;
   Status endShim(const HostShim& shim) override;
   void endLogger(const HostLogger& logger) override;

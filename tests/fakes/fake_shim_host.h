@@ -1,7 +1,7 @@
 #pragma once
-// A ShimHost over lists a test fills in: shims() and loggers() return them, endShim and
-// endLogger only record the pid, removeBundle records the path and removes it with the
-// real removeTaskBundle (tests point it at a temp dir).
+// A ShimHost over lists a test fills in: shims(), bundles() and loggers() return them;
+// endShim and endLogger only record the pid; removeBundle records the path and removes it
+// with the real removeTaskBundle (tests point it at a temp dir).
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +16,7 @@ namespace contd::testing {
 class FakeShimHost : public container::ShimHost {
 public:
   std::vector<container::HostShim> shims() override { return shims_; }
+  std::vector<container::HostBundle> bundles() override { return bundles_; }
   std::vector<container::HostLogger> loggers() override { return loggers_; }
   Status endShim(const container::HostShim& shim) override {
     ended_.push_back(shim.pid);
@@ -31,6 +32,7 @@ public:
   bool ended(pid_t pid) const { return std::find(ended_.begin(), ended_.end(), pid) != ended_.end(); }
 
   std::vector<container::HostShim> shims_;
+  std::vector<container::HostBundle> bundles_;
   std::vector<container::HostLogger> loggers_;
   std::vector<pid_t> ended_;
   std::vector<std::filesystem::path> removed_;
