@@ -6,6 +6,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/container/cgroups.h"
+#include "modules/container/stale_bundle.h"
 
 namespace contd::container {
 namespace {
@@ -46,6 +47,30 @@ std::size_t endLeftovers(ShimHost& host, const std::string& ns, const std::strin
   return ended;
 }
 
+// contd's bundles no shim runs in and no task belongs to (stale_bundle.h), removed.
+std::size_t removeStaleBundles(ShimHost& host, ContainerStore& store, TaskControl& tasks,
+                               const std::map<std::pair<std::string, std::string>, Leftovers>& live) {
+  std::size_t removed = 0;
+  for (const auto& bundle : host.bundles()) {
+    auto found = live.find({bundle.ns, bundle.id});
+    if (!bundle.made_by_contd || (found != live.end() && !found->second.shims.empty())) {
+      continue;
+    }
+    auto guard = store.lock(bundle.ns, bundle.id);
+    auto task = tasks.state(bundle.ns, bundle.id);
+    if (!task || *task) {
+      continue;  // a task's bundle, or containerd cannot say: the next reconcile looks again
+    }
+    if (auto cleared = clearStaleBundle(host, bundle.ns, bundle.id, bundle.path); !cleared) {
+      log::container()->error("stale bundle ns={} id={} error=\"{}\"", bundle.ns, bundle.id,
+                              cleared.error().message);
+      continue;
+    }
+    ++removed;
+  }
+  return removed;
+}
+
 }  // namespace
 
 std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks) {
@@ -75,7 +100,7 @@ std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks
     ended += endLeftovers(host, ns, id, found);
     removeEmptyCgroups(tasks.options().cgroup_root, ns, id);
   }
-  return ended;
+  return ended + removeStaleBundles(host, store, tasks, by_container);
 }
 
 }  // namespace contd::container

@@ -15,7 +15,10 @@
 
 namespace contd::container {
 
-// Returns how many shims and log drivers it ended.
+// Then the bundles of contd's containers that no shim runs in and no task belongs to are
+// removed, as Run would (stale_bundle.h), so the name is clean before the next Run.
+//
+// Returns how many shims, log drivers and bundles it ended.
 std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks);
 
 }  // namespace contd::container

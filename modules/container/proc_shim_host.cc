@@ -18,6 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/common/record_schema.h"
+#include "modules/container/bundle_removal.h"
+#include "modules/container/containerd_state.h"
+#include "modules/container/stale_bundle.h"
 #include "modules/container/stuck_logger.h"
 
 extern char** environ;
@@ -182,10 +185,41 @@ std::vector<HostShim> ProcShimHost::shims() {
   return found;
 }
 
+std::vector<HostBundle> ProcShimHost::bundles() {
+  std::vector<HostBundle> found;
+  const auto state = containerdStateDir(address_, proc_);
+  if (!state) {
+    return found;
+  }
+  std::error_code ec;
+  for (const auto& ns_dir : fs::directory_iterator(*state / kTaskBundleDir, ec)) {
+    if (!ns_dir.is_directory() || ns_dir.is_symlink()) {
+      continue;
+    }
+    std::error_code inner;
+    for (const auto& dir : fs::directory_iterator(ns_dir.path(), inner)) {
+      const std::string id = dir.path().filename().string();
+      if (id.empty() || id[0] == '.' || !dir.is_directory() || dir.is_symlink()) {
+        continue;  // containerd's atomicDelete leaves hidden dirs while it removes them
+      }
+      found.push_back({.ns = ns_dir.path().filename().string(),
+                       .id = id,
+                       .path = dir.path(),
+                       .made_by_contd = madeByContd(dir.path())});
+    }
+  }
+  return found;
+}
+
 std::vector<HostLogger> ProcShimHost::loggers() { return findAllLoggers(log_shim_, proc_); }
 
 void ProcShimHost::endLogger(const HostLogger& logger) {
   killAndWait(proc_ / std::to_string(logger.pid), logger.pid);
+}
+
+Status ProcShimHost::removeBundle(std::string_view ns, std::string_view id,
+                                  const fs::path& bundle) {
+  return removeTaskBundle(ns, id, bundle);
 }
 
 Status ProcShimHost::endShim(const HostShim& shim) {

@@ -19,9 +19,12 @@ public:
                std::filesystem::path proc = "/proc");
 
   std::vector<HostShim> shims() override;
+  std::vector<HostBundle> bundles() override;
   std::vector<HostLogger> loggers() override;
   Status endShim(const HostShim& shim) override;
   void endLogger(const HostLogger& logger) override;
+  Status removeBundle(std::string_view ns, std::string_view id,
+                      const std::filesystem::path& bundle) override;
 
 private:
   std::filesystem::path address_;

@@ -31,6 +31,15 @@ struct HostShim {
   bool made_by_contd = false;
 };
 
+// A task bundle dir in containerd's state dir (stale_bundle.h says why one can outlive its
+// shim).
+struct HostBundle {
+  std::string ns;
+  std::string id;
+  std::filesystem::path path;  // <state>/io.containerd.runtime.v2.task/<ns>/<id>
+  bool made_by_contd = false;  // its config.json carries contd's spec annotation
+};
+
 struct HostLogger {
   pid_t pid = 0;
   std::string ns;
@@ -42,6 +51,9 @@ public:
   virtual ~ShimHost() = default;
   // The runc shims serving contd's containerd (their -address), of every namespace.
   virtual std::vector<HostShim> shims() = 0;
+  // The task bundle dirs of contd's containerd, of every namespace; empty when its state
+  // dir cannot be found.
+  virtual std::vector<HostBundle> bundles() = 0;
   // contd's log drivers (holder and writer) of every container.
   virtual std::vector<HostLogger> loggers() = 0;
   // Ends a shim no task belongs to, as containerd ends a dead one and a bit more: SIGKILL,
@@ -51,6 +63,11 @@ public:
   virtual Status endShim(const HostShim& shim) = 0;
   // SIGKILL to a log driver found by loggers().
   virtual void endLogger(const HostLogger& logger) = 0;
+  // Removes a bundle <state>/io.containerd.runtime.v2.task/<ns>/<id> no shim runs in
+  // (stale_bundle.h; the caller checked that), with its rootfs mount and work dir, as
+  // bundle_removal.h's removeTaskBundle does. Errors name what is left.
+  virtual Status removeBundle(std::string_view ns, std::string_view id,
+                              const std::filesystem::path& bundle) = 0;
 };
 
 }  // namespace contd::container

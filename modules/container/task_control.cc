@@ -6,6 +6,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/container/cgroups.h"
+#include "modules/container/stale_bundle.h"
 #include "modules/container/stuck_logger.h"
 
 namespace contd::container {
@@ -119,19 +120,42 @@ Result<std::uint32_t> TaskControl::restart(std::string_view ns, std::string_view
 Result<containerd::TaskState> TaskControl::createTask(std::string_view ns, std::string_view id,
                                                       const containerd::TaskIo& io) {
   auto task = client_.createTask(ns, id, io, options_.create_timeout);
-  if (task || task.error().code != Code::kAlreadyExists) {
+  if (task) {
     return task;
   }
-  // The caller holds the name's lock and knows of no task: this one is what an interrupted
-  // Run left (containerd killed during tasks.Create keeps a shim whose task Get calls
-  // NOT_FOUND). Clean it up and try once more.
-  log::container()->warn("stale task, removing it ns={} id={} error=\"{}\"", ns, id,
-                         task.error().message);
-  if (auto deleted = killAndDeleteTask(ns, id);
-      !deleted && deleted.error().code != Code::kNotFound) {
-    return deleted.error().wrap("remove the stale task");
+  auto removed = removeStaleLeftovers(ns, id, task.error());
+  if (!removed) {
+    return task;
+  }
+  if (!*removed) {
+    return removed->error();
   }
   return client_.createTask(ns, id, io, options_.create_timeout);
+}
+
+std::optional<Status> TaskControl::removeStaleLeftovers(std::string_view ns, std::string_view id,
+                                                        const Error& error) {
+  // The caller holds the name's lock and knows of no task: what makes Create fail is what
+  // an interrupted Run left.
+  if (error.code == Code::kAlreadyExists) {
+    // containerd killed during tasks.Create keeps a shim whose task Get calls NOT_FOUND.
+    log::container()->warn("stale task, removing it ns={} id={} error=\"{}\"", ns, id,
+                           error.message);
+    if (auto deleted = killAndDeleteTask(ns, id);
+        !deleted && deleted.error().code != Code::kNotFound) {
+      return Status(deleted.error().wrap("remove the stale task"));
+    }
+    return okStatus();
+  }
+  // containerd killed after it made the bundle and before a shim started in it.
+  auto bundle = shim_host_ == nullptr ? std::nullopt : staleBundleOf(error, ns, id);
+  if (!bundle) {
+    return std::nullopt;
+  }
+  if (auto cleared = clearStaleBundle(*shim_host_, ns, id, *bundle); !cleared) {
+    return Status(cleared.error().wrap(error.message));
+  }
+  return okStatus();
 }
 
 Status TaskControl::stopTask(std::string_view ns, std::string_view id,

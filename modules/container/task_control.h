@@ -18,6 +18,7 @@
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
+#include "modules/container/shim_host.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
 
@@ -41,6 +42,10 @@ public:
   // contd's log driver (contd-shim-logs), as the tasks' stdio URIs name it.
   const std::filesystem::path& logShim() const { return logs_.options().log_shim; }
 
+  // The host whose stale bundles createTask may remove (stale_bundle.h); none by default.
+  // Set before the first task is created (not thread-safe); not owned.
+  void useShimHost(ShimHost* host) { shim_host_ = host; }
+
   // The task, or nullopt when there is none.
   Result<std::optional<containerd::TaskState>> state(std::string_view ns, std::string_view id);
 
@@ -60,10 +65,15 @@ public:
   void discard(std::string_view ns, std::string_view id);
 
 private:
-  // tasks.Create; on ALREADY_EXISTS (a task an interrupted Run left) removes that task and
-  // tries once more.
+  // tasks.Create; on ALREADY_EXISTS (a task an interrupted Run left) removes that task, on
+  // "mkdir <bundle>: file exists" (a bundle with no shim, stale_bundle.h) removes that
+  // bundle when a ShimHost is set, and tries once more.
   Result<containerd::TaskState> createTask(std::string_view ns, std::string_view id,
                                            const containerd::TaskIo& io);
+  // What an interrupted Run left that makes tasks.Create fail with `error`, removed;
+  // nullopt when `error` is no such failure (the caller returns it as it is).
+  std::optional<Status> removeStaleLeftovers(std::string_view ns, std::string_view id,
+                                             const Error& error);
   Status stopTask(std::string_view ns, std::string_view id, const containerd::TaskState& task,
                   std::chrono::milliseconds shutdown_timeout);
   // SIGKILL to every process unless `status` says it has exited, wait, delete the task.
@@ -77,6 +87,7 @@ private:
   const LogFiles& logs_;
   images::ImageStore* images_;
   TaskOptions options_;
+  ShimHost* shim_host_ = nullptr;
 };
 
 }  // namespace contd::container

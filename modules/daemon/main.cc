@@ -249,9 +249,11 @@ int main(int argc, char** argv) {
   }
   contd::container::ContainerService service(**client, std::move(parts->options));
   // Adopts running containers untouched and restarts those that exited while contd was away.
-  // Ends the shims and log drivers interrupted Runs leave with no task (orphan_shims.h).
+  // Ends the shims and log drivers interrupted Runs leave with no task (orphan_shims.h);
+  // Run removes the bundles they leave with no shim (stale_bundle.h).
   contd::container::ProcShimHost shim_host(config.containerd_socket,
                                            service.tasks().logShim());
+  service.tasks().useShimHost(&shim_host);
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
                                          service.events(), restartPolicy(config), &shim_host);
   supervisor.start();

@@ -48,6 +48,13 @@ void FakeContainerd::strandTask(const std::string& ns, const std::string& id) {
   tasks_[{ns, id}] = std::move(task);
 }
 
+void FakeContainerd::leaveBundle(const std::string& ns, const std::string& id,
+                                 std::filesystem::path bundle) {
+  std::lock_guard lock(mu_);
+  namespaces_.insert(ns);
+  bundles_[{ns, id}] = std::move(bundle);
+}
+
 void FakeContainerd::ignoreSigterm(const std::string& ns, const std::string& id) {
   std::lock_guard lock(mu_);
   ignore_sigterm_.insert({ns, id});
@@ -214,6 +221,11 @@ Result<containerd::TaskState> FakeContainerd::createTask(std::string_view ns, st
   }
   if (tasks_.contains(key)) {
     return alreadyExists("task " + std::string(id) + ": already exists");
+  }
+  if (auto bundle = bundles_.find(key);
+      bundle != bundles_.end() && std::filesystem::exists(bundle->second)) {
+    return makeError(Code::kUnknown,
+                     "failed to start shim: mkdir " + bundle->second.string() + ": file exists");
   }
   Task task;
   task.state.id = std::string(id);

@@ -25,6 +25,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,11 @@ public:
   // kAlreadyExists ("task <id>: already exists"), and deleteTask ends the shim (the task is
   // gone) and still says kNotFound (services/tasks, runtime/v2/shim.go shimTask.delete).
   void strandTask(const std::string& ns, const std::string& id);
+  // Leaves the bundle directory `bundle` of `id` the way containerd 1.6 does when it is
+  // killed inside tasks.Create before a shim started: while `bundle` exists on disk,
+  // createTask of `id` fails with kUnknown "failed to start shim: mkdir <bundle>: file
+  // exists" (runtime/v2 NewBundle's os.Mkdir). The test makes the directory.
+  void leaveBundle(const std::string& ns, const std::string& id, std::filesystem::path bundle);
 
   // Events (see above). emitExit queues a /tasks/exit for the init process of `id`.
   void emitExit(const std::string& ns, const std::string& id, std::uint32_t code);
@@ -162,6 +168,7 @@ private:
   std::set<std::string, std::less<>> namespaces_;
   std::map<Key, containerd::ContainerRecord> containers_;
   std::map<Key, Task> tasks_;
+  std::map<Key, std::filesystem::path> bundles_;  // leaveBundle
   std::map<std::string, Code> failures_;
   std::set<Key> ignore_sigterm_;
   std::map<Key, ExecResult> exec_results_;

@@ -5,42 +5,29 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "modules/container/service.h"
+#include "modules/container/stale_bundle.h"
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_host.h"
+#include "tests/fakes/fake_shim_host.h"
 
 namespace contd::container {
 namespace {
 
 namespace fs = std::filesystem;
 
-class FakeShimHost : public ShimHost {
-public:
-  std::vector<HostShim> shims() override { return shims_; }
-  std::vector<HostLogger> loggers() override { return loggers_; }
-  Status endShim(const HostShim& shim) override {
-    ended_.push_back(shim.pid);
-    return okStatus();
-  }
-  void endLogger(const HostLogger& logger) override { ended_.push_back(logger.pid); }
-
-  bool ended(pid_t pid) const { return std::find(ended_.begin(), ended_.end(), pid) != ended_.end(); }
-
-  std::vector<HostShim> shims_;
-  std::vector<HostLogger> loggers_;
-  std::vector<pid_t> ended_;
-};
+using testing::FakeShimHost;
 
 class OrphanShimsTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("contd-orphan-test-" + std::to_string(::getpid()));
+    root_ = fs::canonical(fs::temp_directory_path()) /
+            ("contd-orphan-test-" + std::to_string(::getpid()));
     fs::remove_all(root_);
     testing::makeFakeHost(root_);
     options_ = testing::fakeHostOptions(root_);
@@ -97,6 +84,42 @@ TEST_F(OrphanShimsTest, NothingIsEndedWhileContainerdCannotSay) {
   fake_.failNext("getTask", Code::kUnavailable);
   EXPECT_EQ(endOrphans(), 0u);
   EXPECT_TRUE(host_.ended_.empty());
+}
+
+// containerd killed inside tasks.Create before a shim started: a bundle of no shim, no task.
+TEST_F(OrphanShimsTest, ContdsBundleOfNoShimAndNoTaskIsRemoved) {
+  const fs::path bundle = root_ / "state" / kTaskBundleDir / "ns1" / "k1";
+  fs::create_directories(bundle / "rootfs");
+  host_.bundles_.push_back({.ns = "ns1", .id = "k1", .path = bundle, .made_by_contd = true});
+  EXPECT_EQ(endOrphans(), 1u);
+  EXPECT_FALSE(fs::exists(bundle));
+}
+
+TEST_F(OrphanShimsTest, BundlesOfATaskOfAShimOrNotContdsAreLeftAlone) {
+  ASSERT_NO_FATAL_FAILURE(run("web"));
+  const fs::path dir = root_ / "state" / kTaskBundleDir / "ns1";
+  for (const char* id : {"web", "k2", "other"}) {
+    fs::create_directories(dir / id);
+  }
+  host_.bundles_.push_back({.ns = "ns1", .id = "web", .path = dir / "web", .made_by_contd = true});
+  host_.bundles_.push_back({.ns = "ns1", .id = "k2", .path = dir / "k2", .made_by_contd = true});
+  host_.bundles_.push_back({.ns = "ns1", .id = "other", .path = dir / "other"});
+  // A shim of k2 contd did not make: not ended, and its bundle stays.
+  host_.shims_.push_back({.pid = 60, .ns = "ns1", .id = "k2", .bundle = dir / "k2"});
+  EXPECT_EQ(endOrphans(), 0u);
+  for (const char* id : {"web", "k2", "other"}) {
+    EXPECT_TRUE(fs::exists(dir / id)) << id;
+  }
+  EXPECT_TRUE(host_.removed_.empty());
+}
+
+TEST_F(OrphanShimsTest, NoBundleIsRemovedWhileContainerdCannotSay) {
+  const fs::path bundle = root_ / "state" / kTaskBundleDir / "ns1" / "k1";
+  fs::create_directories(bundle);
+  host_.bundles_.push_back({.ns = "ns1", .id = "k1", .path = bundle, .made_by_contd = true});
+  fake_.failNext("getTask", Code::kUnavailable);
+  EXPECT_EQ(endOrphans(), 0u);
+  EXPECT_TRUE(fs::exists(bundle));
 }
 
 }  // namespace
