@@ -36,6 +36,19 @@ Result<containerd::ContainerRecord> ContainerStore::get(std::string_view ns, std
   return record;
 }
 
+Result<bool> ContainerStore::freeOrManaged(std::string_view ns, std::string_view id) {
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  CONTD_RETURN_IF_ERROR(validateName("id", id));
+  auto record = client_.getContainer(ns, id);
+  if (!record) {
+    if (record.error().code == Code::kNotFound) {
+      return true;
+    }
+    return record.error();
+  }
+  return isManaged(*record);
+}
+
 Result<std::vector<containerd::ContainerRecord>> ContainerStore::list(std::string_view ns) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   auto records = client_.listContainers(ns, {{kManagedLabel, "true"}});

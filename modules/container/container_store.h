@@ -30,6 +30,9 @@ public:
   // The managed record; kNotFound in the wording Go callers of zbus test for
   // ("container \"<id>\" in namespace \"<ns>\": not found").
   Result<containerd::ContainerRecord> get(std::string_view ns, std::string_view id);
+  // Whether the name is contd's to clean up after: true when containerd has no record of
+  // that name at all, or a managed one.
+  Result<bool> freeOrManaged(std::string_view ns, std::string_view id);
   // The managed records of `ns`.
   Result<std::vector<containerd::ContainerRecord>> list(std::string_view ns);
   // Every namespace containerd has, contd's or not.

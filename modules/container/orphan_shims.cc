@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "modules/common/logging.h"
+#include "modules/common/names.h"
 #include "modules/container/cgroups.h"
 #include "modules/container/stale_bundle.h"
 
@@ -47,16 +48,36 @@ std::size_t endLeftovers(ShimHost& host, const std::string& ns, const std::strin
   return ended;
 }
 
+// Whether `bundle` is contd's to remove: marked by contd's annotation, or never finished
+// (no config.json) under a name containerd has no record of or a record of contd's (no task
+// can be made for a name without a record, and contd's own Runs of it wait on its lock).
+bool contdsToRemove(ContainerStore& store, const HostBundle& bundle) {
+  if (bundle.made_by_contd) {
+    return true;
+  }
+  if (bundle.has_config) {
+    return false;
+  }
+  auto owned = store.freeOrManaged(bundle.ns, bundle.id);
+  return owned && *owned;
+}
+
 // contd's bundles no shim runs in and no task belongs to (stale_bundle.h), removed.
 std::size_t removeStaleBundles(ShimHost& host, ContainerStore& store, TaskControl& tasks,
                                const std::map<std::pair<std::string, std::string>, Leftovers>& live) {
   std::size_t removed = 0;
   for (const auto& bundle : host.bundles()) {
     auto found = live.find({bundle.ns, bundle.id});
-    if (!bundle.made_by_contd || (found != live.end() && !found->second.shims.empty())) {
+    if (found != live.end() && !found->second.shims.empty()) {
       continue;
     }
+    if (!validateName("namespace", bundle.ns) || !validateName("id", bundle.id)) {
+      continue;  // not a name contd could have made
+    }
     auto guard = store.lock(bundle.ns, bundle.id);
+    if (!contdsToRemove(store, bundle)) {
+      continue;
+    }
     auto task = tasks.state(bundle.ns, bundle.id);
     if (!task || *task) {
       continue;  // a task's bundle, or containerd cannot say: the next reconcile looks again

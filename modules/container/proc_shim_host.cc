@@ -205,7 +205,8 @@ std::vector<HostBundle> ProcShimHost::bundles() {
       found.push_back({.ns = ns_dir.path().filename().string(),
                        .id = id,
                        .path = dir.path(),
-                       .made_by_contd = madeByContd(dir.path())});
+                       .made_by_contd = madeByContd(dir.path()),
+                       .has_config = fs::exists(dir.path() / "config.json", inner)});
     }
   }
   return found;

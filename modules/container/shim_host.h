@@ -38,6 +38,9 @@ struct HostBundle {
   std::string id;
   std::filesystem::path path;  // <state>/io.containerd.runtime.v2.task/<ns>/<id>
   bool made_by_contd = false;  // its config.json carries contd's spec annotation
+  // containerd writes config.json last when it makes a bundle: one without it never had a
+  // shim (containerd was killed half-way through making it).
+  bool has_config = true;
 };
 
 struct HostLogger {

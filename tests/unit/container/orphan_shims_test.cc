@@ -122,5 +122,25 @@ TEST_F(OrphanShimsTest, NoBundleIsRemovedWhileContainerdCannotSay) {
   EXPECT_TRUE(fs::exists(bundle));
 }
 
+// containerd killed while making a bundle, before config.json: no mark says whose it is.
+// It is removed when containerd has no record of the name (no task can ever use it), and
+// kept when another client's record holds the name.
+TEST_F(OrphanShimsTest, AnUnfinishedBundleIsRemovedUnlessAnotherClientsRecordHoldsTheName) {
+  const fs::path dir = root_ / "state" / kTaskBundleDir / "ns1";
+  fs::create_directories(dir / "gone" / "rootfs");
+  fs::create_directories(dir / "theirs");
+  containerd::ContainerRecord foreign;
+  foreign.id = "theirs";
+  ASSERT_TRUE(fake_.ensureNamespace("ns1"));
+  ASSERT_TRUE(fake_.createContainer("ns1", foreign));
+  host_.bundles_.push_back(
+      {.ns = "ns1", .id = "gone", .path = dir / "gone", .has_config = false});
+  host_.bundles_.push_back(
+      {.ns = "ns1", .id = "theirs", .path = dir / "theirs", .has_config = false});
+  EXPECT_EQ(endOrphans(), 1u);
+  EXPECT_FALSE(fs::exists(dir / "gone"));
+  EXPECT_TRUE(fs::exists(dir / "theirs"));
+}
+
 }  // namespace
 }  // namespace contd::container
