@@ -128,9 +128,23 @@ protected:
     if (i % 4 >= 2) {
       ASSERT_NO_FATAL_FAILURE(waitExited(spec.name()));
     }
+    if (i == 0) {
+      expectChecksSeeRunningContainer();
+    }
     auto removed = client_api_->remove(ns_, spec.name());
     ASSERT_TRUE(removed) << "cycle " << i << ": Delete: " << removed.error().message << "\n"
                          << daemon_->logTail();
+  }
+
+  // While cycle 0's container runs, the namespace checks must see each of its traces:
+  // otherwise "nothing left" at the end would prove nothing.
+  void expectChecksSeeRunningContainer() {
+    const std::string seen = support::namespaceLeftovers(scope(), {rootfs_->path(), dir_->path()});
+    std::cout << "leak: a running container's traces:" << seen << std::endl;
+    for (const char* trace : {" container(c0)", " task(c0)", " shim(", " log-driver(",
+                              " bundles(c0)", " runc-state(c0)", " cgroup "}) {
+      EXPECT_NE(seen.find(trace), std::string::npos) << "no" << trace << " in:" << seen;
+    }
   }
 
   // What is left in the namespace, waiting up to 10 s for containerd's own clean-up.
