@@ -4,7 +4,8 @@
 // nothing of them is left (support/leftovers.h: containers, tasks, snapshots, runc shims,
 // log drivers, bundles, runc state, cgroups, mounts) and contd's open fd count and RSS
 // are flat: read after the warm-up cycles and at the end, printed and recorded as test
-// properties.
+// properties. contd's thread count is printed too, not asserted: gRPC's sync server adds
+// and ends pollers as load comes and goes.
 //
 // CONTD_LEAK_CYCLES sets the cycles; the first kWarmUp (or half, when fewer are asked for)
 // are warm-up. The default is 150, not the 300: on 2 cores shared with other builds
@@ -167,28 +168,34 @@ TEST_F(LeakIT, RunDeleteCyclesLeaveNothingAndKeepFdsAndRssFlat) {
   const pid_t pid = daemon_->pid();
   int fds_start = -1;
   long rss_start = -1;
+  long threads_start = -1;
   const auto started = Clock::now();
   for (int i = 0; i < total; ++i) {
     if (i == warm_up) {
       fds_start = support::openFdCount(pid);
       rss_start = support::residentKiB(pid);
+      threads_start = support::threadCount(pid);
     }
     ASSERT_NO_FATAL_FAILURE(cycle(i));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const int fds_end = support::openFdCount(pid);
   const long rss_end = support::residentKiB(pid);
+  const long threads_end = support::threadCount(pid);
   const int measured = total - warm_up;
   std::cout << "leak: " << total << " cycles in " << seconds << " s (" << warm_up
             << " warm-up); contd fds " << fds_start << " -> " << fds_end << ", VmRSS "
             << rss_start << " -> " << rss_end << " KiB ("
             << (measured > 0 ? static_cast<double>(rss_end - rss_start) / measured : 0.0)
-            << " KiB per cycle)" << std::endl;
+            << " KiB per cycle), threads " << threads_start << " -> " << threads_end
+            << std::endl;
   RecordProperty("cycles", total);
   RecordProperty("fds_after_warm_up", fds_start);
   RecordProperty("fds_at_end", fds_end);
   RecordProperty("rss_kib_after_warm_up", static_cast<int>(rss_start));
   RecordProperty("rss_kib_at_end", static_cast<int>(rss_end));
+  RecordProperty("threads_after_warm_up", static_cast<int>(threads_start));
+  RecordProperty("threads_at_end", static_cast<int>(threads_end));
 
   EXPECT_EQ(settledLeftovers(), "") << "left in namespace " << ns_;
   ASSERT_GT(fds_start, 0);

@@ -87,6 +87,16 @@ std::string snapshots(containerd::GrpcClient& client, const std::string& ns,
   return keys.empty() ? "" : " snapshots/" + snapshotter + "(" + keys + ")";
 }
 
+// The number after `field` (e.g. "VmRSS:") in /proc/<pid>/status, or -1.
+long statusNumber(pid_t pid, const std::string& field) {
+  std::istringstream lines(readFile("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::string containerLeftovers(const LeftoverScope& scope, const std::string& name) {
@@ -170,13 +180,8 @@ int openFdCount(pid_t pid) {
   return ec ? -1 : count;
 }
 
-long residentKiB(pid_t pid) {
-  std::istringstream lines(readFile("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  }
-  return -1;
-}
+long residentKiB(pid_t pid) { return statusNumber(pid, "VmRSS:"); }
+
+long threadCount(pid_t pid) { return statusNumber(pid, "Threads:"); }
 
 }  // namespace contd::testing

@@ -50,5 +50,7 @@ std::vector<std::string> mountsUnder(const std::filesystem::path& root);
 int openFdCount(pid_t pid);
 // VmRSS of /proc/<pid>/status in KiB, or -1 when it cannot be read.
 long residentKiB(pid_t pid);
+// Threads of /proc/<pid>/status, or -1 when it cannot be read.
+long threadCount(pid_t pid);
 
 }  // namespace contd::testing
