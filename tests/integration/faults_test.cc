@@ -18,8 +18,8 @@
 
 #include <gtest/gtest.h>
 
-#include "modules/container/stuck_logger.h"
 #include "tests/integration/support/daemon_fixture.h"
+#include "tests/integration/support/leftovers.h"
 
 namespace contd {
 namespace {
@@ -111,28 +111,11 @@ protected:
 
   // What is left of `name` on the host and in containerd; empty when nothing.
   std::string leftovers(const std::string& name) {
-    std::string left;
-    if (client_->getContainer(ns_, name)) left += " record";
-    if (client_->getTask(ns_, name)) left += " task";
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-      const std::string cmdline = readFile(entry.path() / "cmdline");
-      if (cmdline.find(std::string("-namespace\0", 11) + ns_ + '\0' + "-id" + '\0' + name + '\0') !=
-          std::string::npos) {
-        left += " shim(" + entry.path().filename().string() + ")";
-      }
-    }
-    if (!container::findLoggers(CONTD_SHIM_LOGS_BIN, ns_, name).empty()) left += " log-driver";
-    const fs::path bundle =
-        fs::path(containerd_->dir()) / "state/io.containerd.runtime.v2.task" / ns_ / name;
-    if (fs::exists(bundle)) left += " bundle";
-    if (fs::exists(fs::path("/run/containerd/runc") / ns_ / name)) left += " runc-state";
-    for (const auto& controller : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      if (fs::exists(controller.path() / ns_ / name)) {
-        left += " cgroup(" + controller.path().filename().string() + ")";
-      }
-    }
-    return left;
+    return support::containerLeftovers({.client = client_.get(),
+                                        .containerd_state = fs::path(containerd_->dir()) / "state",
+                                        .ns = ns_,
+                                        .log_shim = CONTD_SHIM_LOGS_BIN},
+                                       name);
   }
 
   bool running(const std::string& name) {
