@@ -287,6 +287,34 @@ TEST_F(ApiServerTest, RunInspectListExistsDelete) {
   }
 }
 
+// A huge id or namespace is not echoed back: the answer names the field and quotes at most
+// a cut, escaped prefix (a 3 MiB id once came back whole, and went whole into the log).
+TEST_F(ApiServerTest, AHugeIdIsNotAmplifiedIntoTheAnswer) {
+  const std::string huge(3 << 20, 'x');
+  for (const bool in_namespace : {false, true}) {
+    grpc::ClientContext context;
+    v1::InspectRequest request;
+    request.set_namespace_(in_namespace ? huge : "ns1");
+    request.set_id(in_namespace ? "web" : huge);
+    v1::InspectResponse response;
+    const auto status = stub_->Inspect(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_LT(status.error_message().size(), 1024u) << status.error_message().substr(0, 80);
+    EXPECT_EQ(status.error_message().rfind(in_namespace ? "namespace: " : "id: ", 0), 0u)
+        << status.error_message().substr(0, 80);
+  }
+  auto spec = validSpec(std::string(1 << 20, 'n'));
+  grpc::ClientContext context;
+  v1::RunRequest request;
+  request.set_namespace_("ns1");
+  *request.mutable_spec() = spec;
+  v1::RunResponse response;
+  const auto status = stub_->Run(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status.error_message().size(), 1024u);
+  EXPECT_EQ(status.error_message().rfind("name: ", 0), 0u) << status.error_message().substr(0, 80);
+}
+
 TEST_F(ApiServerTest, ErrorsKeepTheirCodeAndMessage) {
   {
     grpc::ClientContext context;
