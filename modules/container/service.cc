@@ -202,8 +202,11 @@ Result<ContainerService::RunPlan> ContainerService::plan(std::string_view ns,
     }
     image = std::move(found).value();
   }
-  auto valid = validateSpec(
-      ns, spec, ValidationEnv{.netns_dir = options_.netns_dir, .check_netns = options_.check_netns});
+  auto valid = validateSpec(ns, spec,
+                            ValidationEnv{.netns_dir = options_.netns_dir,
+                                          .check_netns = options_.check_netns,
+                                          .mount_sources = options_.mount_sources,
+                                          .allow_elevated = options_.allow_elevated});
   if (!valid) {
     return explainImageUser(valid.error(), requested, spec);
   }

@@ -51,6 +51,9 @@ struct ServiceOptions {
   // Whether a network namespace file may be joined (the kernel's answer; unit tests without
   // network namespaces give their own).
   NetnsCheck check_netns = checkJoinableNetns;
+  // Host folders a container may see (mount sources, a directory rootfs); empty: any.
+  std::vector<std::filesystem::path> mount_sources;
+  bool allow_elevated = true;  // whether Run may make elevated containers
   // Images for Run with spec.image (not owned; must outlive the service). When null, such a
   // Run is kFailedPrecondition.
   images::ImageStore* images = nullptr;

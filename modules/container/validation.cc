@@ -1,5 +1,6 @@
 #include "modules/container/validation.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <limits>
@@ -233,11 +234,41 @@ bool isNormalAbsolute(std::string_view path) {
   return true;
 }
 
-Status checkMounts(const std::vector<MountSpec>& mounts) {
+// With an allow-list, the host path `path` (existing) resolves under one of its folders.
+Status checkAllowed(std::string_view field, std::string_view path, const ValidationEnv& env) {
+  if (env.mount_sources.empty()) {
+    return okStatus();
+  }
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(fs::path(path), ec);
+  if (ec) {
+    return fieldError(field, "resolve " + inQuotes(path) + ": " + ec.message());
+  }
+  for (const auto& allowed : env.mount_sources) {
+    fs::path base = fs::weakly_canonical(allowed, ec);
+    if (ec) {
+      continue;
+    }
+    if (base.filename().empty() && base != base.root_path()) {
+      base = base.parent_path();  // "/srv/data/" is "/srv/data"
+    }
+    const auto [end, rest] = std::mismatch(base.begin(), base.end(), canonical.begin(),
+                                           canonical.end());
+    if (end == base.end()) {
+      return okStatus();
+    }
+  }
+  return fieldError(field, inQuotes(path) +
+                               " is outside the host folders this node allows (mount_sources "
+                               "in contd's config)");
+}
+
+Status checkMounts(const std::vector<MountSpec>& mounts, const ValidationEnv& env) {
   std::set<std::string_view> targets;
   for (std::size_t i = 0; i < mounts.size(); ++i) {
     const std::string field = indexed("mounts", i);
     CONTD_RETURN_IF_ERROR(existingAbsolute(field + ".source", mounts[i].source));
+    CONTD_RETURN_IF_ERROR(checkAllowed(field + ".source", mounts[i].source, env));
     const std::string& target = mounts[i].target;
     CONTD_RETURN_IF_ERROR(noNul(field + ".target", target));
     if (target == "/") {
@@ -397,6 +428,7 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   CONTD_RETURN_IF_ERROR(validateImageRequest(ns, spec));
   if (spec.image.empty()) {
     CONTD_RETURN_IF_ERROR(checkRootfs(spec.rootfs));
+    CONTD_RETURN_IF_ERROR(checkAllowed("rootfs", spec.rootfs, env));
   }
   auto argv = checkCommand(spec);
   if (!argv) {
@@ -414,7 +446,11 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   if (!netns_path) {
     return netns_path.error();
   }
-  CONTD_RETURN_IF_ERROR(checkMounts(spec.mounts));
+  CONTD_RETURN_IF_ERROR(checkMounts(spec.mounts, env));
+  if (spec.elevated && !env.allow_elevated) {
+    return fieldError("elevated", "not allowed on this node (allow_elevated is false in contd's "
+                                  "config)");
+  }
   CONTD_RETURN_IF_ERROR(checkLimits(spec));
   CONTD_RETURN_IF_ERROR(checkHostname(spec.hostname));
   CONTD_RETURN_IF_ERROR(checkTags(spec.tags));

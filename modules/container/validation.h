@@ -23,6 +23,10 @@ struct ValidationEnv {
   std::filesystem::path netns_dir = kDefaultNetnsDir;  // bare network namespace names live here
   // Whether the netns file may be joined (the kernel's answer; unit tests give their own).
   NetnsCheck check_netns = checkJoinableNetns;
+  // The node's allow-list (contd's config): host folders a container may see, and whether
+  // it may be elevated.
+  std::vector<std::filesystem::path> mount_sources;  // empty: any
+  bool allow_elevated = true;
 };
 
 inline constexpr std::uint32_t kMaxCpu = 1024;
@@ -72,7 +76,8 @@ struct ValidSpec {
 //                        path (relative with '/') is refused; the file is a network
 //                        namespace that is neither the host's nor contd's own, and not
 //                        under /proc (env.check_netns: checkJoinableNetns)
-//   mounts[i].source     absolute and exists
+//   mounts[i].source     absolute and exists; with env.mount_sources, its canonical path lies
+//                        under one of them (so does a directory rootfs's, field "rootfs")
 //   mounts[i].target     absolute, normalised (no ".", "..", "//" or trailing '/'), not "/",
 //                        and not the target of an earlier mount
 //   cpu                  at most kMaxCpu
@@ -90,6 +95,7 @@ struct ValidSpec {
 //                        no empty part, no whitespace or control characters, numeric parts
 //                        within 32 bits, at most kMaxUserLength chars. Whether the names
 //                        exist is only known at Run, from the container's /etc files
+//   elevated             only when env.allow_elevated
 //   spec                 the whole request at most kMaxSpecBytes
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);

@@ -167,6 +167,35 @@ Status setInteger(const json& value, Config& config) {
   return okStatus();
 }
 
+template <auto Member>
+Status setBool(const json& value, Config& config) {
+  if (!value.is_boolean()) {
+    return invalidArgument("expected true or false");
+  }
+  config.*Member = value.get<bool>();
+  return okStatus();
+}
+
+// A list of absolute paths, at most 64.
+template <auto Member>
+Status setPathList(const json& value, Config& config) {
+  constexpr std::size_t kMaxEntries = 64;
+  if (!value.is_array() || value.size() > kMaxEntries) {
+    return invalidArgument("expected an array of at most " + std::to_string(kMaxEntries) +
+                           " absolute paths");
+  }
+  std::vector<std::string> paths;
+  for (const auto& entry : value) {
+    if (!entry.is_string()) {
+      return invalidArgument("expected an array of absolute paths");
+    }
+    CONTD_RETURN_IF_ERROR(absolutePath(entry.get<std::string>()));
+    paths.push_back(entry.get<std::string>());
+  }
+  config.*Member = std::move(paths);
+  return okStatus();
+}
+
 // Every config key, once: its setter (type and validator) and the flag that overrides it.
 struct Field {
   std::string_view key;
@@ -175,7 +204,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 22> kFields = {{
+const std::array<Field, 24> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -197,6 +226,8 @@ const std::array<Field, 22> kFields = {{
     {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
     {"seccomp_profile", setString<&Config::seccomp_profile, seccompProfile>,
      "--seccomp-profile"},
+    {"mount_sources", setPathList<&Config::mount_sources>, ""},
+    {"allow_elevated", setBool<&Config::allow_elevated>, ""},
     {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
     {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
     {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},

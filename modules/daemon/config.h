@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "modules/common/result.h"
 #include "modules/container/defaults.h"
@@ -66,6 +67,11 @@ struct Config {
   // contd), or "unconfined" (no filter unless a container names a profile; logged as a
   // warning at start). Without a config file containers are confined.
   std::string seccomp_profile = std::string(kSeccompBuiltin);
+  // Host folders a container may see (docs/security.md): every mounts[i].source and every
+  // directory rootfs must lie under one of them (canonical paths). Empty: any.
+  std::vector<std::string> mount_sources;
+  // Whether Run may make `elevated` containers (CAP_SYS_ADMIN).
+  bool allow_elevated = true;
   // How often the systemd STATUS= line (containers running, namespaces) is refreshed.
   std::uint64_t status_interval_ms = 10000;
   // zbus broker (Redis) in zbus URL syntax, e.g. "unix:///var/run/redis.sock" or

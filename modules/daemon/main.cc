@@ -64,6 +64,8 @@ contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& con
   options.default_shutdown_timeout = milliseconds(config.default_shutdown_timeout_ms);
   options.task_create_timeout = milliseconds(config.task_create_timeout_ms);
   options.default_pids_limit = config.default_pids_limit;
+  options.mount_sources.assign(config.mount_sources.begin(), config.mount_sources.end());
+  options.allow_elevated = config.allow_elevated;
   return options;
 }
 

@@ -460,5 +460,30 @@ TEST_F(ValidationTest, ResolvesNetnsPath) {
   EXPECT_EQ(validateSpec("zos", spec, env_)->netns_path, root_ / "file");
 }
 
+TEST_F(ValidationTest, TheNodesAllowListBoundsHostFoldersAndElevated) {
+  fs::create_directories(root_ / "allowed" / "data");
+  fs::create_directories(root_ / "allowed-not" );
+  auto spec = fullSpec();
+  spec.mounts = {{(root_ / "allowed" / "data").string(), "/data", false}};
+  expectAccepted(spec);  // no list: any folder
+  env_.mount_sources = {root_ / "allowed", root_ / "rootfs/"};
+  expectAccepted(spec);
+  spec.mounts.push_back({(root_ / "allowed-not").string(), "/other", false});
+  expectRefused(spec, "mounts[1].source");  // a prefix of the name is not a parent
+  spec.mounts.pop_back();
+  // A symlink inside an allowed folder that leads out of it counts where it leads.
+  fs::create_directory_symlink(root_ / "data", root_ / "allowed" / "escape");
+  spec.mounts.push_back({(root_ / "allowed" / "escape").string(), "/escape", false});
+  expectRefused(spec, "mounts[1].source");
+  spec.mounts.pop_back();
+  env_.mount_sources = {root_ / "allowed"};
+  expectRefused(spec, "rootfs");  // a directory rootfs is a host folder too
+  env_.mount_sources = {};
+  env_.allow_elevated = false;
+  expectRefused(spec, "elevated");
+  spec.elevated = false;
+  expectAccepted(spec);
+}
+
 }  // namespace
 }  // namespace contd::container

@@ -284,6 +284,25 @@ TEST(Config, BadZbusSettingsAreRejected) {
   EXPECT_EQ(too_many.error().message, "--zbus-workers: must be between 1 and 64, got 65");
 }
 
+TEST(Config, AllowListOfHostFoldersAndElevated) {
+  EXPECT_TRUE(Config{}.mount_sources.empty());
+  EXPECT_TRUE(Config{}.allow_elevated);
+  auto config = parseConfig(R"({"mount_sources": ["/srv/containers", "/var/lib/data"],
+                                "allow_elevated": false})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->mount_sources,
+            (std::vector<std::string>{"/srv/containers", "/var/lib/data"}));
+  EXPECT_FALSE(config->allow_elevated);
+  for (const char* bad : {R"({"mount_sources": "/srv"})", R"({"mount_sources": ["srv"]})",
+                          R"({"mount_sources": [1]})", R"({"allow_elevated": "no"})"}) {
+    auto refused = parseConfig(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_TRUE(refused.error().message.rfind("/mount_sources", 0) == 0 ||
+                refused.error().message.rfind("/allow_elevated", 0) == 0)
+        << refused.error().message;
+  }
+}
+
 TEST(Config, SeccompProfileAndStatusInterval) {
   EXPECT_EQ(Config{}.seccomp_profile, "builtin");  // confined without a config file
   EXPECT_EQ(Config{}.status_interval_ms, 10000U);
