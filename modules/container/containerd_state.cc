@@ -1,19 +1,16 @@
 #include "modules/container/containerd_state.h"
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
+
+#include "modules/common/proc_file.h"
 
 namespace contd::container {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
-}
+std::string readFile(const fs::path& path) { return readProcFile(path); }
 
 std::vector<std::string> splitNul(const std::string& raw) {
   std::vector<std::string> out;

@@ -9,14 +9,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/proc_file.h"
 #include "modules/common/record_schema.h"
 #include "modules/container/bundle_removal.h"
 #include "modules/container/containerd_state.h"
@@ -34,10 +36,7 @@ using namespace std::chrono_literals;
 // containerd-shim-runc-v2's default runc root (runtime/v2/runc: process.RuncRoot).
 constexpr char kDefaultRuncRoot[] = "/run/containerd/runc";
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
-}
+std::string readFile(const fs::path& path) { return readProcFile(path); }
 
 std::vector<std::string> readCmdline(const fs::path& pid_dir) {
   const std::string raw = readFile(pid_dir / "cmdline");
@@ -212,7 +211,58 @@ std::vector<HostBundle> ProcShimHost::bundles() {
   return found;
 }
 
-std::vector<HostLogger> ProcShimHost::loggers() { return findAllLoggers(log_shim_, proc_); }
+namespace {
+
+// The parent pid in /proc/<pid>/stat (the field after the parenthesised command), 0 when
+// the process is gone.
+pid_t parentPid(const fs::path& proc, pid_t pid) {
+  const std::string stat = readProcFile(proc / std::to_string(pid) / "stat", 4096);
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return 0;
+  }
+  char state = 0;
+  int parent = 0;
+  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &parent) != 2) {
+    return 0;
+  }
+  return static_cast<pid_t>(parent);
+}
+
+bool isAnyRuncShim(const fs::path& proc, pid_t pid) {
+  std::error_code ec;
+  return fs::read_symlink(proc / std::to_string(pid) / "exe", ec).filename() ==
+         "containerd-shim-runc-v2";
+}
+
+}  // namespace
+
+std::vector<HostLogger> ProcShimHost::loggers() {
+  // Every contd log driver on the host, less those under another containerd's shim: a
+  // second contd (another containerd) runs the same log driver binary, and its drivers are
+  // not this contd's to end. One whose shim is gone cannot be told apart and counts.
+  std::set<pid_t> ours;
+  for (const auto& shim : shims()) {
+    ours.insert(shim.pid);
+  }
+  auto all = findAllLoggers(log_shim_, proc_);
+  std::set<pid_t> drivers;
+  for (const auto& logger : all) {
+    drivers.insert(logger.pid);
+  }
+  std::vector<HostLogger> found;
+  for (auto& logger : all) {
+    pid_t above = parentPid(proc_, logger.pid);
+    if (drivers.count(above) != 0) {
+      above = parentPid(proc_, above);  // the writer's parent is the holder
+    }
+    if (ours.count(above) == 0 && above > 1 && isAnyRuncShim(proc_, above)) {
+      continue;
+    }
+    found.push_back(std::move(logger));
+  }
+  return found;
+}
 
 void ProcShimHost::endLogger(const HostLogger& logger) {
   killAndWait(proc_ / std::to_string(logger.pid), logger.pid);

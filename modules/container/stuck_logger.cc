@@ -1,9 +1,9 @@
 #include "modules/container/stuck_logger.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
+
+#include "modules/common/proc_file.h"
 
 namespace contd::container {
 namespace {
@@ -13,8 +13,7 @@ constexpr std::string_view kIdVar = "CONTAINER_ID=";
 
 // CONTAINER_NAMESPACE and CONTAINER_ID of a process's environment (empty when absent).
 void readIdentity(const std::filesystem::path& environ_file, HostLogger& out) {
-  std::ifstream in(environ_file, std::ios::binary);
-  const std::string environ((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string environ = readProcFile(environ_file);
   std::size_t start = 0;
   while (start < environ.size()) {
     std::size_t end = environ.find('\0', start);

@@ -276,6 +276,43 @@ TEST_F(ZbusBridgeIT, UndecodablePayloadsAreDroppedAndTheBridgeLivesOn) {
   EXPECT_EQ(*client->command({"LLEN", "container.container@0.0.1"}), "0");
 }
 
+// What runc or the kernel would refuse is refused over zbus too, naming the field; nothing
+// is created and the bridge serves the next call.
+TEST_F(ZbusBridgeIT, BadSpecsAreRefusedNamingTheFieldAndNothingIsCreated) {
+  startBridge(1);
+  auto client = newClient();
+  ASSERT_TRUE(client);
+  const std::string ns = encodeString(ns_);
+  std::vector<std::pair<std::string, Container>> bad;
+  for (const char* netns : {"/proc/1/ns/net", "/proc/self/ns/net", "/dev/null"}) {
+    Container c = goContainer("bad", "");
+    c.network_namespace = netns;
+    bad.emplace_back("network_namespace", c);
+  }
+  Container c = goContainer("bad", "");
+  c.entrypoint = "/bin/no-such-program --flag";
+  bad.emplace_back("entrypoint", c);
+  c = goContainer("bad", "");
+  c.root_fs = "/proc";
+  bad.emplace_back("rootfs", c);
+  c = goContainer("bad", "");
+  c.env = std::vector<std::string>{"A=1", "B=" + std::string(200 << 10, 'b')};
+  bad.emplace_back("env[1]", c);
+  c = goContainer("bad", "");
+  c.root_fs_propagation = "rbind";
+  bad.emplace_back("rootfs_propagation", c);
+  for (const auto& [field, container] : bad) {
+    auto run = call(*client, "Run", {ns, encodeContainer(container)});
+    ASSERT_TRUE(run.output.error) << field << " accepted";
+    EXPECT_NE(run.output.error->find(field + ": "), std::string::npos) << *run.output.error;
+  }
+  auto list = call(*client, "List", {ns});
+  EXPECT_FALSE(list.output.error);
+  EXPECT_EQ(list.output.data.value_or("").find("bad"), std::string::npos);
+  auto good = call(*client, "Run", {ns, encodeContainer(goContainer("good", ""))});
+  EXPECT_EQ(good.output.error, std::nullopt);
+}
+
 // A well-formed request over kMaxRequestBytes is dropped before it is decoded (no reply;
 // the caller times out), and the bridge serves the next call.
 TEST_F(ZbusBridgeIT, OversizedRequestsAreDroppedUndecoded) {

@@ -1,0 +1,17 @@
+#pragma once
+// Reading a small file of /proc (cmdline, environ, a config file a process names) with
+// read(2). A process can exit while it is read: then read fails with ESRCH, which an
+// std::ifstream turns into an exception thrown through istreambuf_iterator (it once ended
+// contd). Any thread.
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace contd {
+
+// The first `max_bytes` of `path`; "" when it cannot be opened or read (the process is
+// gone, or the file was never there), which callers treat as "nothing to see".
+std::string readProcFile(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);
+
+}  // namespace contd
