@@ -1,13 +1,12 @@
 #include "tests/integration/support/leftovers.h"
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <system_error>
 
 #include <grpcpp/grpcpp.h>
 
+#include "modules/common/proc_file.h"
 #include "modules/container/stuck_logger.h"
 #include "modules/containerd/grpc_connection.h"
 
@@ -20,10 +19,8 @@ constexpr char kCgroupRoot[] = "/sys/fs/cgroup";
 constexpr char kRuncRoot[] = "/run/containerd/runc";
 constexpr char kTaskDir[] = "io.containerd.runtime.v2.task";
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
-}
+// /proc files with read(2): a process that exits while it is read must not throw.
+std::string readFile(const fs::path& path) { return readProcFile(path, 16 << 20); }
 
 // Pids whose command line holds `needle` (NUL-separated arguments).
 std::vector<std::string> pidsWithCmdline(const std::string& needle) {
