@@ -10,8 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string readFile(const fs::path& path) { return readProcFile(path); }
-
 std::vector<std::string> splitNul(const std::string& raw) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -57,7 +55,7 @@ struct Dirs {
 Dirs readConfig(const fs::path& config) {
   Dirs dirs;
   std::string section;
-  std::string text = readFile(config);
+  std::string text = readProcFile(config);
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
@@ -118,7 +116,7 @@ std::optional<fs::path> containerdStateDir(const fs::path& address, const fs::pa
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
       continue;
     }
-    const auto args = splitNul(readFile(entry.path() / "cmdline"));
+    const auto args = splitNul(readProcFile(entry.path() / "cmdline"));
     if (args.empty() || fs::path(args[0]).filename() != "containerd") {
       continue;
     }

@@ -36,10 +36,8 @@ using namespace std::chrono_literals;
 // containerd-shim-runc-v2's default runc root (runtime/v2/runc: process.RuncRoot).
 constexpr char kDefaultRuncRoot[] = "/run/containerd/runc";
 
-std::string readFile(const fs::path& path) { return readProcFile(path); }
-
 std::vector<std::string> readCmdline(const fs::path& pid_dir) {
-  const std::string raw = readFile(pid_dir / "cmdline");
+  const std::string raw = readProcFile(pid_dir / "cmdline");
   std::vector<std::string> args;
   std::size_t start = 0;
   while (start < raw.size()) {
@@ -87,17 +85,46 @@ std::optional<HostShim> parseShim(const std::vector<std::string>& args, std::str
 }
 
 bool madeByContd(const fs::path& bundle) {
-  auto config = nlohmann::json::parse(readFile(bundle / "config.json"), nullptr, false);
+  auto config = nlohmann::json::parse(readProcFile(bundle / "config.json"), nullptr, false);
   return !config.is_discarded() && config.contains("annotations") &&
          config["annotations"].is_object() && config["annotations"].contains(kSpecAnnotation);
 }
 
+// The state and parent pid in /proc/<pid>/stat (the fields after the parenthesised
+// command); none when the process is gone.
+struct ProcStat {
+  char state = 0;
+  pid_t parent = 0;
+};
+
+std::optional<ProcStat> readStat(const fs::path& pid_dir) {
+  const std::string stat = readProcFile(pid_dir / "stat", 4096);
+  const std::size_t close = stat.rfind(')');
+  ProcStat out;
+  int parent = 0;
+  if (close == std::string::npos ||
+      std::sscanf(stat.c_str() + close + 1, " %c %d", &out.state, &parent) != 2) {
+    return std::nullopt;
+  }
+  out.parent = static_cast<pid_t>(parent);
+  return out;
+}
+
 // Gone, or a zombie nobody reaped yet.
 bool processGone(const fs::path& pid_dir) {
-  const std::string stat = readFile(pid_dir / "stat");
-  const auto paren = stat.rfind(')');
-  return stat.empty() || (paren != std::string::npos && paren + 2 < stat.size() &&
-                          stat[paren + 2] == 'Z');
+  const auto stat = readStat(pid_dir);
+  return !stat || stat->state == 'Z';
+}
+
+pid_t parentPid(const fs::path& proc, pid_t pid) {
+  const auto stat = readStat(proc / std::to_string(pid));
+  return stat ? stat->parent : 0;
+}
+
+bool isAnyRuncShim(const fs::path& proc, pid_t pid) {
+  std::error_code ec;
+  return fs::read_symlink(proc / std::to_string(pid) / "exe", ec).filename() ==
+         "containerd-shim-runc-v2";
 }
 
 void killAndWait(const fs::path& pid_dir, pid_t pid) {
@@ -145,7 +172,7 @@ bool isMountPoint(const fs::path& path) {
 
 // runc's state root of the bundle's task: options.json's Root, else the shim's default.
 fs::path runcRoot(const fs::path& bundle) {
-  auto options = nlohmann::json::parse(readFile(bundle / "options.json"), nullptr, false);
+  auto options = nlohmann::json::parse(readProcFile(bundle / "options.json"), nullptr, false);
   if (!options.is_discarded() && options.is_object() && options.value("root", "") != "") {
     return options["root"].get<std::string>();
   }
@@ -211,32 +238,6 @@ std::vector<HostBundle> ProcShimHost::bundles() {
   return found;
 }
 
-namespace {
-
-// The parent pid in /proc/<pid>/stat (the field after the parenthesised command), 0 when
-// the process is gone.
-pid_t parentPid(const fs::path& proc, pid_t pid) {
-  const std::string stat = readProcFile(proc / std::to_string(pid) / "stat", 4096);
-  const std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return 0;
-  }
-  char state = 0;
-  int parent = 0;
-  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &parent) != 2) {
-    return 0;
-  }
-  return static_cast<pid_t>(parent);
-}
-
-bool isAnyRuncShim(const fs::path& proc, pid_t pid) {
-  std::error_code ec;
-  return fs::read_symlink(proc / std::to_string(pid) / "exe", ec).filename() ==
-         "containerd-shim-runc-v2";
-}
-
-}  // namespace
-
 std::vector<HostLogger> ProcShimHost::loggers() {
   // Every contd log driver on the host, less those under another containerd's shim: a
   // second contd (another containerd) runs the same log driver binary, and its drivers are
@@ -301,7 +302,7 @@ Status ProcShimHost::endShim(const HostShim& shim) {
   }
   // The shim's socket (unix://<path>) and the bundle's work dir, as containerd's
   // Bundle.Delete and shim cleanup remove them.
-  std::string socket = readFile(shim.bundle / "address");
+  std::string socket = readProcFile(shim.bundle / "address");
   if (socket.rfind("unix://", 0) == 0) {
     std::error_code ec;
     fs::remove(socket.substr(7), ec);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <string_view>
 
 #include "modules/container/service.h"
@@ -28,6 +29,18 @@ inline void makeFakeHost(const std::filesystem::path& dir) {
   }
   fs::create_directories(dir / "netns");
   std::ofstream(dir / "netns" / "net1").put('x');
+}
+
+// A container of the fake host that validation accepts: `name`, the fake rootfs, a shell
+// that sleeps, the netns net1.
+inline container::ContainerSpec fakeHostSpec(const std::filesystem::path& dir,
+                                             const std::string& name) {
+  container::ContainerSpec spec;
+  spec.name = name;
+  spec.rootfs = (dir / "rootfs").string();
+  spec.entrypoint = "/bin/sh -c 'sleep 1000'";
+  spec.network_namespace = "net1";
+  return spec;
 }
 
 // Takes any existing file as a network namespace (the real check asks the kernel).

@@ -36,12 +36,7 @@ protected:
   void TearDown() override { fs::remove_all(root_); }
 
   ContainerSpec validSpec(const std::string& name = "web") const {
-    ContainerSpec spec;
-    spec.name = name;
-    spec.rootfs = (root_ / "rootfs").string();
-    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
-    spec.network_namespace = "net1";
-    return spec;
+    return testing::fakeHostSpec(root_, name);
   }
 
   fs::path root_;

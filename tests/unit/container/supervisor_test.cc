@@ -54,12 +54,7 @@ protected:
   }
 
   void run(const std::string& name) {
-    ContainerSpec spec;
-    spec.name = name;
-    spec.rootfs = (root_ / "rootfs").string();
-    spec.entrypoint = "/bin/sh -c 'sleep 1000'";
-    spec.network_namespace = "net1";
-    auto id = service_->run("ns1", spec);
+    auto id = service_->run("ns1", testing::fakeHostSpec(root_, name));
     ASSERT_TRUE(id) << id.error().message;
   }
 
