@@ -206,7 +206,10 @@ TEST_F(ShimLogsTest, KilledBusyWriterLosesAtMostItsBuffers) {
     expected = n + 1;
   }
   EXPECT_EQ(expected, kLines + 1) << "the end is missing";
-  EXPECT_LE(odd, 1u);
+  // Two traces are documented (docs/logs.md): half a record the dead writer left inside a
+  // write(2), ended by its successor, and the successor's first record being the tail of a
+  // line whose head the dead writer had read. Both may occur at one restart.
+  EXPECT_LE(odd, 2u);
   EXPECT_LE(gaps, 1u);
   EXPECT_LE(lost_bytes, kMaxLossPerRestart);
   std::cerr << "[ info ] lost " << lost_bytes << " bytes of output (" << gaps << " gap, " << odd
