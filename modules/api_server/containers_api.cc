@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -14,6 +16,7 @@
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
+#include "modules/container/validation.h"
 
 namespace contd::api {
 namespace {
@@ -369,6 +372,88 @@ grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsReq
       if (!send(line)) {
         break;  // the caller is gone
       }
+    }
+    return okStatus();
+  });
+}
+
+namespace {
+
+// A request's timeout_ms as the core's optional timeout: 0 is the container's own.
+std::optional<std::chrono::milliseconds> stopTimeout(std::uint64_t timeout_ms) {
+  if (timeout_ms == 0) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(
+      std::min<std::uint64_t>(timeout_ms, std::numeric_limits<std::int64_t>::max())));
+}
+
+}  // namespace
+
+grpc::Status ContainersApi::Stop(grpc::ServerContext* context, const v1::StopRequest* request,
+                                 v1::StopResponse* /*response*/) {
+  return serve(context, "Stop", request->namespace_(), request->id(), [&]() -> Status {
+    if (request->timeout_ms() > container::kMaxShutdownTimeout.count()) {
+      return invalidArgument("timeout_ms: at most " +
+                             std::to_string(container::kMaxShutdownTimeout.count()));
+    }
+    return core_.control().stop(request->namespace_(), request->id(),
+                                stopTimeout(request->timeout_ms()));
+  });
+}
+
+grpc::Status ContainersApi::Start(grpc::ServerContext* context, const v1::StartRequest* request,
+                                  v1::StartResponse* response) {
+  return serve(context, "Start", request->namespace_(), request->id(), [&]() -> Status {
+    auto pid = core_.control().start(request->namespace_(), request->id());
+    if (!pid) {
+      return pid.error();
+    }
+    response->set_pid(*pid);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersApi::Restart(grpc::ServerContext* context,
+                                    const v1::RestartRequest* request,
+                                    v1::StartResponse* response) {
+  return serve(context, "Restart", request->namespace_(), request->id(), [&]() -> Status {
+    if (request->timeout_ms() > container::kMaxShutdownTimeout.count()) {
+      return invalidArgument("timeout_ms: at most " +
+                             std::to_string(container::kMaxShutdownTimeout.count()));
+    }
+    auto pid = core_.control().restart(request->namespace_(), request->id(),
+                                       stopTimeout(request->timeout_ms()));
+    if (!pid) {
+      return pid.error();
+    }
+    response->set_pid(*pid);
+    return okStatus();
+  });
+}
+
+grpc::Status ContainersApi::Kill(grpc::ServerContext* context, const v1::KillRequest* request,
+                                 v1::KillResponse* /*response*/) {
+  return serve(context, "Kill", request->namespace_(), request->id(), [&]() -> Status {
+    const int signal = request->signal() == 0 ? SIGTERM : request->signal();
+    return core_.control().kill(request->namespace_(), request->id(), signal);
+  });
+}
+
+grpc::Status ContainersApi::Wait(grpc::ServerContext* context, const v1::WaitRequest* request,
+                                 v1::WaitResponse* response) {
+  return serve(context, "Wait", request->namespace_(), request->id(), [&]() -> Status {
+    auto result = core_.control().wait(request->namespace_(), request->id(),
+                                       [&] { return context->IsCancelled(); });
+    if (!result) {
+      return result.error();
+    }
+    response->set_exit_code(result->exit.code);
+    response->set_signal(result->signal);
+    response->set_oom_killed(result->exit.oom_killed);
+    if (result->exit.time != 0) {
+      *response->mutable_exited_at() =
+          google::protobuf::util::TimeUtil::NanosecondsToTimestamp(result->exit.time);
     }
     return okStatus();
   });

@@ -58,6 +58,18 @@ public:
                     v1::ExecResponse* response) override;
   grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
                      v1::StatsResponse* response) override;
+  // Stop, Start, Restart, Kill and Wait (container/control.h). Wait holds one of the
+  // server's threads until the container's process exits or the client cancels.
+  grpc::Status Stop(grpc::ServerContext* context, const v1::StopRequest* request,
+                    v1::StopResponse* response) override;
+  grpc::Status Start(grpc::ServerContext* context, const v1::StartRequest* request,
+                     v1::StartResponse* response) override;
+  grpc::Status Restart(grpc::ServerContext* context, const v1::RestartRequest* request,
+                       v1::StartResponse* response) override;
+  grpc::Status Kill(grpc::ServerContext* context, const v1::KillRequest* request,
+                    v1::KillResponse* response) override;
+  grpc::Status Wait(grpc::ServerContext* context, const v1::WaitRequest* request,
+                    v1::WaitResponse* response) override;
   // Sends what is written, then with follow polls the file until the client cancels.
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogLine>* writer) override;

@@ -48,6 +48,14 @@ container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   spec.seccomp = proto.seccomp();
   spec.readonly_rootfs = proto.readonly_rootfs();
   spec.user = proto.user();
+  switch (proto.restart().mode()) {
+    case v1::RestartPolicy::NO: spec.restart = container::RestartMode::kNo; break;
+    case v1::RestartPolicy::ON_FAILURE: spec.restart = container::RestartMode::kOnFailure; break;
+    case v1::RestartPolicy::ALWAYS: spec.restart = container::RestartMode::kAlways; break;
+    default: spec.restart = container::RestartMode::kDefault; break;
+  }
+  spec.restart_max = proto.restart().max_retries();
+  spec.auto_remove = proto.auto_remove();
   return spec;
 }
 
@@ -81,6 +89,20 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
   proto.set_seccomp(spec.seccomp);
   proto.set_readonly_rootfs(spec.readonly_rootfs);
   proto.set_user(spec.user);
+  switch (spec.restart) {
+    case container::RestartMode::kNo: proto.mutable_restart()->set_mode(v1::RestartPolicy::NO); break;
+    case container::RestartMode::kOnFailure:
+      proto.mutable_restart()->set_mode(v1::RestartPolicy::ON_FAILURE);
+      break;
+    case container::RestartMode::kAlways:
+      proto.mutable_restart()->set_mode(v1::RestartPolicy::ALWAYS);
+      break;
+    case container::RestartMode::kDefault: break;
+  }
+  if (spec.restart_max > 0) {
+    proto.mutable_restart()->set_max_retries(spec.restart_max);
+  }
+  proto.set_auto_remove(spec.auto_remove);
   return proto;
 }
 
@@ -139,6 +161,11 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
   proto.set_log_writer_restarts(info.log_writer_restarts);
   proto.set_log_dropped_bytes(info.log_dropped_bytes);
   proto.set_image_digest(info.image_digest);
+  switch (info.desired) {
+    case container::DesiredState::kRunning: proto.set_desired_state(v1::ContainerInfo::DESIRED_RUNNING); break;
+    case container::DesiredState::kStopped: proto.set_desired_state(v1::ContainerInfo::DESIRED_STOPPED); break;
+    case container::DesiredState::kRemoved: proto.set_desired_state(v1::ContainerInfo::DESIRED_REMOVED); break;
+  }
   return proto;
 }
 
@@ -153,6 +180,8 @@ v1::Event toProto(const container::ModuleEvent& event) {
     case Kind::kRestarted: proto.set_kind(v1::Event::RESTARTED); break;
     case Kind::kGaveUp: proto.set_kind(v1::Event::GAVE_UP); break;
     case Kind::kDeleted: proto.set_kind(v1::Event::DELETED); break;
+    case Kind::kStopped: proto.set_kind(v1::Event::STOPPED); break;
+    case Kind::kKilled: proto.set_kind(v1::Event::KILLED); break;
   }
   proto.set_namespace_(event.ns);
   proto.set_id(event.id);
@@ -189,6 +218,11 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
   info.log_writer_restarts = proto.log_writer_restarts();
   info.log_dropped_bytes = proto.log_dropped_bytes();
   info.image_digest = proto.image_digest();
+  if (proto.desired_state() == v1::ContainerInfo::DESIRED_STOPPED) {
+    info.desired = container::DesiredState::kStopped;
+  } else if (proto.desired_state() == v1::ContainerInfo::DESIRED_REMOVED) {
+    info.desired = container::DesiredState::kRemoved;
+  }
   return info;
 }
 
@@ -201,6 +235,7 @@ grpc::StatusCode toGrpcCode(Code code) {
     case Code::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
     case Code::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
     case Code::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
+    case Code::kCancelled: return grpc::StatusCode::CANCELLED;
     case Code::kInternal: return grpc::StatusCode::INTERNAL;
     case Code::kUnknown: return grpc::StatusCode::UNKNOWN;
   }

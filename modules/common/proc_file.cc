@@ -35,4 +35,17 @@ std::string readProcFile(const std::filesystem::path& path, std::size_t max_byte
   return content;
 }
 
+std::vector<std::string> readProcStrings(const std::filesystem::path& path) {
+  const std::string raw = readProcFile(path);
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < raw.size()) {
+    std::size_t end = raw.find('\0', start);
+    end = end == std::string::npos ? raw.size() : end;
+    out.emplace_back(raw, start, end - start);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace contd

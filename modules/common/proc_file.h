@@ -7,11 +7,15 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace contd {
 
 // The first `max_bytes` of `path`; "" when it cannot be opened or read (the process is
 // gone, or the file was never there), which callers treat as "nothing to see".
 std::string readProcFile(const std::filesystem::path& path, std::size_t max_bytes = 1 << 20);
+
+// A file of NUL-ended strings (cmdline, environ) as its strings; empty as above.
+std::vector<std::string> readProcStrings(const std::filesystem::path& path);
 
 }  // namespace contd

@@ -8,9 +8,10 @@
 //   io.contd.image        = <image name>            made from an image (RemoveImage checks it)
 //   io.contd.image.digest = <manifest digest>       the image the container was made from
 //   io.contd.stopping     = "true"                  Delete/SignalDelete asked it to go
-//   io.contd.state        = "backing-off"|"failed"  restart policy state; absent when neither
+//   io.contd.state        = "backing-off"|"failed"|"stopped"
+//                                                    restart policy state; absent when none
 //   io.contd.next-retry   = <unix nanos>            when a backing-off container restarts
-//   io.contd.restarts     = <count>                 restarts done by the restart policy
+//   io.contd.restarts     = <count>                 restarts by the policy since Run/Start
 //   io.contd.exits        = JSON array, oldest first (lifecycle_labels.h)
 //
 // Annotations of the stored OCI runtime spec:

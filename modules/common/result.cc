@@ -15,6 +15,7 @@ std::string_view codeName(Code code) {
     case Code::kUnavailable: return "unavailable";
     case Code::kDeadlineExceeded: return "deadline exceeded";
     case Code::kUnauthenticated: return "unauthenticated";
+    case Code::kCancelled: return "cancelled";
     case Code::kInternal: return "internal";
   }
   return "unknown";

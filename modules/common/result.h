@@ -23,6 +23,7 @@ enum class Code {
   kDeadlineExceeded,
   kInternal,
   kUnauthenticated,  // a registry refused the (missing) credentials
+  kCancelled,        // the caller gave up waiting (Wait)
 };
 
 std::string_view codeName(Code code);

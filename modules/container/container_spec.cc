@@ -173,6 +173,15 @@ Result<ContainerSpec> readSpec(const json& json) {
   CONTD_RETURN_IF_ERROR(in.string("seccomp", spec.seccomp));
   CONTD_RETURN_IF_ERROR(in.boolean("readonly_rootfs", spec.readonly_rootfs));
   CONTD_RETURN_IF_ERROR(in.string("user", spec.user));
+  std::string restart;
+  CONTD_RETURN_IF_ERROR(in.string("restart", restart));
+  const auto mode = restartModeFromName(restart);
+  if (!mode) {
+    return in.typeError("restart", "\"no\", \"on-failure\" or \"always\"");
+  }
+  spec.restart = *mode;
+  CONTD_RETURN_IF_ERROR(in.unsignedInt("restart_max", spec.restart_max));
+  CONTD_RETURN_IF_ERROR(in.boolean("auto_remove", spec.auto_remove));
   return spec;
 }
 
@@ -188,6 +197,35 @@ std::string_view containerStatusName(ContainerStatus status) {
     case ContainerStatus::kFailed: return "failed";
   }
   return "unknown";
+}
+
+std::string_view restartModeName(RestartMode mode) {
+  switch (mode) {
+    case RestartMode::kDefault: return "";
+    case RestartMode::kNo: return "no";
+    case RestartMode::kOnFailure: return "on-failure";
+    case RestartMode::kAlways: return "always";
+  }
+  return "";
+}
+
+std::optional<RestartMode> restartModeFromName(std::string_view name) {
+  for (auto mode : {RestartMode::kDefault, RestartMode::kNo, RestartMode::kOnFailure,
+                    RestartMode::kAlways}) {
+    if (restartModeName(mode) == name) {
+      return mode;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view desiredStateName(DesiredState state) {
+  switch (state) {
+    case DesiredState::kRunning: return "running";
+    case DesiredState::kStopped: return "stopped";
+    case DesiredState::kRemoved: return "removed";
+  }
+  return "running";
 }
 
 nlohmann::json toJson(const ContainerSpec& spec) {
@@ -218,6 +256,9 @@ nlohmann::json toJson(const ContainerSpec& spec) {
       {"seccomp", spec.seccomp},
       {"readonly_rootfs", spec.readonly_rootfs},
       {"user", spec.user},
+      {"restart", restartModeName(spec.restart)},
+      {"restart_max", spec.restart_max},
+      {"auto_remove", spec.auto_remove},
   };
 }
 

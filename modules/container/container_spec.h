@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ struct MountSpec {
 
   bool operator==(const MountSpec&) const = default;
 };
+
+// When the restart policy starts a container again after its process ended on its own
+// (docs/lifecycle.md). kDefault is what a caller gets without asking: kNo with auto_remove,
+// kAlways otherwise (what every container got before policies existed); Run stores the
+// mode it resolved to, never kDefault.
+enum class RestartMode { kDefault, kNo, kOnFailure, kAlways };
+
+std::string_view restartModeName(RestartMode mode);  // "", "no", "on-failure", "always"
+std::optional<RestartMode> restartModeFromName(std::string_view name);
 
 struct ContainerSpec {
   std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
@@ -56,6 +66,13 @@ struct ContainerSpec {
   // "uid:group" or "name:gid"; names are looked up in the container's own /etc/passwd and
   // /etc/group at Run (user_lookup.h). From an image, empty means the image's User.
   std::string user;
+  RestartMode restart = RestartMode::kDefault;
+  // With kOnFailure: restarts allowed since Run or the last Start before the policy gives
+  // up (the container is then FAILED); 0: only the daemon's own give-up rule applies.
+  std::uint32_t restart_max = 0;
+  // When the process ends and the policy does not start it again, the container is removed
+  // (task, record, snapshot; the log stays). Only with kNo (or kDefault, which then is kNo).
+  bool auto_remove = false;
 
   bool operator==(const ContainerSpec&) const = default;
 };
@@ -65,6 +82,13 @@ struct ContainerSpec {
 enum class ContainerStatus { kUnknown, kCreated, kRunning, kStopped, kBackingOff, kFailed };
 
 std::string_view containerStatusName(ContainerStatus status);
+
+// What contd will make of a container: keep it running (restarting it as its policy
+// says), leave it stopped (Stop, or an exit its policy does not restart), or remove it
+// (Delete or SignalDelete asked, or auto_remove after its exit).
+enum class DesiredState { kRunning, kStopped, kRemoved };
+
+std::string_view desiredStateName(DesiredState state);
 
 // Nanoseconds since the Unix epoch; 0 when unset.
 using UnixNanos = std::int64_t;
@@ -92,6 +116,7 @@ struct ContainerInfo {
   std::vector<Termination> exits;  // the last few, oldest first
   UnixNanos next_retry = 0;        // with kBackingOff
   bool stopping = false;           // Delete or SignalDelete asked it to go
+  DesiredState desired = DesiredState::kRunning;
   // From the log writer's health file, <log_root>/<ns>/.<name>.log.health (docs/logs.md);
   // 0 when there is none.
   std::uint64_t log_writer_restarts = 0;

@@ -10,18 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> splitNul(const std::string& raw) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < raw.size()) {
-    std::size_t end = raw.find('\0', start);
-    end = end == std::string::npos ? raw.size() : end;
-    out.emplace_back(raw, start, end - start);
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   const auto e = s.find_last_not_of(" \t\r");
@@ -116,7 +104,7 @@ std::optional<fs::path> containerdStateDir(const fs::path& address, const fs::pa
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
       continue;
     }
-    const auto args = splitNul(readProcFile(entry.path() / "cmdline"));
+    const auto args = readProcStrings(entry.path() / "cmdline");
     if (args.empty() || fs::path(args[0]).filename() != "containerd") {
       continue;
     }

@@ -19,7 +19,17 @@
 namespace contd::container {
 
 struct ModuleEvent {
-  enum class Kind { kStarted, kExited, kOom, kBackingOff, kRestarted, kGaveUp, kDeleted };
+  enum class Kind {
+    kStarted,     // Run or Start started it (pid)
+    kExited,      // its process ended (exit_code; message "oom-killed" after an OOM kill)
+    kOom,
+    kBackingOff,  // a restart is queued (message: when)
+    kRestarted,   // the restart policy started it again (pid)
+    kGaveUp,      // the restart policy gave up (message: why)
+    kDeleted,     // Delete removed it, or auto_remove did (message "auto-remove")
+    kStopped,     // Stop ended it; it stays
+    kKilled,      // Kill sent it a signal (message "signal N")
+  };
   Kind kind = Kind::kStarted;
   std::string ns;
   std::string id;

@@ -33,6 +33,8 @@ Lifecycle lifecycleFrom(const containerd::Labels& labels) {
     lifecycle.state = PolicyState::kBackingOff;
   } else if (state == "failed") {
     lifecycle.state = PolicyState::kFailed;
+  } else if (state == "stopped") {
+    lifecycle.state = PolicyState::kStopped;
   }
   lifecycle.next_retry = parseInt(label(labels, kNextRetryLabel)).value_or(0);
   auto restarts = parseInt(label(labels, kRestartsLabel)).value_or(0);
@@ -61,6 +63,7 @@ containerd::Labels lifecycleLabels(const Lifecycle& lifecycle) {
     case PolicyState::kNone: labels[kStateLabel] = ""; break;
     case PolicyState::kBackingOff: labels[kStateLabel] = "backing-off"; break;
     case PolicyState::kFailed: labels[kStateLabel] = "failed"; break;
+    case PolicyState::kStopped: labels[kStateLabel] = "stopped"; break;
   }
   labels[kNextRetryLabel] =
       lifecycle.state == PolicyState::kBackingOff ? std::to_string(lifecycle.next_retry) : "";

@@ -20,13 +20,16 @@ namespace contd::container {
 
 inline constexpr std::size_t kMaxExits = 10;
 
-enum class PolicyState { kNone, kBackingOff, kFailed };
+// kNone: running, or about to be judged. kBackingOff: a restart is due at next_retry.
+// kFailed: the policy gave up. kStopped: at rest (Stop, or an exit the container's restart
+// mode does not restart); its task is gone, Start runs it again.
+enum class PolicyState { kNone, kBackingOff, kFailed, kStopped };
 
 struct Lifecycle {
   bool stopping = false;
   PolicyState state = PolicyState::kNone;
   std::int64_t next_retry = 0;  // unix nanos, with kBackingOff
-  std::uint32_t restarts = 0;
+  std::uint32_t restarts = 0;  // since Run or the last Start
   std::vector<Termination> exits;  // oldest first
 
   bool operator==(const Lifecycle&) const = default;

@@ -36,25 +36,17 @@ using namespace std::chrono_literals;
 // containerd-shim-runc-v2's default runc root (runtime/v2/runc: process.RuncRoot).
 constexpr char kDefaultRuncRoot[] = "/run/containerd/runc";
 
-std::vector<std::string> readCmdline(const fs::path& pid_dir) {
-  const std::string raw = readProcFile(pid_dir / "cmdline");
-  std::vector<std::string> args;
-  std::size_t start = 0;
-  while (start < raw.size()) {
-    std::size_t end = raw.find('\0', start);
-    if (end == std::string::npos) {
-      end = raw.size();
-    }
-    args.emplace_back(raw, start, end - start);
-    start = end + 1;
-  }
-  return args;
-}
-
 fs::path resolvedPath(const fs::path& path) {
   std::error_code ec;
   fs::path out = fs::weakly_canonical(path, ec);
   return ec ? path : out;
+}
+
+// A folder's path as resolvedPath gives it, without a trailing '/' (the log driver takes
+// its log_root either way).
+fs::path resolvedDir(const fs::path& path) {
+  fs::path out = resolvedPath(path);
+  return out.has_filename() ? out : out.parent_path();
 }
 
 // ns, id and address of a shim daemon's command line; nullopt for anything else (other
@@ -181,9 +173,11 @@ fs::path runcRoot(const fs::path& bundle) {
 
 }  // namespace
 
-ProcShimHost::ProcShimHost(fs::path containerd_address, fs::path log_shim, fs::path proc)
+ProcShimHost::ProcShimHost(fs::path containerd_address, fs::path log_shim, fs::path log_root,
+                           fs::path proc)
     : address_(resolvedPath(containerd_address)),
       log_shim_(std::move(log_shim)),
+      log_root_(resolvedDir(log_root)),
       proc_(std::move(proc)) {}
 
 std::vector<HostShim> ProcShimHost::shims() {
@@ -195,7 +189,7 @@ std::vector<HostShim> ProcShimHost::shims() {
       continue;
     }
     std::string address;
-    auto shim = parseShim(readCmdline(entry.path()), address);
+    auto shim = parseShim(readProcStrings(entry.path() / "cmdline"), address);
     if (!shim || resolvedPath(address) != address_) {
       continue;
     }
@@ -239,9 +233,10 @@ std::vector<HostBundle> ProcShimHost::bundles() {
 }
 
 std::vector<HostLogger> ProcShimHost::loggers() {
-  // Every contd log driver on the host, less those under another containerd's shim: a
-  // second contd (another containerd) runs the same log driver binary, and its drivers are
-  // not this contd's to end. One whose shim is gone cannot be told apart and counts.
+  // The contd log drivers on the host that write under this contd's log root, less those
+  // under another containerd's shim. A second contd on the host runs the same driver
+  // binary: its drivers name its own log root (two daemons sharing one would write the
+  // same files) and are not this contd's to end, even when their shim is gone.
   std::set<pid_t> ours;
   for (const auto& shim : shims()) {
     ours.insert(shim.pid);
@@ -253,6 +248,9 @@ std::vector<HostLogger> ProcShimHost::loggers() {
   }
   std::vector<HostLogger> found;
   for (auto& logger : all) {
+    if (resolvedDir(logger.log_root) != log_root_) {
+      continue;
+    }
     pid_t above = parentPid(proc_, logger.pid);
     if (drivers.count(above) != 0) {
       above = parentPid(proc_, above);  // the writer's parent is the holder
@@ -277,7 +275,7 @@ Status ProcShimHost::removeBundle(std::string_view ns, std::string_view id,
 Status ProcShimHost::endShim(const HostShim& shim) {
   const fs::path pid_dir = proc_ / std::to_string(shim.pid);
   std::string address;
-  auto still = parseShim(readCmdline(pid_dir), address);
+  auto still = parseShim(readProcStrings(pid_dir / "cmdline"), address);
   if (still && still->ns == shim.ns && still->id == shim.id) {
     killAndWait(pid_dir, shim.pid);
   }

@@ -14,9 +14,10 @@ namespace contd::container {
 
 class ProcShimHost : public ShimHost {
 public:
-  // `containerd_address`: the socket contd talks to; `log_shim`: contd-shim-logs.
+  // `containerd_address`: the socket contd talks to; `log_shim`: contd-shim-logs;
+  // `log_root`: where contd's logs go (its drivers are told so in their arguments).
   ProcShimHost(std::filesystem::path containerd_address, std::filesystem::path log_shim,
-               std::filesystem::path proc = "/proc");
+               std::filesystem::path log_root, std::filesystem::path proc = "/proc");
 
   std::vector<HostShim> shims() override;
   std::vector<HostBundle> bundles() override;
@@ -29,6 +30,7 @@ public:
 private:
   std::filesystem::path address_;
   std::filesystem::path log_shim_;
+  std::filesystem::path log_root_;
   std::filesystem::path proc_;
 };
 

@@ -142,6 +142,11 @@ void describeState(const std::optional<containerd::TaskState>& task, const Lifec
       info.status = ContainerStatus::kFailed;
     }
   }
+  if (lifecycle.stopping) {
+    info.desired = DesiredState::kRemoved;
+  } else if (lifecycle.state == PolicyState::kStopped || lifecycle.state == PolicyState::kFailed) {
+    info.desired = DesiredState::kStopped;
+  }
 }
 
 LogFilesOptions logOptions(const ServiceOptions& options) {
@@ -172,7 +177,9 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
               .create_timeout = options_.task_create_timeout}),
       exec_(client, options_.kill_grace),
       default_shutdown_ms_(options_.default_shutdown_timeout.count()),
-      default_pids_limit_(options_.default_pids_limit) {
+      default_pids_limit_(options_.default_pids_limit),
+      control_(store_, tasks_, events_,
+               [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
   options_.log_root = logs_.options().log_root;  // made absolute
 }
 

@@ -24,6 +24,7 @@
 #include "modules/common/result.h"
 #include "modules/container/container_spec.h"
 #include "modules/container/container_store.h"
+#include "modules/container/control.h"
 #include "modules/container/defaults.h"
 #include "modules/container/netns_check.h"
 #include "modules/container/event_bus.h"
@@ -127,6 +128,9 @@ public:
   void setDefaults(std::chrono::milliseconds shutdown_timeout, std::int64_t pids_limit);
   EventBus& events() { return events_; }
 
+  // Stop, Start, Restart, Kill and Wait (control.h).
+  ContainerControl& control() { return control_; }
+
   // The units the Supervisor shares with the operations (daemon wiring).
   ContainerStore& store() { return store_; }
   TaskControl& tasks() { return tasks_; }
@@ -156,6 +160,7 @@ private:
   // The reloadable part of options_ (see setDefaults).
   std::atomic<std::int64_t> default_shutdown_ms_;
   std::atomic<std::int64_t> default_pids_limit_;
+  ContainerControl control_;
 };
 
 }  // namespace contd::container

@@ -47,6 +47,9 @@ struct HostLogger {
   pid_t pid = 0;
   std::string ns;
   std::string id;
+  // The driver's `log_root` argument (from contd's log URI): the contd whose logs it
+  // writes. Empty when its command line has none.
+  std::filesystem::path log_root;
 };
 
 class ShimHost {
@@ -57,7 +60,7 @@ public:
   // The task bundle dirs of contd's containerd, of every namespace; empty when its state
   // dir cannot be found.
   virtual std::vector<HostBundle> bundles() = 0;
-  // contd's log drivers (holder and writer) of every container.
+  // contd's log drivers (holder and writer) of every container, of this contd's log root.
   virtual std::vector<HostLogger> loggers() = 0;
   // Ends a shim no task belongs to, as containerd ends a dead one and a bit more: SIGKILL,
   // then the shim binary's `delete` (runc delete --force: the container's processes and

@@ -13,21 +13,25 @@ constexpr std::string_view kIdVar = "CONTAINER_ID=";
 
 // CONTAINER_NAMESPACE and CONTAINER_ID of a process's environment (empty when absent).
 void readIdentity(const std::filesystem::path& environ_file, HostLogger& out) {
-  const std::string environ = readProcFile(environ_file);
-  std::size_t start = 0;
-  while (start < environ.size()) {
-    std::size_t end = environ.find('\0', start);
-    if (end == std::string::npos) {
-      end = environ.size();
-    }
-    const std::string_view var(environ.data() + start, end - start);
+  for (const std::string& var : readProcStrings(environ_file)) {
     if (var.starts_with(kNsVar)) {
-      out.ns = std::string(var.substr(kNsVar.size()));
+      out.ns = var.substr(kNsVar.size());
     } else if (var.starts_with(kIdVar)) {
-      out.id = std::string(var.substr(kIdVar.size()));
+      out.id = var.substr(kIdVar.size());
     }
-    start = end + 1;
   }
+}
+
+// The value after `log_root` among the driver's key/value arguments (containerd passes
+// the log URI's query that way).
+std::filesystem::path logRootArgument(const std::filesystem::path& cmdline_file) {
+  const std::vector<std::string> args = readProcStrings(cmdline_file);
+  for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+    if (args[i] == "log_root") {
+      return std::filesystem::path(args[i + 1]);
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -48,6 +52,7 @@ std::vector<HostLogger> findAllLoggers(const std::filesystem::path& executable,
     HostLogger logger;
     logger.pid = static_cast<pid_t>(std::atoi(name.c_str()));
     readIdentity(entry.path() / "environ", logger);
+    logger.log_root = logRootArgument(entry.path() / "cmdline");
     if (!logger.ns.empty() && !logger.id.empty()) {
       found.push_back(std::move(logger));
     }

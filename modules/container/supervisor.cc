@@ -5,6 +5,7 @@
 #include "modules/common/logging.h"
 #include "modules/container/lifecycle_labels.h"
 #include "modules/container/orphan_shims.h"
+#include "modules/container/stored_spec.h"
 
 namespace contd::container {
 namespace {
@@ -197,6 +198,14 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
     return;
   }
 
+  OwnPolicy own;
+  own.has_snapshot = !record->snapshot_key.empty();
+  if (auto stored = readStoredSpec(*record); stored) {
+    own.mode = stored->spec.restart == RestartMode::kDefault ? RestartMode::kAlways
+                                                               : stored->spec.restart;
+    own.max = stored->spec.restart_max;
+    own.auto_remove = stored->spec.auto_remove;
+  }
   const bool recorded =
       exit && !lifecycle.exits.empty() && lifecycle.exits.back().time == exit->time;
   std::optional<ModuleEvent> exited;
@@ -212,11 +221,11 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
                          .exit_code = exit->code,
                          .message = exit->oom_killed ? "oom-killed" : ""};
   }
-  decide(ns, id, lifecycle, exit && !recorded, std::move(exited));
+  decide(ns, id, own, lifecycle, exit && !recorded, std::move(exited));
 }
 
-void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle lifecycle,
-                        bool new_exit, std::optional<ModuleEvent> exited) {
+void Supervisor::decide(const std::string& ns, const std::string& id, const OwnPolicy& own,
+                        Lifecycle lifecycle, bool new_exit, std::optional<ModuleEvent> exited) {
   const auto log = log::container();
   auto publishExit = [&] {
     if (exited) {
@@ -224,11 +233,15 @@ void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle 
       exited.reset();
     }
   };
-  if (lifecycle.stopping || lifecycle.state == PolicyState::kFailed) {
+  if (lifecycle.stopping || lifecycle.state == PolicyState::kFailed ||
+      lifecycle.state == PolicyState::kStopped) {
     if (new_exit) {
       (void)store_.saveLifecycle(ns, id, lifecycle);
     }
     publishExit();
+    if (lifecycle.state == PolicyState::kStopped && !lifecycle.stopping) {
+      (void)tasks_.release(ns, id);  // a task Stop or rest() could not delete before
+    }
     return;
   }
   {
@@ -240,6 +253,18 @@ void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle 
   }
   std::int64_t at = lifecycle.next_retry;
   if (lifecycle.state != PolicyState::kBackingOff || new_exit) {
+    const Termination* last = lifecycle.exits.empty() ? nullptr : &lifecycle.exits.back();
+    const bool failed = last != nullptr && (last->code != 0 || last->oom_killed);
+    if (own.mode == RestartMode::kNo || (own.mode == RestartMode::kOnFailure && !failed)) {
+      rest(ns, id, own, std::move(lifecycle), std::move(exited));
+      return;
+    }
+    if (own.mode == RestartMode::kOnFailure && own.max > 0 && lifecycle.restarts >= own.max) {
+      giveUp(ns, id, std::move(lifecycle), std::move(exited),
+             std::to_string(lifecycle.restarts) + " restarts (on-failure:" +
+                 std::to_string(own.max) + ")");
+      return;
+    }
     RestartPolicy policy;
     {
       std::lock_guard lock(mu_);
@@ -249,15 +274,9 @@ void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle 
     const auto failures = failuresInWindow(policy, lifecycle.exits, now);
     const auto delay = nextRestartDelay(policy, failures);
     if (!delay) {
-      lifecycle.state = PolicyState::kFailed;
-      if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
-        log->warn("mark failed ns={} id={} error=\"{}\"", ns, id, saved.error().message);
-      }
-      publishExit();
-      const std::string why = std::to_string(failures) + " exits within " +
-                              std::to_string(policy.window.count() / 1000) + " s";
-      log->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
-      bus_.publish({.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});
+      giveUp(ns, id, std::move(lifecycle), std::move(exited),
+             std::to_string(failures) + " exits within " +
+                 std::to_string(policy.window.count() / 1000) + " s");
       return;
     }
     at = now + std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
@@ -274,6 +293,46 @@ void Supervisor::decide(const std::string& ns, const std::string& id, Lifecycle 
                   .message = "restart in " + std::to_string(delay->count()) + " ms"});
   }
   schedule(ns, id, at);
+}
+
+void Supervisor::giveUp(const std::string& ns, const std::string& id, Lifecycle lifecycle,
+                        std::optional<ModuleEvent> exited, const std::string& why) {
+  lifecycle.state = PolicyState::kFailed;
+  if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
+    log::container()->warn("mark failed ns={} id={} error=\"{}\"", ns, id,
+                           saved.error().message);
+  }
+  if (exited) {
+    bus_.publish(*exited);
+  }
+  log::container()->error("gave up restarting ns={} id={} reason=\"{}\"", ns, id, why);
+  bus_.publish({.kind = ModuleEvent::Kind::kGaveUp, .ns = ns, .id = id, .message = why});
+}
+
+void Supervisor::rest(const std::string& ns, const std::string& id, const OwnPolicy& own,
+                      Lifecycle lifecycle, std::optional<ModuleEvent> exited) {
+  const auto log = log::container();
+  lifecycle.state = PolicyState::kStopped;
+  if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
+    log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+  }
+  // Published before any removal: a Wait begun before the exit gets it.
+  if (exited) {
+    bus_.publish(*exited);
+  }
+  if (!own.auto_remove) {
+    if (auto released = tasks_.release(ns, id); !released) {
+      log->warn("release task ns={} id={} error=\"{}\"", ns, id, released.error().message);
+    }
+    log->info("at rest ns={} id={} restart={}", ns, id, restartModeName(own.mode));
+    return;
+  }
+  if (auto removed = tasks_.stopAndRemove(ns, id, std::chrono::milliseconds(0), own.has_snapshot);
+      !removed) {
+    log->warn("auto-remove ns={} id={} error=\"{}\"", ns, id, removed.error().message);
+    return;  // the next reconcile tries again
+  }
+  bus_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = ns, .id = id, .message = "auto-remove"});
 }
 
 void Supervisor::schedule(const std::string& ns, const std::string& id, std::int64_t at) {

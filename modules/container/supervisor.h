@@ -14,7 +14,10 @@
 // restart scheduled again at the recorded time. Then, with a ShimHost, the shims and log
 // drivers of contd's containers that belong to no task are ended (orphan_shims.h).
 //
-// Containers marked stopping (Delete, SignalDelete) or failed are never restarted.
+// Each container's restart mode decides first (no, on-failure[:max], always; docs/lifecycle.md):
+// an exit it does not restart leaves the container at rest without a task (or removes it,
+// with auto_remove). Containers marked stopping (Delete, SignalDelete), stopped (Stop) or
+// failed are never restarted.
 // Thread-safety: all work runs on the supervisor's own threads; start()/stop() from one owner.
 
 #include <atomic>
@@ -69,6 +72,13 @@ private:
     std::int64_t time = 0;
     std::int32_t code = 0;
   };
+  // What the container's own spec says about its end (container_spec.h).
+  struct OwnPolicy {
+    RestartMode mode = RestartMode::kAlways;
+    std::uint32_t max = 0;
+    bool auto_remove = false;
+    bool has_snapshot = false;
+  };
 
   void connectionLoop();
   void onEvent(const containerd::Event& event);
@@ -77,8 +87,14 @@ private:
   void evaluateLocked(const std::string& ns, const std::string& id, std::optional<Observed> exit);
   // The restart policy's verdict on a container that does not run: record the exit, then
   // schedule a restart, give up, or leave it (stopping, failed, already scheduled).
-  void decide(const std::string& ns, const std::string& id, Lifecycle lifecycle, bool new_exit,
-              std::optional<ModuleEvent> exited);
+  void decide(const std::string& ns, const std::string& id, const OwnPolicy& own,
+              Lifecycle lifecycle, bool new_exit, std::optional<ModuleEvent> exited);
+  // The container's mode does not restart this exit: at rest (kStopped) without a task,
+  // or removed with auto_remove.
+  void rest(const std::string& ns, const std::string& id, const OwnPolicy& own,
+            Lifecycle lifecycle, std::optional<ModuleEvent> exited);
+  void giveUp(const std::string& ns, const std::string& id, Lifecycle lifecycle,
+              std::optional<ModuleEvent> exited, const std::string& why);
   void restart(const std::string& ns, const std::string& id);
   void schedule(const std::string& ns, const std::string& id, std::int64_t at_unix_nanos);
   bool takeOom(const std::string& ns, const std::string& id);

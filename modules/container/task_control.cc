@@ -222,6 +222,43 @@ Status TaskControl::stopAndRemove(std::string_view ns, std::string_view id,
   return okStatus();
 }
 
+Status TaskControl::release(std::string_view ns, std::string_view id) {
+  auto task = state(ns, id);
+  if (!task) {
+    return task.error();
+  }
+  if (!*task) {
+    return okStatus();
+  }
+  auto deleted = killAndDeleteTask(ns, id, (*task)->status);
+  return deleted || deleted.error().code == Code::kNotFound ? okStatus() : deleted;
+}
+
+Result<containerd::ExitStatus> TaskControl::stop(std::string_view ns, std::string_view id,
+                                                 std::chrono::milliseconds shutdown_timeout) {
+  auto task = state(ns, id);
+  if (!task) {
+    return task.error();
+  }
+  if (!*task) {
+    return failedPrecondition("'" + std::string(id) + "' has no process");
+  }
+  if ((*task)->status != TaskStatus::kStopped) {
+    CONTD_RETURN_IF_ERROR(stopTask(ns, id, **task, shutdown_timeout));
+    task = state(ns, id);
+    if (!task || !*task) {
+      return task ? Error{Code::kInternal, "the task of '" + std::string(id) + "' vanished"}
+                  : task.error();
+    }
+  }
+  return containerd::ExitStatus{(*task)->exit_status, (*task)->exited_at};
+}
+
+Status TaskControl::signal(std::string_view ns, std::string_view id, int signal) {
+  auto sent = client_.killTask(ns, id, signal, false);
+  return sent ? okStatus() : Status(sent.error().wrap("send signal " + std::to_string(signal)));
+}
+
 void TaskControl::discard(std::string_view ns, std::string_view id) {
   const auto log = log::container();
   // Best effort, in containerd's required order: kill, delete the task, delete the record.

@@ -61,6 +61,15 @@ public:
   // the snapshot (when `has_snapshot`) and the empty cgroups go.
   Status stopAndRemove(std::string_view ns, std::string_view id,
                        std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
+  // Deletes the task of a container at rest (its shim goes; record, snapshot and log
+  // stay), killing what still runs. No task is not an error.
+  Status release(std::string_view ns, std::string_view id);
+  // SIGTERM, up to `shutdown_timeout`, SIGKILL; returns how the process ended (the task
+  // stays, stopped). kFailedPrecondition when there is no task.
+  Result<containerd::ExitStatus> stop(std::string_view ns, std::string_view id,
+                                      std::chrono::milliseconds shutdown_timeout);
+  // Sends `signal` to the task's init process.
+  Status signal(std::string_view ns, std::string_view id, int signal);
   // Best effort removal of whatever exists (a Run that died half-way); logs what failed.
   void discard(std::string_view ns, std::string_view id);
 

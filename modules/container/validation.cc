@@ -398,6 +398,24 @@ Status checkSeccomp(std::string_view seccomp) {
   return okStatus();
 }
 
+// The restart mode the container gets: kDefault resolved (container_spec.h).
+Result<RestartMode> checkRestart(const ContainerSpec& spec) {
+  RestartMode mode = spec.restart;
+  if (mode == RestartMode::kDefault) {
+    mode = spec.auto_remove ? RestartMode::kNo : RestartMode::kAlways;
+  }
+  if (spec.restart_max > 0 && mode != RestartMode::kOnFailure) {
+    return fieldError("restart_max", "only with restart \"on-failure\", not \"" +
+                                         std::string(restartModeName(mode)) + "\"");
+  }
+  if (spec.auto_remove && mode != RestartMode::kNo) {
+    return fieldError("auto_remove", "removes the container when its process ends: only with "
+                                     "restart \"no\", not \"" +
+                                         std::string(restartModeName(mode)) + "\"");
+  }
+  return mode;
+}
+
 }  // namespace
 
 Status validateExecArgv(const std::vector<std::string>& argv) {
@@ -461,12 +479,18 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   if (!user) {
     return user.error();
   }
+  auto restart = checkRestart(spec);
+  if (!restart) {
+    return restart.error();
+  }
   if (const std::size_t size = toJson(spec).dump().size(); size > kMaxSpecBytes) {
     return fieldError("spec", std::to_string(size) + " bytes as stored, more than " +
                                   std::to_string(kMaxSpecBytes));
   }
+  ContainerSpec stored = spec;
+  stored.restart = *restart;
   return ValidSpec{.ns = std::string(ns),
-                   .spec = spec,
+                   .spec = std::move(stored),
                    .argv = std::move(argv).value(),
                    .netns_path = std::move(netns_path).value(),
                    .user = std::move(user).value()};

@@ -50,7 +50,7 @@ inline constexpr std::string_view kSeccompUnconfined = "unconfined";
 // may build one by hand to feed the spec builder).
 struct ValidSpec {
   std::string ns;                     // the containerd namespace, a valid identifier
-  ContainerSpec spec;                 // as checked (and as it will be stored)
+  ContainerSpec spec;                 // as checked (and as it will be stored): restart resolved
   std::vector<std::string> argv;      // the process arguments: spec.argv, else the split entrypoint
   std::filesystem::path netns_path;   // the netns file the container joins
   UserRequest user;                   // spec.user parsed
@@ -96,6 +96,8 @@ struct ValidSpec {
 //                        within 32 bits, at most kMaxUserLength chars. Whether the names
 //                        exist is only known at Run, from the container's /etc files
 //   elevated             only when env.allow_elevated
+//   restart_max          only with restart on-failure
+//   auto_remove          only with restart no (or unset, which then means no)
 //   spec                 the whole request at most kMaxSpecBytes
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -16,7 +17,8 @@ namespace {
 // Which commands accept an option.
 enum : unsigned {
   kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
-  kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kPull = 4096, kAnyCommand = 8191
+  kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kPull = 4096, kStop = 8192,
+  kStart = 16384, kRestart = 32768, kKill = 65536, kWait = 131072, kAnyCommand = 262143
 };
 
 struct CommandDef {
@@ -28,12 +30,20 @@ struct CommandDef {
   std::string_view help;
 };
 
-const std::array<CommandDef, 14> kCommands = {{
+const std::array<CommandDef, 19> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
     {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
     {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
+    {"stop", Command::kStop, kStop, "NS NAME [-t SECONDS]", 2,
+     "SIGTERM, then SIGKILL; the container stays, stopped, until start"},
+    {"start", Command::kStart, kStart, "NS NAME", 2, "run a stopped or failed container again"},
+    {"restart", Command::kRestart, kRestart, "NS NAME [-t SECONDS]", 2, "stop, then start"},
+    {"kill", Command::kKill, kKill, "NS NAME [-s SIGNAL]", 2,
+     "send a signal (default TERM) to the container's process"},
+    {"wait", Command::kWait, kWait, "NS NAME", 2,
+     "wait until the container's process exits; print its exit code"},
     {"events", Command::kEvents, kEvents, "[-n NS]", 0,
      "follow container events (started, exited, restarted, ...) until interrupted"},
     {"exec", Command::kExec, kExec, "NS NAME [--timeout MS] -- CMD...", 2,
@@ -252,6 +262,70 @@ Status setSince(std::string_view option, std::string_view value, Invocation& inv
   return okStatus();
 }
 
+// stop/restart -t: whole seconds, as podman takes them.
+Status setStopTime(std::string_view option, std::string_view value, Invocation& inv) {
+  auto seconds = parseNumber<std::uint32_t>(option, value);
+  if (!seconds || *seconds > 3600) {
+    return badValue(option, value, "seconds, 0 to 3600");
+  }
+  // 0 s is "SIGKILL at once": the API reads 0 ms as the container's own timeout.
+  inv.stop_timeout_ms = *seconds == 0 ? 1 : static_cast<std::uint64_t>(*seconds) * 1000;
+  return okStatus();
+}
+
+// kill -s: a number, or a name with or without SIG (TERM, SIGKILL, hup).
+Status setSignal(std::string_view option, std::string_view value, Invocation& inv) {
+  static constexpr std::pair<std::string_view, int> kNames[] = {
+      {"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"KILL", 9},   {"USR1", 10},
+      {"USR2", 12}, {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15},  {"CONT", 18},
+      {"STOP", 19}, {"TSTP", 20}, {"WINCH", 28}};
+  if (auto number = parseNumber<int>(option, value); number && *number >= 1 && *number <= 64) {
+    inv.signal = *number;
+    return okStatus();
+  }
+  std::string name(value);
+  for (auto& c : name) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  const std::string_view bare = std::string_view(name).starts_with("SIG")
+                                    ? std::string_view(name).substr(3)
+                                    : std::string_view(name);
+  for (const auto& [known, number] : kNames) {
+    if (bare == known) {
+      inv.signal = number;
+      return okStatus();
+    }
+  }
+  return badValue(option, value, "a signal number 1-64 or a name such as TERM, KILL, HUP");
+}
+
+// run --restart: no, always, on-failure or on-failure:N.
+Status setRestart(std::string_view option, std::string_view value, Invocation& inv) {
+  auto* restart = inv.spec.mutable_restart();
+  if (value == "no") {
+    restart->set_mode(v1::RestartPolicy::NO);
+  } else if (value == "always") {
+    restart->set_mode(v1::RestartPolicy::ALWAYS);
+  } else if (value == "on-failure") {
+    restart->set_mode(v1::RestartPolicy::ON_FAILURE);
+  } else if (value.starts_with("on-failure:")) {
+    auto max = parseNumber<std::uint32_t>(option, value.substr(11));
+    if (!max || *max == 0) {
+      return badValue(option, value, "no, always, on-failure or on-failure:N (N > 0)");
+    }
+    restart->set_mode(v1::RestartPolicy::ON_FAILURE);
+    restart->set_max_retries(*max);
+  } else {
+    return badValue(option, value, "no, always, on-failure or on-failure:N");
+  }
+  return okStatus();
+}
+
+Status setDetach(std::string_view, std::string_view, Invocation& inv) {
+  inv.detach = true;
+  return okStatus();
+}
+
 // parseArgs recognises --help by name: it ends parsing as a request for help.
 Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
 
@@ -266,7 +340,7 @@ struct OptionDef {
   Status (*apply)(std::string_view option, std::string_view value, Invocation& inv);
 };
 
-const std::array<OptionDef, 31> kOptions = {{
+const std::array<OptionDef, 36> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -329,6 +403,17 @@ const std::array<OptionDef, 31> kOptions = {{
     {"--user", "-u", "USER[:GROUP]", kRun,
      "run as this user and group, names or ids (default: the image's User, else root)",
      setText<&Spec::mutable_user>},
+    {"--restart", "", "POLICY", kRun,
+     "no, on-failure[:N] or always (default: always; no with --rm)", setRestart},
+    {"--rm", "", "", kRun,
+     "remove the container when its process exits; runs in the foreground unless -d",
+     setSwitch<&Spec::set_auto_remove>},
+    {"--detach", "-d", "", kRun, "with --rm: print the name and return once it started",
+     setDetach},
+    {"--time", "-t", "SECONDS", kStop | kRestart,
+     "SIGKILL after this many seconds (default: the container's shutdown timeout)", setStopTime},
+    {"--signal", "-s", "SIGNAL", kKill, "the signal: a number or a name (default TERM)",
+     setSignal},
 }};
 
 const OptionDef* findOption(std::string_view name) {
@@ -522,10 +607,12 @@ std::string usage() {
                      (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
                  command.help);
   }
-  const std::array<std::pair<unsigned, std::string_view>, 5> sections = {{
+  const std::array<std::pair<unsigned, std::string_view>, 7> sections = {{
       {kAnyCommand, "options of every command"},
       {kLs | kEvents, "ls and events options"},
       {kRun, "run options"},
+      {kStop | kRestart, "stop and restart options"},
+      {kKill, "kill options"},
       {kExec, "exec options"},
       {kLogs, "logs options"},
   }};

@@ -22,7 +22,7 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
-  kImport, kImages, kRemoveImage, kPull
+  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait
 };
 
 struct Invocation {
@@ -43,6 +43,9 @@ struct Invocation {
   std::string password;
   bool password_stdin = false;        // pull --password-stdin: read by main, not here
   bool plain_http = false;            // pull --plain-http
+  std::uint64_t stop_timeout_ms = 0;  // stop/restart -t SECONDS (0: the container's own)
+  int signal = 15;                    // kill -s SIG (SIGTERM)
+  bool detach = false;                // run -d: with --rm, return once it started
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

@@ -156,9 +156,65 @@ Result<v1::StatsResponse> Client::stats(const std::string& ns, const std::string
   return answer(status, std::move(response));
 }
 
-Status Client::logs(const v1::LogsRequest& request,
-                    const std::function<void(const v1::LogLine&)>& on_line) {
+template <typename Request, typename Response>
+Result<Response> Client::call(grpc::Status (v1::Containers::Stub::*method)(grpc::ClientContext*,
+                                                                            const Request&,
+                                                                            Response*),
+                              const Request& request) {
   grpc::ClientContext context;
+  Response response;
+  const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+  return answer(status, std::move(response));
+}
+
+namespace {
+
+template <typename Request>
+Request about(const std::string& ns, const std::string& name) {
+  Request request;
+  request.set_namespace_(ns);
+  request.set_id(name);
+  return request;
+}
+
+}  // namespace
+
+Result<v1::StopResponse> Client::stop(const std::string& ns, const std::string& name,
+                                      std::uint64_t timeout_ms) {
+  auto request = about<v1::StopRequest>(ns, name);
+  request.set_timeout_ms(timeout_ms);
+  return call(&v1::Containers::Stub::Stop, request);
+}
+
+Result<v1::StartResponse> Client::start(const std::string& ns, const std::string& name) {
+  return call(&v1::Containers::Stub::Start, about<v1::StartRequest>(ns, name));
+}
+
+Result<v1::StartResponse> Client::restart(const std::string& ns, const std::string& name,
+                                          std::uint64_t timeout_ms) {
+  auto request = about<v1::RestartRequest>(ns, name);
+  request.set_timeout_ms(timeout_ms);
+  return call(&v1::Containers::Stub::Restart, request);
+}
+
+Result<v1::KillResponse> Client::kill(const std::string& ns, const std::string& name,
+                                      int signal) {
+  auto request = about<v1::KillRequest>(ns, name);
+  request.set_signal(signal);
+  return call(&v1::Containers::Stub::Kill, request);
+}
+
+Result<v1::WaitResponse> Client::wait(const std::string& ns, const std::string& name) {
+  return call(&v1::Containers::Stub::Wait, about<v1::WaitRequest>(ns, name));
+}
+
+Status Client::logs(const v1::LogsRequest& request,
+                    const std::function<void(const v1::LogLine&)>& on_line,
+                    const std::function<void(grpc::ClientContext&)>& started) {
+  grpc::ClientContext context;
+  if (started) {
+    started(context);
+  }
   auto reader = stub_->Logs(&context, request);
   v1::LogLine line;
   while (reader->Read(&line)) {

@@ -37,14 +37,30 @@ public:
                    const std::function<void(const v1::PullImageProgress&)>& on_step);
   Result<v1::ListImagesResponse> listImages(const std::string& ns);
   Result<v1::RemoveImageResponse> removeImage(const std::string& ns, const std::string& name);
+  // Stop, Start, Restart, Kill and Wait (docs/lifecycle.md); Wait has no deadline.
+  Result<v1::StopResponse> stop(const std::string& ns, const std::string& name,
+                                std::uint64_t timeout_ms);
+  Result<v1::StartResponse> start(const std::string& ns, const std::string& name);
+  Result<v1::StartResponse> restart(const std::string& ns, const std::string& name,
+                                    std::uint64_t timeout_ms);
+  Result<v1::KillResponse> kill(const std::string& ns, const std::string& name, int signal);
+  Result<v1::WaitResponse> wait(const std::string& ns, const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
-  // written line).
+  // written line). `started`, when given, gets the call's context first, so that another
+  // thread may end a follow with TryCancel().
   Status logs(const v1::LogsRequest& request,
-              const std::function<void(const v1::LogLine&)>& on_line);
+              const std::function<void(const v1::LogLine&)>& on_line,
+              const std::function<void(grpc::ClientContext&)>& started = nullptr);
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 
 private:
+  // One unary call of `method` on a context without deadline.
+  template <typename Request, typename Response>
+  Result<Response> call(grpc::Status (v1::Containers::Stub::*method)(grpc::ClientContext*,
+                                                                      const Request&, Response*),
+                        const Request& request);
+
   std::string socket_path_;
   std::unique_ptr<v1::Containers::Stub> stub_;
 };

@@ -16,6 +16,7 @@
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
+#include "modules/contctl/foreground.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
 
@@ -44,6 +45,11 @@ int print(const Invocation& inv, const contd::Result<Response>& result, Human hu
   const std::string text = inv.json ? contd::contctl::toJson(*result) : human(*result);
   std::fputs(text.c_str(), stdout);
   return 0;
+}
+
+// What stop, start, restart and kill print on success: the name, as podman does.
+auto named(const Invocation& inv) {
+  return [name = inv.name](const auto&) { return name + "\n"; };
 }
 
 // contctl pull: progress redrawn in place on a terminal, one line per change elsewhere,
@@ -146,12 +152,7 @@ int logs(contd::contctl::Client& client, const Invocation& inv) {
       return;
     }
     // Kept apart: the container's stderr goes to contctl's stderr.
-    std::FILE* out = line.stream() == "stderr" ? stderr : stdout;
-    std::fwrite(line.text().data(), 1, line.text().size(), out);
-    std::fputc('\n', out);
-    if (inv.follow) {
-      std::fflush(out);
-    }
+    contd::contctl::printLogLine(line, inv.follow);
   });
   if (!done) {
     std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
@@ -171,8 +172,22 @@ int execute(const Invocation& inv) {
       return print(inv, client.inspect(inv.ns, inv.name),
                    [](const auto& r) { return contd::contctl::formatInspect(r.info()); });
     case Command::kRun:
+      if (inv.spec.auto_remove() && !inv.detach && !inv.json) {
+        return contd::contctl::runInForeground(client, inv);
+      }
       return print(inv, client.run(inv.ns, inv.spec),
                    [](const auto& r) { return r.id() + "\n"; });
+    case Command::kStop:
+      return print(inv, client.stop(inv.ns, inv.name, inv.stop_timeout_ms), named(inv));
+    case Command::kStart:
+      return print(inv, client.start(inv.ns, inv.name), named(inv));
+    case Command::kRestart:
+      return print(inv, client.restart(inv.ns, inv.name, inv.stop_timeout_ms), named(inv));
+    case Command::kKill:
+      return print(inv, client.kill(inv.ns, inv.name, inv.signal), named(inv));
+    case Command::kWait:
+      return print(inv, client.wait(inv.ns, inv.name),
+                   [](const auto& r) { return std::to_string(r.exit_code()) + "\n"; });
     case Command::kRemove:
       return print(inv, client.remove(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });

@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
   // Ends the shims and log drivers interrupted Runs leave with no task (orphan_shims.h);
   // Run removes the bundles they leave with no shim (stale_bundle.h).
   contd::container::ProcShimHost shim_host(config.containerd_socket,
-                                           service.tasks().logShim());
+                                           service.tasks().logShim(), config.log_root);
   service.tasks().useShimHost(&shim_host);
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
                                          service.events(), restartPolicy(config), &shim_host);

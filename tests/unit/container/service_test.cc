@@ -104,6 +104,7 @@ TEST_F(ServiceTest, InspectReturnsWhatRunWasGivenWithDefaultsAndLiveState) {
   ASSERT_TRUE(info) << info.error().message;
   auto expected = spec;
   expected.shutdown_timeout = options_.default_shutdown_timeout;
+  expected.restart = RestartMode::kAlways;  // the unset mode, resolved
   EXPECT_EQ(info->spec, expected);
   EXPECT_EQ(info->ns, "ns1");
   EXPECT_EQ(info->status, ContainerStatus::kRunning);

@@ -455,6 +455,7 @@ TEST_F(SpecBuilderTest, FullSpecMatchesGoldenFile) {
   spec.cpu = 2;
   spec.memory_bytes = 256ULL << 20;
   spec.pids_limit = 512;
+  spec.restart = RestartMode::kAlways;  // as validation resolves it
   spec.hostname = "web";
   spec.tags = {"frontend"};
   spec.elevated = true;

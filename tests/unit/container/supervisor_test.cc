@@ -13,9 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "modules/container/service.h"
-#include "tests/fakes/fake_containerd.h"
-#include "tests/fakes/fake_host.h"
+#include "tests/unit/container/supervised_service.h"
 
 namespace contd::container {
 namespace {
@@ -24,66 +22,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Kind = ModuleEvent::Kind;
 
-RestartPolicy fastPolicy(std::uint32_t max_failures = 5) {
-  return {.initial_delay = 10ms, .max_delay = 50ms, .max_failures = max_failures,
-          .window = 60'000ms};
-}
-
-class SupervisorTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("contd-supervisor-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    testing::makeFakeHost(root_);
-    options_ = testing::fakeHostOptions(root_);
-    service_ = std::make_unique<ContainerService>(fake_, options_);
-    events_ = service_->events().listen();
-  }
-  void TearDown() override {
-    supervisor_.reset();
-    fs::remove_all(root_);
-  }
-
-  void start(RestartPolicy policy = fastPolicy()) {
-    supervisor_ = std::make_unique<Supervisor>(fake_, service_->store(), service_->tasks(),
-                                               service_->events(), policy);
-    supervisor_->start();
-    ASSERT_TRUE(supervisor_->waitUntilWatching(5s));
-  }
-
-  void run(const std::string& name) {
-    auto id = service_->run("ns1", testing::fakeHostSpec(root_, name));
-    ASSERT_TRUE(id) << id.error().message;
-  }
-
-  // The next event of `kind` for `id`, skipping others; nullopt after `timeout`.
-  std::optional<ModuleEvent> waitFor(Kind kind, const std::string& id,
-                                     std::chrono::milliseconds timeout = 3s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      auto event = events_->next(50ms);
-      if (event && event->kind == kind && event->id == id) {
-        return event;
-      }
-    }
-    return std::nullopt;
-  }
-
-  ContainerInfo inspect(const std::string& id) {
-    auto info = service_->inspect("ns1", id);
-    EXPECT_TRUE(info) << info.error().message;
-    return info ? *info : ContainerInfo{};
-  }
-
-  fs::path root_;
-  ServiceOptions options_;
-  testing::FakeContainerd fake_;
-  std::unique_ptr<ContainerService> service_;
-  std::shared_ptr<EventBus::Listener> events_;
-  std::unique_ptr<Supervisor> supervisor_;
-};
+class SupervisorTest : public SupervisedServiceTest {};
 
 TEST_F(SupervisorTest, AnExitIsRecordedThenTheContainerIsRestarted) {
   ASSERT_NO_FATAL_FAILURE(run("web"));

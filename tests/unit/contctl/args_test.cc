@@ -182,7 +182,7 @@ TEST(ContctlArgs, SocketFromFlagThenEnvironmentThenDefault) {
 
 TEST(ContctlArgs, UsageErrors) {
   EXPECT_EQ(parse({}).error().message, "missing command");
-  EXPECT_EQ(parse({"start"}).error().message, "unknown command 'start'");
+  EXPECT_EQ(parse({"launch"}).error().message, "unknown command 'launch'");
   EXPECT_EQ(parse({"ls", "--bogus"}).error().message, "unknown option '--bogus'");
   EXPECT_EQ(parse({"inspect", "demo"}).error().message,
             "inspect: expected NS NAME, got 1 argument(s)");

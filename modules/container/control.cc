@@ -1,0 +1,229 @@
+#include "modules/container/control.h"
+
+#include <signal.h>
+
+#include "modules/common/logging.h"
+#include "modules/container/lifecycle_labels.h"
+#include "modules/container/stored_spec.h"
+
+namespace contd::container {
+namespace {
+
+using containerd::TaskStatus;
+using namespace std::chrono_literals;
+
+constexpr int kMaxSignal = 64;
+constexpr auto kWaitPoll = 200ms;
+
+Error beingRemoved(std::string_view id) {
+  return failedPrecondition("'" + std::string(id) + "' is being deleted");
+}
+
+bool runs(const std::optional<containerd::TaskState>& task) {
+  return task && task->status != TaskStatus::kStopped;
+}
+
+WaitResult waitResult(const Termination& exit) {
+  WaitResult out{.exit = exit};
+  if (exit.code > 128 && exit.code <= 128 + kMaxSignal) {
+    out.signal = exit.code - 128;
+  }
+  return out;
+}
+
+// The exit of a container that does not run, or nullopt when it runs (or is about to:
+// a Run or a restart is between two tasks).
+std::optional<Termination> settledExit(const std::optional<containerd::TaskState>& task,
+                                       const Lifecycle& lifecycle) {
+  if (task && task->status == TaskStatus::kStopped) {
+    if (!lifecycle.exits.empty() && lifecycle.exits.back().time == task->exited_at) {
+      return lifecycle.exits.back();  // with the OOM flag the supervisor recorded
+    }
+    return Termination{task->exited_at, static_cast<std::int32_t>(task->exit_status), false};
+  }
+  const bool at_rest = lifecycle.state != PolicyState::kNone || lifecycle.stopping;
+  if (!task && at_rest && !lifecycle.exits.empty()) {
+    return lifecycle.exits.back();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ContainerControl::ContainerControl(ContainerStore& store, TaskControl& tasks, EventBus& events,
+                                   std::function<std::chrono::milliseconds()> default_timeout)
+    : store_(store), tasks_(tasks), events_(events), default_timeout_(std::move(default_timeout)) {}
+
+std::chrono::milliseconds ContainerControl::shutdownTimeout(
+    const containerd::ContainerRecord& record) const {
+  if (auto stored = readStoredSpec(record); stored && stored->spec.shutdown_timeout.count() > 0) {
+    return stored->spec.shutdown_timeout;
+  }
+  return default_timeout_();
+}
+
+Status ContainerControl::stop(std::string_view ns, std::string_view id,
+                              std::optional<std::chrono::milliseconds> timeout) {
+  auto guard = store_.lock(ns, id);
+  return stopLocked(ns, id, timeout);
+}
+
+Status ContainerControl::stopLocked(std::string_view ns, std::string_view id,
+                                    std::optional<std::chrono::milliseconds> timeout) {
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  Lifecycle lifecycle = lifecycleFrom(record->labels);
+  if (lifecycle.stopping) {
+    return beingRemoved(id);
+  }
+  auto task = tasks_.state(ns, id);
+  if (!task) {
+    return task.error().wrap("stop '" + std::string(id) + "'");
+  }
+  const bool was_running = runs(*task);
+  // Saved before the signal: the exit that follows is not the restart policy's to judge.
+  lifecycle.state = PolicyState::kStopped;
+  CONTD_RETURN_IF_ERROR(store_.saveLifecycle(ns, id, lifecycle));
+  if (*task) {
+    auto exit = tasks_.stop(ns, id, timeout.value_or(shutdownTimeout(*record)));
+    if (!exit) {
+      return exit.error().wrap("stop '" + std::string(id) + "'");
+    }
+    const Termination ended{static_cast<UnixNanos>(exit->exited_at),
+                            static_cast<std::int32_t>(exit->code), false};
+    if (lifecycle.exits.empty() || lifecycle.exits.back().time != ended.time) {
+      addExit(lifecycle, ended);
+      CONTD_RETURN_IF_ERROR(store_.saveLifecycle(ns, id, lifecycle));
+      events_.publish({.kind = ModuleEvent::Kind::kExited,
+                       .ns = std::string(ns),
+                       .id = std::string(id),
+                       .time = ended.time,
+                       .exit_code = ended.code});
+    }
+    CONTD_RETURN_IF_ERROR(tasks_.release(ns, id));
+  }
+  if (was_running) {
+    log::container()->info("stopped ns={} id={}", ns, id);
+    events_.publish(
+        {.kind = ModuleEvent::Kind::kStopped, .ns = std::string(ns), .id = std::string(id)});
+  }
+  return okStatus();
+}
+
+Result<std::uint32_t> ContainerControl::start(std::string_view ns, std::string_view id) {
+  auto guard = store_.lock(ns, id);
+  return startLocked(ns, id);
+}
+
+Result<std::uint32_t> ContainerControl::startLocked(std::string_view ns, std::string_view id) {
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  Lifecycle lifecycle = lifecycleFrom(record->labels);
+  if (lifecycle.stopping) {
+    return beingRemoved(id);
+  }
+  auto task = tasks_.state(ns, id);
+  if (!task) {
+    return task.error().wrap("start '" + std::string(id) + "'");
+  }
+  if (runs(*task)) {
+    return (*task)->pid;
+  }
+  const Lifecycle before = lifecycle;
+  lifecycle.state = PolicyState::kNone;  // a queued restart finds nothing to do
+  lifecycle.restarts = 0;
+  CONTD_RETURN_IF_ERROR(store_.saveLifecycle(ns, id, lifecycle));
+  auto pid = tasks_.restart(ns, id);
+  if (!pid) {
+    // Left as it was, so that nothing restarts it behind the caller's back.
+    Lifecycle rest = before;
+    if (rest.state == PolicyState::kNone || rest.state == PolicyState::kBackingOff) {
+      rest.state = PolicyState::kStopped;
+    }
+    (void)store_.saveLifecycle(ns, id, rest);
+    (void)tasks_.release(ns, id);
+    return pid.error().wrap("start '" + std::string(id) + "'");
+  }
+  log::container()->info("started ns={} id={} pid={}", ns, id, *pid);
+  events_.publish({.kind = ModuleEvent::Kind::kStarted,
+                   .ns = std::string(ns),
+                   .id = std::string(id),
+                   .pid = *pid,
+                   .message = "start"});
+  return *pid;
+}
+
+Result<std::uint32_t> ContainerControl::restart(std::string_view ns, std::string_view id,
+                                                std::optional<std::chrono::milliseconds> timeout) {
+  auto guard = store_.lock(ns, id);
+  CONTD_RETURN_IF_ERROR(stopLocked(ns, id, timeout));
+  return startLocked(ns, id);
+}
+
+Status ContainerControl::kill(std::string_view ns, std::string_view id, int signal) {
+  if (signal < 1 || signal > kMaxSignal) {
+    return invalidArgument("signal: expected 1 to " + std::to_string(kMaxSignal) + ", got " +
+                           std::to_string(signal));
+  }
+  auto guard = store_.lock(ns, id);
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  auto task = tasks_.state(ns, id);
+  if (!task) {
+    return task.error().wrap("kill '" + std::string(id) + "'");
+  }
+  if (!runs(*task) || (*task)->status == TaskStatus::kCreated) {
+    return failedPrecondition("'" + std::string(id) + "' does not run");
+  }
+  CONTD_RETURN_IF_ERROR(tasks_.signal(ns, id, signal));
+  log::container()->info("killed ns={} id={} signal={}", ns, id, signal);
+  events_.publish({.kind = ModuleEvent::Kind::kKilled,
+                   .ns = std::string(ns),
+                   .id = std::string(id),
+                   .message = "signal " + std::to_string(signal)});
+  return okStatus();
+}
+
+Result<WaitResult> ContainerControl::wait(std::string_view ns, std::string_view id,
+                                          const std::function<bool()>& cancelled) {
+  // Listening first: an exit between the look below and the wait is in the queue.
+  const auto listener = events_.listen();
+  auto record = store_.get(ns, id);
+  if (record) {
+    auto task = tasks_.state(ns, id);
+    if (!task) {
+      return task.error().wrap("wait for '" + std::string(id) + "'");
+    }
+    if (auto exit = settledExit(*task, lifecycleFrom(record->labels))) {
+      return waitResult(*exit);
+    }
+  } else if (record.error().code != Code::kNotFound) {
+    return record.error();
+  }
+  const auto timeout = record ? kWaitPoll : 0ms;  // unknown: only what is queued already
+  do {
+    while (auto event = listener->next(timeout)) {
+      if (event->ns != ns || event->id != id) {
+        continue;
+      }
+      if (event->kind == ModuleEvent::Kind::kExited) {
+        return waitResult(Termination{event->time, event->exit_code, event->message == "oom-killed"});
+      }
+      if (event->kind == ModuleEvent::Kind::kDeleted) {
+        return notFound("'" + std::string(id) + "' was deleted before its process exited");
+      }
+    }
+    if (!record) {
+      return record.error();
+    }
+  } while (!cancelled());
+  return Error{Code::kCancelled, "wait for '" + std::string(id) + "' cancelled"};
+}
+
+}  // namespace contd::container
