@@ -298,6 +298,13 @@ TEST_F(ValidationTest, BoundsArgumentsAsTheKernelDoes) {
   spec = validSpec();
   spec.env = {"A=1", "B=" + too_long};
   expectRefused(spec, "env[1]");
+  // MAX_ARG_STRLEN counts the NUL: a string of exactly 32 pages fails execve with E2BIG.
+  spec = validSpec();
+  spec.argv = {"/bin/echo", std::string(32 * 4096, 'a')};
+  expectRefused(spec, "argv[1]");
+  spec = validSpec();
+  spec.env = {"B=" + std::string(32 * 4096 - 2, 'b')};
+  expectRefused(spec, "env[0]");
 }
 
 TEST_F(ValidationTest, BoundsTheNumberOfTagsAndTheWholeSpec) {
