@@ -281,6 +281,11 @@ grpc::Status ContainersApi::Events(grpc::ServerContext* context,
                                        const v1::EventsRequest* request,
                                        grpc::ServerWriter<v1::Event>* writer) {
   return serve(context, "Events", request->namespace_(), "", [&]() -> Status {
+    // Empty means every namespace; any other value follows the rule of every call, or a
+    // typo would wait forever for events that cannot come.
+    if (!request->namespace_().empty()) {
+      CONTD_RETURN_IF_ERROR(validateName("namespace", request->namespace_()));
+    }
     auto listener = core_.events().listen();
     // Wakes up now and then to notice a cancelled call or a server going down.
     while (!context->IsCancelled()) {

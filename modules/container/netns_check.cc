@@ -18,6 +18,8 @@
 namespace contd::container {
 namespace {
 
+namespace fs = std::filesystem;
+
 Error fieldError(std::string_view field, const std::string& what) {
   return invalidArgument(std::string(field) + ": " + what);
 }
@@ -30,16 +32,46 @@ bool sameFile(const struct stat& a, const char* other) {
   return ::stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+bool underProc(const fs::path& path) {
+  return path == "/proc" || path.native().rfind("/proc/", 0) == 0;
+}
+
+// `path` with its symlinks followed as far as they lead to paths: its folders by
+// canonical(), then the file's own symlinks one by one, stopping in /proc. A namespace file
+// there is a "magic" link whose target ("net:[4026531840]") is no path, so canonical() of
+// the whole path failed with ENOENT and a process's namespace was refused as missing.
+Result<fs::path> resolve(std::string_view field, const fs::path& path) {
+  fs::path current = path;
+  for (int hops = 0; hops <= 40; ++hops) {  // the kernel's MAXSYMLINKS
+    std::error_code ec;
+    const fs::path name = current.filename();
+    const bool folder = name.empty() || name == "." || name == "..";
+    const fs::path parent = fs::canonical(folder ? current : current.parent_path(), ec);
+    if (ec) {
+      return fieldError(field, "resolve " + inQuotes(current.native()) + ": " + ec.message());
+    }
+    current = folder ? parent : parent / name;
+    if (folder || underProc(current) || !fs::is_symlink(fs::symlink_status(current, ec))) {
+      return current;
+    }
+    const fs::path target = fs::read_symlink(current, ec);
+    if (ec) {
+      return fieldError(field, "resolve " + inQuotes(current.native()) + ": " + ec.message());
+    }
+    current = target.is_absolute() ? target : parent / target;
+  }
+  return fieldError(field, "resolve " + inQuotes(path.native()) + ": too many symbolic links");
+}
+
 }  // namespace
 
 Status checkJoinableNetns(std::string_view field, const std::filesystem::path& path) {
   const std::string quoted = inQuotes(path.native());
-  std::error_code ec;
-  const std::filesystem::path canonical = std::filesystem::canonical(path, ec);
-  if (ec) {
-    return fieldError(field, "resolve " + quoted + ": " + ec.message());
+  auto resolved = resolve(field, path);
+  if (!resolved) {
+    return resolved.error();
   }
-  if (canonical == "/proc" || canonical.native().rfind("/proc/", 0) == 0) {
+  if (underProc(*resolved)) {
     return fieldError(field, quoted + " is a process's namespace under /proc; give a "
                                       "pre-created one (a name in the netns folder or its path)");
   }

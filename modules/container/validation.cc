@@ -94,9 +94,9 @@ Status checkRootfs(std::string_view rootfs) {
 
 Status checkArgSize(std::string_view field, std::string_view value) {
   if (value.size() > kMaxArgStringBytes) {
-    return fieldError(field, std::to_string(value.size()) + " bytes, more than the kernel's " +
+    return fieldError(field, std::to_string(value.size()) + " bytes, more than the " +
                                  std::to_string(kMaxArgStringBytes) +
-                                 " for one argument or variable");
+                                 " the kernel takes for one argument or variable");
   }
   return okStatus();
 }

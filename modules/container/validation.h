@@ -34,8 +34,9 @@ inline constexpr std::uint64_t kMinMemoryBytes = 4ULL << 20;  // 4 MiB
 inline constexpr std::size_t kMaxHostnameLength = 64;         // the kernel's HOST_NAME_MAX
 inline constexpr std::size_t kMaxTagLength = 256;
 inline constexpr std::size_t kMaxTags = 64;
-// The kernel's limit on one argument or environment string (MAX_ARG_STRLEN, 32 pages).
-inline constexpr std::size_t kMaxArgStringBytes = 32 * 4096;
+// The longest argument or environment string the kernel takes: MAX_ARG_STRLEN (32 pages)
+// counts the terminating NUL, so a string of 32 * 4096 bytes already fails execve (E2BIG).
+inline constexpr std::size_t kMaxArgStringBytes = 32 * 4096 - 1;
 // The whole request as stored (toJson(spec) dumped). It bounds what one container costs in
 // containerd's records and in every List and Inspect answer, and keeps argv and env
 // together far below the kernel's ARG_MAX (2 MiB with the default 8 MiB stack).

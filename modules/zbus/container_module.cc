@@ -3,6 +3,7 @@
 #include <chrono>
 #include <limits>
 
+#include "modules/common/printable.h"
 #include "modules/container/command_line.h"
 
 namespace contd::zbus {
@@ -109,7 +110,8 @@ Result<std::string> ContainerModule::run(const std::string& ns, const Container&
   if (!data.interactive) {
     auto argv = container::splitCommandLine(data.entrypoint);
     if (!argv || argv->empty()) {
-      return invalidArgument("invalid entrypoint definition '" + data.entrypoint + "'");
+      // zosbase's words; the caller's entrypoint escaped and cut, not echoed whole.
+      return invalidArgument("invalid entrypoint definition " + inQuotes(data.entrypoint));
     }
   }
   auto spec = toSpec(data);

@@ -24,6 +24,12 @@ void keepFirst(Status& first, Status next) {
 }
 
 Status rmdirIfPresent(const fs::path& dir) {
+  // rmdir(2) in a read-only folder fails with EROFS before it looks for the name, and
+  // systemd mounts the cgroup v1 root (a tmpfs) read-only: look first.
+  std::error_code ec;
+  if (fs::symlink_status(dir, ec).type() == fs::file_type::not_found) {
+    return okStatus();
+  }
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
     return internalError("rmdir '" + dir.string() + "': " + std::strerror(errno));
   }

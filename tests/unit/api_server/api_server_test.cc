@@ -315,6 +315,22 @@ TEST_F(ApiServerTest, AHugeIdIsNotAmplifiedIntoTheAnswer) {
   EXPECT_EQ(status.error_message().rfind("name: ", 0), 0u) << status.error_message().substr(0, 80);
 }
 
+// Events takes no container id, but its namespace follows the rule of every other call:
+// refused at once, not a stream that waits forever.
+TEST_F(ApiServerTest, EventsRefusesANamespaceOutsideTheRule) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::EventsRequest request;
+  request.set_namespace_("a\nb");
+  auto reader = stub_->Events(&context, request);
+  v1::Event event;
+  EXPECT_FALSE(reader->Read(&event));
+  const auto status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("namespace: must match", 0), 0u)
+      << status.error_message();
+}
+
 TEST_F(ApiServerTest, ErrorsKeepTheirCodeAndMessage) {
   {
     grpc::ClientContext context;

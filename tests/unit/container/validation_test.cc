@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "modules/common/printable.h"
+
 namespace contd::container {
 namespace {
 
@@ -298,6 +300,13 @@ TEST_F(ValidationTest, BoundsArgumentsAsTheKernelDoes) {
   spec = validSpec();
   spec.env = {"A=1", "B=" + too_long};
   expectRefused(spec, "env[1]");
+  // MAX_ARG_STRLEN counts the NUL: a string of exactly 32 pages fails execve with E2BIG.
+  spec = validSpec();
+  spec.argv = {"/bin/echo", std::string(32 * 4096, 'a')};
+  expectRefused(spec, "argv[1]");
+  spec = validSpec();
+  spec.env = {"B=" + std::string(32 * 4096 - 2, 'b')};
+  expectRefused(spec, "env[0]");
 }
 
 TEST_F(ValidationTest, BoundsTheNumberOfTagsAndTheWholeSpec) {
@@ -364,6 +373,19 @@ TEST_F(ValidationTest, TheNetworkNamespaceMustBeOneTheKernelCallsSo) {
   for (const char* path : {"/proc/self/ns/net", "/proc/1/ns/net", "/proc/self/ns/uts"}) {
     spec.network_namespace = path;
     expectRefused(spec, "network_namespace");
+  }
+  // Said as such, also through a symlink: a namespace file in /proc is a magic link that
+  // canonical() cannot resolve, and these were once refused as "No such file or directory".
+  fs::create_symlink("/proc/self/ns/net", root_ / "link-to-proc");
+  for (const std::string& path : {std::string("/proc/self/ns/net"), std::string("/proc/1/ns/net"),
+                                  std::string("/proc/thread-self/ns/net"),
+                                  (root_ / "link-to-proc").string()}) {
+    auto refused = checkJoinableNetns("network_namespace", path);
+    ASSERT_FALSE(refused.ok()) << path;
+    EXPECT_EQ(refused.error().message, "network_namespace: " + inQuotes(path) +
+                                           " is a process's namespace under /proc; give a "
+                                           "pre-created one (a name in the netns folder or its "
+                                           "path)");
   }
   // Device nodes and fifos are refused by their file system, never opened (opening a
   // watchdog device arms it).

@@ -238,6 +238,10 @@ TEST_F(DispatcherTest, RunAppliesZosbaseDefaultsAndChecksInOrder) {
   EXPECT_EQ(error(c), "invalid entrypoint definition ''");
   c.entrypoint = "/bin/sh 'unterminated";
   EXPECT_EQ(error(c), "invalid entrypoint definition '/bin/sh 'unterminated'");
+  // A caller's text is escaped and cut, never echoed whole.
+  c.entrypoint = "/bin/sh '\n" + std::string(1 << 20, 'x');
+  EXPECT_EQ(error(c), "invalid entrypoint definition '/bin/sh '\\x0a" + std::string(246, 'x') +
+                          "...'");
   c.entrypoint = "/bin/sh";
   auto ok = dispatcher_.handle(request("Run", {encodeString("ns"), encodeContainer(c)}));
   EXPECT_EQ(ok.output, (Output{.data = encodeString("web"), .error = std::nullopt}));
