@@ -98,6 +98,8 @@ done
 grep -qx 'ExecStart=/usr/bin/contd --config /etc/contd/contd.json' \
   "$root/usr/lib/systemd/system/contd.service" || fail "ExecStart does not name /usr/bin/contd"
 grep -qx 'UMask=0027' "$root/usr/lib/systemd/system/contd.service" || fail "no UMask=0027"
+grep -qx 'Documentation=file:///usr/share/doc/contd/operations.md' \
+  "$root/usr/lib/systemd/system/contd.service" || fail "Documentation= does not name the docs"
 grep -q '^PartOf=' "$root/usr/lib/systemd/system/contd.socket" &&
   fail "contd.socket is PartOf= a unit: restarting it would close the socket"
 grep -q '"seccomp_profile": "/etc/contd/seccomp.json"' "$root/etc/contd/contd.json" ||
