@@ -51,8 +51,19 @@ fi
 deb=$(ls "$work"/out/contd_*.deb 2>/dev/null | head -n 1)
 ddeb=$(ls "$work"/out/contd-dbgsym_*.ddeb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no contd_*.deb in $work/out: $(ls "$work/out")"
-[ -n "$ddeb" ] || fail "no contd-dbgsym_*.ddeb in $work/out: $(ls "$work/out")"
-echo "built $(basename "$deb") ($(wc -c <"$deb") bytes), $(basename "$ddeb") ($(wc -c <"$ddeb") bytes)"
+echo "built $(basename "$deb") ($(wc -c <"$deb") bytes)"
+# A build with debug info (RelWithDebInfo, Debug) also makes the -dbgsym package; a Release
+# or MinSizeRel build has none to keep.
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+case $build_type in
+  Release | MinSizeRel)
+    [ -z "$ddeb" ] || fail "a $build_type build made $(basename "$ddeb")"
+    ;;
+  *)
+    [ -n "$ddeb" ] || fail "no contd-dbgsym_*.ddeb in $work/out: $(ls "$work/out")"
+    echo "built $(basename "$ddeb") ($(wc -c <"$ddeb") bytes)"
+    ;;
+esac
 
 # Control data: name, version, dependencies, conffiles, maintainer scripts.
 dpkg-deb --field "$deb" Package | grep -qx contd || fail "Package is not contd"
@@ -69,13 +80,15 @@ grep -qx /etc/contd/seccomp.json "$work/control/conffiles" || fail "seccomp.json
 for script in postinst prerm postrm; do
   [ -x "$work/control/$script" ] || fail "maintainer script $script missing"
 done
-dpkg-deb --field "$ddeb" Depends | grep -qx "contd (= $version)" ||
-  fail "contd-dbgsym does not depend on contd (= $version)"
+if [ -n "$ddeb" ]; then
+  dpkg-deb --field "$ddeb" Depends | grep -qx "contd (= $version)" ||
+    fail "contd-dbgsym does not depend on contd (= $version)"
+fi
 
 # ---- 2. lintian: no error, no warning that the package does not override with a reason
 # (etc/debian/lintian-overrides). Its output is printed either way.
 lintian_rc=0
-lintian --fail-on error,warning "$deb" "$ddeb" >"$work/lintian.txt" 2>&1 || lintian_rc=$?
+lintian --fail-on error,warning "$deb" ${ddeb:+"$ddeb"} >"$work/lintian.txt" 2>&1 || lintian_rc=$?
 grep -v '^running with root privileges' "$work/lintian.txt" | sed 's/^/lintian: /'
 [ "$lintian_rc" = 0 ] || fail "lintian found errors or warnings (exit $lintian_rc)"
 echo "lintian: no errors, no warnings (overridden: $(lintian --show-overrides "$deb" 2>/dev/null |
@@ -118,20 +131,19 @@ head -n 1 "$root/usr/share/doc/contd/copyright" |
   grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
   fail "copyright is not in the machine-readable format"
 
-# Stripped binaries; the debug info of each is in the .ddeb under its build id (a Release
-# build has no -g: its .debug files then hold the symbol tables only).
-dpkg-deb -x "$ddeb" "$work/dbgsym"
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+# Stripped binaries; with debug info, the debug info of each is in the .ddeb under its
+# build id.
+[ -z "$ddeb" ] || dpkg-deb -x "$ddeb" "$work/dbgsym"
 for f in usr/bin/contd usr/bin/contctl usr/libexec/contd/contd-shim-logs; do
   sections=$(LC_ALL=C readelf -S -W "$root/$f")
   if echo "$sections" | grep -qE ' \.(symtab|debug_info) '; then
     fail "$f is not stripped"
   fi
+  [ -n "$ddeb" ] || continue
   id=$(LC_ALL=C readelf -n "$root/$f" | sed -n 's/^ *Build ID: *//p')
   [ -n "$id" ] || fail "$f has no build id"
   debug="$work/dbgsym/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug"
   [ -f "$debug" ] || fail "no debug file for $f (build id $id) in $(basename "$ddeb")"
-  case $build_type in Release | MinSizeRel) continue ;; esac
   # (readelf complains that a debug file's program interpreter has no content.)
   LC_ALL=C readelf -S -W "$debug" 2>/dev/null | grep -q ' \.debug_info ' ||
     fail "$debug has no .debug_info in a $build_type build"
