@@ -10,6 +10,7 @@
 #   lib/tmpfiles.d/contd.conf
 #   <config dir>/contd.json, seccomp.json  /etc/contd/ (the prefix's etc/contd otherwise,
 #                                          as GNUInstallDirs' SYSCONFDIR)
+#   share/doc/contd/                   /usr/share/doc/contd/ (the unit's Documentation=)
 # contd.json names the profile and the log shim by these installed paths.
 # Expects CONTD_ETC_SOURCE_DIR and CONTD_ETC_BINARY_DIR (set by etc/CMakeLists.txt).
 
@@ -22,6 +23,7 @@ else()
 endif()
 set(CONTD_BINDIR "${prefix}/bin")
 set(CONTD_LOG_SHIM "${prefix}/libexec/contd/contd-shim-logs")
+set(CONTD_DOC_DIR "${prefix}/share/doc/contd")
 
 set(staging "${CONTD_ETC_BINARY_DIR}/install-staging")
 file(MAKE_DIRECTORY "${staging}")
