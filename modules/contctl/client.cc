@@ -210,12 +210,9 @@ Result<v1::WaitResponse> Client::wait(const std::string& ns, const std::string& 
 
 Status Client::logs(const v1::LogsRequest& request,
                     const std::function<void(const v1::LogLine&)>& on_line,
-                    const std::function<void(grpc::ClientContext&)>& started) {
-  grpc::ClientContext context;
-  if (started) {
-    started(context);
-  }
-  auto reader = stub_->Logs(&context, request);
+                    grpc::ClientContext* context) {
+  grpc::ClientContext own;
+  auto reader = stub_->Logs(context != nullptr ? context : &own, request);
   v1::LogLine line;
   while (reader->Read(&line)) {
     on_line(line);

@@ -46,11 +46,11 @@ public:
   Result<v1::KillResponse> kill(const std::string& ns, const std::string& name, int signal);
   Result<v1::WaitResponse> wait(const std::string& ns, const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
-  // written line). `started`, when given, gets the call's context first, so that another
-  // thread may end a follow with TryCancel().
+  // written line). With `context` (the caller's, outliving the call), another thread may
+  // end a follow with context->TryCancel().
   Status logs(const v1::LogsRequest& request,
               const std::function<void(const v1::LogLine&)>& on_line,
-              const std::function<void(grpc::ClientContext&)>& started = nullptr);
+              grpc::ClientContext* context = nullptr);
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 

@@ -44,9 +44,8 @@ int runInForeground(Client& client, const Invocation& inv) {
     return kExitServer;
   }
   std::mutex mu;
-  grpc::ClientContext* follow = nullptr;
-  bool finished = false;
-  std::size_t printed = 0;  // lines printed so far, in log order
+  grpc::ClientContext follow;  // outlives the follower: TryCancel is safe at any time
+  std::size_t printed = 0;     // lines printed so far, in log order
   std::thread follower([&] {
     (void)client.logs(
         logsOf(inv, true),
@@ -55,26 +54,14 @@ int runInForeground(Client& client, const Invocation& inv) {
           std::lock_guard lock(mu);
           ++printed;
         },
-        [&](grpc::ClientContext& context) {
-          std::lock_guard lock(mu);
-          follow = &context;
-          if (finished) {
-            context.TryCancel();
-          }
-        });
+        &follow);
   });
   auto exit = client.wait(inv.ns, inv.name);
   for (auto until = std::chrono::steady_clock::now() + kRemovalWait;
        exit && client.inspect(inv.ns, inv.name).ok() && std::chrono::steady_clock::now() < until;) {
     std::this_thread::sleep_for(kRemovalPoll);
   }
-  {
-    std::lock_guard lock(mu);
-    finished = true;
-    if (follow != nullptr) {
-      follow->TryCancel();
-    }
-  }
+  follow.TryCancel();
   follower.join();
   // What the follow had not sent when it was cancelled: the log past the printed lines.
   std::size_t seen = 0;

@@ -16,7 +16,7 @@ using grpc::StatusCode;
 // already refused by execve.
 constexpr std::size_t kArgStrlen = 32 * 4096;
 
-constexpr std::array<CallInfo, 14> kCalls = {{
+constexpr std::array<CallInfo, 19> kCalls = {{
     {Call::kRun, "Run", true, true},
     {Call::kInspect, "Inspect", true, true},
     {Call::kDelete, "Delete", true, true},
@@ -31,6 +31,11 @@ constexpr std::array<CallInfo, 14> kCalls = {{
     {Call::kRemoveImage, "RemoveImage", false, false},
     {Call::kImportImage, "ImportImage", false, false},
     {Call::kPullImage, "PullImage", false, false},
+    {Call::kStop, "Stop", true, false},
+    {Call::kStart, "Start", true, false},
+    {Call::kRestart, "Restart", true, false},
+    {Call::kKill, "Kill", true, false},
+    {Call::kWait, "Wait", true, false},
 }};
 
 google::protobuf::Timestamp timestamp(std::int64_t seconds, std::int32_t nanos) {
@@ -192,6 +197,15 @@ std::vector<Row> execAndLogsRows() {
   }
   rows.push_back({.name = "List page_token", .call = Call::kList, .args = {.page_token = "x"},
                   .field = "page_token", .over_zbus = OverZbus::kNo});
+  for (int signal : {-1, 65, 1 << 20}) {
+    rows.push_back({.name = "Kill signal " + std::to_string(signal), .call = Call::kKill,
+                    .args = {.signal = signal}, .field = "signal", .over_zbus = OverZbus::kNo});
+  }
+  for (Call call : {Call::kStop, Call::kRestart}) {
+    rows.push_back({.name = std::string(callInfo(call).name) + " timeout 1 h + 1 ms",
+                    .call = call, .args = {.timeout_ms = 3600 * 1000 + 1},
+                    .field = "timeout_ms", .over_zbus = OverZbus::kNo});
+  }
   return rows;
 }
 

@@ -24,7 +24,7 @@ namespace contd::testing {
 
 enum class Call {
   kRun, kInspect, kDelete, kSignalDelete, kLogs, kList, kExec, kStats, kExists, kEvents,
-  kListImages, kRemoveImage, kImportImage, kPullImage
+  kListImages, kRemoveImage, kImportImage, kPullImage, kStop, kStart, kRestart, kKill, kWait
 };
 
 struct CallInfo {
@@ -41,7 +41,8 @@ struct Args {
   std::optional<std::string> ns;                     // the test's namespace when unset
   std::string id = "ghost";                          // Run: the spec's name
   std::vector<std::string> argv = {"/bin/true"};     // Exec
-  std::uint64_t timeout_ms = 1000;                   // Exec (over zbus in ns, saturated)
+  std::uint64_t timeout_ms = 1000;                   // Exec (over zbus in ns, saturated), Stop
+  int signal = 15;                                   // Kill
   std::optional<google::protobuf::Timestamp> since;  // Logs, gRPC only
   std::string page_token;                            // List, gRPC only
   std::function<void(v1::ContainerSpec&)> spec;      // Run over gRPC: spoils a good spec

@@ -145,6 +145,7 @@ protected:
 
   grpc::Status sendGrpc(const Row& row);
   grpc::Status sendGrpcStream(const Row& row);
+  grpc::Status sendLifecycle(const Row& row);
   std::optional<zbus::Request> zbusRequest(const Row& row) const;
   void expectRefusedOverGrpc(const Row& row);
   void expectRefusedOverZbus(const Row& row);
@@ -244,6 +245,38 @@ grpc::Status BadInputIT::sendGrpc(const Row& row) {
       return unary<v1::ImportImageResponse>(request,
                                             [&](auto&&... p) { return stub->ImportImage(p...); });
     }
+    default:
+      return sendLifecycle(row);
+  }
+}
+
+// Stop, Start, Restart, Kill and Wait (docs/lifecycle.md).
+grpc::Status BadInputIT::sendLifecycle(const Row& row) {
+  const Args& a = row.args;
+  const std::string ns = nsOf(a);
+  auto* stub = stub_.get();
+  switch (row.call) {
+    case Call::kStop: {
+      auto request = withId<v1::StopRequest>(ns, a.id);
+      request.set_timeout_ms(a.timeout_ms);
+      return unary<v1::StopResponse>(request, [&](auto&&... p) { return stub->Stop(p...); });
+    }
+    case Call::kStart:
+      return unary<v1::StartResponse>(withId<v1::StartRequest>(ns, a.id),
+                                      [&](auto&&... p) { return stub->Start(p...); });
+    case Call::kRestart: {
+      auto request = withId<v1::RestartRequest>(ns, a.id);
+      request.set_timeout_ms(a.timeout_ms);
+      return unary<v1::StartResponse>(request, [&](auto&&... p) { return stub->Restart(p...); });
+    }
+    case Call::kKill: {
+      auto request = withId<v1::KillRequest>(ns, a.id);
+      request.set_signal(a.signal);
+      return unary<v1::KillResponse>(request, [&](auto&&... p) { return stub->Kill(p...); });
+    }
+    case Call::kWait:
+      return unary<v1::WaitResponse>(withId<v1::WaitRequest>(ns, a.id),
+                                     [&](auto&&... p) { return stub->Wait(p...); });
     default:
       return sendGrpcStream(row);
   }

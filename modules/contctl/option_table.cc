@@ -1,0 +1,416 @@
+#include "modules/contctl/option_table.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "modules/common/time_format.h"
+
+namespace contd::contctl {
+namespace {
+
+const std::array<CommandDef, 19> kCommands = {{
+    {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
+    {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
+    {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
+    {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
+    {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
+    {"stop", Command::kStop, kStop, "NS NAME [-t SECONDS]", 2,
+     "SIGTERM, then SIGKILL; the container stays, stopped, until start"},
+    {"start", Command::kStart, kStart, "NS NAME", 2, "run a stopped or failed container again"},
+    {"restart", Command::kRestart, kRestart, "NS NAME [-t SECONDS]", 2, "stop, then start"},
+    {"kill", Command::kKill, kKill, "NS NAME [-s SIGNAL]", 2,
+     "send a signal (default TERM) to the container's process"},
+    {"wait", Command::kWait, kWait, "NS NAME", 2,
+     "wait until the container's process exits; print its exit code"},
+    {"events", Command::kEvents, kEvents, "[-n NS]", 0,
+     "follow container events (started, exited, restarted, ...) until interrupted"},
+    {"exec", Command::kExec, kExec, "NS NAME [--timeout MS] -- CMD...", 2,
+     "run CMD in the container; exits with its exit code (124 when timed out)"},
+    {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
+    {"logs", Command::kLogs, kLogs, "NS NAME [-f] [--tail N] [--since T]", 2,
+     "the container's output: stdout lines to stdout, stderr lines to stderr"},
+    {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
+     "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
+    {"pull", Command::kPull, kPull, "NS REF [--creds U[:P]] [--password-stdin] [--plain-http]", 2,
+     "pull an image from its registry into NS, showing progress"},
+    {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
+    {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
+     "remove an image (refused while a container uses it)"},
+    {"help", Command::kHelp, 0, "", 0, "show this help"},
+}};
+
+// ---- Value parsers. Messages name the option and quote the value.
+
+Error badValue(std::string_view option, std::string_view value, std::string_view expected) {
+  return invalidArgument(std::string(option) + " '" + std::string(value) + "': expected " +
+                         std::string(expected));
+}
+
+template <typename T>
+Result<T> parseNumber(std::string_view option, std::string_view value) {
+  T number{};
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, number);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return badValue(option, value, "a whole number");
+  }
+  return number;
+}
+
+// BYTES, or a number with a binary suffix: 512K, 64M, 2G, 1T (powers of 1024).
+Result<std::uint64_t> parseBytes(std::string_view option, std::string_view value) {
+  std::uint64_t scale = 1;
+  std::string_view digits = value;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 'k': case 'K': scale = 1ULL << 10; break;
+      case 'm': case 'M': scale = 1ULL << 20; break;
+      case 'g': case 'G': scale = 1ULL << 30; break;
+      case 't': case 'T': scale = 1ULL << 40; break;
+      default: break;
+    }
+    if (scale != 1) {
+      digits.remove_suffix(1);
+    }
+  }
+  auto number = parseNumber<std::uint64_t>(option, digits);
+  if (!number || *number > std::numeric_limits<std::uint64_t>::max() / scale) {
+    return badValue(option, value, "a byte count such as 67108864, 512M or 2G");
+  }
+  return *number * scale;
+}
+
+// ---- Appliers: what an option does to the Invocation. `option` is its name, for errors.
+
+using Spec = v1::ContainerSpec;
+
+template <std::string* (Spec::*Field)()>  // mutable_x() for a string, add_x() for a list
+Status setText(std::string_view /*option*/, std::string_view value, Invocation& inv) {
+  *(inv.spec.*Field)() = value;
+  return okStatus();
+}
+
+template <typename T, void (Spec::*Set)(T)>
+Status setNumber(std::string_view option, std::string_view value, Invocation& inv) {
+  auto number = parseNumber<T>(option, value);
+  if (!number) {
+    return number.error();
+  }
+  (inv.spec.*Set)(*number);
+  return okStatus();
+}
+
+template <void (Spec::*Set)(bool)>
+Status setSwitch(std::string_view, std::string_view, Invocation& inv) {
+  (inv.spec.*Set)(true);
+  return okStatus();
+}
+
+Status setMemory(std::string_view option, std::string_view value, Invocation& inv) {
+  auto bytes = parseBytes(option, value);
+  if (!bytes) {
+    return bytes.error();
+  }
+  inv.spec.set_memory_bytes(*bytes);
+  return okStatus();
+}
+
+Status addEnv(std::string_view option, std::string_view value, Invocation& inv) {
+  const auto eq = value.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return badValue(option, value, "KEY=VALUE");
+  }
+  inv.spec.add_env(std::string(value));
+  return okStatus();
+}
+
+// SRC:DST, SRC:DST:ro or SRC:DST:rw.
+Status addMount(std::string_view option, std::string_view value, Invocation& inv) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto colon = value.find(':', start);
+    parts.push_back(value.substr(start, colon - start));
+    if (colon == std::string_view::npos) {
+      break;
+    }
+    start = colon + 1;
+  }
+  const bool mode_ok =
+      parts.size() == 2 || (parts.size() == 3 && (parts[2] == "ro" || parts[2] == "rw"));
+  if (!mode_ok || parts[0].empty() || parts[1].empty()) {
+    return badValue(option, value, "SRC:DST[:ro]");
+  }
+  auto* mount = inv.spec.add_mounts();
+  mount->set_source(std::string(parts[0]));
+  mount->set_target(std::string(parts[1]));
+  mount->set_readonly(parts.size() == 3 && parts[2] == "ro");
+  return okStatus();
+}
+
+Status setSocket(std::string_view, std::string_view value, Invocation& inv) {
+  inv.socket = value;
+  return okStatus();
+}
+
+Status setJson(std::string_view, std::string_view, Invocation& inv) {
+  inv.json = true;
+  return okStatus();
+}
+
+Status setImageName(std::string_view, std::string_view value, Invocation& inv) {
+  inv.image_name = value;
+  return okStatus();
+}
+
+// USER or USER:PASSWORD (split at the first ':').
+Status setCreds(std::string_view option, std::string_view value, Invocation& inv) {
+  const auto colon = value.find(':');
+  inv.username = value.substr(0, colon);
+  if (inv.username.empty()) {
+    return badValue(option, value.substr(0, colon), "USER or USER:PASSWORD");
+  }
+  if (colon != std::string_view::npos) {
+    inv.password = value.substr(colon + 1);
+  }
+  return okStatus();
+}
+
+Status setPasswordStdin(std::string_view, std::string_view, Invocation& inv) {
+  inv.password_stdin = true;
+  return okStatus();
+}
+
+Status setPlainHttp(std::string_view, std::string_view, Invocation& inv) {
+  inv.plain_http = true;
+  return okStatus();
+}
+
+Status setNamespace(std::string_view, std::string_view value, Invocation& inv) {
+  inv.ns = value;
+  return okStatus();
+}
+
+Status setTimeout(std::string_view option, std::string_view value, Invocation& inv) {
+  auto ms = parseNumber<std::uint64_t>(option, value);
+  if (!ms || *ms == 0) {
+    return badValue(option, value, "milliseconds, greater than 0");
+  }
+  inv.timeout_ms = *ms;
+  return okStatus();
+}
+
+Status setFollow(std::string_view, std::string_view, Invocation& inv) {
+  inv.follow = true;
+  return okStatus();
+}
+
+Status setTail(std::string_view option, std::string_view value, Invocation& inv) {
+  auto n = parseNumber<std::uint32_t>(option, value);
+  if (!n) {
+    return n.error();
+  }
+  inv.tail = *n;
+  return okStatus();
+}
+
+// --since: an RFC 3339 time (2026-11-22T09:46:47Z) or an age such as 90s, 10m, 2h.
+Status setSince(std::string_view option, std::string_view value, Invocation& inv) {
+  if (auto at = parseRfc3339Nano(value)) {
+    inv.since = *at;
+    return okStatus();
+  }
+  std::int64_t unit = 0;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      default: break;
+    }
+  }
+  auto n = unit == 0 ? Result<std::uint32_t>(invalidArgument(""))
+                     : parseNumber<std::uint32_t>(option, value.substr(0, value.size() - 1));
+  if (!n) {
+    return badValue(option, value, "a time such as 2026-11-22T09:46:47Z or an age such as 10m");
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  inv.since = now - static_cast<std::int64_t>(*n) * unit * 1'000'000'000;
+  return okStatus();
+}
+
+// stop/restart -t: whole seconds, as podman takes them.
+Status setStopTime(std::string_view option, std::string_view value, Invocation& inv) {
+  auto seconds = parseNumber<std::uint32_t>(option, value);
+  if (!seconds || *seconds > 3600) {
+    return badValue(option, value, "seconds, 0 to 3600");
+  }
+  // 0 s is "SIGKILL at once": the API reads 0 ms as the container's own timeout.
+  inv.stop_timeout_ms = *seconds == 0 ? 1 : static_cast<std::uint64_t>(*seconds) * 1000;
+  return okStatus();
+}
+
+// kill -s: a number, or a name with or without SIG (TERM, SIGKILL, hup).
+Status setSignal(std::string_view option, std::string_view value, Invocation& inv) {
+  static constexpr std::pair<std::string_view, int> kNames[] = {
+      {"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"KILL", 9},   {"USR1", 10},
+      {"USR2", 12}, {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15},  {"CONT", 18},
+      {"STOP", 19}, {"TSTP", 20}, {"WINCH", 28}};
+  if (auto number = parseNumber<int>(option, value); number && *number >= 1 && *number <= 64) {
+    inv.signal = *number;
+    return okStatus();
+  }
+  std::string name(value);
+  for (auto& c : name) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  const std::string_view bare = std::string_view(name).starts_with("SIG")
+                                    ? std::string_view(name).substr(3)
+                                    : std::string_view(name);
+  for (const auto& [known, number] : kNames) {
+    if (bare == known) {
+      inv.signal = number;
+      return okStatus();
+    }
+  }
+  return badValue(option, value, "a signal number 1-64 or a name such as TERM, KILL, HUP");
+}
+
+// run --restart: no, always, on-failure or on-failure:N.
+Status setRestart(std::string_view option, std::string_view value, Invocation& inv) {
+  auto* restart = inv.spec.mutable_restart();
+  if (value == "no") {
+    restart->set_mode(v1::RestartPolicy::NO);
+  } else if (value == "always") {
+    restart->set_mode(v1::RestartPolicy::ALWAYS);
+  } else if (value == "on-failure") {
+    restart->set_mode(v1::RestartPolicy::ON_FAILURE);
+  } else if (value.starts_with("on-failure:")) {
+    auto max = parseNumber<std::uint32_t>(option, value.substr(11));
+    if (!max || *max == 0) {
+      return badValue(option, value, "no, always, on-failure or on-failure:N (N > 0)");
+    }
+    restart->set_mode(v1::RestartPolicy::ON_FAILURE);
+    restart->set_max_retries(*max);
+  } else {
+    return badValue(option, value, "no, always, on-failure or on-failure:N");
+  }
+  return okStatus();
+}
+
+Status setDetach(std::string_view, std::string_view, Invocation& inv) {
+  inv.detach = true;
+  return okStatus();
+}
+
+// parseArgs recognises --help by name: it ends parsing as a request for help.
+Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
+
+// ---- The option table: every option once, with the commands that take it.
+
+const std::array<OptionDef, 36> kOptions = {{
+    {"--socket", "", "PATH", kAnyCommand,
+     "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
+    {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
+    {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
+    {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
+     setNamespace},
+    {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
+    {"--creds", "", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
+     setCreds},
+    {"--password-stdin", "", "", kPull, "read the registry password from stdin",
+     setPasswordStdin},
+    {"--plain-http", "", "", kPull, "talk http:// to the registry (one on loopback)",
+     setPlainHttp},
+    {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default 10000)",
+     setTimeout},
+    {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
+    {"--tail", "", "N", kLogs, "only the last N lines", setTail},
+    {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
+     setSince},
+    {"--rootfs", "", "DIR", kRun,
+     "root filesystem: an existing host directory (this or --image is required)",
+     setText<&Spec::mutable_rootfs>},
+    {"--image", "", "NAME", kRun,
+     "run from an image imported into the namespace instead of --rootfs (docs/images.md)",
+     setText<&Spec::mutable_image>},
+    {"--netns", "", "NAME", kRun,
+     "network namespace: a name in /var/run/netns or a path (required)",
+     setText<&Spec::mutable_network_namespace>},
+    {"--entrypoint", "", "CMD", kRun, "the command as one string instead of -- CMD...",
+     setText<&Spec::mutable_entrypoint>},
+    {"--env", "-e", "KEY=VALUE", kRun, "set an environment variable (repeatable)", addEnv},
+    {"--mount", "-v", "SRC:DST[:ro]", kRun,
+     "bind-mount a host path, read-only with :ro (repeatable)", addMount},
+    {"--cpu", "", "N", kRun, "CPU count limit (0: none)",
+     setNumber<std::uint32_t, &Spec::set_cpu>},
+    {"--memory", "", "BYTES", kRun, "memory limit, e.g. 67108864, 512M, 2G (0: none)", setMemory},
+    {"--pids", "", "N", kRun, "process count limit (-1: unlimited; default: the daemon's)",
+     setNumber<std::int64_t, &Spec::set_pids_limit>},
+    {"--workdir", "-w", "DIR", kRun, "working directory (default /)",
+     setText<&Spec::mutable_working_dir>},
+    {"--hostname", "", "NAME", kRun, "hostname (default: the container name)",
+     setText<&Spec::mutable_hostname>},
+    {"--tag", "", "TAG", kRun, "a free-form tag kept with the container (repeatable)",
+     setText<&Spec::add_tags>},
+    {"--elevated", "", "", kRun, "grant CAP_SYS_ADMIN and /dev/fuse",
+     setSwitch<&Spec::set_elevated>},
+    {"--interactive", "", "", kRun, "mark the container interactive (no terminal is allocated)",
+     setSwitch<&Spec::set_interactive>},
+    {"--rootfs-propagation", "", "MODE", kRun,
+     "private, rprivate, slave, rslave, shared or rshared",
+     setText<&Spec::mutable_rootfs_propagation>},
+    {"--shutdown-timeout", "", "MS", kRun,
+     "SIGTERM-to-SIGKILL delay of rm, in ms (default: the daemon's)",
+     setNumber<std::uint64_t, &Spec::set_shutdown_timeout_ms>},
+    {"--seccomp", "", "VALUE", kRun,
+     "syscall filter: default, unconfined, or a profile path on the daemon's host",
+     setText<&Spec::mutable_seccomp>},
+    {"--readonly-rootfs", "", "", kRun, "mount the root filesystem read-only",
+     setSwitch<&Spec::set_readonly_rootfs>},
+    {"--user", "-u", "USER[:GROUP]", kRun,
+     "run as this user and group, names or ids (default: the image's User, else root)",
+     setText<&Spec::mutable_user>},
+    {"--restart", "", "POLICY", kRun,
+     "no, on-failure[:N] or always (default always, and no with --rm too)", setRestart},
+    {"--rm", "", "", kRun,
+     "remove the container when its process exits; runs in the foreground unless -d",
+     setSwitch<&Spec::set_auto_remove>},
+    {"--detach", "-d", "", kRun, "only with --rm, prints the name and returns once it started",
+     setDetach},
+    {"--time", "-t", "SECONDS", kStop | kRestart,
+     "SIGKILL after this many seconds (default: the container's shutdown timeout)", setStopTime},
+    {"--signal", "-s", "SIGNAL", kKill, "the signal: a number or a name (default TERM)",
+     setSignal},
+}};
+
+}  // namespace
+
+std::span<const CommandDef> commands() { return kCommands; }
+std::span<const OptionDef> options() { return kOptions; }
+
+const OptionDef* findOption(std::string_view name) {
+  for (const auto& option : kOptions) {
+    if (option.name == name || (!option.alias.empty() && option.alias == name)) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+const CommandDef* findCommand(std::string_view name) {
+  for (const auto& command : kCommands) {
+    if (command.name == name) {
+      return &command;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace contd::contctl
