@@ -1,0 +1,294 @@
+// bench_oneshot: the run-to-completion round trip (issue 11) through contd against
+// containerd's ctr, on one private containerd the benchmark starts itself.
+//
+// One round trip of contd: Run of `/bin/true` with auto_remove, Wait for its exit, then
+// Exists until the container is gone (what `ctr run --rm` includes: it returns once task
+// and container are deleted), through one persistent gRPC channel. One of ctr:
+// `ctr run --rm --rootfs --seccomp --with-ns network:NETNS ROOTFS ID /bin/true` (a syscall
+// filter for both, as contd's default profile confines its containers). Each is done
+// `--count` times in a row, then `--count` times with `--in-flight` at once; printed as
+// round trips per second, side by side. A benchmark: it asserts nothing and fails only
+// when it cannot measure. Needs root, containerd, runc, ctr, ip and busybox-static.
+//
+// Exit status: 0 measured, 1 could not measure, 2 usage error.
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "contd/v1/containers.grpc.pb.h"
+#include "modules/common/logging.h"
+#include "tests/bench/bench_sweep.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/stats.h"
+#include "tests/integration/support/busybox_rootfs.h"
+#include "tests/integration/support/contd_daemon.h"
+#include "tests/integration/support/netns.h"
+#include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/run_command.h"
+#include "tests/integration/support/temp_dir.h"
+#include "tests/integration/support/unique_name.h"
+
+namespace contd::bench::oneshot {
+namespace {
+
+namespace support = ::contd::testing;
+using namespace std::chrono_literals;
+
+struct Options {
+  int count = 40;
+  int in_flight = 4;
+  std::string contd;
+  std::string ctr = "ctr";
+};
+
+// What one way of running did: the round trips' milliseconds and the wall time of all.
+struct Measured {
+  std::vector<double> ms;
+  double wall_ms = 0;
+  std::string error;  // the first failure, if any
+};
+
+class Bench {
+public:
+  explicit Bench(Options options) : options_(std::move(options)) {}
+  ~Bench() {
+    if (Status s = cleanUp(); !s) {
+      std::fprintf(stderr, "bench_oneshot: cleanup: %s\n", s.error().message.c_str());
+    }
+  }
+
+  Status setUp();
+  // contd stopped, both namespaces purged, then swept with containerd stopped
+  // (bench_sweep.h), the network namespace and the work dir removed.
+  Status cleanUp();
+  // `count` round trips of `one`, `in_flight` at once.
+  Measured measure(int in_flight, const std::function<Status(const std::string&)>& one);
+  Status contdRoundTrip(const std::string& id);
+  Status ctrRoundTrip(const std::string& id);
+
+private:
+  Options options_;
+  std::optional<support::TempDir> work_;
+  std::optional<support::BusyboxRootfs> rootfs_;
+  std::unique_ptr<support::NetworkNamespace> netns_;
+  std::unique_ptr<support::PrivateContainerd> containerd_;
+  std::unique_ptr<support::ContdDaemon> contd_;
+  std::unique_ptr<v1::Containers::Stub> stub_;
+  std::string contd_ns_ = support::uniqueName("oneshotd");
+  std::string ctr_ns_ = support::uniqueName("oneshotc");
+  std::atomic<int> next_{0};
+};
+
+Status Bench::setUp() {
+  auto work = support::TempDir::make("contd-oneshot");
+  if (!work) {
+    return work.error();
+  }
+  work_.emplace(std::move(*work));
+  auto rootfs = support::BusyboxRootfs::build();
+  if (!rootfs) {
+    return rootfs.error();
+  }
+  rootfs_.emplace(std::move(*rootfs));
+  auto netns = support::NetworkNamespace::create("contd-bo");
+  if (!netns) {
+    return netns.error();
+  }
+  netns_ = std::move(*netns);
+  auto containerd = support::PrivateContainerd::start();
+  if (!containerd) {
+    return containerd.error();
+  }
+  containerd_ = std::move(*containerd);
+  auto daemon = support::ContdDaemon::start({.binary = options_.contd,
+                                             .containerd_socket = containerd_->socketPath(),
+                                             .dir = work_->path() / "contd",
+                                             .extra_args = {"--log-level", "warn"}});
+  if (!daemon) {
+    return daemon.error();
+  }
+  contd_ = std::move(*daemon);
+  stub_ = v1::Containers::NewStub(grpc::CreateChannel("unix:" + contd_->socketPath(),
+                                                      grpc::InsecureChannelCredentials()));
+  return okStatus();
+}
+
+Status Bench::cleanUp() {
+  Status first = okStatus();
+  stub_.reset();
+  if (contd_) {
+    if (auto stopped = contd_->stop(); !stopped) {
+      keepFirst(first, stopped.error());
+    }
+    contd_.reset();
+  }
+  if (containerd_) {
+    purgeNamespaces(containerd_->socketPath(), {contd_ns_, ctr_ns_}, "bench_oneshot");
+    keepFirst(first, containerd_->stop());
+    keepFirst(first,
+              sweepNamespaces(containerd_->socketPath(), {contd_ns_, ctr_ns_}, "bench_oneshot"));
+    containerd_.reset();
+  }
+  if (netns_) {
+    keepFirst(first, netns_->remove());
+    netns_.reset();
+  }
+  rootfs_.reset();
+  if (work_) {
+    keepFirst(first, work_->remove());
+    work_.reset();
+  }
+  return first;
+}
+
+Status Bench::contdRoundTrip(const std::string& id) {
+  auto call = [&](auto method, const auto& request, auto& response) -> Status {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 60s);
+    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+    return status.ok() ? okStatus() : Status(internalError(status.error_message()));
+  };
+  v1::RunRequest run;
+  run.set_namespace_(contd_ns_);
+  auto* spec = run.mutable_spec();
+  spec->set_name(id);
+  spec->set_rootfs(rootfs_->path().string());
+  spec->set_network_namespace(netns_->name());
+  spec->set_auto_remove(true);
+  spec->add_argv("/bin/true");
+  v1::RunResponse ran;
+  CONTD_RETURN_IF_ERROR(call(&v1::Containers::Stub::Run, run, ran));
+  v1::WaitRequest wait;
+  wait.set_namespace_(contd_ns_);
+  wait.set_id(id);
+  v1::WaitResponse waited;
+  CONTD_RETURN_IF_ERROR(call(&v1::Containers::Stub::Wait, wait, waited));
+  v1::ExistsRequest exists;
+  exists.set_namespace_(contd_ns_);
+  exists.set_id(id);
+  for (int i = 0; i < 5000; ++i) {
+    v1::ExistsResponse answer;
+    CONTD_RETURN_IF_ERROR(call(&v1::Containers::Stub::Exists, exists, answer));
+    if (!answer.exists()) {
+      return okStatus();
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return internalError(id + " was not removed");
+}
+
+Status Bench::ctrRoundTrip(const std::string& id) {
+  const std::vector<std::string> argv = {
+      options_.ctr, "-a", containerd_->socketPath(), "-n", ctr_ns_, "run", "--rm", "--rootfs",
+      "--seccomp", "--with-ns", "network:" + netns_->path(), "--cgroup",
+      "/" + ctr_ns_ + "/" + id, rootfs_->path().string(), id, "/bin/true"};
+  return commandSucceeded(argv, support::runCommand(argv, 60s));
+}
+
+Measured Bench::measure(int in_flight, const std::function<Status(const std::string&)>& one) {
+  Measured out;
+  std::mutex mu;
+  std::atomic<int> left{options_.count};
+  const auto started = Clock::now();
+  std::vector<std::thread> workers;
+  for (int w = 0; w < in_flight; ++w) {
+    workers.emplace_back([&] {
+      while (left.fetch_sub(1) > 0 && !interrupted()) {
+        const std::string id = "o" + std::to_string(next_.fetch_add(1));
+        const auto t0 = Clock::now();
+        const Status done = one(id);
+        const double ms = msSince(t0);
+        std::lock_guard lock(mu);
+        if (!done && out.error.empty()) {
+          out.error = id + ": " + done.error().message;
+        }
+        out.ms.push_back(ms);
+      }
+    });
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  out.wall_ms = msSince(started);
+  return out;
+}
+
+void printRow(const char* what, int in_flight, const Measured& m, double ctr_rate) {
+  const Summary s = summarize(m.ms);
+  const double rate = m.wall_ms > 0 ? 1000.0 * static_cast<double>(m.ms.size()) / m.wall_ms : 0;
+  std::printf("  %-6s %9d %10.1f %10s %10s", what, in_flight, rate, formatMs(s.median).c_str(),
+              formatMs(s.p90).c_str());
+  if (ctr_rate > 0) {
+    std::printf("   %.2fx ctr's rate", rate / ctr_rate);
+  }
+  std::printf("\n");
+}
+
+int run(Options options) {
+  Bench bench(options);
+  if (Status set = bench.setUp(); !set) {
+    std::fprintf(stderr, "bench_oneshot: %s\n", set.error().message.c_str());
+    return 1;
+  }
+  std::printf("run to completion of /bin/true (Run auto_remove + Wait + gone | ctr run --rm), "
+              "%d each, load %s\n", options.count, loadAverage().c_str());
+  std::printf("  %-6s %9s %10s %10s %10s\n", "", "in flight", "runs/s", "p50", "p90");
+  int status = 0;
+  for (int in_flight : {1, options.in_flight}) {
+    (void)bench.measure(1, [&](const std::string& id) { return bench.ctrRoundTrip(id); });
+    const Measured ctr =
+        bench.measure(in_flight, [&](const std::string& id) { return bench.ctrRoundTrip(id); });
+    const Measured contd =
+        bench.measure(in_flight, [&](const std::string& id) { return bench.contdRoundTrip(id); });
+    const double ctr_rate = 1000.0 * static_cast<double>(ctr.ms.size()) / ctr.wall_ms;
+    printRow("ctr", in_flight, ctr, 0);
+    printRow("contd", in_flight, contd, ctr_rate);
+    for (const Measured* m : {&ctr, &contd}) {
+      if (!m->error.empty()) {
+        std::fprintf(stderr, "bench_oneshot: %s\n", m->error.c_str());
+        status = 1;
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace
+}  // namespace contd::bench::oneshot
+
+int main(int argc, char** argv) {
+  using namespace contd::bench;
+  contd::log::init("warn");
+  installSignalHandlers();
+  oneshot::Options options;
+  options.contd = orNextToSelf("", "contd");
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--count" && has_value) {
+      options.count = std::atoi(argv[++i]);
+    } else if (arg == "--in-flight" && has_value) {
+      options.in_flight = std::atoi(argv[++i]);
+    } else if (arg == "--ctr" && has_value) {
+      options.ctr = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: bench_oneshot [--count N] [--in-flight K] [--ctr PATH]\n");
+      return 2;
+    }
+  }
+  if (options.count < 1 || options.in_flight < 1) {
+    std::fprintf(stderr, "bench_oneshot: --count and --in-flight must be at least 1\n");
+    return 2;
+  }
+  return oneshot::run(options);
+}
