@@ -240,7 +240,7 @@ void Supervisor::decide(const std::string& ns, const std::string& id, const OwnP
     }
     publishExit();
     if (lifecycle.state == PolicyState::kStopped && !lifecycle.stopping) {
-      (void)tasks_.release(ns, id);  // a task Stop or rest() could not delete before
+      settle(ns, id, own);  // what Stop or an earlier rest() could not finish
     }
     return;
   }
@@ -260,9 +260,9 @@ void Supervisor::decide(const std::string& ns, const std::string& id, const OwnP
       return;
     }
     if (own.mode == RestartMode::kOnFailure && own.max > 0 && lifecycle.restarts >= own.max) {
-      giveUp(ns, id, std::move(lifecycle), std::move(exited),
-             std::to_string(lifecycle.restarts) + " restarts (on-failure:" +
-                 std::to_string(own.max) + ")");
+      const std::string why = std::to_string(lifecycle.restarts) + " restarts (on-failure:" +
+                              std::to_string(own.max) + ")";
+      giveUp(ns, id, std::move(lifecycle), std::move(exited), why);
       return;
     }
     RestartPolicy policy;
@@ -274,9 +274,9 @@ void Supervisor::decide(const std::string& ns, const std::string& id, const OwnP
     const auto failures = failuresInWindow(policy, lifecycle.exits, now);
     const auto delay = nextRestartDelay(policy, failures);
     if (!delay) {
-      giveUp(ns, id, std::move(lifecycle), std::move(exited),
-             std::to_string(failures) + " exits within " +
-                 std::to_string(policy.window.count() / 1000) + " s");
+      const std::string why = std::to_string(failures) + " exits within " +
+                              std::to_string(policy.window.count() / 1000) + " s";
+      giveUp(ns, id, std::move(lifecycle), std::move(exited), why);
       return;
     }
     at = now + std::chrono::duration_cast<std::chrono::nanoseconds>(*delay).count();
@@ -320,17 +320,22 @@ void Supervisor::rest(const std::string& ns, const std::string& id, const OwnPol
   if (exited) {
     bus_.publish(*exited);
   }
+  log->info("at rest ns={} id={} restart={}", ns, id, restartModeName(own.mode));
+  settle(ns, id, own);
+}
+
+void Supervisor::settle(const std::string& ns, const std::string& id, const OwnPolicy& own) {
+  const auto log = log::container();
   if (!own.auto_remove) {
     if (auto released = tasks_.release(ns, id); !released) {
       log->warn("release task ns={} id={} error=\"{}\"", ns, id, released.error().message);
     }
-    log->info("at rest ns={} id={} restart={}", ns, id, restartModeName(own.mode));
     return;
   }
   if (auto removed = tasks_.stopAndRemove(ns, id, std::chrono::milliseconds(0), own.has_snapshot);
       !removed) {
     log->warn("auto-remove ns={} id={} error=\"{}\"", ns, id, removed.error().message);
-    return;  // the next reconcile tries again
+    return;  // the next evaluation (an event, or reconcile) tries again
   }
   bus_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = ns, .id = id, .message = "auto-remove"});
 }

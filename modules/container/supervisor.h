@@ -93,6 +93,8 @@ private:
   // or removed with auto_remove.
   void rest(const std::string& ns, const std::string& id, const OwnPolicy& own,
             Lifecycle lifecycle, std::optional<ModuleEvent> exited);
+  // A container at rest: its task deleted, or with auto_remove the container removed.
+  void settle(const std::string& ns, const std::string& id, const OwnPolicy& own);
   void giveUp(const std::string& ns, const std::string& id, Lifecycle lifecycle,
               std::optional<ModuleEvent> exited, const std::string& why);
   void restart(const std::string& ns, const std::string& id);

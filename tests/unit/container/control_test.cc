@@ -97,6 +97,16 @@ TEST_F(ControlTest, AutoRemoveRemovesAfterTheExitAndAWaitBegunBeforeGetsIt) {
   EXPECT_EQ(after.error().code, Code::kNotFound);
 }
 
+TEST_F(ControlTest, StopOfAnAutoRemoveContainerRemovesIt) {
+  ASSERT_NO_FATAL_FAILURE(run("once", [](ContainerSpec& s) { s.auto_remove = true; }));
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_TRUE(control().stop("ns1", "once"));
+  auto deleted = waitFor(Kind::kDeleted, "once");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->message, "auto-remove");
+  EXPECT_FALSE(fake_.hasContainer("ns1", "once"));
+}
+
 TEST_F(ControlTest, StopKeepsTheContainerDownAndStartRunsItAgain) {
   ASSERT_NO_FATAL_FAILURE(run("web"));
   ASSERT_NO_FATAL_FAILURE(start());
