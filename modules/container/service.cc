@@ -314,6 +314,9 @@ ContainerInfo ContainerService::describe(std::string_view ns,
   info.ns = std::string(ns);
   if (stored) {
     info.spec = stored->spec;
+    if (info.spec.restart == RestartMode::kDefault) {  // a record older than restart modes
+      info.spec.restart = RestartMode::kAlways;
+    }
   } else {
     log::container()->warn("inspect ns={} id={} error=\"{}\"", ns, record.id,
                            stored.error().message);
