@@ -12,8 +12,8 @@
 # (the units' relations are under test, not contd) without the watchdog, a stand-in
 # containerd.service (/bin/sleep too) and an empty sysinit.target. No unit of this
 # machine is loaded, so nothing else starts. As a second guard, the private systemd sees
-# the machine's root file system, /dev and /proc/sys read-only, and a tmpfs of its own on
-# /run (where the socket is made).
+# the machine's root file system, /dev and /proc/sys read-only, a tmpfs of its own on /run
+# (where the socket is made) and, with cgroup v1, on /sys/fs/cgroup.
 #
 # Needs root, unshare, nsenter, systemd and a writable cgroup hierarchy (cgroup v2, or v1
 # with name=systemd); exit 77 (skip) without them unless CI=true. Leaves nothing behind:
@@ -97,17 +97,40 @@ printf '[Unit]\nDescription=test\nDefaultDependencies=no\n' >"$work/units/test.t
 for hierarchy in $hierarchies; do
   mkdir "$hierarchy/$name"
 done
-# shellcheck disable=SC2016 # expanded by the inner shells
+# Inside the new namespaces, before systemd starts: the root file system, /dev and /proc/sys
+# read-only, a /run of its own, and on v1 hosts a /sys/fs/cgroup of its own. systemd mounts
+# the missing v1 controllers there and remounts that tmpfs read-only; on the machine's own
+# tmpfs both would reach the host (a remount changes the superblock, which every mount
+# namespace shares), so it gets a tmpfs of its own with the hierarchies it needs moved in.
+cat >"$work/enter.sh" <<'EOF'
+set -e
+units=$1 systemd=$2 work=$3 hierarchies=$4
+if [ "$hierarchies" != /sys/fs/cgroup ]; then
+  mkdir "$work/cgroup"
+  for hierarchy in $hierarchies; do
+    mkdir "$work/cgroup/${hierarchy##*/}"
+    mount --bind "$hierarchy" "$work/cgroup/${hierarchy##*/}"
+  done
+  mount -t tmpfs -o mode=0755 tmpfs /sys/fs/cgroup
+  for hierarchy in $hierarchies; do
+    mkdir "/sys/fs/cgroup/${hierarchy##*/}"
+    mount --move "$work/cgroup/${hierarchy##*/}" "/sys/fs/cgroup/${hierarchy##*/}"
+  done
+fi
+mount -o remount,bind,ro /
+mount -o remount,bind,ro /dev
+mount --bind /proc/sys /proc/sys
+mount -o remount,bind,ro /proc/sys
+mount -t tmpfs -o mode=0755 tmpfs /run
+exec env -i container=contd-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  SYSTEMD_UNIT_PATH="$units" "$systemd" --system --unit=test.target \
+  --log-target=console --log-level=notice --show-status=no
+EOF
+# shellcheck disable=SC2016 # expanded by the inner shell
 sh -c '
   for hierarchy in $1; do echo $$ >"$hierarchy/$2/cgroup.procs"; done
   exec unshare --pid --fork --mount --uts --ipc --cgroup --mount-proc \
-    --propagation private sh -c "
-      mount -o remount,bind,ro / && mount -o remount,bind,ro /dev &&
-        mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys &&
-        mount -t tmpfs -o mode=0755 tmpfs /run || exit 99
-      exec env -i container=contd-test PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-          SYSTEMD_UNIT_PATH=\"\$0\" \"\$1\" --system --unit=test.target \
-          --log-target=console --log-level=notice --show-status=no" "$3/units" "$4"
+    --propagation private sh "$3/enter.sh" "$3/units" "$4" "$3" "$1"
 ' sh "$hierarchies" "$name" "$work" "$systemd" >"$work/manager.log" 2>&1 &
 launcher=$!
 for _ in $(seq 1 50); do
