@@ -140,12 +140,43 @@ std::string formatList(const v1::ListResponse& response) {
   return formatTable(rows);
 }
 
+namespace {
+
+// "running", "stopped", "removed" (docs/lifecycle.md).
+std::string desiredText(v1::ContainerInfo::DesiredState state) {
+  switch (state) {
+    case v1::ContainerInfo::DESIRED_RUNNING: return "running";
+    case v1::ContainerInfo::DESIRED_STOPPED: return "stopped";
+    case v1::ContainerInfo::DESIRED_REMOVED: return "removed";
+    default: return std::string(kNone);
+  }
+}
+
+// contctl's own spelling: "always", "on-failure:3", "no, removed on exit".
+std::string restartText(const v1::RestartPolicy& restart, bool auto_remove) {
+  std::string text;
+  switch (restart.mode()) {
+    case v1::RestartPolicy::NO: text = "no"; break;
+    case v1::RestartPolicy::ON_FAILURE: text = "on-failure"; break;
+    case v1::RestartPolicy::ALWAYS: text = "always"; break;
+    default: text = std::string(kNone); break;
+  }
+  if (restart.max_retries() > 0) {
+    text += ":" + std::to_string(restart.max_retries());
+  }
+  return auto_remove ? text + ", removed on exit" : text;
+}
+
+}  // namespace
+
 std::string formatInspect(const v1::ContainerInfo& info) {
   const auto& spec = info.spec();
   Block block;
   block.add("Namespace", info.namespace_());
   block.add("Name", spec.name());
   block.add("Status", statusText(info.status()));
+  block.add("Desired state", desiredText(info.desired_state()));
+  block.add("Restart", restartText(spec.restart(), spec.auto_remove()));
   block.add("Pid", info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()));
   block.add("Exit code", info.has_exit_code() ? std::to_string(info.exit_code()) : "-");
   block.add("Exited at", info.has_exited_at() ? timeText(info.exited_at()) : "-");

@@ -250,6 +250,22 @@ TEST(ContctlOutput, InspectShowsListsOnePerLine) {
   EXPECT_NE(text.find("Status:              stopped\n"), std::string::npos) << text;
 }
 
+TEST(ContctlOutput, InspectShowsTheRestartModeAndTheDesiredState) {
+  v1::ContainerInfo info;
+  info.mutable_spec()->set_name("job");
+  info.mutable_spec()->mutable_restart()->set_mode(v1::RestartPolicy::ON_FAILURE);
+  info.mutable_spec()->mutable_restart()->set_max_retries(3);
+  info.set_desired_state(v1::ContainerInfo::DESIRED_STOPPED);
+  auto text = formatInspect(info);
+  EXPECT_NE(text.find("Restart:             on-failure:3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Desired state:       stopped\n"), std::string::npos) << text;
+  info.mutable_spec()->mutable_restart()->set_mode(v1::RestartPolicy::NO);
+  info.mutable_spec()->mutable_restart()->set_max_retries(0);
+  info.mutable_spec()->set_auto_remove(true);
+  text = formatInspect(info);
+  EXPECT_NE(text.find("Restart:             no, removed on exit\n"), std::string::npos) << text;
+}
+
 TEST(ContctlOutput, InspectShowsLogHealth) {
   v1::ContainerInfo info;
   info.mutable_spec()->set_name("web");
