@@ -118,6 +118,19 @@ protected:
                                        name);
   }
 
+  // The files of `name`'s task bundle, to tell what made it (containerd writes config.json
+  // last, the shim its address and pid files): " bundle files: a b c", or "".
+  std::string bundleFiles(const std::string& name) {
+    const fs::path bundle =
+        fs::path(containerd_->dir()) / "state" / "io.containerd.runtime.v2.task" / ns_ / name;
+    std::error_code ec;
+    std::string files;
+    for (const auto& entry : fs::directory_iterator(bundle, ec)) {
+      files += " " + entry.path().filename().string();
+    }
+    return ec ? std::string() : " bundle files:" + files;
+  }
+
   bool running(const std::string& name) {
     auto task = client_->getTask(ns_, name);
     return client_->getContainer(ns_, name) && task &&
@@ -133,7 +146,9 @@ protected:
         std::this_thread::sleep_for(100ms);
         left = leftovers(name);
       }
-      EXPECT_TRUE(running(name) || left.empty()) << fault << ": " << name << " left" << left;
+      EXPECT_TRUE(running(name) || left.empty())
+          << fault << ": " << name << " left" << left << bundleFiles(name) << "\n"
+          << daemon_->logTail();
       auto run = contctl(runArgs(name));
       EXPECT_EQ(run.exit_code, 0) << fault << ": " << name << " unusable: " << run.err;
       auto rm = contctl({"rm", ns_, name});
