@@ -26,6 +26,15 @@ struct Leftovers {
     }
     return false;
   }
+  // A shim in a bundle containerd never finished (no config.json): its Create was cut off.
+  bool unfinished() const {
+    for (const auto& shim : shims) {
+      if (!shim.has_config && !shim.bundle.empty()) {
+        return true;
+      }
+    }
+    return false;
+  }
 };
 
 std::size_t endLeftovers(ShimHost& host, const std::string& ns, const std::string& id,
@@ -105,10 +114,18 @@ std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks
   std::size_t ended = 0;
   for (const auto& [key, found] : by_container) {
     const auto& [ns, id] = key;
-    if (!found.contds()) {
+    const bool marked = found.contds();
+    if (!marked && !found.unfinished()) {
       continue;
     }
     auto guard = store.lock(ns, id);
+    if (!marked) {
+      // Unmarked, it is contd's by the rule for unfinished bundles (contdsToRemove).
+      auto owned = store.freeOrManaged(ns, id);
+      if (!owned || !*owned) {
+        continue;
+      }
+    }
     auto task = tasks.state(ns, id);
     if (!task) {
       log::container()->warn("orphan check ns={} id={} error=\"{}\"", ns, id,

@@ -199,6 +199,8 @@ std::vector<HostShim> ProcShimHost::shims() {
     if (!link_ec && fs::is_directory(cwd)) {
       shim->bundle = cwd;
       shim->made_by_contd = madeByContd(cwd);
+      std::error_code config_ec;
+      shim->has_config = fs::exists(cwd / "config.json", config_ec);
     }
     found.push_back(std::move(*shim));
   }

@@ -29,6 +29,9 @@ struct HostShim {
   std::filesystem::path bundle;
   // The bundle's config.json carries contd's spec annotation: the shim is contd's.
   bool made_by_contd = false;
+  // Its bundle has config.json (containerd writes it last: a shim in a bundle without one
+  // belongs to a Create that containerd's death interrupted).
+  bool has_config = true;
 };
 
 // A task bundle dir in containerd's state dir (stale_bundle.h says why one can outlive its

@@ -120,6 +120,22 @@ TEST_F(OrphanShimsTest, NoBundleIsRemovedWhileContainerdCannotSay) {
 // containerd killed while making a bundle, before config.json: no mark says whose it is.
 // It is removed when containerd has no record of the name (no task can ever use it), and
 // kept when another client's record holds the name.
+TEST_F(OrphanShimsTest, AShimInAnUnfinishedBundleIsEndedUnlessAnotherClientsRecordHoldsTheName) {
+  // containerd killed inside tasks.Create after the shim started and before config.json:
+  // no annotation, no log driver yet, and a shim that waits forever.
+  containerd::ContainerRecord foreign;
+  foreign.id = "theirs";
+  ASSERT_TRUE(fake_.ensureNamespace("ns1"));
+  ASSERT_TRUE(fake_.createContainer("ns1", foreign));
+  host_.shims_.push_back({.pid = 70, .ns = "ns1", .id = "cut", .bundle = "/b/cut",
+                          .has_config = false});
+  host_.shims_.push_back({.pid = 71, .ns = "ns1", .id = "theirs", .bundle = "/b/theirs",
+                          .has_config = false});
+  EXPECT_EQ(endOrphans(), 1u);
+  EXPECT_TRUE(host_.ended(70));
+  EXPECT_FALSE(host_.ended(71));
+}
+
 TEST_F(OrphanShimsTest, AnUnfinishedBundleIsRemovedUnlessAnotherClientsRecordHoldsTheName) {
   const fs::path dir = root_ / "state" / kTaskBundleDir / "ns1";
   fs::create_directories(dir / "gone" / "rootfs");
