@@ -74,13 +74,6 @@ protected:
 
   fs::path dataDir() const { return dir_->path() / "data"; }
 
-  support::LeftoverScope scope() const {
-    return {.client = client_.get(),
-            .containerd_state = fs::path(containerd_->dir()) / "state",
-            .ns = ns_,
-            .log_shim = CONTD_SHIM_LOGS_BIN};
-  }
-
   // Cycle i: a bind mount when even, a memory limit unless a multiple of 3, a process that
   // exits at once when i % 4 >= 2, else one that runs until SIGTERM.
   v1::ContainerSpec specFor(int i) const {
@@ -146,23 +139,12 @@ protected:
   // While cycle 0's container runs, the namespace checks must see each of its traces:
   // otherwise "nothing left" at the end would prove nothing.
   void expectChecksSeeRunningContainer() {
-    const std::string seen = support::namespaceLeftovers(scope(), {rootfs_->path(), dir_->path()});
+    const std::string seen = support::namespaceLeftovers(leftoverScope(), {rootfs_->path(), dir_->path()});
     std::cout << "leak: a running container's traces:" << seen << std::endl;
     for (const char* trace : {" container(c0)", " task(c0)", " shim(", " log-driver(",
                               " bundles(c0)", " runc-state(c0)", " cgroup "}) {
       EXPECT_NE(seen.find(trace), std::string::npos) << "no" << trace << " in:" << seen;
     }
-  }
-
-  // What is left in the namespace, waiting up to 10 s for containerd's own clean-up.
-  std::string settledLeftovers() {
-    const std::vector<fs::path> roots = {rootfs_->path(), dir_->path()};
-    std::string left = support::namespaceLeftovers(scope(), roots);
-    for (auto until = Clock::now() + 10s; !left.empty() && Clock::now() < until;) {
-      std::this_thread::sleep_for(100ms);
-      left = support::namespaceLeftovers(scope(), roots);
-    }
-    return left;
   }
 
   std::unique_ptr<contctl::Client> client_api_;

@@ -91,24 +91,6 @@ protected:
     return false;
   }
 
-  support::LeftoverScope scope() const {
-    return {.client = client_.get(),
-            .containerd_state = fs::path(containerd_->dir()) / "state",
-            .ns = ns_,
-            .log_shim = CONTD_SHIM_LOGS_BIN};
-  }
-
-  // What is left of the namespace's containers, waiting up to 10 s for containerd.
-  std::string settledLeftovers() {
-    const std::vector<fs::path> roots = {rootfs_->path(), dir_->path()};
-    std::string left = support::namespaceLeftovers(scope(), roots);
-    for (auto until = Clock::now() + 10s; !left.empty() && Clock::now() < until;) {
-      std::this_thread::sleep_for(100ms);
-      left = support::namespaceLeftovers(scope(), roots);
-    }
-    return left;
-  }
-
   std::unique_ptr<contctl::Client> api_;
 };
 

@@ -179,20 +179,6 @@ protected:
     out.ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     return out;
   }
-
-  std::string settledLeftovers() {
-    const support::LeftoverScope scope{.client = client_.get(),
-                                       .containerd_state = fs::path(containerd_->dir()) / "state",
-                                       .ns = ns_,
-                                       .log_shim = CONTD_SHIM_LOGS_BIN};
-    const std::vector<fs::path> roots = {rootfs_->path(), dir_->path()};
-    std::string left = support::namespaceLeftovers(scope, roots);
-    for (auto until = Clock::now() + 10s; !left.empty() && Clock::now() < until;) {
-      std::this_thread::sleep_for(100ms);
-      left = support::namespaceLeftovers(scope, roots);
-    }
-    return left;
-  }
 };
 
 TEST_F(PerRequestIT, EachRequestIsAnsweredByAContainerOfItsOwnThatIsGoneAfterwards) {

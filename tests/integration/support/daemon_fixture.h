@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/containerd_cleanup.h"
+#include "tests/integration/support/leftovers.h"
 #include "tests/integration/support/contd_daemon.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
@@ -177,6 +179,27 @@ protected:
   // contctl against daemon_ (which must run), with options' contctl_timeout.
   CommandResult contctl(const std::vector<std::string>& args) {
     return runContctl(daemon_->socketPath(), args, options_.contctl_timeout);
+  }
+
+  // The leftover checks (leftovers.h) of this test's namespace on the suite's containerd.
+  LeftoverScope leftoverScope() const {
+    return {.client = client_.get(),
+            .containerd_state = std::filesystem::path(containerd_->dir()) / "state",
+            .ns = ns_,
+            .log_shim = CONTD_SHIM_LOGS_BIN};
+  }
+
+  // What is left of the namespace's containers (mounts looked for under the rootfs and the
+  // temp dir), waiting up to 10 s for containerd's own clean-up; "" when nothing.
+  std::string settledLeftovers() {
+    const std::vector<std::filesystem::path> roots = {rootfs_->path(), dir_->path()};
+    std::string left = namespaceLeftovers(leftoverScope(), roots);
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         !left.empty() && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      left = namespaceLeftovers(leftoverScope(), roots);
+    }
+    return left;
   }
 
   static inline std::unique_ptr<PrivateContainerd> containerd_;
