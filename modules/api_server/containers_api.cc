@@ -1,4 +1,5 @@
 #include "modules/api_server/containers_api.h"
+#include "modules/api_server/containers_api_serve.h"
 
 #include <google/protobuf/util/time_util.h>
 
@@ -19,61 +20,10 @@
 #include "modules/container/validation.h"
 
 namespace contd::api {
-namespace {
-
 using Clock = std::chrono::steady_clock;
-
-// Failures that are the daemon's or the environment's trouble, not the caller's.
-bool isServerSide(grpc::StatusCode code) {
-  return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
-         code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
-}
-
-std::string orDash(const std::optional<PeerCredentials>& peer, bool uid) {
-  if (!peer) {
-    return "-";
-  }
-  return std::to_string(uid ? static_cast<std::int64_t>(peer->uid) : peer->pid);
-}
-
-}  // namespace
 
 ContainersApi::ContainersApi(container::ContainerService& core, const PeerTable& peers)
     : core_(core), peers_(peers) {}
-
-template <typename Body>
-grpc::Status ContainersApi::serve(grpc::ServerContext* context, std::string_view op,
-                                      std::string_view ns, std::string_view id, Body&& body) {
-  const auto started = Clock::now();
-  // Looked up first: while this call runs, gRPC keeps the connection's fd (and so the
-  // "fd:<n>" key) from being reused (see unix_listener.h).
-  const auto peer = peers_.lookup(context->peer());
-
-  grpc::Status status;
-  try {
-    if (Status result = body(); !result) {
-      status = toGrpcStatus(result.error());
-    }
-  } catch (const std::exception& e) {
-    status = grpc::Status(grpc::StatusCode::INTERNAL, std::string("unexpected error: ") + e.what());
-  } catch (...) {
-    status = grpc::Status(grpc::StatusCode::INTERNAL, "unexpected error");
-  }
-
-  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  const auto log = log::api();
-  const auto code = grpcCodeName(status.error_code());
-  if (status.ok()) {
-    log->info("call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f}", op,
-              printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms);
-  } else {
-    log->log(isServerSide(status.error_code()) ? spdlog::level::warn : spdlog::level::info,
-             "call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f} error=\"{}\"", op,
-             printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms,
-             printable(status.error_message(), 2048));
-  }
-  return status;
-}
 
 grpc::Status ContainersApi::Run(grpc::ServerContext* context, const v1::RunRequest* request,
                                     v1::RunResponse* response) {

@@ -56,6 +56,11 @@ public:
                       grpc::ServerWriter<v1::Event>* writer) override;
   grpc::Status Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
                     v1::ExecResponse* response) override;
+  // Holds one of the server's threads, plus a thread of its own reading the caller's
+  // input, while the process runs (exec_stream_api.cc).
+  grpc::Status ExecStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::ExecStreamResponse, v1::ExecStreamRequest>* stream) override;
   grpc::Status Stats(grpc::ServerContext* context, const v1::StatsRequest* request,
                      v1::StatsResponse* response) override;
   // Stop, Start, Restart, Kill and Wait (container/control.h). Wait holds one of the

@@ -5,8 +5,13 @@
 
 #include "modules/common/logging.h"
 #include "modules/container/exec_capture.h"
+#include "modules/container/exec_session.h"
 
 namespace contd::container {
+
+std::string ExecRunner::newExecId() {
+  return "exec-" + std::to_string(::getpid()) + "-" + std::to_string(counter_.fetch_add(1) + 1);
+}
 
 Result<ExecResult> ExecRunner::run(std::string_view ns, std::string_view id,
                                    nlohmann::json container_process,
@@ -15,8 +20,7 @@ Result<ExecResult> ExecRunner::run(std::string_view ns, std::string_view id,
                                    const std::filesystem::path& fifo_dir) {
   container_process["args"] = argv;
   container_process["terminal"] = false;
-  const std::string exec_id =
-      "exec-" + std::to_string(::getpid()) + "-" + std::to_string(counter_.fetch_add(1) + 1);
+  const std::string exec_id = newExecId();
   // Container names cannot start with '.', so the fifos collide with no log file.
   auto capture =
       OutputCapture::start(fifo_dir, "." + std::string(id) + "." + exec_id, kExecOutputLimit);
@@ -31,6 +35,12 @@ Result<ExecResult> ExecRunner::run(std::string_view ns, std::string_view id,
   ExecResult result;
   if (auto started = client_.startProcess(ns, id, exec_id); !started) {
     (void)client_.deleteProcess(ns, id, exec_id);
+    // A program that cannot be run ends like in a shell: 127 or 126, the reason as output.
+    if (auto code = shellCodeForStartFailure(started.error())) {
+      result.exit_code = *code;
+      result.output = started.error().message + "\n";
+      return result;
+    }
     return started.error().wrap("exec in '" + std::string(id) + "'");
   }
   auto exit = client_.waitProcess(ns, id, exec_id, timeout);

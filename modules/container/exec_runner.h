@@ -41,6 +41,9 @@ public:
                          nlohmann::json container_process, const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout, const std::filesystem::path& fifo_dir);
 
+  // A new exec id, unique in this process ("exec-<pid>-<n>").
+  std::string newExecId();
+
 private:
   containerd::Client& client_;
   std::chrono::milliseconds kill_grace_;

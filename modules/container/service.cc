@@ -479,14 +479,8 @@ Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) 
   return record.error();
 }
 
-Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
-                                          const std::vector<std::string>& argv,
-                                          std::chrono::milliseconds timeout) {
-  CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
-  if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
-    return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
-                           " ms, got " + std::to_string(timeout.count()) + " ms");
-  }
+Result<nlohmann::json> ContainerService::execProcessSpec(std::string_view ns,
+                                                        std::string_view id) {
   auto record = store_.get(ns, id);
   if (!record) {
     return record.error();
@@ -503,7 +497,33 @@ Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view 
   if (process == stored->runtime.end() || !process->is_object()) {
     return internalError("exec in '" + std::string(id) + "': the stored spec has no process");
   }
-  return exec_.run(ns, id, *process, argv, timeout, logs_.path(ns, id).parent_path());
+  return *process;
+}
+
+Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
+                                          const std::vector<std::string>& argv,
+                                          std::chrono::milliseconds timeout) {
+  CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
+  if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
+    return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
+                           " ms, got " + std::to_string(timeout.count()) + " ms");
+  }
+  auto process = execProcessSpec(ns, id);
+  if (!process) {
+    return process.error();
+  }
+  return exec_.run(ns, id, std::move(*process), argv, timeout, logs_.path(ns, id).parent_path());
+}
+
+Result<std::unique_ptr<ExecSession>> ContainerService::startExec(
+    std::string_view ns, std::string_view id, const ExecStreamOptions& options) {
+  CONTD_RETURN_IF_ERROR(validateExecStream(options));
+  auto process = execProcessSpec(ns, id);
+  if (!process) {
+    return process.error();
+  }
+  return ExecSession::start(client_, ns, id, std::move(*process), options,
+                            logs_.path(ns, id).parent_path(), exec_.newExecId());
 }
 
 Result<containerd::TaskMetrics> ContainerService::stats(std::string_view ns, std::string_view id) {

@@ -29,6 +29,7 @@
 #include "modules/container/netns_check.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
+#include "modules/container/exec_session.h"
 #include "modules/container/log_files.h"
 #include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
@@ -103,6 +104,10 @@ public:
   // kFailedPrecondition when the container does not run; kInvalidArgument for an empty argv.
   Result<ExecResult> exec(std::string_view ns, std::string_view id,
                           const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+  // An interactive exec in the running container (exec_session.h), started. Errors: as
+  // exec(), plus kInvalidArgument for a bad timeout or terminal size.
+  Result<std::unique_ptr<ExecSession>> startExec(std::string_view ns, std::string_view id,
+                                                 const ExecStreamOptions& options);
   // CPU, memory and pids figures of the container's cgroup.
   Result<containerd::TaskMetrics> stats(std::string_view ns, std::string_view id);
   // The container's output lines (both streams), across rotated log files.
@@ -136,6 +141,8 @@ public:
   TaskControl& tasks() { return tasks_; }
 
 private:
+  // The "process" object of a running container's stored spec, for an exec.
+  Result<nlohmann::json> execProcessSpec(std::string_view ns, std::string_view id);
   // Validation, the image's config merged in, the user resolved: everything a Run needs
   // before anything is created.
   struct RunPlan;

@@ -117,6 +117,13 @@ struct ExecRequest {
   // too); stdout is not affected.
   std::string stdout_uri;
   std::string stderr_uri;
+  // A fifo path the shim reads the process's stdin from; empty: no stdin. The shim keeps its
+  // own writer open, so the process sees EOF only after closeProcessStdin (and after every
+  // writer of the fifo closed it).
+  std::string stdin_uri;
+  // A terminal: the shim gets the pty master from runc and copies it to stdout_uri (and
+  // stdin_uri to it); stderr_uri is not used. The process spec's "terminal" must match.
+  bool terminal = false;
 };
 
 // The cgroup figures of a task (Tasks.Metrics, cgroup v1); a field is 0 when containerd
@@ -203,6 +210,14 @@ public:
                              int signal) = 0;
   virtual Result<ExitStatus> deleteProcess(std::string_view ns, std::string_view id,
                                            std::string_view exec_id) = 0;
+  // Closes the shim's end of an exec'd process's stdin (tasks.CloseIO), so that the
+  // process reads EOF once the caller closed its own writer too.
+  virtual Status closeProcessStdin(std::string_view ns, std::string_view id,
+                                   std::string_view exec_id) = 0;
+  // Sets the window size of an exec'd process's terminal (tasks.ResizePty).
+  virtual Status resizeProcessPty(std::string_view ns, std::string_view id,
+                                  std::string_view exec_id, std::uint32_t width,
+                                  std::uint32_t height) = 0;
 
   // The task's cgroup figures. Errors: kNotFound when the container has no task;
   // kUnavailable when containerd has a task but reports no metrics for it (it cannot load

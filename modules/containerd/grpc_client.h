@@ -116,7 +116,7 @@ public:
                                                   BrokenCallback on_broken) override;
 
   // Tasks.Exec with the spec as an Any of type URL
-  // types.containerd.io/opencontainers/runtime-spec/1/Process, no stdin, no terminal.
+  // types.containerd.io/opencontainers/runtime-spec/1/Process; stdin and terminal as the request says.
   // waitProcess uses the timeout it is given; the others Options::call_timeout.
   Status execProcess(std::string_view ns, std::string_view id,
                      const ExecRequest& request) override;
@@ -129,6 +129,10 @@ public:
                      int signal) override;
   Result<ExitStatus> deleteProcess(std::string_view ns, std::string_view id,
                                    std::string_view exec_id) override;
+  Status closeProcessStdin(std::string_view ns, std::string_view id,
+                           std::string_view exec_id) override;
+  Status resizeProcessPty(std::string_view ns, std::string_view id, std::string_view exec_id,
+                          std::uint32_t width, std::uint32_t height) override;
 
   // Tasks.Metrics with the filter id=="<id>"; decodes io.containerd.cgroups.v1.Metrics
   // (cgroup v2's io.containerd.cgroups.v2.Metrics is kFailedPrecondition: not supported).

@@ -52,10 +52,10 @@ Status GrpcClient::execProcess(std::string_view ns, std::string_view id,
   tasks_v1::ExecProcessRequest request;
   request.set_container_id(std::string(id));
   request.set_exec_id(exec.exec_id);
-  request.set_stdin("");
+  request.set_stdin(exec.stdin_uri);
   request.set_stdout(exec.stdout_uri);
-  request.set_stderr(exec.stderr_uri);
-  request.set_terminal(false);
+  request.set_stderr(exec.terminal ? std::string() : exec.stderr_uri);
+  request.set_terminal(exec.terminal);
   request.mutable_spec()->set_type_url(kProcessTypeUrl);
   request.mutable_spec()->set_value(exec.process_spec_json);
   google::protobuf::Empty response;
@@ -121,6 +121,36 @@ Result<ExitStatus> GrpcClient::deleteProcess(std::string_view ns, std::string_vi
                                  return connection_->tasks->DeleteProcess(ctx, request, &response);
                                }));
   return ExitStatus{response.exit_status(), toUnixNanos(response.exited_at())};
+}
+
+Status GrpcClient::closeProcessStdin(std::string_view ns, std::string_view id,
+                                     std::string_view exec_id) {
+  tasks_v1::CloseIORequest request;
+  request.set_container_id(std::string(id));
+  request.set_exec_id(std::string(exec_id));
+  request.set_stdin(true);
+  google::protobuf::Empty response;
+  const std::string what = execWhat("close stdin of", exec_id);
+  return invoke(Call{"tasks.CloseIO", what, ns, id}, options_.call_timeout,
+                [&](grpc::ClientContext* ctx) {
+                  return connection_->tasks->CloseIO(ctx, request, &response);
+                });
+}
+
+Status GrpcClient::resizeProcessPty(std::string_view ns, std::string_view id,
+                                    std::string_view exec_id, std::uint32_t width,
+                                    std::uint32_t height) {
+  tasks_v1::ResizePtyRequest request;
+  request.set_container_id(std::string(id));
+  request.set_exec_id(std::string(exec_id));
+  request.set_width(width);
+  request.set_height(height);
+  google::protobuf::Empty response;
+  const std::string what = execWhat("resize the terminal of", exec_id);
+  return invoke(Call{"tasks.ResizePty", what, ns, id}, options_.call_timeout,
+                [&](grpc::ClientContext* ctx) {
+                  return connection_->tasks->ResizePty(ctx, request, &response);
+                });
 }
 
 Result<TaskMetrics> GrpcClient::metrics(std::string_view ns, std::string_view id) {

@@ -36,6 +36,21 @@ Status checkRun(const Invocation& inv) {
 
 namespace {
 
+// "-it": short switches of the command written together, like podman's.
+bool isShortSwitchGroup(std::string_view arg, const CommandDef* command) {
+  if (command == nullptr || arg.size() < 3 || arg[0] != '-' || arg[1] == '-') {
+    return false;
+  }
+  for (char letter : arg.substr(1)) {
+    const OptionDef* option = findOption(std::string{'-', letter}, command->bit);
+    if (option == nullptr || (option->commands & command->bit) == 0 ||
+        !option->metavar.empty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // One option at args[i] (moving i past its value when it takes the next argument).
 Status applyOption(std::span<const std::string_view> args, std::size_t& i,
                    const CommandDef* command, Invocation& inv, bool& help) {
@@ -45,7 +60,14 @@ Status applyOption(std::span<const std::string_view> args, std::size_t& i,
     value = arg.substr(eq + 1);
     arg = arg.substr(0, eq);
   }
-  const OptionDef* option = findOption(arg);
+  const OptionDef* option = findOption(arg, command != nullptr ? command->bit : 0);
+  if (option == nullptr && isShortSwitchGroup(arg, command)) {
+    for (char letter : arg.substr(1)) {
+      const std::string one{'-', letter};
+      CONTD_RETURN_IF_ERROR(findOption(one, command->bit)->apply(one, "", inv));
+    }
+    return okStatus();
+  }
   if (option == nullptr) {
     return invalidArgument("unknown option '" + std::string(arg) + "'");
   }
@@ -116,7 +138,7 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
     return checkRun(inv);
   }
   if (inv.command == Command::kExec && inv.spec.argv().empty()) {
-    return invalidArgument("exec: a command is required after --");
+    return invalidArgument("exec: a command is required: NS NAME [--] CMD...");
   }
   return okStatus();
 }
@@ -141,6 +163,9 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
     }
     if (arg.starts_with("-") && arg != "-") {
       CONTD_RETURN_IF_ERROR(applyOption(args, i, command, inv, help));
+    } else if (command != nullptr && command->command == Command::kExec &&
+               positionals.size() == command->positionals) {
+      break;  // exec NS NAME CMD...: the command starts here, "--" or not (like podman)
     } else if (command != nullptr) {
       positionals.push_back(arg);
     } else if (command = findCommand(arg); command == nullptr) {

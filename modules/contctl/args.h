@@ -32,7 +32,9 @@ struct Invocation {
   std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
   std::string name;  // inspect/run/rm NAME
   v1::ContainerSpec spec;  // run; spec.name is `name`; exec: argv
-  std::uint64_t timeout_ms = 10'000;  // exec --timeout
+  std::uint64_t timeout_ms = 0;       // exec --timeout (0: no limit)
+  bool interactive = false;           // exec -i: forward stdin
+  bool tty = false;                   // exec -t: a terminal
   bool follow = false;                // logs -f
   std::uint32_t tail = 0;             // logs --tail N (0: all)
   std::int64_t since = 0;             // logs --since: unix nanos (0: all)

@@ -145,6 +145,12 @@ Result<v1::ExecResponse> Client::exec(const std::string& ns, const std::string& 
   return answer(status, std::move(response));
 }
 
+std::unique_ptr<Client::ExecStreamIo> Client::execStream(grpc::ClientContext* context) {
+  return stub_->ExecStream(context);
+}
+
+Status Client::toStatus(const grpc::Status& status) { return answer(status, Ok{}); }
+
 Result<v1::StatsResponse> Client::stats(const std::string& ns, const std::string& name) {
   grpc::ClientContext context;
   setReadDeadline(context);

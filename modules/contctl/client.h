@@ -29,6 +29,12 @@ public:
   Result<v1::DeleteResponse> remove(const std::string& ns, const std::string& name);
   Result<v1::ExecResponse> exec(const std::string& ns, const std::string& name,
                                 const std::vector<std::string>& argv, std::uint64_t timeout_ms);
+  // An ExecStream on the caller's `context` (outliving the stream); the caller writes the
+  // ExecStart first, then reads and writes from at most one thread each.
+  using ExecStreamIo = grpc::ClientReaderWriter<v1::ExecStreamRequest, v1::ExecStreamResponse>;
+  std::unique_ptr<ExecStreamIo> execStream(grpc::ClientContext* context);
+  // A stream's final status as the other calls answer it.
+  static Status toStatus(const grpc::Status& status);
   Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
   Result<v1::ImportImageResponse> importImage(const std::string& ns, const std::string& path,
                                               const std::string& name);

@@ -16,6 +16,7 @@
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
+#include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
@@ -28,7 +29,6 @@ using contd::contctl::formatEvent;
 
 constexpr int kExitServer = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitTimedOut = 124;  // as timeout(1)
 
 // Prints the answer of a successful call: JSON when asked, else the human text.
 // One line per image: NAME DIGEST SIZE.
@@ -119,20 +119,12 @@ int events(contd::contctl::Client& client, const Invocation& inv) {
   return 0;
 }
 
-// contctl exec: the command's output as it is, and its exit code as contctl's own.
-int exec(contd::contctl::Client& client, const Invocation& inv) {
+// contctl --json exec: one answer (bounded Exec: the output's last 64 KiB, stdout and
+// stderr together). Without --json, exec streams (exec_stream.h).
+int execJson(contd::contctl::Client& client, const Invocation& inv) {
   const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
-  auto result = client.exec(inv.ns, inv.name, argv, inv.timeout_ms);
-  if (!result || inv.json) {
-    return print(inv, result, [](const auto&) { return std::string(); });
-  }
-  std::fwrite(result->output().data(), 1, result->output().size(), stdout);
-  if (result->timed_out()) {
-    std::fprintf(stderr, "contctl: exec timed out after %llu ms and was killed\n",
-                 static_cast<unsigned long long>(inv.timeout_ms));
-    return kExitTimedOut;
-  }
-  return result->exit_code();
+  return print(inv, client.exec(inv.ns, inv.name, argv, inv.timeout_ms),
+               [](const auto&) { return std::string(); });
 }
 
 // contctl logs: the lines on stdout or stderr as the container wrote them, or JSON lines.
@@ -212,7 +204,7 @@ int execute(const Invocation& inv) {
       return print(inv, client.removeImage(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
     case Command::kExec:
-      return exec(client, inv);
+      return inv.json ? execJson(client, inv) : contd::contctl::runExecStream(client, inv);
     case Command::kLogs:
       return logs(client, inv);
     case Command::kHelp:

@@ -29,8 +29,8 @@ const std::array<CommandDef, 19> kCommands = {{
      "wait until the container's process exits; print its exit code"},
     {"events", Command::kEvents, kEvents, "[-n NS]", 0,
      "follow container events (started, exited, restarted, ...) until interrupted"},
-    {"exec", Command::kExec, kExec, "NS NAME [--timeout MS] -- CMD...", 2,
-     "run CMD in the container; exits with its exit code (124 when timed out)"},
+    {"exec", Command::kExec, kExec, "NS NAME [-i] [-t] [--timeout MS] [--] CMD...", 2,
+     "run CMD in the container, output live; exits with its exit code (124 when timed out)"},
     {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
     {"logs", Command::kLogs, kLogs, "NS NAME [-f] [--tail N] [--since T]", 2,
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
@@ -204,6 +204,16 @@ Status setTimeout(std::string_view option, std::string_view value, Invocation& i
   return okStatus();
 }
 
+Status setInteractive(std::string_view, std::string_view, Invocation& inv) {
+  inv.interactive = true;
+  return okStatus();
+}
+
+Status setTty(std::string_view, std::string_view, Invocation& inv) {
+  inv.tty = true;
+  return okStatus();
+}
+
 Status setFollow(std::string_view, std::string_view, Invocation& inv) {
   inv.follow = true;
   return okStatus();
@@ -314,7 +324,7 @@ Status noEffect(std::string_view, std::string_view, Invocation&) { return okStat
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 36> kOptions = {{
+const std::array<OptionDef, 38> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -328,8 +338,12 @@ const std::array<OptionDef, 36> kOptions = {{
      setPasswordStdin},
     {"--plain-http", "", "", kPull, "talk http:// to the registry (one on loopback)",
      setPlainHttp},
-    {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default 10000)",
+    {"--timeout", "", "MS", kExec, "kill the command after MS milliseconds (default: no limit)",
      setTimeout},
+    {"--interactive", "-i", "", kExec, "forward contctl's stdin to the command", setInteractive},
+    {"--tty", "-t", "", kExec,
+     "give the command a terminal (a shell wants --interactive too); stderr comes merged",
+     setTty},
     {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
     {"--tail", "", "N", kLogs, "only the last N lines", setTail},
     {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
@@ -395,13 +409,18 @@ const std::array<OptionDef, 36> kOptions = {{
 std::span<const CommandDef> commands() { return kCommands; }
 std::span<const OptionDef> options() { return kOptions; }
 
-const OptionDef* findOption(std::string_view name) {
+const OptionDef* findOption(std::string_view name, unsigned command_bit) {
+  const OptionDef* found = nullptr;
   for (const auto& option : kOptions) {
-    if (option.name == name || (!option.alias.empty() && option.alias == name)) {
-      return &option;
+    if (option.name != name && (option.alias.empty() || option.alias != name)) {
+      continue;
     }
+    if ((option.commands & command_bit) != 0) {
+      return &option;  // "-t" is --tty for exec, --time for stop
+    }
+    found = found != nullptr ? found : &option;
   }
-  return nullptr;
+  return found;
 }
 
 const CommandDef* findCommand(std::string_view name) {

@@ -39,8 +39,9 @@ struct OptionDef {
 
 std::span<const CommandDef> commands();
 std::span<const OptionDef> options();
-// nullptr when unknown; an option is found by its name or its alias.
-const OptionDef* findOption(std::string_view name);
+// nullptr when unknown; an option is found by its name or its alias, one of the command
+// `command_bit` first (an alias may mean another option for another command).
+const OptionDef* findOption(std::string_view name, unsigned command_bit = 0);
 const CommandDef* findCommand(std::string_view name);
 
 }  // namespace contd::contctl

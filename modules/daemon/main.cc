@@ -19,6 +19,7 @@
 #include "modules/common/logging.h"
 #include "modules/container/service.h"
 #include "modules/container/proc_shim_host.h"
+#include "modules/container/stale_execs.h"
 #include "modules/container/supervisor.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
@@ -259,6 +260,11 @@ int main(int argc, char** argv) {
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
                                          service.events(), restartPolicy(config), &shim_host);
   supervisor.start();
+  // The execs a previous contd left running when it died (stale_execs.h).
+  if (const auto ended = contd::container::endStaleExecs(**client, config.log_root, ::getpid());
+      ended > 0) {
+    log->info("ended stale execs={}", ended);
+  }
 
   auto ends = startFrontEnds(service, config);
   if (!ends) {

@@ -132,6 +132,10 @@ public:
                      int signal) override;
   Result<containerd::ExitStatus> deleteProcess(std::string_view ns, std::string_view id,
                                                std::string_view exec_id) override;
+  Status closeProcessStdin(std::string_view ns, std::string_view id,
+                           std::string_view exec_id) override;
+  Status resizeProcessPty(std::string_view ns, std::string_view id, std::string_view exec_id,
+                          std::uint32_t width, std::uint32_t height) override;
   Result<containerd::TaskMetrics> metrics(std::string_view ns, std::string_view id) override;
 
   // A subscriber's queue and delivery thread state (fake_containerd.cc); shared with the
@@ -144,6 +148,8 @@ private:
     containerd::ExecRequest request;
     containerd::TaskState state;  // id = exec id
     std::vector<int> signals;
+    bool stdin_closed = false;                                 // closeProcessStdin
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes;  // resizeProcessPty
   };
   struct Task {
     containerd::TaskState state;

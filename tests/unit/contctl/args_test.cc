@@ -172,6 +172,36 @@ TEST(ContctlArgs, OtherCommands) {
   EXPECT_EQ(parse({"ls", "--help"})->command, Command::kHelp);
 }
 
+TEST(ContctlArgs, ExecTakesPodmansSwitchesAndACommandWithOrWithoutDashes) {
+  auto shell = parse({"exec", "-it", "demo", "web", "/bin/sh", "-c", "echo -t"});
+  ASSERT_TRUE(shell) << shell.error().message;
+  EXPECT_EQ(shell->command, Command::kExec);
+  EXPECT_TRUE(shell->interactive);
+  EXPECT_TRUE(shell->tty);
+  EXPECT_EQ(shell->ns, "demo");
+  EXPECT_EQ(shell->name, "web");
+  ASSERT_EQ(shell->spec.argv_size(), 3);  // options after the command are the command's
+  EXPECT_EQ(shell->spec.argv(2), "echo -t");
+  EXPECT_EQ(shell->timeout_ms, 0u) << "no time limit unless asked";
+
+  auto apart = parse({"exec", "demo", "web", "-t", "-i", "--timeout", "500", "--", "ls"});
+  ASSERT_TRUE(apart) << apart.error().message;
+  EXPECT_TRUE(apart->tty && apart->interactive);
+  EXPECT_EQ(apart->timeout_ms, 500u);
+  EXPECT_EQ(apart->spec.argv(0), "ls");
+  EXPECT_FALSE(parse({"exec", "demo", "web", "ls"})->tty);
+
+  // -t is stop's --time: the same letter, another option.
+  auto stop = parse({"stop", "demo", "web", "-t", "5"});
+  ASSERT_TRUE(stop) << stop.error().message;
+  EXPECT_EQ(stop->stop_timeout_ms, 5000u);
+  EXPECT_EQ(parse({"exec", "demo", "web"}).error().message,
+            "exec: a command is required: NS NAME [--] CMD...");
+  EXPECT_EQ(parse({"exec", "-ix", "demo", "web", "ls"}).error().message,
+            "unknown option '-ix'");
+  EXPECT_EQ(parse({"stop", "-it", "demo", "web"}).error().message, "unknown option '-it'");
+}
+
 TEST(ContctlArgs, SocketFromFlagThenEnvironmentThenDefault) {
   EXPECT_EQ(parse({"ns"})->socket, "/run/contd/contd.sock");
   EXPECT_EQ(parse({"ns"}, "/tmp/env.sock")->socket, "/tmp/env.sock");
