@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <optional>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@
 #include "tests/integration/support/contd_daemon.h"
 #include "tests/integration/support/netns.h"
 #include "tests/integration/support/private_containerd.h"
+#include "tests/integration/support/request_server.h"
 #include "tests/integration/support/run_command.h"
 #include "tests/integration/support/temp_dir.h"
 #include "tests/integration/support/unique_name.h"
@@ -73,8 +75,15 @@ public:
   Status cleanUp();
   // `count` round trips of `one`, `in_flight` at once.
   Measured measure(int in_flight, const std::function<Status(const std::string&)>& one);
+  // Run of `program` in the busybox rootfs with auto_remove, as contd's round trips send it.
+  v1::RunRequest autoRemoveRun(const std::string& id, const std::string& program) const;
   Status contdRoundTrip(const std::string& id);
   Status ctrRoundTrip(const std::string& id);
+  // The per-request server (request_server.h): `count` HTTP GETs from `in_flight` clients,
+  // each served by a handler container run by ctr or contd; the clients' latencies.
+  Measured measureRequests(int in_flight, bool with_ctr);
+  support::HandlerSteps contdHandler(const std::string& id);
+  support::HandlerSteps ctrHandler(const std::string& id);
 
 private:
   Options options_;
@@ -151,13 +160,7 @@ Status Bench::cleanUp() {
   return first;
 }
 
-Status Bench::contdRoundTrip(const std::string& id) {
-  auto call = [&](auto method, const auto& request, auto& response) -> Status {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + 60s);
-    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
-    return status.ok() ? okStatus() : Status(internalError(status.error_message()));
-  };
+v1::RunRequest Bench::autoRemoveRun(const std::string& id, const std::string& program) const {
   v1::RunRequest run;
   run.set_namespace_(contd_ns_);
   auto* spec = run.mutable_spec();
@@ -165,7 +168,18 @@ Status Bench::contdRoundTrip(const std::string& id) {
   spec->set_rootfs(rootfs_->path().string());
   spec->set_network_namespace(netns_->name());
   spec->set_auto_remove(true);
-  spec->add_argv("/bin/true");
+  spec->add_argv(program);
+  return run;
+}
+
+Status Bench::contdRoundTrip(const std::string& id) {
+  auto call = [&](auto method, const auto& request, auto& response) -> Status {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 60s);
+    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+    return status.ok() ? okStatus() : Status(internalError(status.error_message()));
+  };
+  const v1::RunRequest run = autoRemoveRun(id, "/bin/true");
   v1::RunResponse ran;
   CONTD_RETURN_IF_ERROR(call(&v1::Containers::Stub::Run, run, ran));
   v1::WaitRequest wait;
@@ -193,6 +207,110 @@ Status Bench::ctrRoundTrip(const std::string& id) {
       "--seccomp", "--with-ns", "network:" + netns_->path(), "--cgroup",
       "/" + ctr_ns_ + "/" + id, rootfs_->path().string(), id, "/bin/true"};
   return commandSucceeded(argv, support::runCommand(argv, 60s));
+}
+
+support::HandlerSteps Bench::contdHandler(const std::string& id) {
+  support::HandlerSteps steps;
+  steps.start = [this, id](const std::filesystem::path& control_socket) -> Status {
+    v1::RunRequest run = autoRemoveRun(id, "/handler");
+    auto* spec = run.mutable_spec();
+    for (const auto& [source, target] : {std::pair{control_socket.string(), "/control.sock"},
+                                         std::pair{std::string(REQUEST_HANDLER_BIN), "/handler"}}) {
+      auto* mount = spec->add_mounts();
+      mount->set_source(source);
+      mount->set_target(target);
+    }
+    v1::RunResponse ran;
+    grpc::ClientContext context;
+    const grpc::Status status = stub_->Run(&context, run, &ran);
+    return status.ok() ? okStatus() : Status(internalError("Run: " + status.error_message()));
+  };
+  steps.wait = [this, id]() -> Result<int> {
+    v1::WaitRequest wait;
+    wait.set_namespace_(contd_ns_);
+    wait.set_id(id);
+    v1::WaitResponse waited;
+    grpc::ClientContext context;
+    const grpc::Status status = stub_->Wait(&context, wait, &waited);
+    if (!status.ok()) {
+      return internalError("Wait: " + status.error_message());
+    }
+    return waited.exit_code();
+  };
+  return steps;
+}
+
+support::HandlerSteps Bench::ctrHandler(const std::string& id) {
+  auto done = std::make_shared<std::future<Result<support::CommandResult>>>();
+  support::HandlerSteps steps;
+  steps.start = [this, id, done](const std::filesystem::path& control_socket) -> Status {
+    const std::vector<std::string> argv = {
+        options_.ctr, "-a", containerd_->socketPath(), "-n", ctr_ns_, "run", "--rm",
+        "--rootfs", "--seccomp", "--with-ns", "network:" + netns_->path(), "--cgroup",
+        "/" + ctr_ns_ + "/" + id, "--mount",
+        "type=bind,src=" + control_socket.string() + ",dst=/control.sock,options=rbind:rw",
+        "--mount", std::string("type=bind,src=") + REQUEST_HANDLER_BIN +
+                       ",dst=/handler,options=rbind:ro",
+        rootfs_->path().string(), id, "/handler"};
+    // ctr run stays in the foreground until the handler is gone: in the background here.
+    *done = std::async(std::launch::async, [argv] { return support::runCommand(argv, 60s); });
+    return okStatus();
+  };
+  steps.wait = [done]() -> Result<int> {
+    auto ran = done->get();
+    if (!ran) {
+      return ran.error();
+    }
+    return ran->exit_code;
+  };
+  return steps;
+}
+
+Measured Bench::measureRequests(int in_flight, bool with_ctr) {
+  Measured out;
+  std::uint16_t port = 0;
+  const UniqueFd listener = support::tcpListener(port, 64);
+  std::mutex mu;
+  auto fail = [&](const std::string& error) {
+    std::lock_guard lock(mu);
+    if (out.error.empty()) {
+      out.error = error;
+    }
+  };
+  std::atomic<int> served{0};
+  std::atomic<int> asked{0};
+  const auto started = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < in_flight; ++w) {
+    threads.emplace_back([&] {  // a server worker
+      while (served.fetch_add(1) < options_.count && !interrupted()) {
+        UniqueFd conn = support::acceptWithin(listener.get(), 60s);
+        const std::string id = "p" + std::to_string(next_.fetch_add(1));
+        auto code = support::serveWithContainer(std::move(conn), work_->path() / id,
+                                                with_ctr ? ctrHandler(id) : contdHandler(id));
+        if (!code || *code != 0) {
+          fail(id + ": " + (code ? "exit code " + std::to_string(*code) : code.error().message));
+        }
+      }
+    });
+    threads.emplace_back([&] {  // a client
+      while (asked.fetch_add(1) < options_.count && !interrupted()) {
+        const auto t0 = Clock::now();
+        const std::string answer = support::httpGet(port, "/bench");
+        const double ms = msSince(t0);
+        if (answer.find("200 OK") == std::string::npos) {
+          fail("a request was not answered");
+        }
+        std::lock_guard lock(mu);
+        out.ms.push_back(ms);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  out.wall_ms = msSince(started);
+  return out;
 }
 
 Measured Bench::measure(int in_flight, const std::function<Status(const std::string&)>& one) {
@@ -226,12 +344,27 @@ Measured Bench::measure(int in_flight, const std::function<Status(const std::str
 void printRow(const char* what, int in_flight, const Measured& m, double ctr_rate) {
   const Summary s = summarize(m.ms);
   const double rate = m.wall_ms > 0 ? 1000.0 * static_cast<double>(m.ms.size()) / m.wall_ms : 0;
-  std::printf("  %-6s %9d %10.1f %10s %10s", what, in_flight, rate, formatMs(s.median).c_str(),
-              formatMs(s.p90).c_str());
+  std::printf("  %-6s %9d %10.1f %10s %10s %10s", what, in_flight, rate,
+              formatMs(s.median).c_str(), formatMs(s.p90).c_str(), formatMs(s.p99).c_str());
   if (ctr_rate > 0) {
     std::printf("   %.2fx ctr's rate", rate / ctr_rate);
   }
   std::printf("\n");
+}
+
+// ctr's row, then contd's with its rate against ctr's; 1 when either failed somewhere.
+int printPair(int in_flight, const Measured& ctr, const Measured& contd) {
+  const double ctr_rate = 1000.0 * static_cast<double>(ctr.ms.size()) / ctr.wall_ms;
+  printRow("ctr", in_flight, ctr, 0);
+  printRow("contd", in_flight, contd, ctr_rate);
+  int status = 0;
+  for (const Measured* m : {&ctr, &contd}) {
+    if (!m->error.empty()) {
+      std::fprintf(stderr, "bench_oneshot: %s\n", m->error.c_str());
+      status = 1;
+    }
+  }
+  return status;
 }
 
 int run(Options options) {
@@ -242,7 +375,7 @@ int run(Options options) {
   }
   std::printf("run to completion of /bin/true (Run auto_remove + Wait + gone | ctr run --rm), "
               "%d each, load %s\n", options.count, loadAverage().c_str());
-  std::printf("  %-6s %9s %10s %10s %10s\n", "", "in flight", "runs/s", "p50", "p90");
+  std::printf("  %-6s %9s %10s %10s %10s %10s\n", "", "in flight", "runs/s", "p50", "p90", "p99");
   int status = 0;
   for (int in_flight : {1, options.in_flight}) {
     (void)bench.measure(1, [&](const std::string& id) { return bench.ctrRoundTrip(id); });
@@ -250,15 +383,15 @@ int run(Options options) {
         bench.measure(in_flight, [&](const std::string& id) { return bench.ctrRoundTrip(id); });
     const Measured contd =
         bench.measure(in_flight, [&](const std::string& id) { return bench.contdRoundTrip(id); });
-    const double ctr_rate = 1000.0 * static_cast<double>(ctr.ms.size()) / ctr.wall_ms;
-    printRow("ctr", in_flight, ctr, 0);
-    printRow("contd", in_flight, contd, ctr_rate);
-    for (const Measured* m : {&ctr, &contd}) {
-      if (!m->error.empty()) {
-        std::fprintf(stderr, "bench_oneshot: %s\n", m->error.c_str());
-        status = 1;
-      }
-    }
+    status |= printPair(in_flight, ctr, contd);
+  }
+  std::printf("\nper-request server: an HTTP GET on loopback answered by a handler container "
+              "of its own (SCM_RIGHTS), %d each\n", options.count);
+  std::printf("  %-6s %9s %10s %10s %10s %10s\n", "", "in flight", "req/s", "p50", "p90", "p99");
+  for (int in_flight : {1, options.in_flight}) {
+    const Measured ctr = bench.measureRequests(in_flight, true);
+    const Measured contd = bench.measureRequests(in_flight, false);
+    status |= printPair(in_flight, ctr, contd);
   }
   return status;
 }

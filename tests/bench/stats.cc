@@ -16,6 +16,7 @@ Summary summarize(std::vector<double> samples) {
   const std::size_t n = samples.size();
   summary.median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
   summary.p90 = nearestRank(samples, 0.9);
+  summary.p99 = nearestRank(samples, 0.99);
   summary.min = samples.front();
   summary.max = samples.back();
   return summary;

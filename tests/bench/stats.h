@@ -14,6 +14,7 @@ struct Summary {
   std::size_t count = 0;
   double median = 0;  // mean of the middle two for an even count
   double p90 = 0;     // nearest rank: the ceil(0.9 * count)-th smallest
+  double p99 = 0;     // nearest rank: the ceil(0.99 * count)-th smallest
   double min = 0;
   double max = 0;
 };
