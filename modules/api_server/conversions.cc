@@ -193,6 +193,20 @@ v1::Event toProto(const container::ModuleEvent& event) {
   return proto;
 }
 
+container::LimitsUpdate fromProto(const v1::UpdateRequest& proto) {
+  container::LimitsUpdate limits;
+  if (proto.has_cpu()) {
+    limits.cpu = proto.cpu();
+  }
+  if (proto.has_memory_bytes()) {
+    limits.memory_bytes = proto.memory_bytes();
+  }
+  if (proto.has_pids_limit()) {
+    limits.pids_limit = proto.pids_limit();
+  }
+  return limits;
+}
+
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
   container::ContainerInfo info;
   info.ns = proto.namespace_();
