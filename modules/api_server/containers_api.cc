@@ -414,4 +414,18 @@ grpc::Status ContainersApi::Wait(grpc::ServerContext* context, const v1::WaitReq
   });
 }
 
+grpc::Status ContainersApi::Update(grpc::ServerContext* context, const v1::UpdateRequest* request,
+                                   v1::UpdateResponse* response) {
+  return serve(context, "Update", request->namespace_(), request->id(), [&]() -> Status {
+    CONTD_RETURN_IF_ERROR(
+        core_.control().update(request->namespace_(), request->id(), fromProto(*request)));
+    auto info = core_.inspect(request->namespace_(), request->id());
+    if (!info) {
+      return info.error().wrap("updated, but could not inspect it");
+    }
+    *response->mutable_info() = toProto(*info);
+    return okStatus();
+  });
+}
+
 }  // namespace contd::api

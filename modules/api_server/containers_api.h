@@ -75,6 +75,9 @@ public:
                     v1::KillResponse* response) override;
   grpc::Status Wait(grpc::ServerContext* context, const v1::WaitRequest* request,
                     v1::WaitResponse* response) override;
+  // ContainerControl::update, then the container as Inspect sees it.
+  grpc::Status Update(grpc::ServerContext* context, const v1::UpdateRequest* request,
+                      v1::UpdateResponse* response) override;
   // Sends what is written, then with follow polls the file until the client cancels.
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogLine>* writer) override;

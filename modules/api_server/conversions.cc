@@ -182,6 +182,7 @@ v1::Event toProto(const container::ModuleEvent& event) {
     case Kind::kDeleted: proto.set_kind(v1::Event::DELETED); break;
     case Kind::kStopped: proto.set_kind(v1::Event::STOPPED); break;
     case Kind::kKilled: proto.set_kind(v1::Event::KILLED); break;
+    case Kind::kUpdated: proto.set_kind(v1::Event::UPDATED); break;
   }
   proto.set_namespace_(event.ns);
   proto.set_id(event.id);
@@ -190,6 +191,20 @@ v1::Event toProto(const container::ModuleEvent& event) {
   proto.set_pid(event.pid);
   proto.set_message(event.message);
   return proto;
+}
+
+container::LimitsUpdate fromProto(const v1::UpdateRequest& proto) {
+  container::LimitsUpdate limits;
+  if (proto.has_cpu()) {
+    limits.cpu = proto.cpu();
+  }
+  if (proto.has_memory_bytes()) {
+    limits.memory_bytes = proto.memory_bytes();
+  }
+  if (proto.has_pids_limit()) {
+    limits.pids_limit = proto.pids_limit();
+  }
+  return limits;
 }
 
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {

@@ -24,6 +24,8 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info);
 // The reverse, for clients and tests. A message without exit_code gives -1.
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
 v1::Event toProto(const container::ModuleEvent& event);
+// Update's limits: a field the request leaves unset stays unset.
+container::LimitsUpdate fromProto(const v1::UpdateRequest& proto);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
 

@@ -219,6 +219,30 @@ std::optional<RestartMode> restartModeFromName(std::string_view name) {
   return std::nullopt;
 }
 
+ContainerSpec LimitsUpdate::appliedTo(ContainerSpec spec) const {
+  spec.cpu = cpu.value_or(spec.cpu);
+  spec.memory_bytes = memory_bytes.value_or(spec.memory_bytes);
+  spec.pids_limit = pids_limit.value_or(spec.pids_limit);
+  return spec;
+}
+
+std::string limitsText(const LimitsUpdate& update) {
+  std::string text;
+  auto add = [&](std::string_view field, const std::string& value) {
+    text += (text.empty() ? "" : " ") + std::string(field) + "=" + value;
+  };
+  if (update.cpu) {
+    add("cpu", std::to_string(*update.cpu));
+  }
+  if (update.memory_bytes) {
+    add("memory_bytes", std::to_string(*update.memory_bytes));
+  }
+  if (update.pids_limit) {
+    add("pids_limit", std::to_string(*update.pids_limit));
+  }
+  return text;
+}
+
 std::string_view desiredStateName(DesiredState state) {
   switch (state) {
     case DesiredState::kRunning: return "running";

@@ -77,6 +77,23 @@ struct ContainerSpec {
   bool operator==(const ContainerSpec&) const = default;
 };
 
+// Update's request: the cgroup limits to change, with ContainerSpec's meanings; an unset
+// one stays as it is.
+struct LimitsUpdate {
+  std::optional<std::uint32_t> cpu;
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<std::int64_t> pids_limit;
+
+  bool empty() const { return !cpu && !memory_bytes && !pids_limit; }
+  // `spec` with the set limits put in.
+  ContainerSpec appliedTo(ContainerSpec spec) const;
+  bool operator==(const LimitsUpdate&) const = default;
+};
+
+// The set limits as "cpu=2 memory_bytes=67108864 pids_limit=-1" (the UPDATED event's
+// message, the log line's fields).
+std::string limitsText(const LimitsUpdate& update);
+
 // kBackingOff: exited on its own, waiting for the restart policy's next try.
 // kFailed: the restart policy gave up; contd leaves it alone until it is deleted.
 enum class ContainerStatus { kUnknown, kCreated, kRunning, kStopped, kBackingOff, kFailed };

@@ -91,4 +91,9 @@ Status ContainerStore::saveLifecycle(std::string_view ns, std::string_view id,
   return client_.setLabels(ns, id, lifecycleLabels(lifecycle));
 }
 
+Status ContainerStore::saveSpec(std::string_view ns, std::string_view id,
+                                const std::string& spec_json) {
+  return client_.setSpec(ns, id, spec_json);
+}
+
 }  // namespace contd::container

@@ -47,6 +47,9 @@ public:
   // exit alone even when the removal fails half-way.
   Status markStopping(std::string_view ns, std::string_view id);
   Status saveLifecycle(std::string_view ns, std::string_view id, const Lifecycle& lifecycle);
+  // Replaces the record's OCI runtime spec (Update's new limits, stored_spec.h): the next
+  // task of the container is made from it; the labels stay.
+  Status saveSpec(std::string_view ns, std::string_view id, const std::string& spec_json);
 
 private:
   containerd::Client& client_;

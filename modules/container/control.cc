@@ -2,9 +2,13 @@
 
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
+
 #include "modules/common/logging.h"
 #include "modules/container/lifecycle_labels.h"
+#include "modules/container/spec_builder.h"
 #include "modules/container/stored_spec.h"
+#include "modules/container/validation.h"
 
 namespace contd::container {
 namespace {
@@ -48,11 +52,35 @@ std::optional<Termination> settledExit(const std::optional<containerd::TaskState
   return std::nullopt;
 }
 
+// What runc says on cgroup v1 when the kernel cannot bring the cgroup's usage below a new
+// memory limit (EBUSY): "unable to set memory limit to N (current usage: U, peak usage: P)".
+constexpr std::string_view kMemoryBelowUsage = "unable to set memory limit";
+
+// A refused tasks.Update in the caller's words: a memory limit below the usage names the
+// field; anything else keeps containerd's code and message.
+Error updateRefused(std::string_view id, const Error& error, const LimitsUpdate& limits) {
+  const auto at = error.message.find(kMemoryBelowUsage);
+  if (limits.memory_bytes && at != std::string::npos) {
+    std::string said = error.message.substr(at);  // runc's output, with its newline
+    said.erase(said.find_last_not_of(" \n") + 1);
+    return failedPrecondition("memory_bytes: " + std::to_string(*limits.memory_bytes) +
+                              " is below what '" + std::string(id) +
+                              "' uses, and the kernel could not free enough (runc: " + said +
+                              ")");
+  }
+  return error.wrap("update '" + std::string(id) + "': change the limits of its process");
+}
+
 }  // namespace
 
 ContainerControl::ContainerControl(ContainerStore& store, TaskControl& tasks, EventBus& events,
-                                   std::function<std::chrono::milliseconds()> default_timeout)
-    : store_(store), tasks_(tasks), events_(events), default_timeout_(std::move(default_timeout)) {}
+                                   std::function<std::chrono::milliseconds()> default_timeout,
+                                   std::function<std::int64_t()> default_pids_limit)
+    : store_(store),
+      tasks_(tasks),
+      events_(events),
+      default_timeout_(std::move(default_timeout)),
+      default_pids_limit_(std::move(default_pids_limit)) {}
 
 std::chrono::milliseconds ContainerControl::shutdownTimeout(
     const containerd::ContainerRecord& record) const {
@@ -224,6 +252,80 @@ Result<WaitResult> ContainerControl::wait(std::string_view ns, std::string_view 
     }
   } while (!cancelled());
   return Error{Code::kCancelled, "wait for '" + std::string(id) + "' cancelled"};
+}
+
+Status ContainerControl::update(std::string_view ns, std::string_view id,
+                                const LimitsUpdate& limits) {
+  if (limits.empty()) {
+    return invalidArgument("update: no limit given (cpu, memory_bytes or pids_limit)");
+  }
+  // The limits alone decide: each is checked against the rules of Run.
+  CONTD_RETURN_IF_ERROR(validateLimits(limits.appliedTo(ContainerSpec{})));
+  auto guard = store_.lock(ns, id);
+  auto record = store_.get(ns, id);
+  if (!record) {
+    return record.error();
+  }
+  if (lifecycleFrom(record->labels).stopping) {
+    return beingRemoved(id);
+  }
+  auto stored = readStoredSpec(*record);
+  if (!stored) {
+    return stored.error();
+  }
+  const ContainerSpec spec = limits.appliedTo(stored->spec);
+  auto runtime = withLimits(stored->runtime, spec, limits, default_pids_limit_());
+  if (!runtime) {
+    return runtime.error();
+  }
+  auto task = tasks_.state(ns, id);
+  if (!task) {
+    return task.error().wrap("update '" + std::string(id) + "'");
+  }
+  bool live = false;
+  if (runs(*task)) {
+    auto updated = updateLive(ns, id, *runtime, limits);
+    if (!updated) {
+      return updated.error();
+    }
+    live = *updated;
+  }
+  if (auto saved = store_.saveSpec(ns, id, runtime->dump()); !saved) {
+    // The process keeps nothing the record does not say: its old limits back.
+    if (live) {
+      auto undone = updateLive(ns, id, stored->runtime, LimitsUpdate{});
+      if (!undone) {
+        log::container()->warn("update ns={} id={} op=restore-limits error=\"{}\"", ns, id,
+                               undone.error().message);
+      }
+    }
+    return saved.error().wrap("update '" + std::string(id) + "': store the new limits");
+  }
+  const std::string what = limitsText(limits);
+  log::container()->info("updated ns={} id={} {} live={}", ns, id, what, live);
+  events_.publish({.kind = ModuleEvent::Kind::kUpdated,
+                   .ns = std::string(ns),
+                   .id = std::string(id),
+                   .message = what});
+  return okStatus();
+}
+
+Result<bool> ContainerControl::updateLive(std::string_view ns, std::string_view id,
+                                          const nlohmann::json& runtime,
+                                          const LimitsUpdate& limits) {
+  auto resources = liveLimits(runtime);
+  if (!resources) {
+    return resources.error();
+  }
+  auto updated = tasks_.updateLimits(ns, id, resources->dump());
+  if (updated) {
+    return true;
+  }
+  // Under the lock nothing restarts it, but its process may have ended since the look.
+  if (auto task = tasks_.state(ns, id); task && !runs(*task)) {
+    return false;
+  }
+  return updateRefused(id, updated.error(), limits);
 }
 
 }  // namespace contd::container

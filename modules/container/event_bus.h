@@ -29,6 +29,7 @@ struct ModuleEvent {
     kDeleted,     // Delete removed it, or auto_remove did (message "auto-remove")
     kStopped,     // Stop ended it; it stays
     kKilled,      // Kill sent it a signal (message "signal N")
+    kUpdated,     // Update changed its limits (message: what, "memory_bytes=67108864")
   };
   Kind kind = Kind::kStarted;
   std::string ns;

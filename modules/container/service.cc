@@ -178,8 +178,10 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
       exec_(client, options_.kill_grace),
       default_shutdown_ms_(options_.default_shutdown_timeout.count()),
       default_pids_limit_(options_.default_pids_limit),
-      control_(store_, tasks_, events_,
-               [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
+      control_(
+          store_, tasks_, events_,
+          [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); },
+          [this] { return default_pids_limit_.load(); }) {
   options_.log_root = logs_.options().log_root;  // made absolute
 }
 

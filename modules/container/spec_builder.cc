@@ -130,21 +130,52 @@ json deviceRules(bool elevated) {
   return rules;
 }
 
-json resourcesSection(const ContainerSpec& spec, const SpecOptions& options) {
-  json resources = {{"devices", deviceRules(spec.elevated)}};
-  if (spec.memory_bytes > 0) {
-    resources["memory"] = {{"limit", static_cast<std::int64_t>(spec.memory_bytes)}};
+// The members of linux.resources each limit lives in.
+constexpr char kMemory[] = "memory";
+constexpr char kCpu[] = "cpu";
+constexpr char kPids[] = "pids";
+
+// The one mapping of the cgroup limits to linux.resources members; a limit that is off has
+// no member (runc create then sets none).
+json memoryLimit(const ContainerSpec& spec) {
+  if (spec.memory_bytes == 0) {
+    return nullptr;
   }
-  if (spec.cpu > 0) {
-    resources["cpu"] = {{"quota", static_cast<std::int64_t>(spec.cpu) * kCpuPeriodUs},
-                        {"period", static_cast<std::uint64_t>(kCpuPeriodUs)}};
+  return {{"limit", static_cast<std::int64_t>(spec.memory_bytes)}};
+}
+
+json cpuLimit(const ContainerSpec& spec) {
+  if (spec.cpu == 0) {
+    return nullptr;
   }
+  return {{"quota", static_cast<std::int64_t>(spec.cpu) * kCpuPeriodUs},
+          {"period", static_cast<std::uint64_t>(kCpuPeriodUs)}};
+}
+
+json pidsLimit(const ContainerSpec& spec, std::int64_t default_pids_limit) {
   // A fork bomb in one container must not starve the node of pids, so 0 means the module's
   // default rather than none; only an explicit -1 lifts the limit.
-  const std::int64_t pids = spec.pids_limit == 0 ? options.default_pids_limit : spec.pids_limit;
-  if (pids > 0) {
-    resources["pids"] = {{"limit", pids}};
+  const std::int64_t pids = spec.pids_limit == 0 ? default_pids_limit : spec.pids_limit;
+  if (pids <= 0) {
+    return nullptr;
   }
+  return {{"limit", pids}};
+}
+
+// Sets `resources[member]` to `limit`, or removes the member for a limit that is off.
+void putLimit(json& resources, const char* member, json limit) {
+  if (limit.is_null()) {
+    resources.erase(member);
+  } else {
+    resources[member] = std::move(limit);
+  }
+}
+
+json resourcesSection(const ContainerSpec& spec, const SpecOptions& options) {
+  json resources = {{"devices", deviceRules(spec.elevated)}};
+  putLimit(resources, kMemory, memoryLimit(spec));
+  putLimit(resources, kCpu, cpuLimit(spec));
+  putLimit(resources, kPids, pidsLimit(spec, options.default_pids_limit));
   return resources;
 }
 
@@ -255,6 +286,44 @@ Result<nlohmann::json> buildRuntimeSpec(const ValidSpec& valid, const SpecOption
         {kShutdownTimeoutAnnotation, std::to_string(spec.shutdown_timeout.count())}}},
       {"linux", std::move(linux)},
   };
+}
+
+Result<nlohmann::json> withLimits(const nlohmann::json& runtime, const ContainerSpec& spec,
+                                  const LimitsUpdate& changed, std::int64_t default_pids_limit) {
+  try {
+    json out = runtime;
+    json& resources = out.at("linux").at("resources");
+    if (changed.memory_bytes) {
+      putLimit(resources, kMemory, memoryLimit(spec));
+    }
+    if (changed.cpu) {
+      putLimit(resources, kCpu, cpuLimit(spec));
+    }
+    if (changed.pids_limit) {
+      putLimit(resources, kPids, pidsLimit(spec, default_pids_limit));
+    }
+    out.at("annotations")[kSpecAnnotation] = toJson(spec).dump();
+    return out;
+  } catch (const json::exception& e) {
+    return internalError("stored runtime spec of '" + spec.name + "': " + e.what());
+  }
+}
+
+Result<nlohmann::json> liveLimits(const nlohmann::json& runtime) {
+  try {
+    const json& resources = runtime.at("linux").at("resources");
+    // -1 is "no limit" to runc (memory.limit_in_bytes and cfs_quota_us -1, pids.max "max").
+    const json off = {{kMemory, {{"limit", -1}}},
+                      {kCpu, {{"quota", -1}, {"period", static_cast<std::uint64_t>(kCpuPeriodUs)}}},
+                      {kPids, {{"limit", -1}}}};
+    json live = json::object();
+    for (const char* member : {kMemory, kCpu, kPids}) {
+      live[member] = resources.contains(member) ? resources.at(member) : off.at(member);
+    }
+    return live;
+  } catch (const json::exception& e) {
+    return internalError(std::string("stored runtime spec: ") + e.what());
+  }
 }
 
 }  // namespace contd::container

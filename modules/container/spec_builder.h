@@ -51,6 +51,22 @@ struct SpecOptions {
 Result<nlohmann::json> buildRuntimeSpec(const ValidSpec& valid, const SpecOptions& options,
                                         const ProcessUser& user = ProcessUser{});
 
+// Update's new record spec: `runtime` (a spec buildRuntimeSpec made, as stored) with the
+// limits `changed` names taken from `spec` (the stored ContainerSpec with the update
+// applied) into linux.resources exactly as buildRuntimeSpec puts them (pids_limit 0:
+// `default_pids_limit`), and kSpecAnnotation rewritten to `spec`. Every other part, limits
+// not named included, stays as stored. kInternal when `runtime` lacks linux.resources or
+// annotations.
+Result<nlohmann::json> withLimits(const nlohmann::json& runtime, const ContainerSpec& spec,
+                                  const LimitsUpdate& changed, std::int64_t default_pids_limit);
+
+// The cgroup limits of `runtime` as tasks.Update gives them to `runc update`: an object with
+// the members memory, cpu and pids of its linux.resources, a limit that is off written as -1.
+// runc update leaves a limit it is not given as it is, so these are always all given (and
+// devices never: runc update does not change them). kInternal when `runtime` has no
+// linux.resources.
+Result<nlohmann::json> liveLimits(const nlohmann::json& runtime);
+
 // The capability set (bounding = effective = permitted) of a container: containerd's
 // default set, plus CAP_SYS_ADMIN when elevated. Documented in docs/security.md.
 std::vector<std::string> capabilitySet(bool elevated);

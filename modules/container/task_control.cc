@@ -259,6 +259,11 @@ Status TaskControl::signal(std::string_view ns, std::string_view id, int signal)
   return sent ? okStatus() : Status(sent.error().wrap("send signal " + std::to_string(signal)));
 }
 
+Status TaskControl::updateLimits(std::string_view ns, std::string_view id,
+                                 std::string_view resources_json) {
+  return client_.updateTask(ns, id, resources_json);
+}
+
 void TaskControl::discard(std::string_view ns, std::string_view id) {
   const auto log = log::container();
   // Best effort, in containerd's required order: kill, delete the task, delete the record.

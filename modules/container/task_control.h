@@ -70,6 +70,9 @@ public:
                                       std::chrono::milliseconds shutdown_timeout);
   // Sends `signal` to the task's init process.
   Status signal(std::string_view ns, std::string_view id, int signal);
+  // Gives the running task the cgroup limits `resources_json` (liveLimits, spec_builder.h).
+  // Errors as containerd::Client::updateTask.
+  Status updateLimits(std::string_view ns, std::string_view id, std::string_view resources_json);
   // Best effort removal of whatever exists (a Run that died half-way); logs what failed.
   void discard(std::string_view ns, std::string_view id);
 

@@ -316,7 +316,9 @@ Status checkHostname(std::string_view hostname) {
   return okStatus();
 }
 
-Status checkLimits(const ContainerSpec& spec) {
+}  // namespace
+
+Status validateLimits(const ContainerSpec& spec) {
   if (spec.cpu > kMaxCpu) {
     return fieldError("cpu",
                       "at most " + std::to_string(kMaxCpu) + ", got " + std::to_string(spec.cpu));
@@ -335,6 +337,8 @@ Status checkLimits(const ContainerSpec& spec) {
   }
   return okStatus();
 }
+
+namespace {
 
 Status checkTags(const std::vector<std::string>& tags) {
   if (tags.size() > kMaxTags) {
@@ -469,7 +473,7 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
     return fieldError("elevated", "not allowed on this node (allow_elevated is false in contd's "
                                   "config)");
   }
-  CONTD_RETURN_IF_ERROR(checkLimits(spec));
+  CONTD_RETURN_IF_ERROR(validateLimits(spec));
   CONTD_RETURN_IF_ERROR(checkHostname(spec.hostname));
   CONTD_RETURN_IF_ERROR(checkTags(spec.tags));
   CONTD_RETURN_IF_ERROR(checkPropagation(spec.rootfs_propagation));

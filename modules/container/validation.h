@@ -103,6 +103,10 @@ struct ValidSpec {
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);
 
+// The cgroup limits of `spec` alone (cpu, memory_bytes, pids_limit), by validateSpec's rules
+// and with its errors; Update checks a changed limit with it.
+Status validateLimits(const ContainerSpec& spec);
+
 // An Exec's command line: argv[0] non-empty, no NUL, no argument over kMaxArgStringBytes.
 // Errors (kInvalidArgument) name "argv" or "argv[i]".
 Status validateExecArgv(const std::vector<std::string>& argv);

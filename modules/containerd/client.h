@@ -194,6 +194,18 @@ public:
   // Sets (or, with an empty value, removes) the given labels on a container record and
   // leaves every other label as it is. Errors: kNotFound for an unknown container.
   virtual Status setLabels(std::string_view ns, std::string_view id, const Labels& labels) = 0;
+  // Replaces the OCI runtime spec of a container record (labels, snapshot and the rest stay).
+  // A task that runs keeps what it was created with; the next task of the container gets
+  // the new spec. Errors: kNotFound for an unknown container.
+  virtual Status setSpec(std::string_view ns, std::string_view id, std::string_view spec_json) = 0;
+  // Changes the cgroup limits of the running task (tasks.Update): `resources_json` is an OCI
+  // runtime-spec LinuxResources object, which the runc shim hands to `runc update`. runc
+  // leaves a limit it is not given as it is, so lifting one must be said (-1).
+  // Errors: kNotFound when the container has no task; what the shim or runc said otherwise
+  // (kUnknown "cannot update a stopped container" when the task has exited, runc's own
+  // refusal of a value, e.g. a memory limit below what the cgroup uses).
+  virtual Status updateTask(std::string_view ns, std::string_view id,
+                            std::string_view resources_json) = 0;
 
   // Exec: execProcess adds a process to a running task (created, not started), startProcess
   // starts it, waitProcess blocks until it exits or `timeout` passes (kDeadlineExceeded; the

@@ -46,6 +46,10 @@ namespace {
 
 // containerd does not check the type URL, but Go clients (`ctr c info`) break on any other.
 constexpr char kSpecTypeUrl[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
+// What containerd's Go client sends for tasks.Update (runtime/typeurl.go); the runc shim
+// reads the value as JSON whatever the URL says.
+constexpr char kResourcesTypeUrl[] =
+    "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 
 TaskStatus toTaskStatus(types_v1::Status status) {
   switch (status) {
@@ -366,6 +370,33 @@ Status GrpcClient::setLabels(std::string_view ns, std::string_view id, const Lab
   return invoke(Call{"containers.Update", "set labels of container", ns, id}, options_.call_timeout,
                 [&](grpc::ClientContext* ctx) {
                   return connection_->containers->Update(ctx, request, &response);
+                });
+}
+
+Status GrpcClient::setSpec(std::string_view ns, std::string_view id, std::string_view spec_json) {
+  containers_v1::UpdateContainerRequest request;
+  containers_v1::Container* container = request.mutable_container();
+  container->set_id(std::string(id));
+  container->mutable_spec()->set_type_url(kSpecTypeUrl);
+  container->mutable_spec()->set_value(std::string(spec_json));
+  request.mutable_update_mask()->add_paths("spec");
+  containers_v1::UpdateContainerResponse response;
+  return invoke(Call{"containers.Update", "set spec of container", ns, id}, options_.call_timeout,
+                [&](grpc::ClientContext* ctx) {
+                  return connection_->containers->Update(ctx, request, &response);
+                });
+}
+
+Status GrpcClient::updateTask(std::string_view ns, std::string_view id,
+                              std::string_view resources_json) {
+  tasks_v1::UpdateTaskRequest request;
+  request.set_container_id(std::string(id));
+  request.mutable_resources()->set_type_url(kResourcesTypeUrl);
+  request.mutable_resources()->set_value(std::string(resources_json));
+  google::protobuf::Empty response;
+  return invoke(Call{"tasks.Update", "update task", ns, id}, options_.call_timeout,
+                [&](grpc::ClientContext* ctx) {
+                  return connection_->tasks->Update(ctx, request, &response);
                 });
 }
 

@@ -100,6 +100,13 @@ public:
 
   // Containers.Update with the mask `labels.<key>` per key (other labels stay).
   Status setLabels(std::string_view ns, std::string_view id, const Labels& labels) override;
+  // Containers.Update with the mask `spec`, the spec typed as createContainer sends it.
+  Status setSpec(std::string_view ns, std::string_view id, std::string_view spec_json) override;
+  // Tasks.Update with `resources` an Any of type URL
+  // types.containerd.io/opencontainers/runtime-spec/1/LinuxResources holding the JSON (the
+  // runc shim reads the value as JSON and ignores the type URL).
+  Status updateTask(std::string_view ns, std::string_view id,
+                    std::string_view resources_json) override;
 
   // Events.Subscribe with one filter `topic=="<topic>"` per topic (containerd ORs them),
   // read by a thread the Subscription owns (grpc_events.cc). It first waits up to 1 s for

@@ -140,6 +140,10 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
   if (inv.command == Command::kExec && inv.spec.argv().empty()) {
     return invalidArgument("exec: a command is required: NS NAME [--] CMD...");
   }
+  if (inv.command == Command::kUpdate && !inv.limits.has_cpu() &&
+      !inv.limits.has_memory_bytes() && !inv.limits.has_pids_limit()) {
+    return invalidArgument("update: give at least one of --memory, --cpu, --pids");
+  }
   return okStatus();
 }
 
@@ -208,10 +212,11 @@ std::string usage() {
                      (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
                  command.help);
   }
-  const std::array<std::pair<unsigned, std::string_view>, 7> sections = {{
+  const std::array<std::pair<unsigned, std::string_view>, 8> sections = {{
       {kAnyCommand, "options of every command"},
       {kLs | kEvents, "ls and events options"},
       {kRun, "run options"},
+      {kRun | kUpdate, "run and update options"},
       {kStop | kRestart, "stop and restart options"},
       {kKill, "kill options"},
       {kExec, "exec options"},

@@ -22,7 +22,7 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
-  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait
+  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kUpdate
 };
 
 struct Invocation {
@@ -32,6 +32,8 @@ struct Invocation {
   std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
   std::string name;  // inspect/run/rm NAME
   v1::ContainerSpec spec;  // run; spec.name is `name`; exec: argv
+  // update --cpu/--memory/--pids: only those given are set (run's go to spec as well).
+  v1::UpdateRequest limits;
   std::uint64_t timeout_ms = 0;       // exec --timeout (0: no limit)
   bool interactive = false;           // exec -i: forward stdin
   bool tty = false;                   // exec -t: a terminal

@@ -214,6 +214,13 @@ Result<v1::WaitResponse> Client::wait(const std::string& ns, const std::string& 
   return call(&v1::Containers::Stub::Wait, about<v1::WaitRequest>(ns, name));
 }
 
+Result<v1::UpdateResponse> Client::update(const std::string& ns, const std::string& name,
+                                          v1::UpdateRequest limits) {
+  limits.set_namespace_(ns);
+  limits.set_id(name);
+  return call(&v1::Containers::Stub::Update, limits);
+}
+
 Status Client::logs(const v1::LogsRequest& request,
                     const std::function<void(const v1::LogLine&)>& on_line,
                     grpc::ClientContext* context) {

@@ -51,6 +51,9 @@ public:
                                     std::uint64_t timeout_ms);
   Result<v1::KillResponse> kill(const std::string& ns, const std::string& name, int signal);
   Result<v1::WaitResponse> wait(const std::string& ns, const std::string& name);
+  // Update with the limits `limits` sets (its namespace and id are set here).
+  Result<v1::UpdateResponse> update(const std::string& ns, const std::string& name,
+                                    v1::UpdateRequest limits);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
   // written line). With `context` (the caller's, outliving the call), another thread may
   // end a follow with context->TryCancel().

@@ -180,6 +180,9 @@ int execute(const Invocation& inv) {
     case Command::kWait:
       return print(inv, client.wait(inv.ns, inv.name),
                    [](const auto& r) { return std::to_string(r.exit_code()) + "\n"; });
+    case Command::kUpdate:
+      return print(inv, client.update(inv.ns, inv.name, inv.limits),
+                   [](const auto& r) { return contd::contctl::formatLimits(r.info()); });
     case Command::kRemove:
       return print(inv, client.remove(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });

@@ -13,7 +13,7 @@
 namespace contd::contctl {
 namespace {
 
-const std::array<CommandDef, 19> kCommands = {{
+const std::array<CommandDef, 20> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
@@ -27,6 +27,8 @@ const std::array<CommandDef, 19> kCommands = {{
      "send a signal (default TERM) to the container's process"},
     {"wait", Command::kWait, kWait, "NS NAME", 2,
      "wait until the container's process exits; print its exit code"},
+    {"update", Command::kUpdate, kUpdate, "NS NAME [--memory BYTES] [--cpu N] [--pids N]", 2,
+     "change a container's limits, at once when it runs; print them"},
     {"events", Command::kEvents, kEvents, "[-n NS]", 0,
      "follow container events (started, exited, restarted, ...) until interrupted"},
     {"exec", Command::kExec, kExec, "NS NAME [-i] [-t] [--timeout MS] [--] CMD...", 2,
@@ -111,12 +113,26 @@ Status setSwitch(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+// --memory, --cpu, --pids: the limits of run's spec, and those update sends (where a limit
+// not given stays as it is, so only the given ones are set).
 Status setMemory(std::string_view option, std::string_view value, Invocation& inv) {
   auto bytes = parseBytes(option, value);
   if (!bytes) {
     return bytes.error();
   }
   inv.spec.set_memory_bytes(*bytes);
+  inv.limits.set_memory_bytes(*bytes);
+  return okStatus();
+}
+
+template <typename T, void (Spec::*SetSpec)(T), void (v1::UpdateRequest::*SetLimit)(T)>
+Status setLimit(std::string_view option, std::string_view value, Invocation& inv) {
+  auto number = parseNumber<T>(option, value);
+  if (!number) {
+    return number.error();
+  }
+  (inv.spec.*SetSpec)(*number);
+  (inv.limits.*SetLimit)(*number);
   return okStatus();
 }
 
@@ -362,11 +378,13 @@ const std::array<OptionDef, 38> kOptions = {{
     {"--env", "-e", "KEY=VALUE", kRun, "set an environment variable (repeatable)", addEnv},
     {"--mount", "-v", "SRC:DST[:ro]", kRun,
      "bind-mount a host path, read-only with :ro (repeatable)", addMount},
-    {"--cpu", "", "N", kRun, "CPU count limit (0: none)",
-     setNumber<std::uint32_t, &Spec::set_cpu>},
-    {"--memory", "", "BYTES", kRun, "memory limit, e.g. 67108864, 512M, 2G (0: none)", setMemory},
-    {"--pids", "", "N", kRun, "process count limit (-1: unlimited; default: the daemon's)",
-     setNumber<std::int64_t, &Spec::set_pids_limit>},
+    {"--cpu", "", "N", kRun | kUpdate, "CPU count limit (0: none)",
+     setLimit<std::uint32_t, &Spec::set_cpu, &v1::UpdateRequest::set_cpu>},
+    {"--memory", "", "BYTES", kRun | kUpdate, "memory limit, e.g. 67108864, 512M, 2G (0: none)",
+     setMemory},
+    {"--pids", "", "N", kRun | kUpdate,
+     "process count limit (-1: unlimited; 0 or, for run, unset: the daemon's default)",
+     setLimit<std::int64_t, &Spec::set_pids_limit, &v1::UpdateRequest::set_pids_limit>},
     {"--workdir", "-w", "DIR", kRun, "working directory (default /)",
      setText<&Spec::mutable_working_dir>},
     {"--hostname", "", "NAME", kRun, "hostname (default: the container name)",

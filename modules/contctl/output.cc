@@ -167,7 +167,21 @@ std::string restartText(const v1::RestartPolicy& restart, bool auto_remove) {
   return auto_remove ? text + ", removed on exit" : text;
 }
 
+void addLimits(Block& block, const v1::ContainerSpec& spec) {
+  block.add("CPU", spec.cpu() == 0 ? "none" : std::to_string(spec.cpu()));
+  block.add("Memory", bytesText(spec.memory_bytes()));
+  block.add("Pids limit", spec.pids_limit() == 0    ? "default"
+                          : spec.pids_limit() < 0   ? "unlimited"
+                                                    : std::to_string(spec.pids_limit()));
+}
+
 }  // namespace
+
+std::string formatLimits(const v1::ContainerInfo& info) {
+  Block block;
+  addLimits(block, info.spec());
+  return block.text();
+}
 
 std::string formatInspect(const v1::ContainerInfo& info) {
   const auto& spec = info.spec();
@@ -222,11 +236,7 @@ std::string formatInspect(const v1::ContainerInfo& info) {
     mounts.push_back(mount.source() + " -> " + mount.target() + (mount.readonly() ? " (ro)" : ""));
   }
   block.add("Mounts", mounts);
-  block.add("CPU", spec.cpu() == 0 ? "none" : std::to_string(spec.cpu()));
-  block.add("Memory", bytesText(spec.memory_bytes()));
-  block.add("Pids limit", spec.pids_limit() == 0    ? "default"
-                          : spec.pids_limit() < 0   ? "unlimited"
-                                                    : std::to_string(spec.pids_limit()));
+  addLimits(block, spec);
   block.add("Hostname", spec.hostname().empty() ? spec.name() : spec.hostname());
   block.add("Tags", std::vector<std::string>(spec.tags().begin(), spec.tags().end()));
   block.add("Elevated", spec.elevated() ? "yes" : "no");

@@ -27,6 +27,8 @@ std::string formatList(const v1::ListResponse& response);
 // aligned under the first.
 std::string formatInspect(const v1::ContainerInfo& info);
 std::string formatStats(const v1::StatsResponse& stats);
+// The limits lines of formatInspect alone (CPU, Memory, Pids limit): what update prints.
+std::string formatLimits(const v1::ContainerInfo& info);
 // One line per event: "TIME KIND NS/ID detail".
 std::string formatEvent(const v1::Event& event);
 

@@ -103,6 +103,47 @@ inline void setLabelsMergesAndEmptyRemoves(const ContractEnv& env) {
   EXPECT_EQ(unknown.error().code, Code::kNotFound);
 }
 
+inline void setSpecReplacesTheSpecAndKeepsTheRest(const ContractEnv& env) {
+  auto& c = *env.client;
+  auto r = env.record("spec", {"/bin/true"});
+  r.labels = {{"a", "1"}};
+  ASSERT_TRUE(c.createContainer(env.ns, r));
+  const std::string spec = R"({"ociVersion":"1.0.2-dev","hostname":"changed"})";
+  ASSERT_TRUE(c.setSpec(env.ns, "spec", spec));
+  auto got = c.getContainer(env.ns, "spec");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->spec_json, spec);
+  EXPECT_EQ(got->labels, r.labels);
+  EXPECT_EQ(got->runtime, r.runtime);
+  auto unknown = c.setSpec(env.ns, "nobody", spec);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Code::kNotFound);
+}
+
+// A running task takes new limits; one that has exited refuses them, and no task is
+// kNotFound.
+inline void updateTaskTakesLimitsOfARunningTaskOnly(const ContractEnv& env) {
+  auto& c = *env.client;
+  const std::string limits = R"({"pids":{"limit":64},"memory":{"limit":67108864}})";
+  auto none = c.updateTask(env.ns, "upd", limits);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Code::kNotFound) << none.error().message;
+  ASSERT_TRUE(c.createContainer(env.ns, env.record("upd", {"/bin/sleep", "1000"})));
+  ASSERT_TRUE(c.createTask(env.ns, "upd", env.io("upd"), kContractTimeout));
+  ASSERT_TRUE(c.startTask(env.ns, "upd"));
+  auto updated = c.updateTask(env.ns, "upd", limits);
+  EXPECT_TRUE(updated) << updated.error().message;
+  ASSERT_TRUE(c.killTask(env.ns, "upd", SIGKILL, /*all=*/true));
+  ASSERT_TRUE(c.waitTask(env.ns, "upd", kContractTimeout));
+  auto stopped = c.updateTask(env.ns, "upd", limits);
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, Code::kUnknown) << stopped.error().message;
+  EXPECT_NE(stopped.error().message.find("cannot update a stopped container"), std::string::npos)
+      << stopped.error().message;
+  ASSERT_TRUE(c.deleteTask(env.ns, "upd"));
+  ASSERT_TRUE(c.deleteContainer(env.ns, "upd"));
+}
+
 inline void taskFromCreateToDelete(const ContractEnv& env) {
   auto& c = *env.client;
   ASSERT_TRUE(c.createContainer(env.ns, env.record("t", {"/bin/sleep", "1000"})));
@@ -171,6 +212,10 @@ inline void namespacesAreIdempotentAndChecked(const ContractEnv& env) {
   CONTD_CLIENT_CONTRACT_TEST(Fixture, ListFiltersOnEveryLabel, listFiltersOnEveryLabel)      \
   CONTD_CLIENT_CONTRACT_TEST(Fixture, SetLabelsMergesAndEmptyRemoves,                        \
                              setLabelsMergesAndEmptyRemoves)                                 \
+  CONTD_CLIENT_CONTRACT_TEST(Fixture, SetSpecReplacesTheSpecAndKeepsTheRest,                 \
+                             setSpecReplacesTheSpecAndKeepsTheRest)                          \
+  CONTD_CLIENT_CONTRACT_TEST(Fixture, UpdateTaskTakesLimitsOfARunningTaskOnly,               \
+                             updateTaskTakesLimitsOfARunningTaskOnly)                        \
   CONTD_CLIENT_CONTRACT_TEST(Fixture, TaskFromCreateToDelete, taskFromCreateToDelete)        \
   CONTD_CLIENT_CONTRACT_TEST(Fixture, UnknownTasksAreNotFound, unknownTasksAreNotFound)      \
   CONTD_CLIENT_CONTRACT_TEST(Fixture, NamespacesAreIdempotentAndChecked,                     \

@@ -19,14 +19,18 @@ std::optional<Error> FakeContainerd::takeFailure(const std::string& op) {
   if (it == failures_.end()) {
     return std::nullopt;
   }
-  Error error = makeError(it->second, "injected failure of " + op);
+  Error error = std::move(it->second);
   failures_.erase(it);
   return error;
 }
 
 void FakeContainerd::failNext(const std::string& op, Code code) {
+  failNext(op, makeError(code, "injected failure of " + op));
+}
+
+void FakeContainerd::failNext(const std::string& op, Error error) {
   std::lock_guard lock(mu_);
-  failures_[op] = code;
+  failures_.insert_or_assign(op, std::move(error));
 }
 
 void FakeContainerd::strandTask(const std::string& ns, const std::string& id) {

@@ -41,8 +41,9 @@ namespace contd::testing {
 
 class FakeContainerd : public containerd::Client {
 public:
-  // The next call of `op` ("createTask", "startTask", ...) fails with `code`.
+  // The next call of `op` ("createTask", "startTask", ...) fails with `code`, or `error`.
   void failNext(const std::string& op, Code code);
+  void failNext(const std::string& op, Error error);
   // Tasks of this container ignore SIGTERM (like a PID 1 without a handler).
   void ignoreSigterm(const std::string& ns, const std::string& id);
   // The task exits by itself with `code`.
@@ -84,8 +85,12 @@ public:
   std::vector<int> processSignals(const std::string& ns, const std::string& id,
                                   const std::string& exec_id) const;
 
-  // What metrics() answers for a task of `id` (all zero when never set).
+  // What metrics() answers for a task of `id` (all zero when never set). updateTask refuses a
+  // memory limit below its memory_usage_bytes, as runc does on cgroup v1.
   void setMetrics(const std::string& ns, const std::string& id, containerd::TaskMetrics metrics);
+  // The resources of every updateTask the current task of `id` accepted, oldest first
+  // (fake_containerd_update.cc).
+  std::vector<std::string> taskUpdates(const std::string& ns, const std::string& id) const;
 
   // Inspection for assertions.
   bool hasContainer(const std::string& ns, const std::string& id) const;
@@ -118,6 +123,12 @@ public:
 
   Status setLabels(std::string_view ns, std::string_view id,
                    const containerd::Labels& labels) override;
+  Status setSpec(std::string_view ns, std::string_view id, std::string_view spec_json) override;
+  // Like the runc shim: kNotFound without a task, kUnknown for one that has exited, resources
+  // that are not a JSON object are kUnknown, a memory limit below the task's memory usage
+  // (setMetrics) kUnknown in runc's words; else the update is recorded (taskUpdates).
+  Status updateTask(std::string_view ns, std::string_view id,
+                    std::string_view resources_json) override;
   Result<std::unique_ptr<containerd::Subscription>> subscribe(
       std::vector<std::string> topics, containerd::EventCallback on_event,
       containerd::BrokenCallback on_broken) override;
@@ -158,6 +169,7 @@ private:
     std::map<std::string, Process, std::less<>> processes;  // by exec id
     std::vector<std::string> exec_order;
     bool stranded = false;  // see strandTask
+    std::vector<std::string> updates;  // see taskUpdates
   };
 
   std::optional<Error> takeFailure(const std::string& op);  // requires mu_
@@ -175,7 +187,7 @@ private:
   std::map<Key, containerd::ContainerRecord> containers_;
   std::map<Key, Task> tasks_;
   std::map<Key, std::filesystem::path> bundles_;  // leaveBundle
-  std::map<std::string, Code> failures_;
+  std::map<std::string, Error> failures_;
   std::set<Key> ignore_sigterm_;
   std::map<Key, ExecResult> exec_results_;
   std::map<Key, containerd::TaskMetrics> metrics_;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <limits>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 namespace contd::testing {
@@ -16,7 +17,7 @@ using grpc::StatusCode;
 // already refused by execve.
 constexpr std::size_t kArgStrlen = 32 * 4096;
 
-constexpr std::array<CallInfo, 19> kCalls = {{
+constexpr std::array<CallInfo, 20> kCalls = {{
     {Call::kRun, "Run", true, true},
     {Call::kInspect, "Inspect", true, true},
     {Call::kDelete, "Delete", true, true},
@@ -36,6 +37,7 @@ constexpr std::array<CallInfo, 19> kCalls = {{
     {Call::kRestart, "Restart", true, false},
     {Call::kKill, "Kill", true, false},
     {Call::kWait, "Wait", true, false},
+    {Call::kUpdate, "Update", true, false},
 }};
 
 google::protobuf::Timestamp timestamp(std::int64_t seconds, std::int32_t nanos) {
@@ -209,6 +211,24 @@ std::vector<Row> execAndLogsRows() {
   return rows;
 }
 
+// Update's limits, each checked before the container is looked up ("ghost" is unknown).
+std::vector<Row> updateRows() {
+  std::vector<Row> rows;
+  using Limits = v1::UpdateRequest;
+  const std::vector<std::tuple<std::string, std::function<void(Limits&)>, std::string>> limits = {
+      {"none", [](Limits& l) { l.clear_pids_limit(); }, "update"},
+      {"memory_bytes 1", [](Limits& l) { l.set_memory_bytes(1); }, "memory_bytes"},
+      {"memory_bytes 2^63", [](Limits& l) { l.set_memory_bytes(1ULL << 63); }, "memory_bytes"},
+      {"cpu 1025", [](Limits& l) { l.set_cpu(1025); }, "cpu"},
+      {"pids_limit -2", [](Limits& l) { l.set_pids_limit(-2); }, "pids_limit"},
+  };
+  for (const auto& [label, spoil, field] : limits) {
+    rows.push_back({.name = "Update " + label, .call = Call::kUpdate, .args = {.limits = spoil},
+                    .field = field, .over_zbus = OverZbus::kNo});
+  }
+  return rows;
+}
+
 std::vector<Row> sizeRows() {
   const std::string longest(kArgStrlen, 'a');
   const std::string big(100 << 10, 'b');
@@ -327,6 +347,7 @@ std::vector<Row> badInputTable(const fs::path& folder, pid_t contd_pid) {
   append(rootfsRows(folder));
   append(sizeRows());
   append(execAndLogsRows());
+  append(updateRows());
   append(oversizedRows());
   return rows;
 }

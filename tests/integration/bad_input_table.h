@@ -24,7 +24,8 @@ namespace contd::testing {
 
 enum class Call {
   kRun, kInspect, kDelete, kSignalDelete, kLogs, kList, kExec, kStats, kExists, kEvents,
-  kListImages, kRemoveImage, kImportImage, kPullImage, kStop, kStart, kRestart, kKill, kWait
+  kListImages, kRemoveImage, kImportImage, kPullImage, kStop, kStart, kRestart, kKill, kWait,
+  kUpdate
 };
 
 struct CallInfo {
@@ -47,6 +48,7 @@ struct Args {
   std::string page_token;                            // List, gRPC only
   std::function<void(v1::ContainerSpec&)> spec;      // Run over gRPC: spoils a good spec
   std::function<void(zbus::Container&)> container;   // Run over zbus: spoils a good one
+  std::function<void(v1::UpdateRequest&)> limits;    // Update: spoils a good one
 };
 
 enum class OverZbus {

@@ -250,7 +250,7 @@ grpc::Status BadInputIT::sendGrpc(const Row& row) {
   }
 }
 
-// Stop, Start, Restart, Kill and Wait (docs/lifecycle.md).
+// Stop, Start, Restart, Kill, Wait and Update (docs/lifecycle.md).
 grpc::Status BadInputIT::sendLifecycle(const Row& row) {
   const Args& a = row.args;
   const std::string ns = nsOf(a);
@@ -277,6 +277,14 @@ grpc::Status BadInputIT::sendLifecycle(const Row& row) {
     case Call::kWait:
       return unary<v1::WaitResponse>(withId<v1::WaitRequest>(ns, a.id),
                                      [&](auto&&... p) { return stub->Wait(p...); });
+    case Call::kUpdate: {
+      auto request = withId<v1::UpdateRequest>(ns, a.id);
+      request.set_pids_limit(100);  // a good request: the row spoils it
+      if (a.limits) {
+        a.limits(request);
+      }
+      return unary<v1::UpdateResponse>(request, [&](auto&&... p) { return stub->Update(p...); });
+    }
     default:
       return sendGrpcStream(row);
   }

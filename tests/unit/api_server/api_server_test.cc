@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "contd/v1/containers.grpc.pb.h"
+#include "modules/api_server/conversions.h"
 #include "modules/api_server/unix_listener.h"
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_host.h"
@@ -285,6 +286,44 @@ TEST_F(ApiServerTest, RunInspectListExistsDelete) {
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_FALSE(fake_.hasContainer("ns1", "web"));
   }
+}
+
+TEST_F(ApiServerTest, UpdateChangesTheSetLimitsAndAnswersTheContainer) {
+  auto update = [&](v1::UpdateRequest request, v1::UpdateResponse* response) {
+    grpc::ClientContext context;
+    request.set_namespace_("ns1");
+    return stub_->Update(&context, request, response);
+  };
+  auto spec = validSpec("web");
+  spec.set_cpu(2);
+  spec.set_memory_bytes(64 << 20);
+  ASSERT_TRUE(core_->run("ns1", fromProto(spec)));
+  v1::UpdateRequest request;
+  request.set_id("web");
+  request.set_memory_bytes(0);  // set to 0: the limit goes; cpu, unset, stays
+  request.set_pids_limit(50);
+  v1::UpdateResponse response;
+  auto status = update(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.info().spec().memory_bytes(), 0u);
+  EXPECT_EQ(response.info().spec().pids_limit(), 50);
+  EXPECT_EQ(response.info().spec().cpu(), 2u);
+  EXPECT_EQ(response.info().status(), v1::ContainerInfo::RUNNING);
+  ASSERT_EQ(fake_.taskUpdates("ns1", "web").size(), 1u);
+
+  v1::UpdateRequest none;
+  none.set_id("web");
+  status = update(none, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  v1::UpdateRequest bad = request;
+  bad.set_memory_bytes(1);
+  status = update(bad, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("memory_bytes: ", 0), 0u) << status.error_message();
+  v1::UpdateRequest ghost = request;
+  ghost.set_id("ghost");
+  EXPECT_EQ(update(ghost, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(fake_.taskUpdates("ns1", "web").size(), 1u) << "a refused update reached the task";
 }
 
 // A huge id or namespace is not echoed back: the answer names the field and quotes at most

@@ -144,6 +144,23 @@ TEST(Conversions, StatusMapsBothWays) {
   EXPECT_EQ(fromProto(v1::ContainerInfo::STATUS_UNSPECIFIED), ContainerStatus::kUnknown);
 }
 
+TEST(Conversions, UpdateKeepsWhichLimitsAreSetAndItsEventIsUpdated) {
+  v1::UpdateRequest request;
+  EXPECT_TRUE(fromProto(request).empty());
+  request.set_memory_bytes(0);  // set to 0 (lift the limit) is not unset
+  request.set_pids_limit(-1);
+  const container::LimitsUpdate limits = fromProto(request);
+  EXPECT_EQ(limits, (container::LimitsUpdate{.memory_bytes = 0, .pids_limit = -1}));
+  request.set_cpu(3);
+  EXPECT_EQ(fromProto(request).cpu, 3u);
+
+  const auto event = toProto(container::ModuleEvent{
+      .kind = container::ModuleEvent::Kind::kUpdated, .ns = "ns1", .id = "web",
+      .message = "cpu=3"});
+  EXPECT_EQ(event.kind(), v1::Event::UPDATED);
+  EXPECT_EQ(event.message(), "cpu=3");
+}
+
 TEST(Conversions, EveryCodeHasItsGrpcCode) {
   EXPECT_EQ(toGrpcCode(Code::kInvalidArgument), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(toGrpcCode(Code::kNotFound), grpc::StatusCode::NOT_FOUND);

@@ -202,6 +202,33 @@ TEST(ContctlArgs, ExecTakesPodmansSwitchesAndACommandWithOrWithoutDashes) {
   EXPECT_EQ(parse({"stop", "-it", "demo", "web"}).error().message, "unknown option '-it'");
 }
 
+TEST(ContctlArgs, UpdateSendsOnlyTheLimitsGiven) {
+  auto inv = parse({"update", "demo", "web", "--memory", "128m", "--pids=0"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->command, Command::kUpdate);
+  EXPECT_EQ(inv->ns, "demo");
+  EXPECT_EQ(inv->name, "web");
+  ASSERT_TRUE(inv->limits.has_memory_bytes());
+  EXPECT_EQ(inv->limits.memory_bytes(), 128u << 20);
+  ASSERT_TRUE(inv->limits.has_pids_limit()) << "--pids 0 is given, not unset";
+  EXPECT_EQ(inv->limits.pids_limit(), 0);
+  EXPECT_FALSE(inv->limits.has_cpu());
+
+  auto cpu = parse({"update", "--cpu", "0", "demo", "web"});
+  ASSERT_TRUE(cpu) << cpu.error().message;
+  EXPECT_TRUE(cpu->limits.has_cpu());
+  EXPECT_FALSE(cpu->limits.has_memory_bytes());
+
+  EXPECT_EQ(parse({"update", "demo", "web"}).error().message,
+            "update: give at least one of --memory, --cpu, --pids");
+  EXPECT_EQ(parse({"update", "demo", "web", "--memory", "1X"}).error().message,
+            "--memory '1X': expected a byte count such as 67108864, 512M or 2G");
+  EXPECT_EQ(parse({"update", "demo", "web", "--env", "A=1"}).error().message,
+            "--env: not an option of 'update' (see contctl help)");
+  EXPECT_EQ(parse({"update", "demo", "--cpu", "1"}).error().message,
+            "update: expected NS NAME, got 1 argument(s)");
+}
+
 TEST(ContctlArgs, SocketFromFlagThenEnvironmentThenDefault) {
   EXPECT_EQ(parse({"ns"})->socket, "/run/contd/contd.sock");
   EXPECT_EQ(parse({"ns"}, "/tmp/env.sock")->socket, "/tmp/env.sock");
@@ -238,7 +265,8 @@ TEST(ContctlArgs, RunFromAnImageNeedsNoRootfsNorCommand) {
 TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
   const auto text = usage();
   for (const char* word : {"ns", "ls [-n NS]", "inspect NS NAME", "rm NS NAME", "--rootfs DIR",
-                           "--mount SRC:DST[:ro]", "--shutdown-timeout MS", "--json"}) {
+                           "--mount SRC:DST[:ro]", "--shutdown-timeout MS", "--json",
+                           "update NS NAME", "run and update options:", "--memory BYTES"}) {
     EXPECT_NE(text.find(word), std::string::npos) << word;
   }
 }
@@ -278,6 +306,19 @@ TEST(ContctlOutput, InspectShowsListsOnePerLine) {
       << text;
   EXPECT_NE(text.find("Exit code:           0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Status:              stopped\n"), std::string::npos) << text;
+}
+
+TEST(ContctlOutput, UpdatePrintsTheLimitsAsInspectDoes) {
+  v1::ContainerInfo info;
+  info.mutable_spec()->set_cpu(2);
+  info.mutable_spec()->set_memory_bytes(64 << 20);
+  info.mutable_spec()->set_pids_limit(-1);
+  EXPECT_EQ(formatLimits(info),
+            "CPU:         2\n"
+            "Memory:      67108864 (64 MiB)\n"
+            "Pids limit:  unlimited\n");
+  EXPECT_NE(formatInspect(info).find("Memory:              67108864 (64 MiB)\n"),
+            std::string::npos);
 }
 
 TEST(ContctlOutput, InspectShowsTheRestartModeAndTheDesiredState) {
