@@ -88,8 +88,13 @@ std::size_t removeStaleBundles(ShimHost& host, ContainerStore& store, TaskContro
       continue;
     }
     auto task = tasks.state(bundle.ns, bundle.id);
-    if (!task || *task) {
-      continue;  // a task's bundle, or containerd cannot say: the next reconcile looks again
+    if (!task) {
+      log::container()->info("stale bundle kept for now ns={} id={} error=\"{}\"", bundle.ns,
+                             bundle.id, task.error().message);
+      continue;  // containerd cannot say: the recheck after the reconcile looks again
+    }
+    if (*task) {
+      continue;  // a task's bundle
     }
     if (auto cleared = clearStaleBundle(host, bundle.ns, bundle.id, bundle.path); !cleared) {
       log::container()->error("stale bundle ns={} id={} error=\"{}\"", bundle.ns, bundle.id,

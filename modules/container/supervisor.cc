@@ -156,8 +156,21 @@ Result<std::size_t> Supervisor::reconcile() {
     if (const auto ended = endOrphans(*host_, store_, tasks_); ended > 0) {
       log::container()->info("reconcile ended orphans={}", ended);
     }
+    std::lock_guard lock(mu_);
+    if (scheduler_ && !stopping_) {
+      scheduler_->postAt(Scheduler::Clock::now() + orphan_recheck_, [this] {
+        if (const auto ended = endOrphans(*host_, store_, tasks_); ended > 0) {
+          log::container()->info("orphan recheck ended orphans={}", ended);
+        }
+      });
+    }
   }
   return seen;
+}
+
+void Supervisor::setOrphanRecheck(std::chrono::milliseconds delay) {
+  std::lock_guard lock(mu_);
+  orphan_recheck_ = delay;
 }
 
 void Supervisor::evaluate(const std::string& ns, const std::string& id,

@@ -57,6 +57,9 @@ public:
   // Stops following events and cancels scheduled restarts; containers are not touched.
   void stop();
 
+  // How long after a reconcile the orphan pass (orphan_shims.h) runs once more, for what
+  // the first one had to skip (containerd still loading, a shim still exiting); 5 s.
+  void setOrphanRecheck(std::chrono::milliseconds delay);
   // One reconcile pass over every namespace (also what start() runs). Returns how many
   // managed containers it looked at.
   Result<std::size_t> reconcile();
@@ -116,6 +119,7 @@ private:
   std::set<std::string> scheduled_;  // "ns/id": a restart is queued
   std::thread thread_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::chrono::milliseconds orphan_recheck_{5000};  // guarded by mu_
 };
 
 }  // namespace contd::container

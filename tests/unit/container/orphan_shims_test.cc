@@ -7,11 +7,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "modules/container/service.h"
 #include "modules/container/stale_bundle.h"
+#include "modules/container/supervisor.h"
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_host.h"
 #include "tests/fakes/fake_shim_host.h"
@@ -115,6 +117,25 @@ TEST_F(OrphanShimsTest, NoBundleIsRemovedWhileContainerdCannotSay) {
   fake_.failNext("getTask", Code::kUnavailable);
   EXPECT_EQ(endOrphans(), 0u);
   EXPECT_TRUE(fs::exists(bundle));
+}
+
+// What the reconcile's orphan pass had to skip, the recheck a little later removes.
+TEST_F(OrphanShimsTest, TheRecheckAfterAReconcileRemovesWhatTheReconcileCouldNot) {
+  const fs::path bundle = root_ / "state" / kTaskBundleDir / "ns1" / "k1";
+  fs::create_directories(bundle);
+  host_.bundles_.push_back({.ns = "ns1", .id = "k1", .path = bundle, .made_by_contd = true});
+  fake_.failNext("getTask", Code::kUnavailable);  // the reconcile's question
+  Supervisor supervisor(fake_, service_->store(), service_->tasks(), service_->events(),
+                        RestartPolicy{}, &host_);
+  supervisor.setOrphanRecheck(std::chrono::milliseconds(200));
+  supervisor.start();
+  ASSERT_TRUE(supervisor.waitUntilWatching(std::chrono::seconds(5)));
+  EXPECT_TRUE(fs::exists(bundle)) << "the reconcile could not ask containerd";
+  for (int i = 0; i < 100 && fs::exists(bundle); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(fs::exists(bundle)) << "the recheck did not remove it";
+  supervisor.stop();
 }
 
 // containerd killed while making a bundle, before config.json: no mark says whose it is.
