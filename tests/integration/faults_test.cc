@@ -138,11 +138,11 @@ protected:
   }
 
   // Every name is running or completely gone (waiting a little for containerd's own
-  // clean-up), then usable: Run again returns or makes it, Delete removes every trace.
+  // clean-up, and up to 8 s for contd's orphan recheck 5 s after its reconcile), then usable: Run again returns or makes it, Delete removes every trace.
   void expectRunningOrGone(const std::vector<std::string>& names, const std::string& fault) {
     for (const auto& name : names) {
       std::string left = leftovers(name);
-      for (int i = 0; i < 50 && !running(name) && !left.empty(); ++i) {
+      for (int i = 0; i < 80 && !running(name) && !left.empty(); ++i) {
         std::this_thread::sleep_for(100ms);
         left = leftovers(name);
       }
