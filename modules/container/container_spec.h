@@ -32,6 +32,21 @@ enum class RestartMode { kDefault, kNo, kOnFailure, kAlways };
 std::string_view restartModeName(RestartMode mode);  // "", "no", "on-failure", "always"
 std::optional<RestartMode> restartModeFromName(std::string_view name);
 
+// A command run inside the running container every `interval` (docs/lifecycle.md, "Health
+// checks"): exit code 0 is a pass, anything else (or outliving `timeout`) a failure;
+// `retries` failures in a row make the container unhealthy. Failures within `start_period`
+// of the start do not count until a check has passed. Zero means the default (30 s, 30 s,
+// 3); Run stores the values it resolved to.
+struct HealthCheckSpec {
+  std::vector<std::string> argv;  // not run by a shell
+  std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds timeout{0};
+  std::uint32_t retries = 0;
+  std::chrono::milliseconds start_period{0};
+
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
 struct ContainerSpec {
   std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
   std::string rootfs;  // absolute path of an existing host directory
@@ -73,6 +88,7 @@ struct ContainerSpec {
   // When the process ends and the policy does not start it again, the container is removed
   // (task, record, snapshot; the log stays). Only with kNo (or kDefault, which then is kNo).
   bool auto_remove = false;
+  std::optional<HealthCheckSpec> health;  // none: no health check
 
   bool operator==(const ContainerSpec&) const = default;
 };
