@@ -114,6 +114,8 @@ struct Termination {
   UnixNanos time = 0;
   std::int32_t code = -1;  // exit code (128+signal when killed); -1: a restart that failed
   bool oom_killed = false;
+  // contd ended it because its health check made it unhealthy: a failure whatever its code.
+  bool unhealthy = false;
 
   bool operator==(const Termination&) const = default;
 };
