@@ -182,6 +182,8 @@ v1::Event toProto(const container::ModuleEvent& event) {
     case Kind::kDeleted: proto.set_kind(v1::Event::DELETED); break;
     case Kind::kStopped: proto.set_kind(v1::Event::STOPPED); break;
     case Kind::kKilled: proto.set_kind(v1::Event::KILLED); break;
+    case Kind::kHealthy: proto.set_kind(v1::Event::HEALTHY); break;
+    case Kind::kUnhealthy: proto.set_kind(v1::Event::UNHEALTHY); break;
   }
   proto.set_namespace_(event.ns);
   proto.set_id(event.id);

@@ -235,6 +235,15 @@ std::string_view containerStatusName(ContainerStatus status) {
   return "unknown";
 }
 
+std::string_view healthStatusName(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::kStarting: return "starting";
+    case HealthStatus::kHealthy: return "healthy";
+    case HealthStatus::kUnhealthy: return "unhealthy";
+  }
+  return "starting";
+}
+
 std::string_view restartModeName(RestartMode mode) {
   switch (mode) {
     case RestartMode::kDefault: return "";

@@ -120,6 +120,32 @@ struct Termination {
   bool operator==(const Termination&) const = default;
 };
 
+// A container's health as its checks found it (health_state.h has the rules).
+enum class HealthStatus { kStarting, kHealthy, kUnhealthy };
+
+std::string_view healthStatusName(HealthStatus status);  // "starting", "healthy", "unhealthy"
+
+// One run of the health check.
+struct HealthResult {
+  UnixNanos start = 0;
+  UnixNanos end = 0;
+  std::int32_t exit_code = -1;  // -1: it timed out, or could not be run
+  std::string output;           // stdout and stderr, the last kHealthOutputLimit bytes
+
+  bool operator==(const HealthResult&) const = default;
+};
+
+struct HealthState {
+  HealthStatus status = HealthStatus::kStarting;
+  std::uint32_t failing_streak = 0;  // failures in a row that counted
+  std::vector<HealthResult> log;     // the last kHealthLogSize results, oldest first
+
+  bool operator==(const HealthState&) const = default;
+};
+
+inline constexpr std::size_t kHealthLogSize = 5;
+inline constexpr std::size_t kHealthOutputLimit = 4096;
+
 struct ContainerInfo {
   std::string ns;
   ContainerSpec spec;  // as given to Run, with defaults filled in
@@ -141,6 +167,9 @@ struct ContainerInfo {
   std::uint64_t log_dropped_bytes = 0;
   // The manifest digest of spec.image when the container was made; empty for a rootfs.
   std::string image_digest;
+  // With spec.health: what its checks found (kept in contd's memory, docs/lifecycle.md);
+  // none when contd knows nothing of a container that does not run.
+  std::optional<HealthState> health;
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

@@ -179,7 +179,17 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
       default_shutdown_ms_(options_.default_shutdown_timeout.count()),
       default_pids_limit_(options_.default_pids_limit),
       control_(store_, tasks_, events_,
-               [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
+               [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }),
+      health_(store_, tasks_, events_,
+              options_.health_probe ? options_.health_probe
+                                    : [this](std::string_view ns, std::string_view id,
+                                             const std::vector<std::string>& argv,
+                                             std::chrono::milliseconds timeout,
+                                             const std::function<bool()>& cancelled) {
+                                        return exec(ns, id, argv, timeout,
+                                                    {.cancelled = cancelled, .quiet = true});
+                                      },
+              [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
   options_.log_root = logs_.options().log_root;  // made absolute
 }
 
@@ -335,6 +345,12 @@ ContainerInfo ContainerService::describe(std::string_view ns,
   info.exits = lifecycle.exits;
   info.stopping = lifecycle.stopping;
   describeState(task, lifecycle, info);
+  if (info.spec.health) {
+    info.health = health_.state(ns, record.id, info.pid);
+    if (!info.health && info.status == ContainerStatus::kRunning) {
+      info.health = HealthState{};  // not checked yet (by this contd): starting
+    }
+  }
   return info;
 }
 
@@ -481,7 +497,8 @@ Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) 
 
 Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
                                           const std::vector<std::string>& argv,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout,
+                                          const ExecOptions& exec_options) {
   CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
   if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
     return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
@@ -503,7 +520,8 @@ Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view 
   if (process == stored->runtime.end() || !process->is_object()) {
     return internalError("exec in '" + std::string(id) + "': the stored spec has no process");
   }
-  return exec_.run(ns, id, *process, argv, timeout, logs_.path(ns, id).parent_path());
+  return exec_.run(ns, id, *process, argv, timeout, logs_.path(ns, id).parent_path(),
+                   exec_options);
 }
 
 Result<containerd::TaskMetrics> ContainerService::stats(std::string_view ns, std::string_view id) {

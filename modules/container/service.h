@@ -29,6 +29,7 @@
 #include "modules/container/netns_check.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
+#include "modules/container/health_monitor.h"
 #include "modules/container/log_files.h"
 #include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
@@ -68,6 +69,9 @@ struct ServiceOptions {
   std::int64_t default_pids_limit = kDefaultPidsLimit;
   // The OCI linux.seccomp object given to every container; none when unset.
   std::optional<nlohmann::json> seccomp_profile;
+  // What runs health checks; empty: exec (quietly) in the container, as Exec does. Unit tests
+  // give their own.
+  HealthProbe health_probe;
 };
 
 struct InspectedContainer {
@@ -102,7 +106,8 @@ public:
   // confinement, waits up to `timeout` (then SIGKILL) and returns its exit and output.
   // kFailedPrecondition when the container does not run; kInvalidArgument for an empty argv.
   Result<ExecResult> exec(std::string_view ns, std::string_view id,
-                          const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+                          const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const ExecOptions& exec_options = {});
   // CPU, memory and pids figures of the container's cgroup.
   Result<containerd::TaskMetrics> stats(std::string_view ns, std::string_view id);
   // The container's output lines (both streams), across rotated log files.
@@ -130,6 +135,8 @@ public:
 
   // Stop, Start, Restart, Kill and Wait (control.h).
   ContainerControl& control() { return control_; }
+  // Health checks (health_monitor.h): the daemon starts and stops them; RunHealthCheck.
+  HealthMonitor& health() { return health_; }
 
   // The units the Supervisor shares with the operations (daemon wiring).
   ContainerStore& store() { return store_; }
@@ -161,6 +168,7 @@ private:
   std::atomic<std::int64_t> default_shutdown_ms_;
   std::atomic<std::int64_t> default_pids_limit_;
   ContainerControl control_;
+  HealthMonitor health_;  // last: its threads use the members above
 };
 
 }  // namespace contd::container

@@ -259,6 +259,8 @@ int main(int argc, char** argv) {
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
                                          service.events(), restartPolicy(config), &shim_host);
   supervisor.start();
+  // Health checks of the running containers, and of each container as it starts.
+  service.health().start();
 
   auto ends = startFrontEnds(service, config);
   if (!ends) {
@@ -288,6 +290,7 @@ int main(int argc, char** argv) {
   notifier.stop();
   ends->bridge.reset();  // lets running zbus calls reply first
   ends->api->stop(kStopGrace);
+  service.health().stop();  // before the supervisor: a check may be ending a container
   supervisor.stop();
   log->info("stopped");
   return 0;
