@@ -70,6 +70,10 @@ public:
                     v1::KillResponse* response) override;
   grpc::Status Wait(grpc::ServerContext* context, const v1::WaitRequest* request,
                     v1::WaitResponse* response) override;
+  // Runs the container's health check now (container/health_monitor.h).
+  grpc::Status RunHealthCheck(grpc::ServerContext* context,
+                              const v1::RunHealthCheckRequest* request,
+                              v1::RunHealthCheckResponse* response) override;
   // Sends what is written, then with follow polls the file until the client cancels.
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogLine>* writer) override;

@@ -24,6 +24,9 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info);
 // The reverse, for clients and tests. A message without exit_code gives -1.
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
 v1::Event toProto(const container::ModuleEvent& event);
+// Health (RunHealthCheck, ContainerInfo.health); unset times stay unset.
+v1::HealthResult toProto(const container::HealthResult& result);
+v1::HealthState toProto(const container::HealthState& state);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
 
