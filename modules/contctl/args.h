@@ -22,15 +22,15 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
-  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait
+  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kHealthcheck
 };
 
 struct Invocation {
   std::string socket = kDefaultSocket;
   bool json = false;
   Command command = Command::kHelp;
-  std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
-  std::string name;  // inspect/run/rm NAME
+  std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm/healthcheck run NS
+  std::string name;  // inspect/run/rm/healthcheck run NAME
   v1::ContainerSpec spec;  // run; spec.name is `name`; exec: argv
   std::uint64_t timeout_ms = 10'000;  // exec --timeout
   bool follow = false;                // logs -f

@@ -208,6 +208,12 @@ Result<v1::WaitResponse> Client::wait(const std::string& ns, const std::string& 
   return call(&v1::Containers::Stub::Wait, about<v1::WaitRequest>(ns, name));
 }
 
+Result<v1::RunHealthCheckResponse> Client::runHealthCheck(const std::string& ns,
+                                                          const std::string& name) {
+  return call(&v1::Containers::Stub::RunHealthCheck,
+              about<v1::RunHealthCheckRequest>(ns, name));
+}
+
 Status Client::logs(const v1::LogsRequest& request,
                     const std::function<void(const v1::LogLine&)>& on_line,
                     grpc::ClientContext* context) {

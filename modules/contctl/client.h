@@ -45,6 +45,9 @@ public:
                                     std::uint64_t timeout_ms);
   Result<v1::KillResponse> kill(const std::string& ns, const std::string& name, int signal);
   Result<v1::WaitResponse> wait(const std::string& ns, const std::string& name);
+  // Runs the container's health check now; no deadline (contd bounds it by its timeout).
+  Result<v1::RunHealthCheckResponse> runHealthCheck(const std::string& ns,
+                                                    const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
   // written line). With `context` (the caller's, outliving the call), another thread may
   // end a follow with context->TryCancel().
