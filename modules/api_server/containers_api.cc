@@ -276,6 +276,20 @@ grpc::Status ContainersApi::Exec(grpc::ServerContext* context, const v1::ExecReq
   });
 }
 
+grpc::Status ContainersApi::RunHealthCheck(grpc::ServerContext* context,
+                                           const v1::RunHealthCheckRequest* request,
+                                           v1::RunHealthCheckResponse* response) {
+  return serve(context, "RunHealthCheck", request->namespace_(), request->id(), [&]() -> Status {
+    auto run = core_.health().runNow(request->namespace_(), request->id());
+    if (!run) {
+      return run.error();
+    }
+    *response->mutable_result() = toProto(run->result);
+    *response->mutable_state() = toProto(run->state);
+    return okStatus();
+  });
+}
+
 grpc::Status ContainersApi::Stats(grpc::ServerContext* context,
                                       const v1::StatsRequest* request,
                                       v1::StatsResponse* response) {

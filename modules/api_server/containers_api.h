@@ -78,6 +78,10 @@ public:
   // ContainerControl::update, then the container as Inspect sees it.
   grpc::Status Update(grpc::ServerContext* context, const v1::UpdateRequest* request,
                       v1::UpdateResponse* response) override;
+  // Runs the container's health check now (container/health_monitor.h).
+  grpc::Status RunHealthCheck(grpc::ServerContext* context,
+                              const v1::RunHealthCheckRequest* request,
+                              v1::RunHealthCheckResponse* response) override;
   // Sends what is written, then with follow polls the file until the client cancels.
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogLine>* writer) override;

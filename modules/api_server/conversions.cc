@@ -20,7 +20,80 @@ void setRepeated(const std::vector<std::string>& values,
   field->Assign(values.begin(), values.end());
 }
 
+// A uint64 millisecond field as the core's duration, without wrapping past INT64_MAX (the
+// core refuses such values, naming the field).
+std::chrono::milliseconds millis(std::uint64_t ms) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(
+      std::min<std::uint64_t>(ms, std::numeric_limits<std::int64_t>::max())));
+}
+
+std::uint64_t millis(std::chrono::milliseconds duration) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count()));
+}
+
+container::HealthCheckSpec fromProto(const v1::HealthCheck& proto) {
+  return {.argv = toVector(proto.argv()),
+          .interval = millis(proto.interval_ms()),
+          .timeout = millis(proto.timeout_ms()),
+          .retries = proto.retries(),
+          .start_period = millis(proto.start_period_ms())};
+}
+
+v1::HealthCheck toProto(const container::HealthCheckSpec& health) {
+  v1::HealthCheck proto;
+  setRepeated(health.argv, proto.mutable_argv());
+  proto.set_interval_ms(millis(health.interval));
+  proto.set_timeout_ms(millis(health.timeout));
+  proto.set_retries(health.retries);
+  proto.set_start_period_ms(millis(health.start_period));
+  return proto;
+}
+
+container::HealthState fromProto(const v1::HealthState& proto) {
+  container::HealthState state;
+  switch (proto.status()) {
+    case v1::HealthState::HEALTHY: state.status = container::HealthStatus::kHealthy; break;
+    case v1::HealthState::UNHEALTHY: state.status = container::HealthStatus::kUnhealthy; break;
+    default: state.status = container::HealthStatus::kStarting; break;
+  }
+  state.failing_streak = proto.failing_streak();
+  for (const auto& result : proto.log()) {
+    state.log.push_back({.start = TimeUtil::TimestampToNanoseconds(result.start()),
+                         .end = TimeUtil::TimestampToNanoseconds(result.end()),
+                         .exit_code = result.exit_code(),
+                         .output = result.output()});
+  }
+  return state;
+}
+
 }  // namespace
+
+v1::HealthResult toProto(const container::HealthResult& result) {
+  v1::HealthResult proto;
+  if (result.start != 0) {
+    *proto.mutable_start() = TimeUtil::NanosecondsToTimestamp(result.start);
+  }
+  if (result.end != 0) {
+    *proto.mutable_end() = TimeUtil::NanosecondsToTimestamp(result.end);
+  }
+  proto.set_exit_code(result.exit_code);
+  proto.set_output(result.output);
+  return proto;
+}
+
+v1::HealthState toProto(const container::HealthState& state) {
+  v1::HealthState proto;
+  switch (state.status) {
+    case container::HealthStatus::kStarting: proto.set_status(v1::HealthState::STARTING); break;
+    case container::HealthStatus::kHealthy: proto.set_status(v1::HealthState::HEALTHY); break;
+    case container::HealthStatus::kUnhealthy: proto.set_status(v1::HealthState::UNHEALTHY); break;
+  }
+  proto.set_failing_streak(state.failing_streak);
+  for (const auto& result : state.log) {
+    *proto.add_log() = toProto(result);
+  }
+  return proto;
+}
 
 container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   container::ContainerSpec spec;
@@ -56,6 +129,9 @@ container::ContainerSpec fromProto(const v1::ContainerSpec& proto) {
   }
   spec.restart_max = proto.restart().max_retries();
   spec.auto_remove = proto.auto_remove();
+  if (proto.has_health()) {
+    spec.health = fromProto(proto.health());
+  }
   return spec;
 }
 
@@ -103,6 +179,9 @@ v1::ContainerSpec toProto(const container::ContainerSpec& spec) {
     proto.mutable_restart()->set_max_retries(spec.restart_max);
   }
   proto.set_auto_remove(spec.auto_remove);
+  if (spec.health) {
+    *proto.mutable_health() = toProto(*spec.health);
+  }
   return proto;
 }
 
@@ -153,6 +232,7 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
     *out->mutable_time() = TimeUtil::NanosecondsToTimestamp(exit.time);
     out->set_exit_code(exit.code);
     out->set_oom_killed(exit.oom_killed);
+    out->set_unhealthy(exit.unhealthy);
   }
   if (info.next_retry != 0) {
     *proto.mutable_next_retry() = TimeUtil::NanosecondsToTimestamp(info.next_retry);
@@ -165,6 +245,9 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
     case container::DesiredState::kRunning: proto.set_desired_state(v1::ContainerInfo::DESIRED_RUNNING); break;
     case container::DesiredState::kStopped: proto.set_desired_state(v1::ContainerInfo::DESIRED_STOPPED); break;
     case container::DesiredState::kRemoved: proto.set_desired_state(v1::ContainerInfo::DESIRED_REMOVED); break;
+  }
+  if (info.health) {
+    *proto.mutable_health() = toProto(*info.health);
   }
   return proto;
 }
@@ -183,6 +266,8 @@ v1::Event toProto(const container::ModuleEvent& event) {
     case Kind::kStopped: proto.set_kind(v1::Event::STOPPED); break;
     case Kind::kKilled: proto.set_kind(v1::Event::KILLED); break;
     case Kind::kUpdated: proto.set_kind(v1::Event::UPDATED); break;
+    case Kind::kHealthy: proto.set_kind(v1::Event::HEALTHY); break;
+    case Kind::kUnhealthy: proto.set_kind(v1::Event::UNHEALTHY); break;
   }
   proto.set_namespace_(event.ns);
   proto.set_id(event.id);
@@ -223,8 +308,10 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
   info.log_path = proto.log_path();
   info.restart_count = proto.restart_count();
   for (const auto& exit : proto.exits()) {
-    info.exits.push_back({TimeUtil::TimestampToNanoseconds(exit.time()), exit.exit_code(),
-                          exit.oom_killed()});
+    info.exits.push_back({.time = TimeUtil::TimestampToNanoseconds(exit.time()),
+                          .code = exit.exit_code(),
+                          .oom_killed = exit.oom_killed(),
+                          .unhealthy = exit.unhealthy()});
   }
   if (proto.has_next_retry()) {
     info.next_retry = TimeUtil::TimestampToNanoseconds(proto.next_retry());
@@ -237,6 +324,9 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto) {
     info.desired = container::DesiredState::kStopped;
   } else if (proto.desired_state() == v1::ContainerInfo::DESIRED_REMOVED) {
     info.desired = container::DesiredState::kRemoved;
+  }
+  if (proto.has_health()) {
+    info.health = fromProto(proto.health());
   }
   return info;
 }

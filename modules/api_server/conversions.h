@@ -26,6 +26,9 @@ container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
 v1::Event toProto(const container::ModuleEvent& event);
 // Update's limits: a field the request leaves unset stays unset.
 container::LimitsUpdate fromProto(const v1::UpdateRequest& proto);
+// Health (RunHealthCheck, ContainerInfo.health); unset times stay unset.
+v1::HealthResult toProto(const container::HealthResult& result);
+v1::HealthState toProto(const container::HealthState& state);
 
 v1::ContainerInfo::Status toProto(container::ContainerStatus status);
 

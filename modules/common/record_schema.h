@@ -13,6 +13,8 @@
 //   io.contd.next-retry   = <unix nanos>            when a backing-off container restarts
 //   io.contd.restarts     = <count>                 restarts by the policy since Run/Start
 //   io.contd.exits        = JSON array, oldest first (lifecycle_labels.h)
+//   io.contd.health-kill  = "true"                  contd is ending it for failing its health
+//                                                    check; its next recorded exit is a failure
 //
 // Annotations of the stored OCI runtime spec:
 //   io.contd.container        = the ContainerSpec Run was given, defaults filled in (JSON)
@@ -28,6 +30,7 @@ inline constexpr char kStateLabel[] = "io.contd.state";
 inline constexpr char kNextRetryLabel[] = "io.contd.next-retry";
 inline constexpr char kRestartsLabel[] = "io.contd.restarts";
 inline constexpr char kExitsLabel[] = "io.contd.exits";
+inline constexpr char kHealthKillLabel[] = "io.contd.health-kill";
 
 inline constexpr char kSpecAnnotation[] = "io.contd.container";
 inline constexpr char kShutdownTimeoutAnnotation[] = "io.contd.shutdown-timeout";

@@ -1,5 +1,6 @@
 #include "modules/container/container_spec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -137,6 +138,36 @@ Result<std::vector<MountSpec>> mountsFromJson(const ObjectReader& spec) {
   return mounts;
 }
 
+Status durationFromJson(const ObjectReader& in, const char* key, std::chrono::milliseconds& out) {
+  std::uint64_t ms = static_cast<std::uint64_t>(out.count());
+  CONTD_RETURN_IF_ERROR(in.unsignedInt(key, ms));
+  if (ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return in.typeError(key, "milliseconds within 63 bits");
+  }
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return okStatus();
+}
+
+// "health": {"argv": [...], "interval_ms": N, "timeout_ms": N, "retries": N,
+// "start_period_ms": N}; absent or null: no health check.
+Result<std::optional<HealthCheckSpec>> healthFromJson(const ObjectReader& spec) {
+  const json* value = spec.find("health");
+  if (value == nullptr || value->is_null()) {
+    return std::optional<HealthCheckSpec>();
+  }
+  if (!value->is_object()) {
+    return spec.typeError("health", "object");
+  }
+  const ObjectReader in(*value, spec.path("health"));
+  HealthCheckSpec health;
+  CONTD_RETURN_IF_ERROR(in.stringArray("argv", health.argv));
+  CONTD_RETURN_IF_ERROR(durationFromJson(in, "interval_ms", health.interval));
+  CONTD_RETURN_IF_ERROR(durationFromJson(in, "timeout_ms", health.timeout));
+  CONTD_RETURN_IF_ERROR(in.unsignedInt("retries", health.retries));
+  CONTD_RETURN_IF_ERROR(durationFromJson(in, "start_period_ms", health.start_period));
+  return std::optional<HealthCheckSpec>(std::move(health));
+}
+
 Result<ContainerSpec> readSpec(const json& json) {
   if (!json.is_object()) {
     return invalidArgument("container spec: expected a JSON object");
@@ -182,6 +213,11 @@ Result<ContainerSpec> readSpec(const json& json) {
   spec.restart = *mode;
   CONTD_RETURN_IF_ERROR(in.unsignedInt("restart_max", spec.restart_max));
   CONTD_RETURN_IF_ERROR(in.boolean("auto_remove", spec.auto_remove));
+  auto health = healthFromJson(in);
+  if (!health) {
+    return health.error();
+  }
+  spec.health = std::move(health).value();
   return spec;
 }
 
@@ -197,6 +233,15 @@ std::string_view containerStatusName(ContainerStatus status) {
     case ContainerStatus::kFailed: return "failed";
   }
   return "unknown";
+}
+
+std::string_view healthStatusName(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::kStarting: return "starting";
+    case HealthStatus::kHealthy: return "healthy";
+    case HealthStatus::kUnhealthy: return "unhealthy";
+  }
+  return "starting";
 }
 
 std::string_view restartModeName(RestartMode mode) {
@@ -258,7 +303,7 @@ nlohmann::json toJson(const ContainerSpec& spec) {
     mounts.push_back(
         {{"source", mount.source}, {"target", mount.target}, {"readonly", mount.readonly}});
   }
-  return json{
+  json out{
       {"name", spec.name},
       {"rootfs", spec.rootfs},
       {"image", spec.image},
@@ -284,6 +329,19 @@ nlohmann::json toJson(const ContainerSpec& spec) {
       {"restart_max", spec.restart_max},
       {"auto_remove", spec.auto_remove},
   };
+  // Only when set: the record of a container without one reads as before health checks
+  // existed (a retried Run compares the stored spec byte for byte).
+  if (spec.health) {
+    const auto ms = [](std::chrono::milliseconds duration) {
+      return static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count()));
+    };
+    out["health"] = {{"argv", spec.health->argv},
+                     {"interval_ms", ms(spec.health->interval)},
+                     {"timeout_ms", ms(spec.health->timeout)},
+                     {"retries", spec.health->retries},
+                     {"start_period_ms", ms(spec.health->start_period)}};
+  }
+  return out;
 }
 
 Result<ContainerSpec> specFromJson(const nlohmann::json& json) {

@@ -32,6 +32,21 @@ enum class RestartMode { kDefault, kNo, kOnFailure, kAlways };
 std::string_view restartModeName(RestartMode mode);  // "", "no", "on-failure", "always"
 std::optional<RestartMode> restartModeFromName(std::string_view name);
 
+// A command run inside the running container every `interval` (docs/lifecycle.md, "Health
+// checks"): exit code 0 is a pass, anything else (or outliving `timeout`) a failure;
+// `retries` failures in a row make the container unhealthy. Failures within `start_period`
+// of the start do not count until a check has passed. Zero means the default (30 s, 30 s,
+// 3); Run stores the values it resolved to.
+struct HealthCheckSpec {
+  std::vector<std::string> argv;  // not run by a shell
+  std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds timeout{0};
+  std::uint32_t retries = 0;
+  std::chrono::milliseconds start_period{0};
+
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
 struct ContainerSpec {
   std::string name;    // container id in containerd; containerd identifier rule, <= 64 chars
   std::string rootfs;  // absolute path of an existing host directory
@@ -73,6 +88,7 @@ struct ContainerSpec {
   // When the process ends and the policy does not start it again, the container is removed
   // (task, record, snapshot; the log stays). Only with kNo (or kDefault, which then is kNo).
   bool auto_remove = false;
+  std::optional<HealthCheckSpec> health;  // none: no health check
 
   bool operator==(const ContainerSpec&) const = default;
 };
@@ -115,9 +131,37 @@ struct Termination {
   UnixNanos time = 0;
   std::int32_t code = -1;  // exit code (128+signal when killed); -1: a restart that failed
   bool oom_killed = false;
+  // contd ended it because its health check made it unhealthy: a failure whatever its code.
+  bool unhealthy = false;
 
   bool operator==(const Termination&) const = default;
 };
+
+// A container's health as its checks found it (health_state.h has the rules).
+enum class HealthStatus { kStarting, kHealthy, kUnhealthy };
+
+std::string_view healthStatusName(HealthStatus status);  // "starting", "healthy", "unhealthy"
+
+// One run of the health check.
+struct HealthResult {
+  UnixNanos start = 0;
+  UnixNanos end = 0;
+  std::int32_t exit_code = -1;  // -1: it timed out, or could not be run
+  std::string output;           // stdout and stderr, the last kHealthOutputLimit bytes
+
+  bool operator==(const HealthResult&) const = default;
+};
+
+struct HealthState {
+  HealthStatus status = HealthStatus::kStarting;
+  std::uint32_t failing_streak = 0;  // failures in a row that counted
+  std::vector<HealthResult> log;     // the last kHealthLogSize results, oldest first
+
+  bool operator==(const HealthState&) const = default;
+};
+
+inline constexpr std::size_t kHealthLogSize = 5;
+inline constexpr std::size_t kHealthOutputLimit = 4096;
 
 struct ContainerInfo {
   std::string ns;
@@ -140,6 +184,9 @@ struct ContainerInfo {
   std::uint64_t log_dropped_bytes = 0;
   // The manifest digest of spec.image when the container was made; empty for a rootfs.
   std::string image_digest;
+  // With spec.health: what its checks found (kept in contd's memory, docs/lifecycle.md);
+  // none when contd knows nothing of a container that does not run.
+  std::optional<HealthState> health;
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

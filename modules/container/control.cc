@@ -43,7 +43,8 @@ std::optional<Termination> settledExit(const std::optional<containerd::TaskState
     if (!lifecycle.exits.empty() && lifecycle.exits.back().time == task->exited_at) {
       return lifecycle.exits.back();  // with the OOM flag the supervisor recorded
     }
-    return Termination{task->exited_at, static_cast<std::int32_t>(task->exit_status), false};
+    return Termination{.time = task->exited_at,
+                       .code = static_cast<std::int32_t>(task->exit_status)};
   }
   const bool at_rest = lifecycle.state != PolicyState::kNone || lifecycle.stopping;
   if (!task && at_rest && !lifecycle.exits.empty()) {
@@ -119,8 +120,8 @@ Status ContainerControl::stopLocked(std::string_view ns, std::string_view id,
     if (!exit) {
       return exit.error().wrap("stop '" + std::string(id) + "'");
     }
-    const Termination ended{static_cast<UnixNanos>(exit->exited_at),
-                            static_cast<std::int32_t>(exit->code), false};
+    const Termination ended{.time = static_cast<UnixNanos>(exit->exited_at),
+                            .code = static_cast<std::int32_t>(exit->code)};
     if (lifecycle.exits.empty() || lifecycle.exits.back().time != ended.time) {
       addExit(lifecycle, ended);
       CONTD_RETURN_IF_ERROR(store_.saveLifecycle(ns, id, lifecycle));
@@ -128,7 +129,8 @@ Status ContainerControl::stopLocked(std::string_view ns, std::string_view id,
                        .ns = std::string(ns),
                        .id = std::string(id),
                        .time = ended.time,
-                       .exit_code = ended.code});
+                       .exit_code = ended.code,
+                       .message = lifecycle.exits.back().unhealthy ? "unhealthy" : ""});
     }
     CONTD_RETURN_IF_ERROR(tasks_.release(ns, id));
   }
@@ -241,7 +243,10 @@ Result<WaitResult> ContainerControl::wait(std::string_view ns, std::string_view 
         continue;
       }
       if (event->kind == ModuleEvent::Kind::kExited) {
-        return waitResult(Termination{event->time, event->exit_code, event->message == "oom-killed"});
+        return waitResult(Termination{.time = event->time,
+                                      .code = event->exit_code,
+                                      .oom_killed = event->message == "oom-killed",
+                                      .unhealthy = event->message == "unhealthy"});
       }
       if (event->kind == ModuleEvent::Kind::kDeleted) {
         return notFound("'" + std::string(id) + "' was deleted before its process exited");

@@ -19,6 +19,11 @@ inline constexpr std::int64_t kDefaultPidsLimit = 4096;
 inline constexpr std::chrono::milliseconds kDefaultShutdownTimeout{3000};
 // The longest an Exec may run (a larger timeout is refused: it would overflow the deadline).
 inline constexpr std::chrono::milliseconds kMaxExecTimeout = std::chrono::hours(24);
+// A health check's defaults, docker's and podman's: every 30 s, 30 s to answer, unhealthy
+// after 3 failures in a row.
+inline constexpr std::chrono::milliseconds kDefaultHealthInterval{30'000};
+inline constexpr std::chrono::milliseconds kDefaultHealthTimeout{30'000};
+inline constexpr std::uint32_t kDefaultHealthRetries = 3;
 // Bound on containerd's task Create (a log driver that never gets ready blocks it).
 inline constexpr std::chrono::milliseconds kDefaultTaskCreateTimeout{30000};
 // After SIGKILL, how long a stop waits for the exit before giving up.

@@ -21,7 +21,8 @@ namespace contd::container {
 struct ModuleEvent {
   enum class Kind {
     kStarted,     // Run or Start started it (pid)
-    kExited,      // its process ended (exit_code; message "oom-killed" after an OOM kill)
+    kExited,      // its process ended (exit_code; message "oom-killed" after an OOM kill,
+                  // "unhealthy" when contd ended it for its health check)
     kOom,
     kBackingOff,  // a restart is queued (message: when)
     kRestarted,   // the restart policy started it again (pid)
@@ -30,6 +31,8 @@ struct ModuleEvent {
     kStopped,     // Stop ended it; it stays
     kKilled,      // Kill sent it a signal (message "signal N")
     kUpdated,     // Update changed its limits (message: what, "memory_bytes=67108864")
+    kHealthy,     // its health check passed after it started or was unhealthy
+    kUnhealthy,   // its health check failed `retries` times in a row (message: what follows)
   };
   Kind kind = Kind::kStarted;
   std::string ns;

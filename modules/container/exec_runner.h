@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,17 @@ struct ExecResult {
 
 inline constexpr std::size_t kExecOutputLimit = 64 * 1024;
 
+// How an exec runs besides its command.
+struct ExecOptions {
+  // Asked every kExecCancelPoll while the process runs: true kills it (SIGKILL) and the run
+  // fails with kCancelled. Empty: it runs until it exits or times out.
+  std::function<bool()> cancelled;
+  // Logged at debug rather than info (health checks run periodically).
+  bool quiet = false;
+};
+
+inline constexpr std::chrono::milliseconds kExecCancelPoll{500};
+
 class ExecRunner {
 public:
   // `kill_grace`: how long to wait for the exit after SIGKILL of a process that timed out.
@@ -39,12 +51,21 @@ public:
   // holds the capture fifos (the folder of the container's log).
   Result<ExecResult> run(std::string_view ns, std::string_view id,
                          nlohmann::json container_process, const std::vector<std::string>& argv,
-                         std::chrono::milliseconds timeout, const std::filesystem::path& fifo_dir);
+                         std::chrono::milliseconds timeout, const std::filesystem::path& fifo_dir,
+                         const ExecOptions& options = {});
 
   // A new exec id, unique in this process ("exec-<pid>-<n>").
   std::string newExecId();
 
 private:
+  // Waits for the exit: up to `timeout` (then result.timed_out), asking options.cancelled
+  // meanwhile (then *cancelled); either way the process is SIGKILLed and waited for.
+  Result<containerd::ExitStatus> waitForExit(std::string_view ns, std::string_view id,
+                                             const std::string& exec_id,
+                                             std::chrono::milliseconds timeout,
+                                             const ExecOptions& options, ExecResult& result,
+                                             bool& cancelled);
+
   containerd::Client& client_;
   std::chrono::milliseconds kill_grace_;
   std::atomic<std::uint64_t> counter_{0};

@@ -28,6 +28,7 @@ std::string label(const containerd::Labels& labels, const char* key) {
 Lifecycle lifecycleFrom(const containerd::Labels& labels) {
   Lifecycle lifecycle;
   lifecycle.stopping = label(labels, kStoppingLabel) == "true";
+  lifecycle.health_kill = label(labels, kHealthKillLabel) == "true";
   const std::string state = label(labels, kStateLabel);
   if (state == "backing-off") {
     lifecycle.state = PolicyState::kBackingOff;
@@ -50,6 +51,7 @@ Lifecycle lifecycleFrom(const containerd::Labels& labels) {
       t.time = entry.value("t", std::int64_t{0});
       t.code = entry.value("code", std::int32_t{-1});
       t.oom_killed = entry.value("oom", false);
+      t.unhealthy = entry.value("unhealthy", false);
       lifecycle.exits.push_back(t);
     }
   }
@@ -59,6 +61,7 @@ Lifecycle lifecycleFrom(const containerd::Labels& labels) {
 containerd::Labels lifecycleLabels(const Lifecycle& lifecycle) {
   containerd::Labels labels;
   labels[kStoppingLabel] = lifecycle.stopping ? "true" : "";
+  labels[kHealthKillLabel] = lifecycle.health_kill ? "true" : "";
   switch (lifecycle.state) {
     case PolicyState::kNone: labels[kStateLabel] = ""; break;
     case PolicyState::kBackingOff: labels[kStateLabel] = "backing-off"; break;
@@ -73,7 +76,11 @@ containerd::Labels lifecycleLabels(const Lifecycle& lifecycle) {
   } else {
     auto exits = nlohmann::json::array();
     for (const auto& exit : lifecycle.exits) {
-      exits.push_back({{"t", exit.time}, {"code", exit.code}, {"oom", exit.oom_killed}});
+      auto entry = nlohmann::json{{"t", exit.time}, {"code", exit.code}, {"oom", exit.oom_killed}};
+      if (exit.unhealthy) {
+        entry["unhealthy"] = true;
+      }
+      exits.push_back(std::move(entry));
     }
     labels[kExitsLabel] = exits.dump();
   }
@@ -82,6 +89,10 @@ containerd::Labels lifecycleLabels(const Lifecycle& lifecycle) {
 
 void addExit(Lifecycle& lifecycle, const Termination& exit) {
   lifecycle.exits.push_back(exit);
+  if (lifecycle.health_kill) {
+    lifecycle.exits.back().unhealthy = true;
+    lifecycle.health_kill = false;
+  }
   if (lifecycle.exits.size() > kMaxExits) {
     lifecycle.exits.erase(lifecycle.exits.begin(),
                           lifecycle.exits.end() - static_cast<std::ptrdiff_t>(kMaxExits));

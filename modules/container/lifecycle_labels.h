@@ -3,7 +3,8 @@
 // that it survives restarts of contd (the keys: modules/common/record_schema.h):
 //
 //   io.contd.exits = JSON array, oldest first, at most kMaxExits:
-//                    [{"t": <unix nanos>, "code": <exit code or -1>, "oom": true|false}]
+//                    [{"t": <unix nanos>, "code": <exit code or -1>, "oom": true|false,
+//                      "unhealthy": true (only when it is)}]
 //
 // containerd limits a label to 4 KiB; kMaxExits entries stay far below that.
 
@@ -31,6 +32,9 @@ struct Lifecycle {
   std::int64_t next_retry = 0;  // unix nanos, with kBackingOff
   std::uint32_t restarts = 0;  // since Run or the last Start
   std::vector<Termination> exits;  // oldest first
+  // The health monitor is ending the process because its health check failed: the next
+  // exit recorded (addExit) is marked unhealthy, which the restart policy counts as a failure.
+  bool health_kill = false;
 
   bool operator==(const Lifecycle&) const = default;
 };
@@ -43,7 +47,8 @@ Lifecycle lifecycleFrom(const containerd::Labels& labels);
 // removes them.
 containerd::Labels lifecycleLabels(const Lifecycle& lifecycle);
 
-// Appends an exit, keeping at most kMaxExits (the oldest go first).
+// Appends an exit, keeping at most kMaxExits (the oldest go first). With health_kill, the
+// exit is marked unhealthy and the mark is cleared.
 void addExit(Lifecycle& lifecycle, const Termination& exit);
 
 }  // namespace contd::container

@@ -181,7 +181,17 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
       control_(
           store_, tasks_, events_,
           [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); },
-          [this] { return default_pids_limit_.load(); }) {
+          [this] { return default_pids_limit_.load(); }),
+      health_(store_, tasks_, events_,
+              options_.health_probe ? options_.health_probe
+                                    : [this](std::string_view ns, std::string_view id,
+                                             const std::vector<std::string>& argv,
+                                             std::chrono::milliseconds timeout,
+                                             const std::function<bool()>& cancelled) {
+                                        return exec(ns, id, argv, timeout,
+                                                    {.cancelled = cancelled, .quiet = true});
+                                      },
+              [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
   options_.log_root = logs_.options().log_root;  // made absolute
 }
 
@@ -337,6 +347,12 @@ ContainerInfo ContainerService::describe(std::string_view ns,
   info.exits = lifecycle.exits;
   info.stopping = lifecycle.stopping;
   describeState(task, lifecycle, info);
+  if (info.spec.health) {
+    info.health = health_.state(ns, record.id, info.pid);
+    if (!info.health && info.status == ContainerStatus::kRunning) {
+      info.health = HealthState{};  // not checked yet (by this contd): starting
+    }
+  }
   return info;
 }
 
@@ -504,7 +520,8 @@ Result<nlohmann::json> ContainerService::execProcessSpec(std::string_view ns,
 
 Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
                                           const std::vector<std::string>& argv,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout,
+                                          const ExecOptions& exec_options) {
   CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
   if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
     return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
@@ -514,7 +531,8 @@ Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view 
   if (!process) {
     return process.error();
   }
-  return exec_.run(ns, id, std::move(*process), argv, timeout, logs_.path(ns, id).parent_path());
+  return exec_.run(ns, id, std::move(*process), argv, timeout, logs_.path(ns, id).parent_path(),
+                   exec_options);
 }
 
 Result<std::unique_ptr<ExecSession>> ContainerService::startExec(

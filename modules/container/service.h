@@ -30,6 +30,7 @@
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/exec_session.h"
+#include "modules/container/health_monitor.h"
 #include "modules/container/log_files.h"
 #include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
@@ -69,6 +70,9 @@ struct ServiceOptions {
   std::int64_t default_pids_limit = kDefaultPidsLimit;
   // The OCI linux.seccomp object given to every container; none when unset.
   std::optional<nlohmann::json> seccomp_profile;
+  // What runs health checks; empty: exec (quietly) in the container, as Exec does. Unit tests
+  // give their own.
+  HealthProbe health_probe;
 };
 
 struct InspectedContainer {
@@ -103,7 +107,8 @@ public:
   // confinement, waits up to `timeout` (then SIGKILL) and returns its exit and output.
   // kFailedPrecondition when the container does not run; kInvalidArgument for an empty argv.
   Result<ExecResult> exec(std::string_view ns, std::string_view id,
-                          const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+                          const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const ExecOptions& exec_options = {});
   // An interactive exec in the running container (exec_session.h), started. Errors: as
   // exec(), plus kInvalidArgument for a bad timeout or terminal size.
   Result<std::unique_ptr<ExecSession>> startExec(std::string_view ns, std::string_view id,
@@ -135,6 +140,8 @@ public:
 
   // Stop, Start, Restart, Kill and Wait (control.h).
   ContainerControl& control() { return control_; }
+  // Health checks (health_monitor.h): the daemon starts and stops them; RunHealthCheck.
+  HealthMonitor& health() { return health_; }
 
   // The units the Supervisor shares with the operations (daemon wiring).
   ContainerStore& store() { return store_; }
@@ -168,6 +175,7 @@ private:
   std::atomic<std::int64_t> default_shutdown_ms_;
   std::atomic<std::int64_t> default_pids_limit_;
   ContainerControl control_;
+  HealthMonitor health_;  // last: its threads use the members above
 };
 
 }  // namespace contd::container

@@ -199,9 +199,10 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
 
   std::optional<Termination> exit;
   if (task && task->status == TaskStatus::kStopped) {
-    exit = Termination{task->exited_at, static_cast<std::int32_t>(task->exit_status), false};
+    exit = Termination{.time = task->exited_at,
+                       .code = static_cast<std::int32_t>(task->exit_status)};
   } else if (observed) {
-    exit = Termination{observed->time, observed->code, false};
+    exit = Termination{.time = observed->time, .code = observed->code};
   }
   const bool never_ran = lifecycle.exits.empty() && lifecycle.restarts == 0;
   if (!exit && never_ran && !lifecycle.stopping) {
@@ -225,14 +226,18 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
   if (exit && !recorded) {
     exit->oom_killed = takeOom(ns, id);
     addExit(lifecycle, *exit);
-    log->info("exited ns={} id={} code={} oom={}", ns, id, exit->code, exit->oom_killed);
+    const Termination& added = lifecycle.exits.back();  // marked unhealthy by a health kill
+    log->info("exited ns={} id={} code={} oom={} unhealthy={}", ns, id, added.code,
+              added.oom_killed, added.unhealthy);
     // Published once the exit is saved, so a listener that inspects sees it.
     exited = ModuleEvent{.kind = ModuleEvent::Kind::kExited,
                          .ns = ns,
                          .id = id,
-                         .time = exit->time,
-                         .exit_code = exit->code,
-                         .message = exit->oom_killed ? "oom-killed" : ""};
+                         .time = added.time,
+                         .exit_code = added.code,
+                         .message = added.oom_killed  ? "oom-killed"
+                                    : added.unhealthy ? "unhealthy"
+                                                      : ""};
   }
   decide(ns, id, own, lifecycle, exit && !recorded, std::move(exited));
 }
@@ -267,7 +272,8 @@ void Supervisor::decide(const std::string& ns, const std::string& id, const OwnP
   std::int64_t at = lifecycle.next_retry;
   if (lifecycle.state != PolicyState::kBackingOff || new_exit) {
     const Termination* last = lifecycle.exits.empty() ? nullptr : &lifecycle.exits.back();
-    const bool failed = last != nullptr && (last->code != 0 || last->oom_killed);
+    const bool failed =
+        last != nullptr && (last->code != 0 || last->oom_killed || last->unhealthy);
     if (own.mode == RestartMode::kNo || (own.mode == RestartMode::kOnFailure && !failed)) {
       rest(ns, id, own, std::move(lifecycle), std::move(exited));
       return;

@@ -113,17 +113,16 @@ std::string_view pathOf(const std::vector<std::string>& env) {
 }
 
 // A directory rootfs must hold the program, or runc fails at start with an opaque error
-// (and the restart policy would loop on it).
-Status checkProgram(const ContainerSpec& spec, const std::vector<std::string>& argv) {
-  const std::string field = spec.argv.empty() ? "entrypoint" : "argv[0]";
-  auto found = findProgram(spec.rootfs, argv.front(), spec.working_dir, pathOf(spec.env));
+// (and the restart policy would loop on it). `field` names where `program` came from.
+Status checkProgram(const ContainerSpec& spec, std::string_view field, const std::string& program) {
+  auto found = findProgram(spec.rootfs, program, spec.working_dir, pathOf(spec.env));
   if (!found) {
-    return found.error().wrap(field);
+    return found.error().wrap(std::string(field));
   }
   if (!*found) {
-    return fieldError(field, "no executable " + inQuotes(argv.front()) + " in rootfs " +
+    return fieldError(field, "no executable " + inQuotes(program) + " in rootfs " +
                                  inQuotes(spec.rootfs) +
-                                 (argv.front().find('/') == std::string::npos
+                                 (program.find('/') == std::string::npos
                                       ? " (looked in PATH " + inQuotes(pathOf(spec.env)) + ")"
                                       : std::string()));
   }
@@ -402,6 +401,68 @@ Status checkSeccomp(std::string_view seccomp) {
   return okStatus();
 }
 
+// A command line run in the container (an Exec's, a health check's): it names a program,
+// and the kernel takes every argument as given.
+Status checkArgv(std::string_view field, const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0].empty()) {
+    return fieldError(field, "must name a program");
+  }
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    CONTD_RETURN_IF_ERROR(noNul(indexed(field, i), argv[i]));
+    CONTD_RETURN_IF_ERROR(checkArgSize(indexed(field, i), argv[i]));
+  }
+  return okStatus();
+}
+
+// A health check's duration: 0 is `fallback`, anything else within [min, max].
+Result<std::chrono::milliseconds> checkHealthDuration(std::string_view field,
+                                                      std::chrono::milliseconds value,
+                                                      std::chrono::milliseconds min,
+                                                      std::chrono::milliseconds fallback) {
+  if (value.count() == 0) {
+    return fallback;
+  }
+  if (value < min || value > kMaxHealthDuration) {
+    return fieldError(field, "0 (" + std::to_string(fallback.count()) + ") or between " +
+                                 std::to_string(min.count()) + " and " +
+                                 std::to_string(kMaxHealthDuration.count()) + " ms, got " +
+                                 std::to_string(value.count()));
+  }
+  return value;
+}
+
+// The health check the container gets, defaults filled in; none when it asks for none.
+Result<std::optional<HealthCheckSpec>> checkHealth(const ContainerSpec& spec) {
+  if (!spec.health) {
+    return std::optional<HealthCheckSpec>();
+  }
+  HealthCheckSpec health = *spec.health;
+  CONTD_RETURN_IF_ERROR(checkArgv("health.argv", health.argv));
+  if (spec.image.empty()) {
+    CONTD_RETURN_IF_ERROR(checkProgram(spec, "health.argv[0]", health.argv.front()));
+  }
+  auto interval = checkHealthDuration("health.interval_ms", health.interval, kMinHealthInterval,
+                                      kDefaultHealthInterval);
+  auto timeout = checkHealthDuration("health.timeout_ms", health.timeout, kMinHealthTimeout,
+                                     kDefaultHealthTimeout);
+  for (const auto* checked : {&interval, &timeout}) {
+    if (!*checked) {
+      return checked->error();
+    }
+  }
+  if (health.start_period > kMaxHealthDuration || health.start_period.count() < 0) {
+    return fieldError("health.start_period_ms",
+                      "at most " + std::to_string(kMaxHealthDuration.count()) + " ms, got " +
+                          std::to_string(health.start_period.count()));
+  }
+  health.interval = *interval;
+  health.timeout = *timeout;
+  if (health.retries == 0) {
+    health.retries = kDefaultHealthRetries;
+  }
+  return std::optional<HealthCheckSpec>(std::move(health));
+}
+
 // The restart mode the container gets: kDefault resolved (container_spec.h).
 Result<RestartMode> checkRestart(const ContainerSpec& spec) {
   RestartMode mode = spec.restart;
@@ -423,14 +484,7 @@ Result<RestartMode> checkRestart(const ContainerSpec& spec) {
 }  // namespace
 
 Status validateExecArgv(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0].empty()) {
-    return fieldError("argv", "must name a program");
-  }
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    CONTD_RETURN_IF_ERROR(noNul(indexed("argv", i), argv[i]));
-    CONTD_RETURN_IF_ERROR(checkArgSize(indexed("argv", i), argv[i]));
-  }
-  return okStatus();
+  return checkArgv("argv", argv);
 }
 
 Status validateImageRequest(std::string_view ns, const ContainerSpec& spec) {
@@ -462,7 +516,8 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
     return fieldError("working_dir", "must be an absolute path, got " + inQuotes(spec.working_dir));
   }
   if (spec.image.empty()) {
-    CONTD_RETURN_IF_ERROR(checkProgram(spec, *argv));
+    CONTD_RETURN_IF_ERROR(
+        checkProgram(spec, spec.argv.empty() ? "entrypoint" : "argv[0]", argv->front()));
   }
   auto netns_path = checkNetworkNamespace(spec.network_namespace, env);
   if (!netns_path) {
@@ -487,12 +542,17 @@ Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
   if (!restart) {
     return restart.error();
   }
+  auto health = checkHealth(spec);
+  if (!health) {
+    return health.error();
+  }
   if (const std::size_t size = toJson(spec).dump().size(); size > kMaxSpecBytes) {
     return fieldError("spec", std::to_string(size) + " bytes as stored, more than " +
                                   std::to_string(kMaxSpecBytes));
   }
   ContainerSpec stored = spec;
   stored.restart = *restart;
+  stored.health = std::move(health).value();
   return ValidSpec{.ns = std::string(ns),
                    .spec = std::move(stored),
                    .argv = std::move(argv).value(),

@@ -42,6 +42,12 @@ inline constexpr std::size_t kMaxArgStringBytes = 32 * 4096 - 1;
 // together far below the kernel's ARG_MAX (2 MiB with the default 8 MiB stack).
 inline constexpr std::size_t kMaxSpecBytes = 256 * 1024;
 inline constexpr std::chrono::milliseconds kMaxShutdownTimeout = std::chrono::hours(1);
+// A health check's bounds: each check is an exec through containerd's shim (a process and
+// two fifos), so one a second per container is the most contd runs; a timeout below 100 ms
+// would be spent starting the process.
+inline constexpr std::chrono::milliseconds kMinHealthInterval{1000};
+inline constexpr std::chrono::milliseconds kMinHealthTimeout{100};
+inline constexpr std::chrono::milliseconds kMaxHealthDuration = std::chrono::hours(24);
 // The words ContainerSpec::seccomp takes besides a path.
 inline constexpr std::string_view kSeccompDefault = "default";
 inline constexpr std::string_view kSeccompUnconfined = "unconfined";
@@ -99,6 +105,13 @@ struct ValidSpec {
 //   elevated             only when env.allow_elevated
 //   restart_max          only with restart on-failure
 //   auto_remove          only with restart no (or unset, which then means no)
+//   health.argv          with health: required, argv[0] non-empty, no NUL, no argument over
+//                        kMaxArgStringBytes; with a rootfs, argv[0] found in it as for argv
+//   health.interval_ms   0 (kDefaultHealthInterval) or kMinHealthInterval..kMaxHealthDuration
+//   health.timeout_ms    0 (kDefaultHealthTimeout) or kMinHealthTimeout..kMaxHealthDuration
+//   health.retries       0 (kDefaultHealthRetries) or more
+//   health.start_period_ms  at most kMaxHealthDuration
+//                        (the stored spec has the defaults filled in)
 //   spec                 the whole request at most kMaxSpecBytes
 Result<ValidSpec> validateSpec(std::string_view ns, const ContainerSpec& spec,
                                const ValidationEnv& env);

@@ -29,6 +29,10 @@ Status checkRun(const Invocation& inv) {
   if (!inv.spec.argv().empty() && !inv.spec.entrypoint().empty()) {
     return invalidArgument("run: give either -- CMD... or --entrypoint, not both");
   }
+  if (inv.spec.has_health() && inv.spec.health().argv().empty()) {
+    return invalidArgument("run: --health-interval, --health-timeout, --health-retries and "
+                           "--health-start-period need --health-cmd");
+  }
   return okStatus();
 }
 
@@ -102,11 +106,14 @@ Status checkPositionals(const CommandDef& command,
     return invalidArgument(name + ": unexpected argument '" + std::string(positionals[0]) + "'");
   }
   const std::string hint = command.command == Command::kRun ? " (the command goes after --)" : "";
-  // The synopsis starts with the positionals: "NS NAME", "NS PATH", "NS REF".
+  // The synopsis starts with the positionals: "NS NAME", "NS PATH", "run NS NAME".
   const std::string_view synopsis = command.synopsis;
-  const auto second_space = synopsis.find(' ', synopsis.find(' ') + 1);
-  return invalidArgument(name + ": expected " + std::string(synopsis.substr(0, second_space)) +
-                         ", got " + std::to_string(positionals.size()) + " argument(s)" + hint);
+  std::size_t end = 0;
+  for (std::size_t word = 0; word < command.positionals && end != std::string_view::npos; ++word) {
+    end = synopsis.find(' ', word == 0 ? 0 : end + 1);
+  }
+  return invalidArgument(name + ": expected " + std::string(synopsis.substr(0, end)) + ", got " +
+                         std::to_string(positionals.size()) + " argument(s)" + hint);
 }
 
 // What each command makes of its positionals and of the words after "--" (from args[i]).
@@ -188,7 +195,15 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
     return invalidArgument(std::string(command->name) + ": unexpected '--'");
   }
   CONTD_RETURN_IF_ERROR(checkPositionals(*command, positionals));
-  if (command->positionals == 2) {
+  if (command->command == Command::kHealthcheck) {
+    // "healthcheck run NS NAME", as podman has it: run is the one subcommand.
+    if (positionals[0] != "run") {
+      return invalidArgument("healthcheck: unknown subcommand '" + std::string(positionals[0]) +
+                             "' (expected run)");
+    }
+    positionals.erase(positionals.begin());
+  }
+  if (positionals.size() == 2) {
     inv.ns = positionals[0];
     inv.name = positionals[1];
   }

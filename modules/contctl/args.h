@@ -22,15 +22,16 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
-  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kUpdate
+  kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kUpdate,
+  kHealthcheck
 };
 
 struct Invocation {
   std::string socket = kDefaultSocket;
   bool json = false;
   Command command = Command::kHelp;
-  std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm NS
-  std::string name;  // inspect/run/rm NAME
+  std::string ns;    // ls/events -n NS (empty: all), inspect/run/rm/healthcheck run NS
+  std::string name;  // inspect/run/rm/healthcheck run NAME
   v1::ContainerSpec spec;  // run; spec.name is `name`; exec: argv
   // update --cpu/--memory/--pids: only those given are set (run's go to spec as well).
   v1::UpdateRequest limits;

@@ -221,6 +221,12 @@ Result<v1::UpdateResponse> Client::update(const std::string& ns, const std::stri
   return call(&v1::Containers::Stub::Update, limits);
 }
 
+Result<v1::RunHealthCheckResponse> Client::runHealthCheck(const std::string& ns,
+                                                          const std::string& name) {
+  return call(&v1::Containers::Stub::RunHealthCheck,
+              about<v1::RunHealthCheckRequest>(ns, name));
+}
+
 Status Client::logs(const v1::LogsRequest& request,
                     const std::function<void(const v1::LogLine&)>& on_line,
                     grpc::ClientContext* context) {

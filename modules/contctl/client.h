@@ -54,6 +54,9 @@ public:
   // Update with the limits `limits` sets (its namespace and id are set here).
   Result<v1::UpdateResponse> update(const std::string& ns, const std::string& name,
                                     v1::UpdateRequest limits);
+  // Runs the container's health check now; no deadline (contd bounds it by its timeout).
+  Result<v1::RunHealthCheckResponse> runHealthCheck(const std::string& ns,
+                                                    const std::string& name);
   // Calls `on_line` for each line until the stream ends (without follow: after the last
   // written line). With `context` (the caller's, outliving the call), another thread may
   // end a follow with context->TryCancel().

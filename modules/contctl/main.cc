@@ -29,6 +29,7 @@ using contd::contctl::formatEvent;
 
 constexpr int kExitServer = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitUnhealthy = 1;   // healthcheck run, as podman
 
 // Prints the answer of a successful call: JSON when asked, else the human text.
 // One line per image: NAME DIGEST SIZE.
@@ -153,6 +154,30 @@ int logs(contd::contctl::Client& client, const Invocation& inv) {
   return 0;
 }
 
+// contctl healthcheck run: "healthy" and exit 0 when the check passed, "unhealthy" and exit 1
+// when it failed (podman's words and codes), its output on stderr then.
+int healthcheck(contd::contctl::Client& client, const Invocation& inv) {
+  auto run = client.runHealthCheck(inv.ns, inv.name);
+  if (!run) {
+    std::fprintf(stderr, "contctl: %s\n", run.error().message.c_str());
+    return kExitServer;
+  }
+  const bool passed = run->result().exit_code() == 0;
+  if (inv.json) {
+    std::fputs(contd::contctl::toJson(*run).c_str(), stdout);
+  } else {
+    std::puts(passed ? "healthy" : "unhealthy");
+    const std::string& output = run->result().output();
+    if (!passed && !output.empty()) {
+      std::fputs(output.c_str(), stderr);
+      if (output.back() != '\n') {
+        std::fputc('\n', stderr);
+      }
+    }
+  }
+  return passed ? 0 : kExitUnhealthy;
+}
+
 int execute(const Invocation& inv) {
   contd::contctl::Client client(inv.socket);
   switch (inv.command) {
@@ -210,6 +235,8 @@ int execute(const Invocation& inv) {
       return inv.json ? execJson(client, inv) : contd::contctl::runExecStream(client, inv);
     case Command::kLogs:
       return logs(client, inv);
+    case Command::kHealthcheck:
+      return healthcheck(client, inv);
     case Command::kHelp:
       break;
   }

@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "modules/common/time_format.h"
+#include "modules/container/command_line.h"
 
 namespace contd::contctl {
 namespace {
 
-const std::array<CommandDef, 20> kCommands = {{
+const std::array<CommandDef, 21> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
@@ -43,6 +44,8 @@ const std::array<CommandDef, 20> kCommands = {{
     {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
     {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
      "remove an image (refused while a container uses it)"},
+    {"healthcheck", Command::kHealthcheck, kHealthcheck, "run NS NAME", 3,
+     "run the container's health check now: prints healthy (exit 0) or unhealthy (exit 1)"},
     {"help", Command::kHelp, 0, "", 0, "show this help"},
 }};
 
@@ -244,30 +247,69 @@ Status setTail(std::string_view option, std::string_view value, Invocation& inv)
   return okStatus();
 }
 
+// A duration: a whole number and a unit, ms, s, m or h ("500ms", "30s", "10m", "2h").
+Result<std::chrono::milliseconds> parseDuration(std::string_view option, std::string_view value) {
+  // "ms" before "m" and "s".
+  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+  for (const auto& [unit, scale] : kUnits) {
+    if (value.size() > unit.size() && value.ends_with(unit)) {
+      auto n = parseNumber<std::uint32_t>(option, value.substr(0, value.size() - unit.size()));
+      if (!n) {
+        break;
+      }
+      return std::chrono::milliseconds(static_cast<std::int64_t>(*n) * scale);
+    }
+  }
+  return badValue(option, value, "a duration such as 500ms, 30s, 10m or 1h");
+}
+
 // --since: an RFC 3339 time (2026-11-22T09:46:47Z) or an age such as 90s, 10m, 2h.
 Status setSince(std::string_view option, std::string_view value, Invocation& inv) {
   if (auto at = parseRfc3339Nano(value)) {
     inv.since = *at;
     return okStatus();
   }
-  std::int64_t unit = 0;
-  if (!value.empty()) {
-    switch (value.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      default: break;
-    }
-  }
-  auto n = unit == 0 ? Result<std::uint32_t>(invalidArgument(""))
-                     : parseNumber<std::uint32_t>(option, value.substr(0, value.size() - 1));
-  if (!n) {
+  auto age = parseDuration(option, value);
+  if (!age) {
     return badValue(option, value, "a time such as 2026-11-22T09:46:47Z or an age such as 10m");
   }
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  inv.since = now - static_cast<std::int64_t>(*n) * unit * 1'000'000'000;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  inv.since = std::chrono::duration_cast<std::chrono::nanoseconds>(now - *age).count();
+  return okStatus();
+}
+
+// run --health-cmd: one string split like an entrypoint (quotes and backslashes, no shell).
+Status setHealthCmd(std::string_view option, std::string_view value, Invocation& inv) {
+  auto words = container::splitCommandLine(value);
+  if (!words || words->front().empty()) {
+    return badValue(option, value, "a command such as \"/bin/sh -c 'test -f /ok'\"");
+  }
+  auto* health = inv.spec.mutable_health();
+  health->clear_argv();
+  for (auto& word : *words) {
+    health->add_argv(std::move(word));
+  }
+  return okStatus();
+}
+
+// run --health-interval, --health-timeout, --health-start-period: durations.
+template <void (v1::HealthCheck::*Set)(std::uint64_t)>
+Status setHealthDuration(std::string_view option, std::string_view value, Invocation& inv) {
+  auto duration = parseDuration(option, value);
+  if (!duration) {
+    return duration.error();
+  }
+  (inv.spec.mutable_health()->*Set)(static_cast<std::uint64_t>(duration->count()));
+  return okStatus();
+}
+
+Status setHealthRetries(std::string_view option, std::string_view value, Invocation& inv) {
+  auto retries = parseNumber<std::uint32_t>(option, value);
+  if (!retries) {
+    return retries.error();
+  }
+  inv.spec.mutable_health()->set_retries(*retries);
   return okStatus();
 }
 
@@ -340,7 +382,7 @@ Status noEffect(std::string_view, std::string_view, Invocation&) { return okStat
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 38> kOptions = {{
+const std::array<OptionDef, 43> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -416,6 +458,20 @@ const std::array<OptionDef, 38> kOptions = {{
      setSwitch<&Spec::set_auto_remove>},
     {"--detach", "-d", "", kRun, "only with --rm, prints the name and returns once it started",
      setDetach},
+    {"--health-cmd", "", "CMD", kRun,
+     "health check command, one string split like --entrypoint (no shell)", setHealthCmd},
+    {"--health-interval", "", "DUR", kRun,
+     "time between health checks, e.g. 1s, 30s, 1m (default 30s)",
+     setHealthDuration<&v1::HealthCheck::set_interval_ms>},
+    {"--health-timeout", "", "DUR", kRun,
+     "a health check running longer fails (default 30s)",
+     setHealthDuration<&v1::HealthCheck::set_timeout_ms>},
+    {"--health-retries", "", "N", kRun,
+     "failed health checks in a row that make it unhealthy (0: the default, 3)",
+     setHealthRetries},
+    {"--health-start-period", "", "DUR", kRun,
+     "failed health checks this soon after a start do not count (default 0s)",
+     setHealthDuration<&v1::HealthCheck::set_start_period_ms>},
     {"--time", "-t", "SECONDS", kStop | kRestart,
      "SIGKILL after this many seconds (default: the container's shutdown timeout)", setStopTime},
     {"--signal", "-s", "SIGNAL", kKill, "the signal: a number or a name (default TERM)",

@@ -17,7 +17,8 @@ enum : unsigned {
   kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
   kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kPull = 4096, kStop = 8192,
   kStart = 16384, kRestart = 32768, kKill = 65536, kWait = 131072, kUpdate = 262144,
-  kAnyCommand = 524287
+  kHealthcheck = 524288,
+  kAnyCommand = 1048575
 };
 
 struct CommandDef {
@@ -25,7 +26,7 @@ struct CommandDef {
   Command command;
   unsigned bit;
   std::string_view synopsis;  // shown after the name in usage()
-  std::size_t positionals;    // exactly this many: NS NAME = 2
+  std::size_t positionals;    // exactly this many: NS NAME = 2, run NS NAME = 3
   std::string_view help;
 };
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 namespace contd::contctl {
 namespace {
@@ -175,6 +176,55 @@ void addLimits(Block& block, const v1::ContainerSpec& spec) {
                                                     : std::to_string(spec.pids_limit()));
 }
 
+// 500 ms as "500ms", 30000 as "30s", 60000 as "1m".
+std::string durationText(std::uint64_t ms) {
+  if (ms != 0 && ms % 60'000 == 0) {
+    return std::to_string(ms / 60'000) + "m";
+  }
+  if (ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
+
+// The health check and what it found: Health, Health check, Last check.
+void addHealth(const v1::ContainerInfo& info, Block& block) {
+  const auto& check = info.spec().health();
+  std::string command;
+  for (const auto& arg : check.argv()) {
+    command += (command.empty() ? "" : " ") + shellQuote(arg);
+  }
+  block.add("Health check", command + "; every " + durationText(check.interval_ms()) +
+                                ", timeout " + durationText(check.timeout_ms()) + ", retries " +
+                                std::to_string(check.retries()) + ", start period " +
+                                durationText(check.start_period_ms()));
+  if (!info.has_health()) {
+    block.add("Health", std::string(kNone));
+    return;
+  }
+  std::string status = v1::HealthState::Status_Name(info.health().status());
+  std::transform(status.begin(), status.end(), status.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  block.add("Health", status + ", failing streak " +
+                          std::to_string(info.health().failing_streak()));
+  if (info.health().log_size() == 0) {
+    return;
+  }
+  const auto& last = *info.health().log().rbegin();
+  const auto ms = (google::protobuf::util::TimeUtil::TimestampToMilliseconds(last.end()) -
+                   google::protobuf::util::TimeUtil::TimestampToMilliseconds(last.start()));
+  std::vector<std::string> lines = {timeText(last.start()) + " code " +
+                                    std::to_string(last.exit_code()) + " (" +
+                                    std::to_string(ms) + " ms)"};
+  std::string_view output = last.output();
+  while (!output.empty()) {
+    const auto newline = output.find('\n');
+    lines.emplace_back(output.substr(0, newline));
+    output.remove_prefix(newline == std::string_view::npos ? output.size() : newline + 1);
+  }
+  block.add("Last check", lines);
+}
+
 }  // namespace
 
 std::string formatLimits(const v1::ContainerInfo& info) {
@@ -208,9 +258,13 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   std::vector<std::string> exits;
   for (const auto& exit : info.exits()) {
     exits.push_back(timeText(exit.time()) + " code " + std::to_string(exit.exit_code()) +
-                    (exit.oom_killed() ? " (oom-killed)" : ""));
+                    (exit.oom_killed() ? " (oom-killed)" : "") +
+                    (exit.unhealthy() ? " (unhealthy)" : ""));
   }
   block.add("Exits", exits);
+  if (spec.has_health()) {
+    addHealth(info, block);
+  }
   if (spec.image().empty()) {
     block.add("Rootfs", orNone(spec.rootfs()));
   } else {

@@ -265,6 +265,8 @@ int main(int argc, char** argv) {
       ended > 0) {
     log->info("ended stale execs={}", ended);
   }
+  // Health checks of the running containers, and of each container as it starts.
+  service.health().start();
 
   auto ends = startFrontEnds(service, config);
   if (!ends) {
@@ -294,6 +296,7 @@ int main(int argc, char** argv) {
   notifier.stop();
   ends->bridge.reset();  // lets running zbus calls reply first
   ends->api->stop(kStopGrace);
+  service.health().stop();  // before the supervisor: a check may be ending a container
   supervisor.stop();
   log->info("stopped");
   return 0;

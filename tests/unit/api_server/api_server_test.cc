@@ -326,6 +326,60 @@ TEST_F(ApiServerTest, UpdateChangesTheSetLimitsAndAnswersTheContainer) {
   EXPECT_EQ(fake_.taskUpdates("ns1", "web").size(), 1u) << "a refused update reached the task";
 }
 
+// RunHealthCheck through the socket, with contd's own probe (an exec, here in the fake).
+TEST_F(ApiServerTest, RunHealthCheckRunsTheCheckAndAnswersTheState) {
+  auto run = [&](const std::string& name, bool with_health) {
+    grpc::ClientContext context;
+    v1::RunRequest request;
+    request.set_namespace_("ns1");
+    *request.mutable_spec() = validSpec(name);
+    if (with_health) {
+      request.mutable_spec()->mutable_health()->add_argv("/bin/true");
+      request.mutable_spec()->mutable_health()->set_retries(1);
+    }
+    v1::RunResponse response;
+    const auto status = stub_->Run(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  auto check = [&](const std::string& name, v1::RunHealthCheckResponse& response) {
+    grpc::ClientContext context;
+    v1::RunHealthCheckRequest request;
+    request.set_namespace_("ns1");
+    request.set_id(name);
+    return stub_->RunHealthCheck(&context, request, &response);
+  };
+  ASSERT_NO_FATAL_FAILURE(run("web", true));
+  ASSERT_NO_FATAL_FAILURE(run("plain", false));
+  fake_.setExecResult("ns1", "web", {.exit_code = 0, .output = ""});
+  v1::RunHealthCheckResponse response;
+  auto status = check("web", response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result().exit_code(), 0);
+  EXPECT_TRUE(response.result().has_start());
+  EXPECT_EQ(response.state().status(), v1::HealthState::HEALTHY);
+  EXPECT_EQ(response.state().log_size(), 1);
+  ASSERT_EQ(fake_.execs("ns1", "web").size(), 0U) << "the check's process was not deleted";
+
+  fake_.setExecResult("ns1", "web", {.exit_code = 2, .output = ""});
+  status = check("web", response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result().exit_code(), 2);
+  EXPECT_EQ(response.state().status(), v1::HealthState::UNHEALTHY);
+  {
+    grpc::ClientContext context;
+    v1::InspectRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("web");
+    v1::InspectResponse inspected;
+    ASSERT_TRUE(stub_->Inspect(&context, request, &inspected).ok());
+    EXPECT_EQ(inspected.info().spec().health().interval_ms(), 30000U) << "defaults filled in";
+    EXPECT_EQ(inspected.info().health().status(), v1::HealthState::UNHEALTHY);
+    EXPECT_EQ(inspected.info().health().failing_streak(), 1U);
+  }
+  EXPECT_EQ(check("plain", response).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(check("ghost", response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 // A huge id or namespace is not echoed back: the answer names the field and quotes at most
 // a cut, escaped prefix (a 3 MiB id once came back whole, and went whole into the log).
 TEST_F(ApiServerTest, AHugeIdIsNotAmplifiedIntoTheAnswer) {

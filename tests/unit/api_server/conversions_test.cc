@@ -36,6 +36,11 @@ container::ContainerSpec fullSpec() {
   spec.readonly_rootfs = true;
   spec.image = "busybox:1";
   spec.user = "app:staff";
+  spec.health = container::HealthCheckSpec{.argv = {"/bin/check", "-q"},
+                                           .interval = std::chrono::milliseconds(1000),
+                                           .timeout = std::chrono::milliseconds(500),
+                                           .retries = 4,
+                                           .start_period = std::chrono::milliseconds(9000)};
   return spec;
 }
 
@@ -53,7 +58,55 @@ TEST(Conversions, FullSpecRoundTripsThroughProto) {
   EXPECT_TRUE(proto.readonly_rootfs());
   EXPECT_EQ(proto.image(), "busybox:1");
   EXPECT_EQ(proto.user(), "app:staff");
+  ASSERT_TRUE(proto.has_health());
+  EXPECT_EQ(proto.health().argv_size(), 2);
+  EXPECT_EQ(proto.health().interval_ms(), 1000U);
+  EXPECT_EQ(proto.health().timeout_ms(), 500U);
+  EXPECT_EQ(proto.health().retries(), 4U);
+  EXPECT_EQ(proto.health().start_period_ms(), 9000U);
   EXPECT_EQ(fromProto(proto), spec);
+  auto without = spec;
+  without.health.reset();
+  EXPECT_FALSE(toProto(without).has_health());
+}
+
+TEST(Conversions, AHugeHealthDurationDoesNotWrap) {
+  v1::ContainerSpec proto;
+  proto.mutable_health()->set_interval_ms(std::numeric_limits<std::uint64_t>::max());
+  const auto spec = fromProto(proto);
+  ASSERT_TRUE(spec.health);
+  EXPECT_EQ(spec.health->interval.count(), std::numeric_limits<std::int64_t>::max());
+  EXPECT_TRUE(spec.health->argv.empty()) << "an empty HealthCheck is a health check (refused)";
+}
+
+TEST(Conversions, HealthStateExitsAndEventsMapBothWays) {
+  container::ContainerInfo info;
+  info.spec = fullSpec();
+  info.exits = {{.time = 5, .code = 143, .oom_killed = false, .unhealthy = true}};
+  info.health = container::HealthState{
+      .status = container::HealthStatus::kUnhealthy,
+      .failing_streak = 4,
+      .log = {{.start = 1'700'000'000'000'000'000, .end = 1'700'000'000'500'000'000,
+               .exit_code = -1, .output = "timed out"}}};
+  const auto proto = toProto(info);
+  EXPECT_TRUE(proto.exits(0).unhealthy());
+  ASSERT_TRUE(proto.has_health());
+  EXPECT_EQ(proto.health().status(), v1::HealthState::UNHEALTHY);
+  EXPECT_EQ(proto.health().failing_streak(), 4U);
+  ASSERT_EQ(proto.health().log_size(), 1);
+  EXPECT_EQ(proto.health().log(0).end().nanos(), 500'000'000);
+  EXPECT_EQ(proto.health().log(0).exit_code(), -1);
+  const auto back = fromProto(proto);
+  EXPECT_EQ(back.health, info.health);
+  EXPECT_EQ(back.exits, info.exits);
+  info.health.reset();
+  EXPECT_FALSE(toProto(info).has_health()) << "no health check, no health";
+  EXPECT_EQ(toProto(container::HealthState{}).status(), v1::HealthState::STARTING);
+
+  using Kind = container::ModuleEvent::Kind;
+  EXPECT_EQ(toProto(container::ModuleEvent{.kind = Kind::kHealthy}).kind(), v1::Event::HEALTHY);
+  EXPECT_EQ(toProto(container::ModuleEvent{.kind = Kind::kUnhealthy}).kind(),
+            v1::Event::UNHEALTHY);
 }
 
 TEST(Conversions, SpecSurvivesTheWire) {

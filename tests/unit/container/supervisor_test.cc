@@ -57,6 +57,35 @@ TEST_F(SupervisorTest, AnOomBeforeTheExitMarksTheExitOomKilled) {
   EXPECT_TRUE(info.exits[0].oom_killed);
 }
 
+TEST_F(SupervisorTest, AnExitAfterAHealthKillIsAFailureWhateverItsCode) {
+  // What the health monitor does before it ends an unhealthy container: the mark.
+  ASSERT_NO_FATAL_FAILURE(
+      run("sick", [](ContainerSpec& s) { s.restart = RestartMode::kOnFailure; }));
+  ASSERT_NO_FATAL_FAILURE(start());
+  Lifecycle marked;
+  marked.health_kill = true;
+  ASSERT_TRUE(service_->store().saveLifecycle("ns1", "sick", marked));
+  fake_.exitTask("ns1", "sick", 0);  // a clean exit on SIGTERM
+  auto exited = waitFor(Kind::kExited, "sick");
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->message, "unhealthy");
+  ASSERT_TRUE(waitFor(Kind::kRestarted, "sick")) << "on-failure did not restart it";
+  auto info = inspect("sick");
+  ASSERT_EQ(info.exits.size(), 1u);
+  EXPECT_EQ(info.exits[0].code, 0);
+  EXPECT_TRUE(info.exits[0].unhealthy);
+  // The mark went with that exit: the next clean exit is no failure.
+  fake_.exitTask("ns1", "sick", 0);
+  exited = waitFor(Kind::kExited, "sick");
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->message, "");
+  EXPECT_FALSE(waitFor(Kind::kBackingOff, "sick", 300ms));
+  info = inspect("sick");
+  ASSERT_EQ(info.exits.size(), 2u);
+  EXPECT_FALSE(info.exits[1].unhealthy);
+  EXPECT_EQ(info.status, ContainerStatus::kStopped);
+}
+
 TEST_F(SupervisorTest, AContainerAskedToStopIsNotRestarted) {
   ASSERT_NO_FATAL_FAILURE(run("leaving"));
   ASSERT_NO_FATAL_FAILURE(start());

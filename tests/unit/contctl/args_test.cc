@@ -142,6 +142,73 @@ TEST(ContctlArgs, BadValuesNameTheOption) {
   }
 }
 
+TEST(ContctlArgs, RunTakesAHealthCheck) {
+  auto inv = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--health-cmd",
+                    "/bin/sh -c 'test -f /tmp/ok'", "--health-interval", "1s",
+                    "--health-timeout=500ms", "--health-retries", "2", "--health-start-period",
+                    "2m", "--", "/bin/server"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  ASSERT_TRUE(inv->spec.has_health());
+  const auto& health = inv->spec.health();
+  ASSERT_EQ(health.argv_size(), 3);
+  EXPECT_EQ(health.argv(0), "/bin/sh");
+  EXPECT_EQ(health.argv(2), "test -f /tmp/ok");
+  EXPECT_EQ(health.interval_ms(), 1000U);
+  EXPECT_EQ(health.timeout_ms(), 500U);
+  EXPECT_EQ(health.retries(), 2U);
+  EXPECT_EQ(health.start_period_ms(), 120'000U);
+  EXPECT_EQ(parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--health-cmd",
+                   "/bin/true", "--health-interval", "1h", "--", "/bin/server"})
+                ->spec.health()
+                .interval_ms(),
+            3'600'000U);
+  auto plain = parse({"run", "demo", "web", "--rootfs", "/r", "--netns", "n", "--", "/bin/x"});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->spec.has_health());
+}
+
+TEST(ContctlArgs, HealthOptionsNameTheirMistakes) {
+  const std::vector<std::pair<std::vector<std::string_view>, std::string>> cases = {
+      {{"--health-cmd", "/bin/true", "--health-interval", "30"},
+       "--health-interval '30': expected a duration such as 500ms, 30s, 10m or 1h"},
+      {{"--health-cmd", "/bin/true", "--health-timeout", "1.5s"},
+       "--health-timeout '1.5s': expected a duration such as 500ms, 30s, 10m or 1h"},
+      {{"--health-cmd", "/bin/true", "--health-start-period", "s"},
+       "--health-start-period 's': expected a duration such as 500ms, 30s, 10m or 1h"},
+      {{"--health-cmd", "/bin/true", "--health-retries", "-1"},
+       "--health-retries '-1': expected a whole number"},
+      {{"--health-cmd", "'unterminated"},
+       "--health-cmd ''unterminated': expected a command such as \"/bin/sh -c 'test -f /ok'\""},
+      {{"--health-interval", "5s"},
+       "run: --health-interval, --health-timeout, --health-retries and --health-start-period "
+       "need --health-cmd"},
+  };
+  for (const auto& [options, message] : cases) {
+    std::vector<std::string_view> args = {"run", "demo", "web", "--rootfs", "/r", "--netns", "n"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), {"--", "/bin/true"});
+    auto inv = parse(args);
+    ASSERT_FALSE(inv) << options[1];
+    EXPECT_EQ(inv.error().message, message);
+  }
+}
+
+TEST(ContctlArgs, HealthcheckRunTakesNsAndName) {
+  auto inv = parse({"healthcheck", "run", "demo", "web"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_EQ(inv->command, Command::kHealthcheck);
+  EXPECT_EQ(inv->ns, "demo");
+  EXPECT_EQ(inv->name, "web");
+  EXPECT_EQ(parse({"healthcheck", "demo", "web"}).error().message,
+            "healthcheck: expected run NS NAME, got 2 argument(s)");
+  EXPECT_EQ(parse({"healthcheck", "check", "demo", "web"}).error().message,
+            "healthcheck: unknown subcommand 'check' (expected run)");
+  // logs --since takes the same durations.
+  EXPECT_TRUE(parse({"logs", "demo", "web", "--since", "500ms"}));
+  EXPECT_EQ(parse({"logs", "demo", "web", "--since", "10"}).error().message,
+            "--since '10': expected a time such as 2026-11-22T09:46:47Z or an age such as 10m");
+}
+
 TEST(ContctlArgs, OtherCommands) {
   auto ns = parse({"ns"});
   ASSERT_TRUE(ns);
@@ -369,6 +436,45 @@ TEST(ContctlOutput, InspectShowsImageUserAndSecurity) {
   EXPECT_NE(plain_text.find("Rootfs:              /srv/web\n"), std::string::npos) << plain_text;
   EXPECT_NE(plain_text.find("User:                root\n"), std::string::npos) << plain_text;
   EXPECT_NE(plain_text.find("Seccomp:             default\n"), std::string::npos) << plain_text;
+}
+
+TEST(ContctlOutput, InspectShowsTheHealthCheckAndTheLastResult) {
+  v1::ContainerInfo info;
+  info.mutable_spec()->set_name("web");
+  auto* check = info.mutable_spec()->mutable_health();
+  check->add_argv("/bin/sh");
+  check->add_argv("-c");
+  check->add_argv("test -f /ok");
+  check->set_interval_ms(1000);
+  check->set_timeout_ms(500);
+  check->set_retries(2);
+  check->set_start_period_ms(60'000);
+  auto text = formatInspect(info);
+  EXPECT_NE(text.find("Health check:        /bin/sh -c 'test -f /ok'; every 1s, timeout 500ms, "
+                      "retries 2, start period 1m\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Health:              -\n"), std::string::npos) << text;
+  auto* health = info.mutable_health();
+  health->set_status(v1::HealthState::UNHEALTHY);
+  health->set_failing_streak(3);
+  auto* last = health->add_log();
+  last->mutable_start()->set_seconds(1'700'000'000);
+  last->mutable_end()->set_seconds(1'700'000'001);
+  last->set_exit_code(1);
+  last->set_output("no /ok\nsecond line\n");
+  text = formatInspect(info);
+  EXPECT_NE(text.find("Health:              unhealthy, failing streak 3\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Last check:          2023-11-14T22:13:20Z code 1 (1000 ms)\n"
+                      "                     no /ok\n"
+                      "                     second line\n"),
+            std::string::npos)
+      << text;
+  auto* exit = info.add_exits();
+  exit->set_exit_code(143);
+  exit->set_unhealthy(true);
+  EXPECT_NE(formatInspect(info).find("code 143 (unhealthy)"), std::string::npos);
 }
 
 TEST(ContctlOutput, JsonUsesProtoFieldNames) {
