@@ -76,8 +76,10 @@ std::size_t removeStaleBundles(ShimHost& host, ContainerStore& store, TaskContro
                                const std::map<std::pair<std::string, std::string>, Leftovers>& live) {
   std::size_t removed = 0;
   for (const auto& bundle : host.bundles()) {
+    const auto log = log::container();
     auto found = live.find({bundle.ns, bundle.id});
     if (found != live.end() && !found->second.shims.empty()) {
+      log->debug("bundle kept ns={} id={} reason=shim", bundle.ns, bundle.id);
       continue;
     }
     if (!validateName("namespace", bundle.ns) || !validateName("id", bundle.id)) {
@@ -85,20 +87,23 @@ std::size_t removeStaleBundles(ShimHost& host, ContainerStore& store, TaskContro
     }
     auto guard = store.lock(bundle.ns, bundle.id);
     if (!contdsToRemove(store, bundle)) {
+      log->debug("bundle kept ns={} id={} reason=not-contds made_by_contd={} has_config={}",
+                 bundle.ns, bundle.id, bundle.made_by_contd, bundle.has_config);
       continue;
     }
     auto task = tasks.state(bundle.ns, bundle.id);
     if (!task) {
-      log::container()->info("stale bundle kept for now ns={} id={} error=\"{}\"", bundle.ns,
-                             bundle.id, task.error().message);
+      log->info("stale bundle kept for now ns={} id={} error=\"{}\"", bundle.ns, bundle.id,
+                task.error().message);
       continue;  // containerd cannot say: the recheck after the reconcile looks again
     }
     if (*task) {
+      log->debug("bundle kept ns={} id={} reason=task", bundle.ns, bundle.id);
       continue;  // a task's bundle
     }
     if (auto cleared = clearStaleBundle(host, bundle.ns, bundle.id, bundle.path); !cleared) {
-      log::container()->error("stale bundle ns={} id={} error=\"{}\"", bundle.ns, bundle.id,
-                              cleared.error().message);
+      log->error("stale bundle ns={} id={} error=\"{}\"", bundle.ns, bundle.id,
+                 cleared.error().message);
       continue;
     }
     ++removed;

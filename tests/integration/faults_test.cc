@@ -147,8 +147,9 @@ protected:
         left = leftovers(name);
       }
       EXPECT_TRUE(running(name) || left.empty())
-          << fault << ": " << name << " left" << left << bundleFiles(name) << "\n"
-          << daemon_->logTail();
+          << fault << ": " << name << " left" << left << bundleFiles(name)
+          << "\ncontd's log lines of " << name << ":\n"
+          << daemon_->logLines("id=" + name + " ");
       auto run = contctl(runArgs(name));
       EXPECT_EQ(run.exit_code, 0) << fault << ": " << name << " unusable: " << run.err;
       auto rm = contctl({"rm", ns_, name});

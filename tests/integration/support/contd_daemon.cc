@@ -1,5 +1,8 @@
 #include "tests/integration/support/contd_daemon.h"
 
+#include <deque>
+#include <fstream>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -86,6 +89,24 @@ ContdDaemon::~ContdDaemon() {
   if (pid_ > 0) {
     (void)stop();
   }
+}
+
+std::string ContdDaemon::logLines(std::string_view text) const {
+  std::ifstream log(options_.dir / "contd.log");
+  std::deque<std::string> found;
+  for (std::string line; std::getline(log, line);) {
+    if (line.find(text) != std::string::npos) {
+      found.push_back(std::move(line));
+      if (found.size() > 200) {
+        found.pop_front();
+      }
+    }
+  }
+  std::string out;
+  for (const auto& line : found) {
+    out += line + "\n";
+  }
+  return out;
 }
 
 std::string ContdDaemon::logTail(std::size_t max_bytes) const {

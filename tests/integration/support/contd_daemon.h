@@ -39,6 +39,8 @@ public:
   std::string socketPath() const { return (options_.dir / "contd.sock").string(); }
   std::filesystem::path logRoot() const { return options_.dir / "logs"; }
   std::string logTail(std::size_t max_bytes = 4096) const;
+  // The lines of contd's log that contain `text` (e.g. "id=web "), the last 200 at most.
+  std::string logLines(std::string_view text) const;
   pid_t pid() const { return pid_; }
 
   // SIGTERM and wait for the exit; returns the exit status (128+signal when signalled).
