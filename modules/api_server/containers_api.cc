@@ -257,12 +257,8 @@ grpc::Status ContainersApi::Events(grpc::ServerContext* context,
 grpc::Status ContainersApi::Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
                                      v1::ExecResponse* response) {
   return serve(context, "Exec", request->namespace_(), request->id(), [&]() -> Status {
-    // Above INT64_MAX the cast would wrap; the core refuses anything over its bound anyway.
-    const auto timeout = std::chrono::milliseconds(
-        request->timeout_ms() == 0
-            ? 10'000
-            : static_cast<std::int64_t>(std::min<std::uint64_t>(
-                  request->timeout_ms(), std::numeric_limits<std::int64_t>::max())));
+    const auto timeout = request->timeout_ms() == 0 ? std::chrono::milliseconds(10'000)
+                                                    : millisFromProto(request->timeout_ms());
     std::vector<std::string> argv(request->argv().begin(), request->argv().end());
     auto result = core_.exec(request->namespace_(), request->id(), argv, timeout);
     if (!result) {
@@ -353,8 +349,7 @@ std::optional<std::chrono::milliseconds> stopTimeout(std::uint64_t timeout_ms) {
   if (timeout_ms == 0) {
     return std::nullopt;
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(
-      std::min<std::uint64_t>(timeout_ms, std::numeric_limits<std::int64_t>::max())));
+  return millisFromProto(timeout_ms);
 }
 
 }  // namespace

@@ -20,12 +20,6 @@ void setRepeated(const std::vector<std::string>& values,
   field->Assign(values.begin(), values.end());
 }
 
-// A uint64 millisecond field as the core's duration, without wrapping past INT64_MAX (the
-// core refuses such values, naming the field).
-std::chrono::milliseconds millis(std::uint64_t ms) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(
-      std::min<std::uint64_t>(ms, std::numeric_limits<std::int64_t>::max())));
-}
 
 std::uint64_t millis(std::chrono::milliseconds duration) {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count()));
@@ -33,10 +27,10 @@ std::uint64_t millis(std::chrono::milliseconds duration) {
 
 container::HealthCheckSpec fromProto(const v1::HealthCheck& proto) {
   return {.argv = toVector(proto.argv()),
-          .interval = millis(proto.interval_ms()),
-          .timeout = millis(proto.timeout_ms()),
+          .interval = millisFromProto(proto.interval_ms()),
+          .timeout = millisFromProto(proto.timeout_ms()),
           .retries = proto.retries(),
-          .start_period = millis(proto.start_period_ms())};
+          .start_period = millisFromProto(proto.start_period_ms())};
 }
 
 v1::HealthCheck toProto(const container::HealthCheckSpec& health) {
@@ -67,6 +61,11 @@ container::HealthState fromProto(const v1::HealthState& proto) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds millisFromProto(std::uint64_t ms) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(
+      std::min<std::uint64_t>(ms, std::numeric_limits<std::int64_t>::max())));
+}
 
 v1::HealthResult toProto(const container::HealthResult& result) {
   v1::HealthResult proto;

@@ -6,6 +6,9 @@
 // (a bad name, an unknown propagation mode) passes through unchanged and is rejected by
 // the container module's validation, so the error wording lives in one place.
 
+#include <chrono>
+#include <cstdint>
+
 #include <grpcpp/support/status.h>
 
 #include "contd/v1/containers.pb.h"
@@ -24,6 +27,9 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info);
 // The reverse, for clients and tests. A message without exit_code gives -1.
 container::ContainerInfo fromProto(const v1::ContainerInfo& proto);
 v1::Event toProto(const container::ModuleEvent& event);
+// A uint64 millisecond field as the core's duration, clamped at INT64_MAX instead of
+// wrapping (the core refuses such values, naming the field).
+std::chrono::milliseconds millisFromProto(std::uint64_t ms);
 // Update's limits: a field the request leaves unset stays unset.
 container::LimitsUpdate fromProto(const v1::UpdateRequest& proto);
 // Health (RunHealthCheck, ContainerInfo.health); unset times stay unset.

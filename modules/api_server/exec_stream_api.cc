@@ -32,9 +32,7 @@ container::ExecStreamOptions fromProto(const v1::ExecStart& start) {
   options.stdin = start.stdin();
   options.width = start.size().width();
   options.height = start.size().height();
-  // Above INT64_MAX the cast would wrap; validation refuses anything over its bound anyway.
-  options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(
-      std::min<std::uint64_t>(start.timeout_ms(), std::numeric_limits<std::int64_t>::max())));
+  options.timeout = millisFromProto(start.timeout_ms());
   return options;
 }
 
