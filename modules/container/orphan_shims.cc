@@ -26,7 +26,8 @@ struct Leftovers {
     }
     return false;
   }
-  // A shim in a bundle containerd never finished (no config.json): its Create was cut off.
+  // A shim in a bundle containerd never finished (no whole config.json): its Create was cut
+  // off.
   bool unfinished() const {
     for (const auto& shim : shims) {
       if (!shim.has_config && !shim.bundle.empty()) {
@@ -58,8 +59,9 @@ std::size_t endLeftovers(ShimHost& host, const std::string& ns, const std::strin
 }
 
 // Whether `bundle` is contd's to remove: marked by contd's annotation, or never finished
-// (no config.json) under a name containerd has no record of or a record of contd's (no task
-// can be made for a name without a record, and contd's own Runs of it wait on its lock).
+// (no whole config.json) under a name containerd has no record of or a record of contd's
+// (no task can be made for a name without a record, and contd's own Runs of it wait on its
+// lock).
 bool contdsToRemove(ContainerStore& store, const HostBundle& bundle) {
   if (bundle.made_by_contd) {
     return true;

@@ -76,10 +76,22 @@ std::optional<HostShim> parseShim(const std::vector<std::string>& args, std::str
   return shim;
 }
 
-bool madeByContd(const fs::path& bundle) {
+// What a bundle's config.json says. containerd 1.6 writes it with a plain os.WriteFile as
+// the last step of making a bundle, so a kill -9 of containerd can leave it empty or cut
+// short: only a whole JSON document counts as written.
+struct BundleConfig {
+  bool written = false;
+  bool made_by_contd = false;  // carries contd's spec annotation
+};
+
+BundleConfig readBundleConfig(const fs::path& bundle) {
   auto config = nlohmann::json::parse(readProcFile(bundle / "config.json"), nullptr, false);
-  return !config.is_discarded() && config.contains("annotations") &&
-         config["annotations"].is_object() && config["annotations"].contains(kSpecAnnotation);
+  BundleConfig out;
+  out.written = config.is_object();
+  out.made_by_contd = out.written && config.contains("annotations") &&
+                      config["annotations"].is_object() &&
+                      config["annotations"].contains(kSpecAnnotation);
+  return out;
 }
 
 // The state and parent pid in /proc/<pid>/stat (the fields after the parenthesised
@@ -198,9 +210,9 @@ std::vector<HostShim> ProcShimHost::shims() {
     fs::path cwd = fs::read_symlink(entry.path() / "cwd", link_ec);
     if (!link_ec && fs::is_directory(cwd)) {
       shim->bundle = cwd;
-      shim->made_by_contd = madeByContd(cwd);
-      std::error_code config_ec;
-      shim->has_config = fs::exists(cwd / "config.json", config_ec);
+      const BundleConfig config = readBundleConfig(cwd);
+      shim->made_by_contd = config.made_by_contd;
+      shim->has_config = config.written;
     }
     found.push_back(std::move(*shim));
   }
@@ -224,11 +236,12 @@ std::vector<HostBundle> ProcShimHost::bundles() {
       if (id.empty() || id[0] == '.' || !dir.is_directory() || dir.is_symlink()) {
         continue;  // containerd's atomicDelete leaves hidden dirs while it removes them
       }
+      const BundleConfig config = readBundleConfig(dir.path());
       found.push_back({.ns = ns_dir.path().filename().string(),
                        .id = id,
                        .path = dir.path(),
-                       .made_by_contd = madeByContd(dir.path()),
-                       .has_config = fs::exists(dir.path() / "config.json", inner)});
+                       .made_by_contd = config.made_by_contd,
+                       .has_config = config.written});
     }
   }
   return found;

@@ -29,8 +29,8 @@ struct HostShim {
   std::filesystem::path bundle;
   // The bundle's config.json carries contd's spec annotation: the shim is contd's.
   bool made_by_contd = false;
-  // Its bundle has config.json (containerd writes it last: a shim in a bundle without one
-  // belongs to a Create that containerd's death interrupted).
+  // Its bundle has a whole config.json (containerd writes it last, not atomically: a shim
+  // in a bundle without one belongs to a Create that containerd's death interrupted).
   bool has_config = true;
 };
 
@@ -41,8 +41,9 @@ struct HostBundle {
   std::string id;
   std::filesystem::path path;  // <state>/io.containerd.runtime.v2.task/<ns>/<id>
   bool made_by_contd = false;  // its config.json carries contd's spec annotation
-  // containerd writes config.json last when it makes a bundle: one without it never had a
-  // shim (containerd was killed half-way through making it).
+  // containerd writes config.json last, not atomically, when it makes a bundle: one
+  // without a whole config.json (missing, empty or cut short) never had a shim
+  // (containerd was killed half-way through making it).
   bool has_config = true;
 };
 

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -89,6 +91,40 @@ TEST_F(ProcShimHostTest, ShimsOfOtherContainerdsAreNotCounted) {
   EXPECT_EQ(shims[0].pid, 100);
   EXPECT_EQ(shims[0].ns, "ns1");
   EXPECT_EQ(shims[0].id, "a");
+}
+
+// containerd 1.6 writes config.json last and not atomically (os.WriteFile): killed while
+// writing it, it leaves the file empty or cut short. Only a whole document counts as
+// written, so such a bundle is treated like one without config.json (never had a task).
+TEST_F(ProcShimHostTest, AConfigCutShortCountsAsNotWrittenAndOnlyContdsMarkIsContds) {
+  const std::vector<std::pair<std::string, std::string>> configs = {
+      {"whole-contds", R"({"ociVersion":"1.0.2","annotations":{"io.contd.container":"{}"}})"},
+      {"whole-foreign", R"({"ociVersion":"1.0.2","annotations":{"other":"x"}})"},
+      {"cut-short", R"({"ociVersion":"1.0.2","annotations":{"io.contd.cont)"},
+      {"empty", ""},
+      {"missing", "-"},
+  };
+  int pid = 100;
+  for (const auto& [id, text] : configs) {
+    const fs::path bundle = root_ / "bundles" / id;
+    fs::create_directories(bundle);
+    if (text != "-") {
+      std::ofstream(bundle / "config.json") << text;
+    }
+    shim(pid, "/run/ours/containerd.sock", id);
+    fs::create_symlink(bundle, root_ / "proc" / std::to_string(pid) / "cwd");
+    pid += 100;
+  }
+  ProcShimHost host("/run/ours/containerd.sock", kLogShim, "/var/log/ours", root_ / "proc");
+  std::map<std::string, std::pair<bool, bool>> seen;  // id: made_by_contd, has_config
+  for (const auto& found : host.shims()) {
+    seen[found.id] = {found.made_by_contd, found.has_config};
+  }
+  EXPECT_EQ(seen["whole-contds"], std::make_pair(true, true));
+  EXPECT_EQ(seen["whole-foreign"], std::make_pair(false, true));
+  EXPECT_EQ(seen["cut-short"], std::make_pair(false, false));
+  EXPECT_EQ(seen["empty"], std::make_pair(false, false));
+  EXPECT_EQ(seen["missing"], std::make_pair(false, false));
 }
 
 TEST_F(ProcShimHostTest, DriversAreThoseWritingUnderThisContdsLogRoot) {
