@@ -240,6 +240,8 @@ v1::ContainerInfo toProto(const container::ContainerInfo& info) {
   proto.set_log_writer_restarts(info.log_writer_restarts);
   proto.set_log_dropped_bytes(info.log_dropped_bytes);
   proto.set_image_digest(info.image_digest);
+  proto.set_runtime(info.runtime);
+  proto.set_shim_group(info.shim_group);
   switch (info.desired) {
     case container::DesiredState::kRunning: proto.set_desired_state(v1::ContainerInfo::DESIRED_RUNNING); break;
     case container::DesiredState::kStopped: proto.set_desired_state(v1::ContainerInfo::DESIRED_STOPPED); break;

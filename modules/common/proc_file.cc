@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "modules/common/unique_fd.h"
 
@@ -44,6 +45,17 @@ std::vector<std::string> readProcStrings(const std::filesystem::path& path) {
     end = end == std::string::npos ? raw.size() : end;
     out.emplace_back(raw, start, end - start);
     start = end + 1;
+  }
+  return out;
+}
+
+std::optional<ProcStat> readProcStat(const std::filesystem::path& pid_dir) {
+  const std::string stat = readProcFile(pid_dir / "stat", 4096);
+  const std::size_t close = stat.rfind(')');
+  ProcStat out;
+  if (close == std::string::npos ||
+      std::sscanf(stat.c_str() + close + 1, " %c %d", &out.state, &out.parent) != 2) {
+    return std::nullopt;
   }
   return out;
 }

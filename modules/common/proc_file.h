@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,14 @@ std::string readProcFile(const std::filesystem::path& path, std::size_t max_byte
 
 // A file of NUL-ended strings (cmdline, environ) as its strings; empty as above.
 std::vector<std::string> readProcStrings(const std::filesystem::path& path);
+
+// The state letter and parent pid of /proc/<pid>/stat, given /proc/<pid> (the fields after
+// the parenthesised command, which may itself hold spaces and parentheses); none when the
+// process is gone.
+struct ProcStat {
+  char state = 0;
+  int parent = 0;
+};
+std::optional<ProcStat> readProcStat(const std::filesystem::path& pid_dir);
 
 }  // namespace contd

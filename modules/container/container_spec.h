@@ -187,6 +187,10 @@ struct ContainerInfo {
   // With spec.health: what its checks found (kept in contd's memory, docs/lifecycle.md);
   // none when contd knows nothing of a container that does not run.
   std::optional<HealthState> health;
+  // What the record says it runs with (runtime_choice.h): "runc", "crun" or a path, and
+  // "none" or "namespace".
+  std::string runtime;
+  std::string shim_group;
 };
 
 // The spec as stored in containerd's record (a spec annotation), so that Inspect after a

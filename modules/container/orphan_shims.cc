@@ -26,6 +26,14 @@ struct Leftovers {
     }
     return false;
   }
+  bool servesOthers() const {
+    for (const auto& shim : shims) {
+      if (shim.serves_others) {
+        return true;
+      }
+    }
+    return false;
+  }
   // A shim in a bundle containerd never finished (no whole config.json): its Create was cut
   // off.
   bool unfinished() const {
@@ -130,6 +138,12 @@ std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks
     if (!marked && !found.unfinished()) {
       continue;
     }
+    Leftovers ending = found;
+    if (found.servesOthers()) {
+      // A grouped shim whose first container is gone or was never made: the others' shim.
+      log::container()->debug("shim kept ns={} id={} reason=serves-others", ns, id);
+      ending.shims.clear();
+    }
     auto guard = store.lock(ns, id);
     if (!marked) {
       // Unmarked, it is contd's by the rule for unfinished bundles (contdsToRemove).
@@ -147,7 +161,7 @@ std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks
     if (*task) {
       continue;  // the task's own shim and log driver
     }
-    ended += endLeftovers(host, ns, id, found);
+    ended += endLeftovers(host, ns, id, ending);
     removeEmptyCgroups(tasks.options().cgroup_root, ns, id);
   }
   return ended + removeStaleBundles(host, store, tasks, by_container);

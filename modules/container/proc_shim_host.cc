@@ -22,6 +22,7 @@
 #include "modules/common/record_schema.h"
 #include "modules/container/bundle_removal.h"
 #include "modules/container/containerd_state.h"
+#include "modules/container/shim_children.h"
 #include "modules/container/stale_bundle.h"
 #include "modules/container/stuck_logger.h"
 
@@ -94,34 +95,14 @@ BundleConfig readBundleConfig(const fs::path& bundle) {
   return out;
 }
 
-// The state and parent pid in /proc/<pid>/stat (the fields after the parenthesised
-// command); none when the process is gone.
-struct ProcStat {
-  char state = 0;
-  pid_t parent = 0;
-};
-
-std::optional<ProcStat> readStat(const fs::path& pid_dir) {
-  const std::string stat = readProcFile(pid_dir / "stat", 4096);
-  const std::size_t close = stat.rfind(')');
-  ProcStat out;
-  int parent = 0;
-  if (close == std::string::npos ||
-      std::sscanf(stat.c_str() + close + 1, " %c %d", &out.state, &parent) != 2) {
-    return std::nullopt;
-  }
-  out.parent = static_cast<pid_t>(parent);
-  return out;
-}
-
 // Gone, or a zombie nobody reaped yet.
 bool processGone(const fs::path& pid_dir) {
-  const auto stat = readStat(pid_dir);
+  const auto stat = readProcStat(pid_dir);
   return !stat || stat->state == 'Z';
 }
 
 pid_t parentPid(const fs::path& proc, pid_t pid) {
-  const auto stat = readStat(proc / std::to_string(pid));
+  const auto stat = readProcStat(proc / std::to_string(pid));
   return stat ? stat->parent : 0;
 }
 
@@ -174,13 +155,31 @@ bool isMountPoint(const fs::path& path) {
          ::stat(path.parent_path().c_str(), &parent) == 0 && self.st_dev != parent.st_dev;
 }
 
-// runc's state root of the bundle's task: options.json's Root, else the shim's default.
-fs::path runcRoot(const fs::path& bundle) {
-  auto options = nlohmann::json::parse(readProcFile(bundle / "options.json"), nullptr, false);
-  if (!options.is_discarded() && options.is_object() && options.value("root", "") != "") {
-    return options["root"].get<std::string>();
+// The OCI runtime of the bundle's task and its state root, from the runc options the shim
+// keeps in options.json (binary_name, root), else the shim's defaults (runc, its root).
+struct TaskRuntime {
+  std::string binary = "runc";
+  fs::path root = kDefaultRuncRoot;
+};
+
+TaskRuntime taskRuntime(const fs::path& bundle) {
+  TaskRuntime out;
+  if (bundle.empty()) {
+    return out;
   }
-  return kDefaultRuncRoot;
+  auto options = nlohmann::json::parse(readProcFile(bundle / "options.json"), nullptr, false);
+  if (options.is_object()) {
+    if (auto root = options.find("root"); root != options.end() && root->is_string() &&
+                                          !root->get<std::string>().empty()) {
+      out.root = root->get<std::string>();
+    }
+    if (auto binary = options.find("binary_name"); binary != options.end() &&
+                                                   binary->is_string() &&
+                                                   !binary->get<std::string>().empty()) {
+      out.binary = binary->get<std::string>();
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -206,6 +205,7 @@ std::vector<HostShim> ProcShimHost::shims() {
       continue;
     }
     shim->pid = static_cast<pid_t>(std::atoi(name.c_str()));
+    shim->serves_others = servesOtherContainers(proc_, shim->pid, shim->ns, shim->id);
     std::error_code link_ec;
     fs::path cwd = fs::read_symlink(entry.path() / "cwd", link_ec);
     if (!link_ec && fs::is_directory(cwd)) {
@@ -296,12 +296,13 @@ Status ProcShimHost::endShim(const HostShim& shim) {
   }
   const std::string what = "shim of '" + shim.id + "' in '" + shim.ns + "'";
   // The container's processes (a `runc init` waiting to be started, or more), its cgroup
-  // and runc's state: runc knows them all.
-  const fs::path root = shim.bundle.empty() ? fs::path(kDefaultRuncRoot) : runcRoot(shim.bundle);
-  if (fs::exists(root / shim.ns / shim.id) &&
-      runProgram({"runc", "--root", (root / shim.ns).string(), "delete", "--force", shim.id}) != 0) {
-    return internalError("end the " + what + ": runc delete --force failed, state left in " +
-                         (root / shim.ns / shim.id).string());
+  // and the runtime's state: the runtime (runc or crun, as the shim ran it) knows them all.
+  const TaskRuntime runtime = taskRuntime(shim.bundle);
+  const fs::path state = runtime.root / shim.ns / shim.id;
+  if (fs::exists(state) && runProgram({runtime.binary, "--root", (runtime.root / shim.ns).string(),
+                                       "delete", "--force", shim.id}) != 0) {
+    return internalError("end the " + what + ": " + runtime.binary +
+                         " delete --force failed, state left in " + state.string());
   }
   if (shim.bundle.empty() || !fs::exists(shim.bundle)) {
     return okStatus();

@@ -193,6 +193,17 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
                                       },
               [this] { return std::chrono::milliseconds(default_shutdown_ms_.load()); }) {
   options_.log_root = logs_.options().log_root;  // made absolute
+  runtime_choice_ = options_.runtime;
+}
+
+void ContainerService::setRuntimeChoice(RuntimeChoice choice) {
+  std::lock_guard lock(runtime_mutex_);
+  runtime_choice_ = std::move(choice);
+}
+
+RuntimeChoice ContainerService::runtimeChoice() const {
+  std::lock_guard lock(runtime_mutex_);
+  return runtime_choice_;
 }
 
 void ContainerService::setDefaults(std::chrono::milliseconds shutdown_timeout,
@@ -259,6 +270,11 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
 
   containerd::ContainerRecord record;
   record.id = name;
+  std::string warning;
+  applyRuntimeChoice(runtimeChoice(), ns, record, plan->runtime, &seccomp_bpf_, &warning);
+  if (!warning.empty()) {
+    log::container()->warn("run ns={} id={} {}", ns, name, warning);
+  }
   record.spec_json = plan->runtime.dump();
   if (plan->image) {
     record.labels[kImageLabel] = plan->valid.spec.image;
@@ -335,6 +351,9 @@ ContainerInfo ContainerService::describe(std::string_view ns,
     info.spec.name = record.id;
   }
   info.created_at = record.created_at;
+  info.runtime = runtimeOf(record);
+  info.shim_group = std::string(
+      shimGroupName(stored ? shimGroupOf(stored->runtime) : ShimGroup::kNone));
   if (auto digest = record.labels.find(kImageDigestLabel); digest != record.labels.end()) {
     info.image_digest = digest->second;
   }

@@ -27,6 +27,7 @@
 #include "modules/container/control.h"
 #include "modules/container/defaults.h"
 #include "modules/container/netns_check.h"
+#include "modules/container/runtime_choice.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/exec_session.h"
@@ -73,6 +74,9 @@ struct ServiceOptions {
   // What runs health checks; empty: exec (quietly) in the container, as Exec does. Unit tests
   // give their own.
   HealthProbe health_probe;
+  // The runtime and shim grouping of containers Run from now on (checked by the caller:
+  // runtime_choice.h usableRuntime); reloadable with setRuntimeChoice.
+  RuntimeChoice runtime;
 };
 
 struct InspectedContainer {
@@ -136,6 +140,10 @@ public:
   // Changes the defaults of containers that set none, for Runs and Deletes from now on
   // (SIGHUP). Containers already made keep what was stored for them.
   void setDefaults(std::chrono::milliseconds shutdown_timeout, std::int64_t pids_limit);
+  // The runtime and shim grouping of containers Run from now on (a reload); containers
+  // that exist keep theirs.
+  void setRuntimeChoice(RuntimeChoice choice);
+  RuntimeChoice runtimeChoice() const;
   EventBus& events() { return events_; }
 
   // Stop, Start, Restart, Kill and Wait (control.h).
@@ -174,6 +182,9 @@ private:
   // The reloadable part of options_ (see setDefaults).
   std::atomic<std::int64_t> default_shutdown_ms_;
   std::atomic<std::int64_t> default_pids_limit_;
+  mutable std::mutex runtime_mutex_;
+  RuntimeChoice runtime_choice_;  // guarded by runtime_mutex_
+  seccomp::BpfCache seccomp_bpf_;  // crun's precompiled filters, per distinct profile
   ContainerControl control_;
   HealthMonitor health_;  // last: its threads use the members above
 };

@@ -32,6 +32,8 @@ struct HostShim {
   // Its bundle has a whole config.json (containerd writes it last, not atomically: a shim
   // in a bundle without one belongs to a Create that containerd's death interrupted).
   bool has_config = true;
+  // A child of it works for another container (shim_children.h): a grouped shim in use.
+  bool serves_others = false;
 };
 
 // A task bundle dir in containerd's state dir (stale_bundle.h says why one can outlive its

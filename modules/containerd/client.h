@@ -31,6 +31,9 @@ struct ContainerRecord {
   std::string id;
   Labels labels;
   std::string runtime = "io.containerd.runc.v2";
+  // The OCI runtime the runc shim runs for the container's tasks (its runtime options'
+  // binary_name: "crun", or a path); empty: the shim's default, runc.
+  std::string runtime_binary;
   std::string spec_json;  // the OCI runtime spec, as JSON
   UnixNanos created_at = 0;  // filled by containerd
   // The container's root filesystem snapshot, for containers run from an image (empty

@@ -9,6 +9,7 @@
 #include "modules/common/logging.h"
 #include "modules/containerd/grpc_connection.h"
 #include "modules/containerd/grpc_convert.h"
+#include "github.com/containerd/containerd/runtime/v2/runc/options/oci.pb.h"
 
 namespace contd::containerd {
 
@@ -72,11 +73,22 @@ TaskState toTaskState(const types_v1::Process& process) {
   return state;
 }
 
+// The runc shim's options as containerd's Go client sends them: this exact type URL (the
+// shim looks the type up by its registered name).
+constexpr char kRuncOptionsTypeUrl[] = "containerd.runc.v1.Options";
+
 ContainerRecord toRecord(const containers_v1::Container& container) {
   ContainerRecord record;
   record.id = container.id();
   record.labels.insert(container.labels().begin(), container.labels().end());
   record.runtime = container.runtime().name();
+  if (const auto& options = container.runtime().options();
+      options.type_url() == kRuncOptionsTypeUrl) {
+    ::containerd::runc::v1::Options runc;
+    if (runc.ParseFromString(options.value())) {
+      record.runtime_binary = runc.binary_name();
+    }
+  }
   record.spec_json = container.spec().value();
   record.created_at = toUnixNanos(container.created_at());
   record.snapshotter = container.snapshotter();
@@ -197,6 +209,12 @@ Status GrpcClient::createContainer(std::string_view ns, const ContainerRecord& r
   container->set_id(record.id);
   container->mutable_labels()->insert(record.labels.begin(), record.labels.end());
   container->mutable_runtime()->set_name(record.runtime);
+  if (!record.runtime_binary.empty()) {
+    ::containerd::runc::v1::Options runc;
+    runc.set_binary_name(record.runtime_binary);
+    container->mutable_runtime()->mutable_options()->set_type_url(kRuncOptionsTypeUrl);
+    runc.SerializeToString(container->mutable_runtime()->mutable_options()->mutable_value());
+  }
   container->mutable_spec()->set_type_url(kSpecTypeUrl);
   container->mutable_spec()->set_value(record.spec_json);
   container->set_snapshotter(record.snapshotter);

@@ -53,6 +53,20 @@ Status seccompProfile(const std::string& value) {
   return okStatus();
 }
 
+Status runtimeName(const std::string& value) {
+  if (value == "runc" || value == "crun" || (!value.empty() && value.front() == '/')) {
+    return okStatus();
+  }
+  return invalidArgument("must be \"runc\", \"crun\" or an absolute path, got '" + value + "'");
+}
+
+Status shimGroup(const std::string& value) {
+  if (value != "none" && value != "namespace") {
+    return invalidArgument("must be \"none\" or \"namespace\", got '" + value + "'");
+  }
+  return okStatus();
+}
+
 Status logLevel(const std::string& value) {
   if (!log::isValidLevel(value)) {
     return invalidArgument("must be one of trace, debug, info, warn, error, critical, off; got '" +
@@ -204,7 +218,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 24> kFields = {{
+const std::array<Field, 26> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -232,6 +246,8 @@ const std::array<Field, 24> kFields = {{
     {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
     {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},
     {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
+    {"runtime", setString<&Config::runtime, runtimeName>, "--runtime"},
+    {"shim_group", setString<&Config::shim_group, shimGroup>, "--shim-group"},
 }};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.
@@ -242,7 +258,7 @@ struct FlagDef {
   std::string_view help;
 };
 
-const std::array<FlagDef, 11> kFlags = {{
+const std::array<FlagDef, 13> kFlags = {{
     {"--config", &Flags::config_file, "FILE", "read settings from this JSON file first"},
     {"--containerd", &Flags::containerd_socket, "SOCK",
      "containerd's socket (default /run/containerd/containerd.sock)"},
@@ -255,6 +271,10 @@ const std::array<FlagDef, 11> kFlags = {{
     {"--zbus-workers", &Flags::zbus_workers, "N", "zbus calls served at once (default 4)"},
     {"--seccomp-profile", &Flags::seccomp_profile, "FILE",
      "default seccomp profile of containers (\"\": none)"},
+    {"--runtime", &Flags::runtime, "NAME",
+     "OCI runtime of containers Run from now on: runc, crun or a path (default runc)"},
+    {"--shim-group", &Flags::shim_group, "MODE",
+     "none (a shim per container) or namespace (one shared shim per namespace)"},
     {"--help", nullptr, "", "show this help and exit"},
     {"--version", nullptr, "", "show the version and exit"},
 }};

@@ -81,6 +81,12 @@ struct Config {
   std::uint64_t zbus_workers = 4;
   // Layers one image pull fetches at once (docs/images.md).
   std::uint64_t pull_parallel_layers = 3;
+  // The OCI runtime the runc shim runs for containers Run from now on: "runc", "crun" or an
+  // absolute path; and "none" (a shim per container) or "namespace" (one shared shim per
+  // containerd namespace). Checked at start and on reload (docs/configuration.md); both
+  // reloadable for containers Run afterwards.
+  std::string runtime = "runc";
+  std::string shim_group = "none";
 
   bool operator==(const Config&) const = default;
 };
@@ -103,6 +109,8 @@ struct Flags {
   std::optional<std::string> seccomp_profile;
   std::optional<std::string> broker;
   std::optional<std::string> zbus_workers;
+  std::optional<std::string> runtime;
+  std::optional<std::string> shim_group;
   bool help = false;
   bool version = false;
 };

@@ -252,11 +252,13 @@ void reloadConfig(const Flags& flags, Config& running,
   running.restart_max_delay_ms = fresh->restart_max_delay_ms;
   running.restart_max_failures = fresh->restart_max_failures;
   running.restart_window_ms = fresh->restart_window_ms;
+  running.runtime = fresh->runtime;  // for containers Run from now on
+  running.shim_group = fresh->shim_group;
   // The rest is read once at start, by the objects it configures.
   if (*fresh != running) {
-    log->warn("reload: changed settings other than the log level, restart policy and "
-              "container defaults take effect after a restart of contd (containers keep "
-              "running across it)");
+    log->warn("reload: changed settings other than the log level, restart policy, "
+              "container defaults, runtime and shim group take effect after a restart of "
+              "contd (containers keep running across it)");
   } else {
     log->info("reload done");
   }

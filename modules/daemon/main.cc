@@ -70,6 +70,31 @@ contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& con
   return options;
 }
 
+// The runtime and shim grouping `config` asks for, as this host can run them: an error
+// naming the key when the runtime's binary is missing; a warning when crun cannot run here.
+contd::Result<contd::container::RuntimeChoice> runtimeChoice(const contd::daemon::Config& config,
+                                                             spdlog::logger& log) {
+  contd::container::RuntimeChoice wanted;
+  wanted.runtime = config.runtime;
+  auto group = contd::container::parseShimGroup(config.shim_group, "shim_group");
+  if (!group) {
+    return group.error();
+  }
+  wanted.shim_group = *group;
+  std::string warning;
+  auto usable = contd::container::usableRuntime(wanted, contd::container::kDefaultCgroupRoot,
+                                                &warning);
+  if (!usable) {
+    return usable.error();
+  }
+  if (!warning.empty()) {
+    log.warn("{}", warning);
+  }
+  log.info("runtime={} shim_group={}", usable->runtime,
+           contd::container::shimGroupName(usable->shim_group));
+  return usable;
+}
+
 contd::container::RestartPolicy restartPolicy(const contd::daemon::Config& config) {
   contd::container::RestartPolicy policy;
   policy.initial_delay = milliseconds(config.restart_initial_delay_ms);
@@ -145,6 +170,11 @@ contd::Result<ServiceParts> serviceParts(const contd::daemon::Config& config,
   auto& options = parts.options;
   options = serviceOptions(config);
   options.seccomp_profile = std::move(*seccomp_profile);
+  auto runtime = runtimeChoice(config, log);
+  if (!runtime) {
+    return runtime.error();
+  }
+  options.runtime = std::move(*runtime);
   if (::access(options.log_shim.c_str(), X_OK) != 0) {
     return contd::failedPrecondition("log shim '" + options.log_shim.string() +
                                      "' is not an executable file (config key log_shim)");
@@ -210,6 +240,11 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
       supervisor.setPolicy(restartPolicy(fresh));
       service.setDefaults(milliseconds(fresh.default_shutdown_timeout_ms),
                           fresh.default_pids_limit);
+      if (auto runtime = runtimeChoice(fresh, log); runtime) {
+        service.setRuntimeChoice(std::move(*runtime));
+      } else {
+        log.error("reload: keeping the runtime and shim group: {}", runtime.error().message);
+      }
       log.info("reload restart_initial_delay_ms={} restart_max_failures={} "
                "default_shutdown_timeout_ms={} default_pids_limit={}",
                fresh.restart_initial_delay_ms, fresh.restart_max_failures,

@@ -52,6 +52,8 @@ std::string usage() {
          "  --seccomp on|off      syscall filter for both (default on): contd's profile, and\n"
          "                        ctr --seccomp (containerd's default profile); off: neither\n"
          "  --seccomp-profile PATH  contd's seccomp profile (default: contd's own default)\n"
+         "  --runtime NAME        contd's runtime: runc (default), crun or a path (ctr: runc)\n"
+         "  --shim-group MODE     contd's shim grouping: none (default) or namespace\n"
          "  --seed N              seed of the per-round shuffle (default: random, printed)\n"
          "  --save-logs DIR       copy contd's and containerd's logs to DIR at the end\n"
          "  --help                this text\n";
@@ -98,6 +100,13 @@ Status parseFlag(Options& options, std::string_view flag, std::string_view value
     options.seccomp = *on;
   } else if (flag == "--seccomp-profile") {
     options.seccomp_profile = value;
+  } else if (flag == "--runtime") {
+    options.runtime = value;
+  } else if (flag == "--shim-group") {
+    if (value != "none" && value != "namespace") {
+      return invalidArgument("--shim-group '" + std::string(value) + "': expected none or namespace");
+    }
+    options.shim_group = value;
   } else if (flag == "--contd") {
     options.contd = value;
   } else if (flag == "--contctl") {

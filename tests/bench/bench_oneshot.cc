@@ -51,6 +51,8 @@ struct Options {
   int in_flight = 4;
   std::string contd;
   std::string ctr = "ctr";
+  std::string runtime = "runc";     // contd's --runtime (ctr runs runc)
+  std::string shim_group = "none";  // contd's --shim-group
 };
 
 // What one way of running did: the round trips' milliseconds and the wall time of all.
@@ -122,7 +124,9 @@ Status Bench::setUp() {
   auto daemon = support::ContdDaemon::start({.binary = options_.contd,
                                              .containerd_socket = containerd_->socketPath(),
                                              .dir = work_->path() / "contd",
-                                             .extra_args = {"--log-level", "warn"}});
+                                             .extra_args = {"--log-level", "warn", "--runtime",
+                                                            options_.runtime, "--shim-group",
+                                                            options_.shim_group}});
   if (!daemon) {
     return daemon.error();
   }
@@ -374,7 +378,8 @@ int run(Options options) {
     return 1;
   }
   std::printf("run to completion of /bin/true (Run auto_remove + Wait + gone | ctr run --rm), "
-              "%d each, load %s\n", options.count, loadAverage().c_str());
+              "%d each, load %s\ncontd: runtime %s, shim group %s; ctr: runc\n", options.count,
+              loadAverage().c_str(), options.runtime.c_str(), options.shim_group.c_str());
   std::printf("  %-6s %9s %10s %10s %10s %10s\n", "", "in flight", "runs/s", "p50", "p90", "p99");
   int status = 0;
   for (int in_flight : {1, options.in_flight}) {
@@ -414,8 +419,13 @@ int main(int argc, char** argv) {
       options.in_flight = std::atoi(argv[++i]);
     } else if (arg == "--ctr" && has_value) {
       options.ctr = argv[++i];
+    } else if (arg == "--runtime" && has_value) {
+      options.runtime = argv[++i];
+    } else if (arg == "--shim-group" && has_value) {
+      options.shim_group = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: bench_oneshot [--count N] [--in-flight K] [--ctr PATH]\n");
+      std::fprintf(stderr, "usage: bench_oneshot [--count N] [--in-flight K] [--ctr PATH] "
+                           "[--runtime runc|crun|PATH] [--shim-group none|namespace]\n");
       return 2;
     }
   }

@@ -84,7 +84,8 @@ Status LifecycleBench::startContd(const fs::path& dir, std::string_view level) {
   options.binary = options_.contd;
   options.containerd_socket = containerd_->socketPath();
   options.dir = dir;
-  options.extra_args = {"--log-level", std::string(level)};
+  options.extra_args = {"--log-level", std::string(level), "--runtime", options_.runtime,
+                        "--shim-group", options_.shim_group};
   // Only what the benchmark has to decide goes into a config file: the seccomp profile.
   if (!options_.seccomp || !options_.seccomp_profile.empty()) {
     std::error_code ec;

@@ -70,6 +70,17 @@ TEST_F(OrphanShimsTest, ATasksShimAndLoggersAreLeftAlone) {
   EXPECT_TRUE(host_.ended_.empty());
 }
 
+TEST_F(OrphanShimsTest, AGroupsShimWhoseFirstContainerHasNoTaskIsLeftToTheOthers) {
+  // shim_group "namespace": the shim was started for k1 (its Create cut off, or k1 gone)
+  // and now runs the namespace's other containers.
+  host_.shims_.push_back({.pid = 70, .ns = "ns1", .id = "k1", .bundle = "/b/k1",
+                          .made_by_contd = true, .serves_others = true});
+  host_.loggers_.push_back({.pid = 71, .ns = "ns1", .id = "k1"});
+  EXPECT_EQ(endOrphans(), 1u);  // k1's own log driver only
+  EXPECT_FALSE(host_.ended(70));
+  EXPECT_TRUE(host_.ended(71));
+}
+
 TEST_F(OrphanShimsTest, AShimContdDidNotMakeIsLeftAlone) {
   host_.shims_.push_back({.pid = 30, .ns = "ns1", .id = "other", .bundle = "/b/other"});
   EXPECT_EQ(endOrphans(), 0u);

@@ -127,6 +127,34 @@ TEST_F(ProcShimHostTest, AConfigCutShortCountsAsNotWrittenAndOnlyContdsMarkIsCon
   EXPECT_EQ(seen["missing"], std::make_pair(false, false));
 }
 
+// A grouped shim (shim_group "namespace") names only the first container it was started
+// for; while it runs the processes of others it is theirs too and never an orphan.
+TEST_F(ProcShimHostTest, AShimRunningAnotherContainersProcessesServesOthers) {
+  const auto child = [&](int pid, int parent, const std::string& exe, const std::string& cgroup) {
+    process(pid, parent, exe, {exe});
+    std::ofstream(root_ / "proc" / std::to_string(pid) / "cgroup")
+        << "12:pids:" << cgroup << "\n11:memory:" << cgroup << "\n0::/\n";
+  };
+  shim(100, "/run/ours/containerd.sock", "a");  // its own init and log driver only
+  child(101, 100, "/bin/busybox", "/ns1/a");
+  child(102, 100, kLogShim, "/system.slice/containerd.service");
+  shim(200, "/run/ours/containerd.sock", "b");  // runs c's process: a group's shim
+  child(201, 200, "/bin/busybox", "/ns1/c");
+  shim(300, "/run/ours/containerd.sock", "d");  // a runc create of another container
+  child(301, 300, "/usr/sbin/runc", "/system.slice/containerd.service");
+  shim(400, "/run/ours/containerd.sock", "e");  // its own `runc init`, waiting for start
+  child(401, 400, "/usr/sbin/runc", "/ns1/e");
+  shim(500, "/run/ours/containerd.sock", "f");  // a process of another namespace's "f"
+  child(501, 500, "/bin/busybox", "/ns2/f");
+  ProcShimHost host("/run/ours/containerd.sock", kLogShim, "/var/log/ours", root_ / "proc");
+  std::map<std::string, bool> serves;
+  for (const auto& found : host.shims()) {
+    serves[found.id] = found.serves_others;
+  }
+  EXPECT_EQ(serves, (std::map<std::string, bool>{
+                        {"a", false}, {"b", true}, {"d", true}, {"e", false}, {"f", false}}));
+}
+
 TEST_F(ProcShimHostTest, DriversAreThoseWritingUnderThisContdsLogRoot) {
   shim(100, "/run/ours/containerd.sock", "a");
   shim(200, "/run/theirs/containerd.sock", "b");

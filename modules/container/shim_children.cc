@@ -1,0 +1,70 @@
+#include "modules/container/shim_children.h"
+
+#include <string>
+
+#include "modules/common/proc_file.h"
+
+namespace contd::container {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+pid_t parentOf(const fs::path& pid_dir) {
+  const auto stat = readProcStat(pid_dir);
+  return stat ? static_cast<pid_t>(stat->parent) : 0;
+}
+
+// Which container of `ns` the process's cgroups name ("/<ns>/<name>" in any hierarchy of
+// /proc/<pid>/cgroup, or below it); empty when none.
+std::string containerOf(const fs::path& pid_dir, std::string_view ns) {
+  const std::string cgroups = readProcFile(pid_dir / "cgroup", 64 * 1024);
+  const std::string prefix = "/" + std::string(ns) + "/";
+  std::size_t line = 0;
+  while (line < cgroups.size()) {
+    const std::size_t end = cgroups.find('\n', line);
+    const std::string text =
+        cgroups.substr(line, end == std::string::npos ? std::string::npos : end - line);
+    line = end == std::string::npos ? cgroups.size() : end + 1;
+    const std::size_t colon = text.find(':', text.find(':') + 1);
+    if (colon == std::string::npos) {
+      continue;
+    }
+    const std::string path = text.substr(colon + 1);
+    if (path.rfind(prefix, 0) == 0) {
+      const std::string rest = path.substr(prefix.size());
+      return rest.substr(0, rest.find('/'));
+    }
+  }
+  return "";
+}
+
+bool isRuntime(const fs::path& pid_dir) {
+  std::error_code ec;
+  const std::string exe = fs::read_symlink(pid_dir / "exe", ec).filename().string();
+  return !ec && (exe == "runc" || exe == "crun");
+}
+
+}  // namespace
+
+bool servesOtherContainers(const fs::path& proc, pid_t shim, std::string_view ns,
+                           std::string_view id) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(proc, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos ||
+        parentOf(entry.path()) != shim) {
+      continue;
+    }
+    const std::string container = containerOf(entry.path(), ns);
+    if (!container.empty() && container != id) {
+      return true;  // another container's process
+    }
+    if (container.empty() && isRuntime(entry.path())) {
+      return true;  // a runtime not (yet) in the shim's own container: another Create
+    }
+  }
+  return false;
+}
+
+}  // namespace contd::container
