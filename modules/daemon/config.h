@@ -81,6 +81,11 @@ struct Config {
   std::uint64_t zbus_workers = 4;
   // Layers one image pull fetches at once (docs/images.md).
   std::uint64_t pull_parallel_layers = 3;
+  // Prometheus metrics (docs/metrics.md): a textfile for node-exporter's textfile collector
+  // (an absolute path ending in .prom; "" for none), and a /metrics listener on loopback
+  // ("127.0.0.1:PORT", "[::1]:PORT" or "unix:/PATH"; "" for none).
+  std::string metrics_textfile;
+  std::string metrics_listen;
 
   bool operator==(const Config&) const = default;
 };

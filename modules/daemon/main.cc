@@ -24,6 +24,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/lifecycle.h"
+#include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
 #include "modules/zbus/bridge.h"
 
@@ -235,6 +236,11 @@ int main(int argc, char** argv) {
     return *exit_code;
   }
   const auto log = startLoggers(config);
+  // Before the containerd client: it counts every round trip from the first.
+  contd::daemon::NodeMetrics metrics({.version = CONTD_VERSION,
+                                      .log_root = config.log_root,
+                                      .textfile = config.metrics_textfile,
+                                      .listen = config.metrics_listen});
 
   auto client = contd::daemon::connectContainerd(config.containerd_socket, signals);
   if (!client) {
@@ -273,9 +279,14 @@ int main(int argc, char** argv) {
     log->error("not started: {}", ends.error().message);
     return 1;
   }
+  if (auto started = metrics.start(service); !started) {
+    log->error("not started: {}", started.error().message);
+    return 1;
+  }
   // READY only once the API listens and containerd answers a call, not just a connect.
   if (auto probe = (*client)->listNamespaces(); !probe) {
     log->error("not started: containerd does not answer: {}", probe.error().message);
+    metrics.stop();  // its threads use the service, which goes first
     return 1;
   }
   log->info("ready socket={}", ends->api->socketPath().string());
@@ -298,6 +309,7 @@ int main(int argc, char** argv) {
   ends->api->stop(kStopGrace);
   service.health().stop();  // before the supervisor: a check may be ending a container
   supervisor.stop();
+  metrics.stop();  // the textfile's last write, with this run's final counts
   log->info("stopped");
   return 0;
 }
