@@ -23,6 +23,7 @@
 #include "modules/container/supervisor.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
+#include "modules/daemon/containerd_lock.h"
 #include "modules/daemon/lifecycle.h"
 #include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
@@ -249,6 +250,13 @@ int main(int argc, char** argv) {
     log->log(stopped ? spdlog::level::info : spdlog::level::err, "not started: {}",
              client.error().message);
     return stopped ? 0 : 1;
+  }
+
+  // One contd per containerd: a second one would fight the first over every container.
+  auto lock = contd::daemon::lockContainerd(config.containerd_socket);
+  if (!lock) {
+    log->error("not started: {}", lock.error().message);
+    return 1;
   }
 
   auto parts = serviceParts(config, **client, *log);
