@@ -297,14 +297,16 @@ int main(int argc, char** argv) {
     metrics.stop();  // its threads use the service, which goes first
     return 1;
   }
+  ends->api->setServing(true);  // grpc.health.v1: follows the probe below from now on
   log->info("ready socket={}", ends->api->socketPath().string());
   contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + ends->api->socketPath().string());
 
   contd::daemon::SystemdNotifier notifier(
       {.watchdog_period = contd::daemon::watchdogPeriod(),
        .status_interval = milliseconds(config.status_interval_ms)},
-      [&client]() -> contd::Status {
+      [&client, &ends]() -> contd::Status {
         auto namespaces = (*client)->listNamespaces();
+        ends->api->setServing(namespaces.has_value());
         return namespaces ? contd::okStatus() : contd::Status(namespaces.error());
       },
       [&service] { return contd::daemon::statusSummary(service); });
