@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "modules/common/logging.h"
@@ -22,19 +24,43 @@ constexpr container::ContainerStatus kStates[] = {
     container::ContainerStatus::kBackingOff, container::ContainerStatus::kFailed,
 };
 
-// Bytes the files under `root` take on disk (allocated blocks); missing root: 0.
-double diskUse(const std::string& root) {
+// What one walk of log_root finds: the disk space its files take (allocated blocks), and
+// the sums of what the log drivers report in their health files (shim/health.h).
+struct LogScan {
+  std::uint64_t disk_bytes = 0;
+  std::uint64_t dropped_bytes = 0;
+  std::uint64_t dropped_records = 0;
+  std::uint64_t writer_restarts = 0;
+};
+
+// The unsigned number after "\"<key>\":" in a health file's line; 0 when absent.
+std::uint64_t healthNumber(const std::string& line, const std::string& key) {
+  const auto at = line.find("\"" + key + "\":");
+  return at == std::string::npos ? 0
+                                 : std::strtoull(line.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
+LogScan scanLogs(const std::string& root) {
+  LogScan scan;
   std::error_code ec;
-  std::uint64_t total = 0;
   for (std::filesystem::recursive_directory_iterator it(
            root, std::filesystem::directory_options::skip_permission_denied, ec), end;
        !ec && it != end; it.increment(ec)) {
     struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    scan.disk_bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(".") && name.ends_with(".log.health") && st.st_size < 4096) {
+      std::string line;
+      std::getline(std::ifstream(it->path()), line);
+      scan.dropped_bytes += healthNumber(line, "dropped_bytes");
+      scan.dropped_records += healthNumber(line, "dropped_records");
+      scan.writer_restarts += healthNumber(line, "writer_restarts");
     }
   }
-  return static_cast<double>(total);
+  return scan;
 }
 
 }  // namespace
@@ -83,7 +109,16 @@ NodeMetrics::NodeMetrics(Options options)
       containerd_up_(registry_.gauge(
           "contd_containerd_up", "1 when containerd answered the last refresh, else 0")),
       log_disk_(registry_.gauge("contd_log_disk_bytes",
-                                "Disk space the container logs under log_root take")) {
+                                "Disk space the container logs under log_root take")),
+      log_dropped_bytes_(registry_.gauge(
+          "contd_log_dropped_bytes",
+          "Log bytes the drop policy dropped, summed over the containers whose logs exist")),
+      log_dropped_records_(registry_.gauge(
+          "contd_log_dropped_records",
+          "Log records the drop policy dropped, summed over the containers whose logs exist")),
+      log_writer_restarts_(registry_.gauge(
+          "contd_log_writer_restarts",
+          "Log writer restarts, summed over the containers whose logs exist")) {
   registry_.gauge("contd_build_info", "Always 1; the version of contd in a label", {"version"})
       .with({options_.version})
       .set(1);
@@ -163,7 +198,11 @@ void NodeMetrics::imagePull(std::uint64_t bytes, double seconds, bool ok) {
 }
 
 void NodeMetrics::refresh() {
-  log_disk_.with().set(diskUse(options_.log_root));
+  const LogScan logs = scanLogs(options_.log_root);
+  log_disk_.with().set(static_cast<double>(logs.disk_bytes));
+  log_dropped_bytes_.with().set(static_cast<double>(logs.dropped_bytes));
+  log_dropped_records_.with().set(static_cast<double>(logs.dropped_records));
+  log_writer_restarts_.with().set(static_cast<double>(logs.writer_restarts));
   if (service_ == nullptr) {
     return;
   }

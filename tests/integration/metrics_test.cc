@@ -146,7 +146,8 @@ protected:
     ASSERT_NE(port_, 0);
     const auto config = dir_->path() / "contd.json";
     std::ofstream(config) << "{\"metrics_textfile\": \"" << textfile_.string()
-                          << "\", \"metrics_listen\": \"127.0.0.1:" << port_ << "\"}\n";
+                          << "\", \"metrics_listen\": \"127.0.0.1:" << port_
+                          << "\", \"log_policy\": \"drop\", \"log_rate_limit\": 1024}\n";
     ASSERT_NO_FATAL_FAILURE(startDaemon({"--config", config.string()}));
   }
 
@@ -209,6 +210,13 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
   ASSERT_EQ(rm.exit_code, 0) << rm.err;
   auto missing = contctl({"inspect", ns_, "ghost"});  // a NOT_FOUND call
   EXPECT_NE(missing.exit_code, 0);
+  // One that out-writes log_rate_limit (1 KiB/s with log_policy drop), then exits.
+  auto noisy = contctl({"run", ns_, "noisy", "--rootfs", rootfs_->path().string(), "--netns",
+                        netns_->name(), "--restart", "no", "--", "/bin/sh", "-c",
+                        "i=0; while [ $i -lt 3000 ]; do "
+                        "echo 0123456789012345678901234567890123456789012345678901234567890; "
+                        "i=$((i+1)); done"});
+  ASSERT_EQ(noisy.exit_code, 0) << noisy.err;
   // One that exits on its own: an exit the supervisor records (Delete reports "deleted").
   auto once = contctl({"run", ns_, "once", "--rootfs", rootfs_->path().string(), "--netns",
                        netns_->name(), "--restart", "no", "--", "/bin/sh", "-c", "exit 3"});
@@ -216,7 +224,8 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
        std::chrono::steady_clock::now() < until;) {
     auto now = httpGet(port_, "/metrics");
-    if (now && sample(now->second, "contd_container_exits_total", {{"namespace", ns_}})) {
+    if (now && sample(now->second, "contd_container_exits_total", {{"namespace", ns_}}) == 2 &&
+        sample(now->second, "contd_log_dropped_bytes").value_or(0) > 0) {
       break;
     }
     std::this_thread::sleep_for(milliseconds(100));
@@ -227,20 +236,24 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
   ASSERT_TRUE(reply.has_value());
   ASSERT_EQ(reply->first, 200) << reply->second;
   const std::string body = reply->second;
-  EXPECT_EQ(sample(body, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 2)
+  EXPECT_EQ(sample(body, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 3)
       << body;
   EXPECT_EQ(sample(body, "contd_api_calls_total", {{"method", "Delete"}, {"code", "OK"}}), 1);
-  EXPECT_EQ(sample(body, "contd_api_call_duration_seconds_count", {{"method", "Run"}}), 2);
+  EXPECT_EQ(sample(body, "contd_api_call_duration_seconds_count", {{"method", "Run"}}), 3);
   EXPECT_EQ(sample(body, "contd_api_call_duration_seconds_bucket",
                    {{"method", "Run"}, {"le", "+Inf"}}),
-            2);
+            3);
   EXPECT_GE(sample(body, "contd_containerd_requests_total",
                    {{"op", "tasks.Create"}, {"code", "ok"}})
                 .value_or(0),
             1)
       << body;
-  EXPECT_EQ(sample(body, "contd_container_exits_total", {{"namespace", ns_}}), 1) << body;
+  EXPECT_EQ(sample(body, "contd_container_exits_total", {{"namespace", ns_}}), 2) << body;
   EXPECT_TRUE(sample(body, "contd_build_info").has_value());
+  // About 190 KB written at 1 KiB/s: most of it dropped, and the log drivers say so.
+  EXPECT_GT(sample(body, "contd_log_dropped_bytes").value_or(0), 100000) << body;
+  EXPECT_GT(sample(body, "contd_log_dropped_records").value_or(0), 1000);
+  EXPECT_GT(sample(body, "contd_log_disk_bytes").value_or(0), 0);
   EXPECT_EQ(httpGet(port_, "/")->first, 404);
 
   // The textfile catches up within its refresh period.
@@ -250,10 +263,10 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
         return sample(t, "contd_api_calls_total", {{"method", "Delete"}, {"code", "OK"}}) == 1;
       },
       std::chrono::seconds(15));
-  EXPECT_EQ(sample(text, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 2) << text;
+  EXPECT_EQ(sample(text, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 3) << text;
   EXPECT_EQ(sample(text, "contd_containerd_up"), 1);
   EXPECT_EQ(sample(text, "contd_containers", {{"state", "running"}}), 0);
-  EXPECT_EQ(sample(text, "contd_containers", {{"state", "stopped"}}), 1) << text;
+  EXPECT_EQ(sample(text, "contd_containers", {{"state", "stopped"}}), 2) << text;
   EXPECT_FALSE(std::filesystem::exists(textfile_.string() + ".tmp"));
 
   // (a) promtool accepts both (it lints names, HELP, TYPE, units and histograms too).
@@ -269,9 +282,9 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
   ASSERT_EQ(exported->first, 200);
   const std::string& node = exported->second;
   EXPECT_EQ(sample(node, "node_textfile_scrape_error"), 0) << node;
-  EXPECT_EQ(sample(node, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 2) << node;
+  EXPECT_EQ(sample(node, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 3) << node;
   EXPECT_EQ(sample(node, "contd_api_calls_total", {{"method", "Delete"}, {"code", "OK"}}), 1);
-  EXPECT_EQ(sample(node, "contd_container_exits_total", {{"namespace", ns_}}), 1);
+  EXPECT_EQ(sample(node, "contd_container_exits_total", {{"namespace", ns_}}), 2);
   EXPECT_TRUE(sample(node, "contd_api_call_duration_seconds_bucket",
                      {{"method", "Run"}, {"le", "+Inf"}})
                   .has_value());
