@@ -1,6 +1,8 @@
 #include "modules/api_server/api_server.h"
 
 #include <grpcpp/server.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
 #include "modules/api_server/containers_api.h"
@@ -24,14 +26,31 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(container::ContainerService&
 
   // No listening port: connections arrive only through the listener's accept loop, which
   // is what lets it record who is calling.
+  // grpc.health.v1.Health (NOT_SERVING until setServing(true)) and server reflection
+  // (grpc.reflection.v1alpha), both for the builder made next.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.RegisterService(api->containers_.get());
   api->server_ = builder.BuildAndStart();
   if (!api->server_) {
     return internalError("start gRPC server: BuildAndStart failed");
   }
+  api->setServing(false);
   CONTD_RETURN_IF_ERROR(api->listener_->start(*api->server_));
   return api;
+}
+
+void ApiServer::setServing(bool serving) {
+  auto* health = server_ ? server_->GetHealthCheckService() : nullptr;
+  if (health == nullptr) {
+    return;
+  }
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(std::string(kContainersServiceName), serving);
+  if (serving_.exchange(serving) != serving) {
+    log::api()->info("op=health serving={}", serving);
+  }
 }
 
 ApiServer::~ApiServer() { stop(std::chrono::seconds(5)); }

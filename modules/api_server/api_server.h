@@ -6,10 +6,12 @@
 // Threads: start() and stop() from the daemon's main thread; calls are served on gRPC's
 // thread pool.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "modules/api_server/unix_listener.h"
 #include "modules/common/result.h"
@@ -46,6 +48,11 @@ public:
   // call returns when that call does). Idempotent.
   void stop(std::chrono::milliseconds grace);
 
+  // The grpc.health.v1 status of the server ("") and of contd.v1.Containers: SERVING or
+  // NOT_SERVING. The daemon sets it from its containerd probe. Any thread.
+  void setServing(bool serving);
+  static constexpr std::string_view kContainersServiceName = "contd.v1.Containers";
+
   const std::filesystem::path& socketPath() const { return listener_->path(); }
 
 private:
@@ -55,6 +62,7 @@ private:
   std::unique_ptr<ContainersApi> containers_;
   std::unique_ptr<grpc::Server> server_;  // declared last: destroyed before the services
   bool stopped_ = false;
+  std::atomic<bool> serving_{true};  // what was logged last (starts "changed" to false)
 };
 
 }  // namespace contd::api

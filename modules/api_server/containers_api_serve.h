@@ -11,6 +11,7 @@
 #include "api/contd/v1/status_name.h"
 #include "modules/api_server/containers_api.h"
 #include "modules/api_server/conversions.h"
+#include "modules/common/call_observer.h"
 #include "modules/common/logging.h"
 #include "modules/common/printable.h"
 
@@ -57,6 +58,7 @@ grpc::Status ContainersApi::serve(grpc::ServerContext* context, std::string_view
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   const auto log = log::api();
   const auto code = grpcCodeName(status.error_code());
+  observe::apiCall(op, code, ms / 1000.0);
   if (status.ok()) {
     log->info("call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f}", op,
               printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms);

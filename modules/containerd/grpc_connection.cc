@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "modules/common/call_observer.h"
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/containerd/grpc_client.h"
@@ -125,8 +126,10 @@ Status finish(const Call& call, const grpc::Status& status,
       code = Code::kDeadlineExceeded;
     }
   }
+  const std::string_view code_name = status.ok() ? std::string_view("ok") : codeName(code);
   log::containerd()->debug("op={} ns={} id={} ms={:.2f} code={}", call.op, call.ns, call.id, ms,
-                           status.ok() ? std::string_view("ok") : codeName(code));
+                           code_name);
+  observe::containerdCall(call.op, code_name, ms / 1000.0);
   if (status.ok()) {
     return okStatus();
   }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/common/logging.h"
+#include "modules/metrics/http_listener.h"
 
 namespace contd::daemon {
 namespace {
@@ -135,6 +136,27 @@ Status workerCount(std::uint64_t value) {
   return okStatus();
 }
 
+Status metricsTextfile(const std::string& value) {
+  if (value.empty()) {
+    return okStatus();
+  }
+  CONTD_RETURN_IF_ERROR(absolutePath(value));
+  // node-exporter's textfile collector reads only *.prom files.
+  if (!value.ends_with(".prom") || value.ends_with("/.prom")) {
+    return invalidArgument("must end in .prom (node-exporter's textfile collector reads only "
+                           "those), got '" + value + "'");
+  }
+  return okStatus();
+}
+
+Status metricsListen(const std::string& value) {
+  if (value.empty()) {
+    return okStatus();
+  }
+  auto address = metrics::parseListenAddress(value);
+  return address ? okStatus() : Status(address.error());
+}
+
 Status pidsLimit(std::int64_t value) {
   if (value == 0 || value < -1) {
     return invalidArgument("must be -1 (unlimited) or greater than 0, got " +
@@ -218,7 +240,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 26> kFields = {{
+const std::array<Field, 28> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -248,6 +270,8 @@ const std::array<Field, 26> kFields = {{
     {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
     {"runtime", setString<&Config::runtime, runtimeName>, "--runtime"},
     {"shim_group", setString<&Config::shim_group, shimGroup>, "--shim-group"},
+    {"metrics_textfile", setString<&Config::metrics_textfile, metricsTextfile>, ""},
+    {"metrics_listen", setString<&Config::metrics_listen, metricsListen>, ""},
 }};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.

@@ -87,6 +87,11 @@ struct Config {
   // reloadable for containers Run afterwards.
   std::string runtime = "runc";
   std::string shim_group = "none";
+  // Prometheus metrics (docs/metrics.md): a textfile for node-exporter's textfile collector
+  // (an absolute path ending in .prom; "" for none), and a /metrics listener on loopback
+  // ("127.0.0.1:PORT", "[::1]:PORT" or "unix:/PATH"; "" for none).
+  std::string metrics_textfile;
+  std::string metrics_listen;
 
   bool operator==(const Config&) const = default;
 };

@@ -23,7 +23,9 @@
 #include "modules/container/supervisor.h"
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
+#include "modules/daemon/containerd_lock.h"
 #include "modules/daemon/lifecycle.h"
+#include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
 #include "modules/zbus/bridge.h"
 
@@ -153,20 +155,27 @@ std::shared_ptr<spdlog::logger> startLoggers(const contd::daemon::Config& config
 
 // What the container service is built from; `image_store` must outlive the service.
 struct ServiceParts {
+  contd::UniqueFd containerd_lock;  // held for the daemon's life (containerd_lock.h)
   contd::container::ServiceOptions options;
   std::unique_ptr<contd::images::GrpcImageStore> image_store;
 };
 
-// Step 4, what the container service needs beside the client: options, seccomp profile,
-// a log shim that can run, the image store.
+// Step 4, what the container service needs beside the client: the containerd lock (one
+// contd per containerd: a second would fight the first over every container), options,
+// seccomp profile, a log shim that can run, the image store.
 contd::Result<ServiceParts> serviceParts(const contd::daemon::Config& config,
                                          contd::containerd::GrpcClient& client,
                                          spdlog::logger& log) {
+  auto lock = contd::daemon::lockContainerd(config.containerd_socket);
+  if (!lock) {
+    return lock.error();
+  }
   auto seccomp_profile = contd::daemon::loadSeccompProfile(config.seccomp_profile);
   if (!seccomp_profile) {
     return seccomp_profile.error();
   }
   ServiceParts parts;
+  parts.containerd_lock = std::move(*lock);
   auto& options = parts.options;
   options = serviceOptions(config);
   options.seccomp_profile = std::move(*seccomp_profile);
@@ -224,6 +233,48 @@ contd::Result<FrontEnds> startFrontEnds(contd::container::ContainerService& serv
   return ends;
 }
 
+// The metrics' settings (docs/metrics.md).
+contd::daemon::NodeMetrics::Options metricsOptions(const contd::daemon::Config& config) {
+  return {.version = CONTD_VERSION,
+          .log_root = config.log_root,
+          .textfile = config.metrics_textfile,
+          .listen = config.metrics_listen};
+}
+
+// Step 5b, ready: the metrics serve, containerd answers a call (not just a connect), the
+// health service says SERVING (the notifier's probe keeps it up to date from now on), and
+// systemd hears READY.
+contd::Status becomeReady(contd::daemon::NodeMetrics& metrics,
+                          contd::container::ContainerService& service, FrontEnds& ends,
+                          contd::containerd::GrpcClient& client, spdlog::logger& log) {
+  CONTD_RETURN_IF_ERROR(metrics.start(service));
+  if (auto probe = client.listNamespaces(); !probe) {
+    return probe.error().wrap("containerd does not answer");
+  }
+  ends.api->setServing(true);
+  log.info("ready socket={}", ends.api->socketPath().string());
+  contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + ends.api->socketPath().string());
+  return contd::okStatus();
+}
+
+// Step 5c, the systemd notifier: its containerd probe also sets the health service's status.
+std::unique_ptr<contd::daemon::SystemdNotifier> startNotifier(
+    const contd::daemon::Config& config, contd::containerd::GrpcClient& client,
+    contd::api::ApiServer& api, contd::container::ContainerService& service) {
+  auto notifier = std::make_unique<contd::daemon::SystemdNotifier>(
+      contd::daemon::SystemdNotifier::Options{
+          .watchdog_period = contd::daemon::watchdogPeriod(),
+          .status_interval = milliseconds(config.status_interval_ms)},
+      [&client, &api]() -> contd::Status {
+        auto namespaces = client.listNamespaces();
+        api.setServing(namespaces.has_value());
+        return namespaces ? contd::okStatus() : contd::Status(namespaces.error());
+      },
+      [&service] { return contd::daemon::statusSummary(service); });
+  notifier->start();
+  return notifier;
+}
+
 // Step 6, serving until a termination signal: SIGHUP reloads what can change while running.
 // Returns the terminating signal's number.
 int serveUntilSignal(contd::daemon::TerminationSignals& signals,
@@ -270,6 +321,8 @@ int main(int argc, char** argv) {
     return *exit_code;
   }
   const auto log = startLoggers(config);
+  // Before the containerd client: it counts every round trip from the first.
+  contd::daemon::NodeMetrics metrics(metricsOptions(config));
 
   auto client = contd::daemon::connectContainerd(config.containerd_socket, signals);
   if (!client) {
@@ -308,31 +361,22 @@ int main(int argc, char** argv) {
     log->error("not started: {}", ends.error().message);
     return 1;
   }
-  // READY only once the API listens and containerd answers a call, not just a connect.
-  if (auto probe = (*client)->listNamespaces(); !probe) {
-    log->error("not started: containerd does not answer: {}", probe.error().message);
+  if (auto ready = becomeReady(metrics, service, *ends, **client, *log); !ready) {
+    log->error("not started: {}", ready.error().message);
+    metrics.stop();  // its threads use the service, which goes first
     return 1;
   }
-  log->info("ready socket={}", ends->api->socketPath().string());
-  contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + ends->api->socketPath().string());
 
-  contd::daemon::SystemdNotifier notifier(
-      {.watchdog_period = contd::daemon::watchdogPeriod(),
-       .status_interval = milliseconds(config.status_interval_ms)},
-      [&client]() -> contd::Status {
-        auto namespaces = (*client)->listNamespaces();
-        return namespaces ? contd::okStatus() : contd::Status(namespaces.error());
-      },
-      [&service] { return contd::daemon::statusSummary(service); });
-  notifier.start();
-  const int sig = serveUntilSignal(signals, notifier, flags, config, service, supervisor, *log);
+  auto notifier = startNotifier(config, **client, *ends->api, service);
+  const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor, *log);
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
-  notifier.stop();
+  notifier->stop();
   ends->bridge.reset();  // lets running zbus calls reply first
   ends->api->stop(kStopGrace);
   service.health().stop();  // before the supervisor: a check may be ending a container
   supervisor.stop();
+  metrics.stop();  // the textfile's last write, with this run's final counts
   log->info("stopped");
   return 0;
 }

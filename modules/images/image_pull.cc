@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/call_observer.h"
 #include "modules/common/logging.h"
 #include "modules/images/pull_plan.h"
 #include "modules/registry/reference.h"
@@ -266,6 +267,10 @@ Result<ImportPlan> pullWithLease(registry::RegistryClient& client, IngestSession
   return plan;
 }
 
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 Result<ImageInfo> pullImage(Connection& connection, std::atomic<std::uint64_t>& blobs_written,
@@ -289,6 +294,7 @@ Result<ImageInfo> pullImage(Connection& connection, std::atomic<std::uint64_t>& 
     session.endLease(retryable ? IngestSession::LeaseEnd::kKeep
                                : IngestSession::LeaseEnd::kDeleteAndCollect);
     log::containerd()->warn("op=pull ns={} image={} failed: {}", ns, name, plan.error().message);
+    observe::imagePull(0, secondsSince(start), false);
     return plan.error();
   }
   session.endLease(IngestSession::LeaseEnd::kDelete);
@@ -297,7 +303,9 @@ Result<ImageInfo> pullImage(Connection& connection, std::atomic<std::uint64_t>& 
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                             start)
           .count());
-  return imageInfo(name, *plan);
+  auto info = imageInfo(name, *plan);
+  observe::imagePull(info.size, secondsSince(start), true);
+  return info;
 }
 
 }  // namespace contd::images::detail

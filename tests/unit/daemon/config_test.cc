@@ -334,6 +334,39 @@ TEST(Config, SeccompProfileAndStatusInterval) {
   EXPECT_EQ(resolved->seccomp_profile, "/srv/strict.json");
 }
 
+TEST(Config, MetricsKeys) {
+  auto config = parseConfig(R"({"metrics_textfile": "/var/lib/prometheus/node-exporter/contd.prom",
+                                "metrics_listen": "127.0.0.1:9101"})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->metrics_textfile, "/var/lib/prometheus/node-exporter/contd.prom");
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9101");
+  EXPECT_TRUE(parseConfig(R"({"metrics_listen": "unix:/run/contd/metrics.sock"})"));
+  EXPECT_TRUE(parseConfig(R"({"metrics_listen": "", "metrics_textfile": ""})"));
+  EXPECT_EQ(Config{}.metrics_listen, "");
+  EXPECT_EQ(Config{}.metrics_textfile, "");
+}
+
+TEST(Config, MetricsListenRefusesNonLoopbackNamingTheKey) {
+  for (const char* bad : {"0.0.0.0:9101", "10.0.0.1:9101", "[::]:9101", "localhost:9101",
+                          "127.0.0.1:99999", "unix:relative"}) {
+    auto config = parseConfig(std::string(R"({"metrics_listen": ")") + bad + "\"}");
+    ASSERT_FALSE(config) << bad;
+    EXPECT_TRUE(config.error().message.starts_with("/metrics_listen: ")) << config.error().message;
+  }
+  auto any = parseConfig(R"({"metrics_listen": "0.0.0.0:9101"})");
+  ASSERT_FALSE(any);
+  EXPECT_NE(any.error().message.find("loopback"), std::string::npos) << any.error().message;
+}
+
+TEST(Config, MetricsTextfileMustBeAbsoluteDotProm) {
+  for (const char* bad : {"contd.prom", "/var/lib/x/contd.txt", "/var/lib/x/"}) {
+    auto config = parseConfig(std::string(R"({"metrics_textfile": ")") + bad + "\"}");
+    ASSERT_FALSE(config) << bad;
+    EXPECT_TRUE(config.error().message.starts_with("/metrics_textfile: "))
+        << config.error().message;
+  }
+}
+
 // The contd.json etc/ installs (rendered for the build tree) is valid and names every key
 // the daemon knows, so docs/configuration.md and the file cannot drift from the code.
 TEST(Config, ShippedConfigHasEveryKey) {
