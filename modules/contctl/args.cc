@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "modules/contctl/container_list.h"
 #include "modules/contctl/option_table.h"
+#include "modules/contctl/template.h"
 
 namespace contd::contctl {
 namespace {
@@ -132,6 +134,13 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
       return invalidArgument("pull: --creds gives a password already; drop --password-stdin");
     }
   }
+  if (inv.command == Command::kList) {
+    // Checked here so a bad filter or template is a usage error before any call.
+    CONTD_RETURN_IF_ERROR(ContainerFilter::parse(inv.filters, inv.all));
+    if (!inv.format.empty() && inv.format != "json") {
+      CONTD_RETURN_IF_ERROR(Template::parse(inv.format, containerFields()));
+    }
+  }
   if (inv.command == Command::kImages && inv.ns.empty()) {
     return invalidArgument("images: -n NS is required");
   }
@@ -227,9 +236,10 @@ std::string usage() {
                      (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
                  command.help);
   }
-  const std::array<std::pair<unsigned, std::string_view>, 8> sections = {{
+  const std::array<std::pair<unsigned, std::string_view>, 9> sections = {{
       {kAnyCommand, "options of every command"},
-      {kLs | kEvents, "ls and events options"},
+      {kLs, "ls and ps options"},
+      {kLs | kEvents | kImages, "ls, ps, events and images options"},
       {kRun, "run options"},
       {kRun | kUpdate, "run and update options"},
       {kStop | kRestart, "stop and restart options"},

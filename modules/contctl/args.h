@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "contd/v1/containers.pb.h"
 #include "modules/common/result.h"
@@ -51,6 +52,11 @@ struct Invocation {
   std::uint64_t stop_timeout_ms = 0;  // stop/restart -t SECONDS (0: the container's own)
   int signal = 15;                    // kill -s SIG (SIGTERM)
   bool detach = false;                // run -d: with --rm, return once it started
+  bool all = false;                   // ls/ps -a: stopped and failed containers too
+  bool quiet = false;                 // ls/ps -q: names only
+  bool no_trunc = false;              // ls/ps --no-trunc
+  std::string format;                 // ls/ps --format: "json" or a template
+  std::vector<std::string> filters;   // ls/ps --filter KEY=VALUE, as given
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -16,6 +17,7 @@
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
+#include "modules/contctl/container_list.h"
 #include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
 #include "modules/contctl/output.h"
@@ -106,6 +108,33 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
   return 0;
 }
 
+// contctl ls / ps: the containers -a and --filter keep, as a table, -q names, --format or JSON.
+int list(contd::contctl::Client& client, const Invocation& inv) {
+  auto result = client.list(inv.ns);
+  if (!result) {
+    std::fprintf(stderr, "contctl: %s\n", result.error().message.c_str());
+    return kExitServer;
+  }
+  auto filter = contd::contctl::ContainerFilter::parse(inv.filters, inv.all);
+  if (!filter) {
+    std::fprintf(stderr, "contctl: %s\n", filter.error().message.c_str());
+    return kExitUsage;
+  }
+  const auto kept = contd::contctl::filterContainers(*result, *filter);
+  if (inv.json || inv.format == "json") {
+    std::fputs(contd::contctl::toJson(kept).c_str(), stdout);
+    return 0;
+  }
+  auto text = contd::contctl::formatContainers(kept, {inv.quiet, inv.no_trunc, inv.format},
+                                               std::chrono::system_clock::now());
+  if (!text) {
+    std::fprintf(stderr, "contctl: %s\n", text.error().message.c_str());
+    return kExitUsage;
+  }
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
 // contctl events: one line (or JSON line) per event, flushed as it comes, until stopped.
 int events(contd::contctl::Client& client, const Invocation& inv) {
   auto followed = client.followEvents(inv.ns, [&](const contd::v1::Event& event) {
@@ -184,7 +213,7 @@ int execute(const Invocation& inv) {
     case Command::kNamespaces:
       return print(inv, client.listNamespaces(), contd::contctl::formatNamespaces);
     case Command::kList:
-      return print(inv, client.list(inv.ns), contd::contctl::formatList);
+      return list(client, inv);
     case Command::kInspect:
       return print(inv, client.inspect(inv.ns, inv.name),
                    [](const auto& r) { return contd::contctl::formatInspect(r.info()); });

@@ -14,9 +14,12 @@
 namespace contd::contctl {
 namespace {
 
-const std::array<CommandDef, 21> kCommands = {{
+const std::array<CommandDef, 22> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
-    {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
+    {"ls", Command::kList, kLs, "[-n NS] [-a] [-q] [--filter K=V]... [--format T]", 0,
+     "list running containers (-a: all), of every namespace or of NS"},
+    {"ps", Command::kList, kLs, "[-n NS] [-a] [-q] [--filter K=V]... [--format T]", 0,
+     "the same as ls"},
     {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
     {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
     {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
@@ -377,18 +380,52 @@ Status setDetach(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+Status setAll(std::string_view, std::string_view, Invocation& inv) {
+  inv.all = true;
+  return okStatus();
+}
+
+Status setQuiet(std::string_view, std::string_view, Invocation& inv) {
+  inv.quiet = true;
+  return okStatus();
+}
+
+Status setNoTrunc(std::string_view, std::string_view, Invocation& inv) {
+  inv.no_trunc = true;
+  return okStatus();
+}
+
+Status setFormat(std::string_view, std::string_view value, Invocation& inv) {
+  inv.format = value;
+  return okStatus();
+}
+
+Status addFilter(std::string_view, std::string_view value, Invocation& inv) {
+  inv.filters.emplace_back(value);
+  return okStatus();
+}
+
 // parseArgs recognises --help by name: it ends parsing as a request for help.
 Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 43> kOptions = {{
+const std::array<OptionDef, 48> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
     {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
     {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
      setNamespace},
+    {"--all", "-a", "", kLs, "stopped, failed and unknown containers too", setAll},
+    {"--quiet", "-q", "", kLs, "print the names only", setQuiet},
+    {"--no-trunc", "", "", kLs, "do not cut the COMMAND column", setNoTrunc},
+    {"--filter", "", "KEY=VALUE", kLs,
+     "status=, name=REGEX, label=K[=V], image=, namespace= (repeatable; keys ANDed)",
+     addFilter},
+    {"--format", "", "TEMPLATE", kLs,
+     "json, or a template: '{{.Name}} {{.Status}}', 'table {{.Name}}\\t{{.Image}}'",
+     setFormat},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
     {"--creds", "", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
      setCreds},

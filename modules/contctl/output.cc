@@ -8,6 +8,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "modules/contctl/container_list.h"
+
 namespace contd::contctl {
 namespace {
 
@@ -22,17 +24,6 @@ std::string timeText(const google::protobuf::Timestamp& ts) {
   char buffer[32];
   std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buffer;
-}
-
-std::string statusText(v1::ContainerInfo::Status status) {
-  std::string name = v1::ContainerInfo::Status_Name(status);
-  if (name.empty()) {
-    name = "status_" + std::to_string(static_cast<int>(status));  // a newer daemon's state
-  }
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  });
-  return name;
 }
 
 // Quotes an argument the way a shell would need it, so the command line can be pasted.
@@ -118,6 +109,7 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
         line += std::string(widths[c] - row[c].size() + 3, ' ');
       }
     }
+    line.erase(line.find_last_not_of(' ') + 1);  // an empty last cell leaves no padding
     out += line + "\n";
   }
   return out;
@@ -127,16 +119,6 @@ std::string formatNamespaces(const v1::ListNamespacesResponse& response) {
   std::vector<std::vector<std::string>> rows = {{"NAMESPACE"}};
   for (const auto& ns : response.namespaces()) {
     rows.push_back({ns});
-  }
-  return formatTable(rows);
-}
-
-std::string formatList(const v1::ListResponse& response) {
-  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "NAME", "STATUS", "PID", "CREATED"}};
-  for (const auto& info : response.containers()) {
-    rows.push_back({info.namespace_(), info.spec().name(), statusText(info.status()),
-                    info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()),
-                    info.has_created_at() ? timeText(info.created_at()) : std::string(kNone)});
   }
   return formatTable(rows);
 }
@@ -238,7 +220,7 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   Block block;
   block.add("Namespace", info.namespace_());
   block.add("Name", spec.name());
-  block.add("Status", statusText(info.status()));
+  block.add("Status", containerStatusText(info.status()));
   block.add("Desired state", desiredText(info.desired_state()));
   block.add("Restart", restartText(spec.restart(), spec.auto_remove()));
   block.add("Pid", info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()));

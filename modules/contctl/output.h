@@ -21,8 +21,6 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows);
 
 // NAMESPACE column.
 std::string formatNamespaces(const v1::ListNamespacesResponse& response);
-// NAMESPACE NAME STATUS PID CREATED (status lower case, pid "-" when none, time UTC).
-std::string formatList(const v1::ListResponse& response);
 // One "Key:  value" line per field; lists (env, mounts, tags, argv) one item per line,
 // aligned under the first.
 std::string formatInspect(const v1::ContainerInfo& info);

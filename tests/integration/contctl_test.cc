@@ -72,6 +72,51 @@ TEST_F(ContctlIT, RunListInspectRemove) {
   EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.err;
 }
 
+// ps = ls: without -a only the running container, with -a the exited one too; -q names,
+// --filter (same key ORed, keys ANDed), --format with a table.
+TEST_F(ContctlIT, PsListsRunningOrAllFilteredAndFormatted) {
+  ASSERT_EQ(contctl(runArgs("web")).exit_code, 0);
+  auto job = contctl({"run", ns_, "job", "--rootfs", rootfs_->path().string(), "--netns",
+                      netns_->name(), "--restart", "no", "--tag", "app=job", "--", "/bin/sh",
+                      "-c", "exit 3"});
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  auto waited = contctl({"wait", ns_, "job"});
+  ASSERT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(waited.out, "3\n");
+
+  auto running = contctl({"ps", "-n", ns_, "-q"});
+  ASSERT_EQ(running.exit_code, 0) << running.err;
+  EXPECT_EQ(running.out, "web\n");
+  auto all = contctl({"ps", "-n", ns_, "-a", "-q"});
+  EXPECT_EQ(all.out, "job\nweb\n") << all.err;  // sorted by name
+  auto table = contctl({"ls", "-a", "-n", ns_});
+  EXPECT_NE(table.out.find("EXIT CODE"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("ago"), std::string::npos) << table.out;
+
+  auto stopped = contctl({"ps", "-n", ns_, "--filter", "status=stopped", "--filter",
+                          "status=failed", "--format", "{{.Name}} {{.ExitCode}}"});
+  EXPECT_EQ(stopped.out, "job 3\n") << stopped.err;
+  auto anded = contctl({"ps", "-a", "-n", ns_, "--filter", "name=o", "--filter", "label=app=job",
+                        "-q"});
+  EXPECT_EQ(anded.out, "job\n") << anded.err;
+  auto formatted = contctl({"ps", "-a", "-n", ns_, "--format", "table {{.Name}}\\t{{.Status}}"});
+  EXPECT_EQ(formatted.out,
+            "NAME   STATUS\n"
+            "job    stopped\n"
+            "web    running\n")
+      << formatted.err;
+  auto json = contctl({"ps", "-n", ns_, "--format", "json"});
+  auto parsed = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << json.out;
+  ASSERT_EQ(parsed["containers"].size(), 1U) << json.out;
+  EXPECT_EQ(parsed["containers"][0]["spec"]["name"], "web");
+
+  auto bad = contctl({"ps", "--filter", "colour=red"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--filter 'colour=red': unknown key 'colour'"), std::string::npos)
+      << bad.err;
+}
+
 // contd started without a config file (as this fixture starts it) confines containers with
 // its built-in profile: the kernel reports a filter (Seccomp: 2) in the container.
 TEST_F(ContctlIT, WithoutAConfigFileContainersRunUnderTheBuiltInSeccompProfile) {

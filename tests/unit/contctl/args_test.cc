@@ -338,22 +338,37 @@ TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
   }
 }
 
+TEST(ContctlArgs, PsIsLsWithAllQuietFilterAndFormat) {
+  auto ps = parse({"ps", "-a", "-q", "--no-trunc", "-n", "ns1", "--filter", "status=stopped",
+                   "--filter=name=^web", "--format", "table {{.Name}}"});
+  ASSERT_TRUE(ps) << ps.error().message;
+  EXPECT_EQ(ps->command, Command::kList);
+  EXPECT_TRUE(ps->all);
+  EXPECT_TRUE(ps->quiet);
+  EXPECT_TRUE(ps->no_trunc);
+  EXPECT_EQ(ps->ns, "ns1");
+  EXPECT_EQ(ps->filters, (std::vector<std::string>{"status=stopped", "name=^web"}));
+  EXPECT_EQ(ps->format, "table {{.Name}}");
+  auto ls = parse({"ls", "--all", "--quiet", "--format", "json"});
+  ASSERT_TRUE(ls) << ls.error().message;
+  EXPECT_TRUE(ls->all && ls->quiet);
+  // A bad filter or template is a usage error before any call, naming it.
+  auto key = parse({"ps", "--filter", "colour=red"});
+  ASSERT_FALSE(key);
+  EXPECT_NE(key.error().message.find("unknown key 'colour'"), std::string::npos);
+  auto field = parse({"ls", "--format", "{{.Colour}}"});
+  ASSERT_FALSE(field);
+  EXPECT_NE(field.error().message.find("unknown field '.Colour'"), std::string::npos);
+  EXPECT_FALSE(parse({"inspect", "ns1", "web", "-a"}));
+}
+
 TEST(ContctlOutput, TableColumnsAreAligned) {
   EXPECT_EQ(formatTable({{"NAMESPACE", "NAME"}, {"a", "web"}, {"longer-ns", "x"}}),
             "NAMESPACE   NAME\n"
             "a           web\n"
             "longer-ns   x\n");
-
-  v1::ListResponse list;
-  auto* info = list.add_containers();
-  info->set_namespace_("demo");
-  info->mutable_spec()->set_name("web");
-  info->set_status(v1::ContainerInfo::RUNNING);
-  info->set_pid(4242);
-  info->mutable_created_at()->set_seconds(1'700'000'000);
-  EXPECT_EQ(formatList(list),
-            "NAMESPACE   NAME   STATUS    PID    CREATED\n"
-            "demo        web    running   4242   2023-11-14T22:13:20Z\n");
+  // An empty last cell leaves no trailing blanks.
+  EXPECT_EQ(formatTable({{"A", "B"}, {"x", ""}}), "A   B\nx\n");
 }
 
 TEST(ContctlOutput, InspectShowsListsOnePerLine) {
