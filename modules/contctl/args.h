@@ -5,7 +5,7 @@
 // Grammar: contctl [GLOBAL...] COMMAND [ARGS and OPTIONS...] [-- CMD...]
 // Options may come before or after the positional arguments, as "--opt VALUE" or
 // "--opt=VALUE"; global options (--socket, --json) are accepted anywhere before "--".
-// Every option is declared once in a table in args.cc, which also produces usage().
+// Every option is declared once in a table (option_table.cc), which also produces usage().
 
 #include <cstdint>
 #include <optional>
@@ -24,7 +24,7 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
   kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kUpdate,
-  kHealthcheck
+  kHealthcheck, kVersion
 };
 
 struct Invocation {
@@ -57,6 +57,7 @@ struct Invocation {
   bool no_trunc = false;              // ls/ps --no-trunc
   std::string format;                 // ls/ps --format: "json" or a template
   std::vector<std::string> filters;   // ls/ps --filter KEY=VALUE, as given
+  std::string help_topic;             // help CMD, CMD --help: the command's name
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used
@@ -65,7 +66,8 @@ struct Invocation {
 Result<Invocation> parseArgs(std::span<const std::string_view> args,
                              std::optional<std::string_view> env_socket);
 
-// The help text, generated from the option table.
-std::string usage();
+// The help text, generated from the tables (help.cc): every command and, per command, the
+// options it takes; with `topic` (a command's name, known) that command's alone.
+std::string usage(std::string_view topic = "");
 
 }  // namespace contd::contctl

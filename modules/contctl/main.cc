@@ -266,10 +266,13 @@ int execute(const Invocation& inv) {
       return logs(client, inv);
     case Command::kHealthcheck:
       return healthcheck(client, inv);
+    case Command::kVersion:
+      std::printf("contctl %s\n", CONTD_VERSION);
+      return 0;
     case Command::kHelp:
       break;
   }
-  std::fputs(contd::contctl::usage().c_str(), stdout);
+  std::fputs(contd::contctl::usage(inv.help_topic).c_str(), stdout);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "modules/contctl/option_table.h"
 #include "modules/contctl/output.h"
 
 namespace contd::contctl {
@@ -333,9 +334,63 @@ TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
   const auto text = usage();
   for (const char* word : {"ns", "ls [-n NS]", "inspect NS NAME", "rm NS NAME", "--rootfs DIR",
                            "--mount SRC:DST[:ro]", "--shutdown-timeout MS", "--json",
-                           "update NS NAME", "run and update options:", "--memory BYTES"}) {
+                           "update NS NAME", "update options:", "--memory BYTES",
+                           "ls and ps options:", "--version"}) {
     EXPECT_NE(text.find(word), std::string::npos) << word;
   }
+}
+
+// Each option under every command whose mask takes it, in the full help and in the
+// command's own; no section without options.
+TEST(ContctlArgs, HelpShowsEveryOptionUnderEachCommandTakingIt) {
+  const auto full = usage();
+  for (const auto& command : commands()) {
+    if (command.bit == 0) {
+      continue;
+    }
+    const auto own = usage(command.name);
+    EXPECT_TRUE(own.starts_with("usage: contctl " + std::string(command.name))) << own;
+    for (const auto& option : options()) {
+      // "  -a, --all " or "  --name NAME ", as the help line starts.
+      const std::string left =
+          "\n  " + (option.alias.empty() ? "" : std::string(option.alias) + ", ") +
+          std::string(option.name) +
+          (option.metavar.empty() ? "" : " " + std::string(option.metavar)) + " ";
+      if ((option.commands & command.bit) != 0) {
+        EXPECT_NE(own.find(left), std::string::npos) << command.name << " lacks " << left;
+      } else {
+        EXPECT_EQ(own.find(left), std::string::npos) << command.name << " shows " << left;
+      }
+    }
+  }
+  for (const char* once : {"--namespace NS", "--creds USER", "--plain-http", "--password-stdin",
+                           "--name NAME"}) {
+    EXPECT_NE(full.find(once), std::string::npos) << once;
+  }
+  for (auto at = full.find("options:\n"); at != std::string::npos;
+       at = full.find("options:\n", at + 1)) {
+    EXPECT_EQ(full.substr(at + 9, 3), "  -") << full.substr(0, at + 9);
+  }
+}
+
+TEST(ContctlArgs, HelpOfACommandAndVersion) {
+  auto topic = parse({"help", "logs"});
+  ASSERT_TRUE(topic) << topic.error().message;
+  EXPECT_EQ(topic->command, Command::kHelp);
+  EXPECT_EQ(topic->help_topic, "logs");
+  auto flag = parse({"run", "--help"});
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->help_topic, "run");
+  EXPECT_EQ(parse({"--help"})->help_topic, "");
+  auto unknown = parse({"help", "frobnicate"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "help: unknown command 'frobnicate'");
+  EXPECT_EQ(parse({"--version"})->command, Command::kVersion);
+  EXPECT_EQ(parse({"ls", "--version"})->command, Command::kVersion);
+  const auto ps = usage("ps");
+  EXPECT_NE(ps.find("(ls and ps are the same command)"), std::string::npos) << ps;
+  EXPECT_NE(ps.find("ps options:\n"), std::string::npos) << ps;
+  EXPECT_NE(ps.find("options of every command:\n"), std::string::npos) << ps;
 }
 
 TEST(ContctlArgs, PsIsLsWithAllQuietFilterAndFormat) {
