@@ -142,9 +142,6 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
       CONTD_RETURN_IF_ERROR(Template::parse(inv.format, containerFields()));
     }
   }
-  if (inv.command == Command::kImages && inv.ns.empty()) {
-    return invalidArgument("images: -n NS is required");
-  }
   if (inv.command == Command::kRun || inv.command == Command::kExec) {
     for (; i < args.size(); ++i) {
       inv.spec.add_argv(std::string(args[i]));

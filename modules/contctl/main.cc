@@ -14,12 +14,14 @@
 #include <vector>
 
 #include <google/protobuf/util/time_util.h>
+#include <nlohmann/json.hpp>
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
 #include "modules/contctl/container_list.h"
 #include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
+#include "modules/contctl/image_list.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
 
@@ -132,6 +134,49 @@ int list(contd::contctl::Client& client, const Invocation& inv) {
     return kExitUsage;
   }
   std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+// contctl images: of NS, or of every namespace holding contd containers (a NAMESPACE
+// column, and a "namespace" key per image in JSON).
+int images(contd::contctl::Client& client, const Invocation& inv) {
+  std::vector<contd::contctl::NamespaceImages> lists;
+  std::vector<std::string> namespaces = {inv.ns};
+  if (inv.ns.empty()) {
+    auto all = client.listNamespaces();
+    if (!all) {
+      std::fprintf(stderr, "contctl: %s\n", all.error().message.c_str());
+      return kExitServer;
+    }
+    namespaces.assign(all->namespaces().begin(), all->namespaces().end());
+  }
+  for (const auto& ns : namespaces) {
+    auto listed = client.listImages(ns);
+    if (!listed) {
+      std::fprintf(stderr, "contctl: %s\n", listed.error().message.c_str());
+      return kExitServer;
+    }
+    lists.push_back({ns, std::move(*listed)});
+  }
+  std::string text;
+  if (inv.json && !inv.ns.empty()) {
+    text = contd::contctl::toJson(lists.front().images);
+  } else if (inv.json) {
+    auto all = nlohmann::json::array();
+    for (const auto& list : lists) {
+      for (const auto& image : list.images.images()) {
+        auto one = nlohmann::json::parse(contd::contctl::toJson(image));
+        one["namespace"] = list.ns;
+        all.push_back(std::move(one));
+      }
+    }
+    text = nlohmann::json{{"images", all}}.dump(1) + "\n";
+  } else if (inv.quiet) {
+    text = contd::contctl::imageNames(lists);
+  } else {
+    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc);
+  }
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 
@@ -250,13 +295,7 @@ int execute(const Invocation& inv) {
     case Command::kPull:
       return pull(client, inv);
     case Command::kImages:
-      return print(inv, client.listImages(inv.ns), [](const auto& r) {
-        std::string text;
-        for (const auto& image : r.images()) {
-          text += formatImage(image);
-        }
-        return text;
-      });
+      return images(client, inv);
     case Command::kRemoveImage:
       return print(inv, client.removeImage(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
