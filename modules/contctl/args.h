@@ -58,6 +58,7 @@ struct Invocation {
   std::string format;                 // ls/ps --format: "json" or a template
   std::vector<std::string> filters;   // ls/ps --filter KEY=VALUE, as given
   std::string help_topic;             // help CMD, CMD --help: the command's name
+  bool debug = false;                 // --debug: errors with their raw detail too
 };
 
 // `args` are the arguments after the program name; `env_socket` is $CONTD_SOCKET (used

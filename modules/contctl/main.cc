@@ -18,6 +18,7 @@
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
+#include "modules/contctl/error_text.h"
 #include "modules/contctl/container_list.h"
 #include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
@@ -44,7 +45,7 @@ std::string formatImage(const contd::v1::ImageInfo& image) {
 template <typename Response, typename Human>
 int print(const Invocation& inv, const contd::Result<Response>& result, Human human) {
   if (!result) {
-    std::fprintf(stderr, "contctl: %s\n", result.error().message.c_str());
+    contd::contctl::printError(inv, result.error().message);
     return kExitServer;
   }
   const std::string text = inv.json ? contd::contctl::toJson(*result) : human(*result);
@@ -101,7 +102,7 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
     std::fflush(stdout);
   });
   if (!done) {
-    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    contd::contctl::printError(inv, done.error().message);
     return kExitServer;
   }
   if (!inv.json) {
@@ -114,12 +115,12 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
 int list(contd::contctl::Client& client, const Invocation& inv) {
   auto result = client.list(inv.ns);
   if (!result) {
-    std::fprintf(stderr, "contctl: %s\n", result.error().message.c_str());
+    contd::contctl::printError(inv, result.error().message);
     return kExitServer;
   }
   auto filter = contd::contctl::ContainerFilter::parse(inv.filters, inv.all);
   if (!filter) {
-    std::fprintf(stderr, "contctl: %s\n", filter.error().message.c_str());
+    contd::contctl::printError(inv, filter.error().message);
     return kExitUsage;
   }
   const auto kept = contd::contctl::filterContainers(*result, *filter);
@@ -130,7 +131,7 @@ int list(contd::contctl::Client& client, const Invocation& inv) {
   auto text = contd::contctl::formatContainers(kept, {inv.quiet, inv.no_trunc, inv.format},
                                                std::chrono::system_clock::now());
   if (!text) {
-    std::fprintf(stderr, "contctl: %s\n", text.error().message.c_str());
+    contd::contctl::printError(inv, text.error().message);
     return kExitUsage;
   }
   std::fputs(text->c_str(), stdout);
@@ -145,7 +146,7 @@ int images(contd::contctl::Client& client, const Invocation& inv) {
   if (inv.ns.empty()) {
     auto all = client.listNamespaces();
     if (!all) {
-      std::fprintf(stderr, "contctl: %s\n", all.error().message.c_str());
+      contd::contctl::printError(inv, all.error().message);
       return kExitServer;
     }
     namespaces.assign(all->namespaces().begin(), all->namespaces().end());
@@ -153,7 +154,7 @@ int images(contd::contctl::Client& client, const Invocation& inv) {
   for (const auto& ns : namespaces) {
     auto listed = client.listImages(ns);
     if (!listed) {
-      std::fprintf(stderr, "contctl: %s\n", listed.error().message.c_str());
+      contd::contctl::printError(inv, listed.error().message);
       return kExitServer;
     }
     lists.push_back({ns, std::move(*listed)});
@@ -188,7 +189,7 @@ int events(contd::contctl::Client& client, const Invocation& inv) {
     std::fflush(stdout);
   });
   if (!followed) {
-    std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
+    contd::contctl::printError(inv, followed.error().message);
     return kExitServer;
   }
   return 0;
@@ -222,7 +223,7 @@ int logs(contd::contctl::Client& client, const Invocation& inv) {
     contd::contctl::printLogLine(line, inv.follow);
   });
   if (!done) {
-    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    contd::contctl::printError(inv, done.error().message);
     return kExitServer;
   }
   return 0;
@@ -233,7 +234,7 @@ int logs(contd::contctl::Client& client, const Invocation& inv) {
 int healthcheck(contd::contctl::Client& client, const Invocation& inv) {
   auto run = client.runHealthCheck(inv.ns, inv.name);
   if (!run) {
-    std::fprintf(stderr, "contctl: %s\n", run.error().message.c_str());
+    contd::contctl::printError(inv, run.error().message);
     return kExitServer;
   }
   const bool passed = run->result().exit_code() == 0;

@@ -342,6 +342,11 @@ Status setDetach(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+Status setDebug(std::string_view, std::string_view, Invocation& inv) {
+  inv.debug = true;
+  return okStatus();
+}
+
 Status setAll(std::string_view, std::string_view, Invocation& inv) {
   inv.all = true;
   return okStatus();
@@ -372,12 +377,14 @@ Status noEffect(std::string_view, std::string_view, Invocation&) { return okStat
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 49> kOptions = {{
+const std::array<OptionDef, 50> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
     {"--help", "-h", "", kAnyCommand, "show the help (of the command, after one)", noEffect},
     {"--version", "", "", kAnyCommand, "print contctl's version and exit", noEffect},
+    {"--debug", "", "", kAnyCommand, "on an error, print its raw detail (gRPC code and text) too",
+     setDebug},
     {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers (images) of namespace NS",
      setNamespace},
     {"--all", "-a", "", kLs, "stopped, failed and unknown containers too", setAll},

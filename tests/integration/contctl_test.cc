@@ -117,6 +117,18 @@ TEST_F(ContctlIT, PsListsRunningOrAllFilteredAndFormatted) {
       << bad.err;
 }
 
+// No daemon at the socket: one line saying so and what to do, the gRPC detail under --debug.
+TEST_F(ContctlIT, AMissingSocketIsOneLineThatSaysWhatToDo) {
+  const std::string socket = daemon_->socketPath() + ".missing";
+  auto out = support::runContctl(socket, {"ps"}, std::chrono::seconds(30));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.err, "contctl: cannot reach contd at unix:" + socket +
+                         ": no such socket (is contd running? --socket or CONTD_SOCKET picks "
+                         "another)\n");
+  auto debug = support::runContctl(socket, {"--debug", "ps"}, std::chrono::seconds(30));
+  EXPECT_NE(debug.err.find("contctl: detail: UNAVAILABLE: "), std::string::npos) << debug.err;
+}
+
 // contd started without a config file (as this fixture starts it) confines containers with
 // its built-in profile: the kernel reports a filter (Seccomp: 2) in the container.
 TEST_F(ContctlIT, WithoutAConfigFileContainersRunUnderTheBuiltInSeccompProfile) {
