@@ -40,8 +40,11 @@ struct Invocation {
   bool interactive = false;           // exec -i: forward stdin
   bool tty = false;                   // exec -t: a terminal
   bool follow = false;                // logs -f
-  std::uint32_t tail = 0;             // logs --tail N (0: all)
+  std::uint32_t tail = 0;             // logs --tail N
+  bool tail_given = false;            // logs --tail given (--tail 0: no old lines)
   std::int64_t since = 0;             // logs --since: unix nanos (0: all)
+  std::int64_t until = 0;             // logs --until: unix nanos (0: no end)
+  bool timestamps = false;            // logs -t: each line with its time
   std::string path;                   // import PATH (on the daemon's host)
   std::string image_name;             // import --name NAME
   std::string ref;                    // pull NS REF

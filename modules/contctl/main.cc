@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -203,21 +204,49 @@ int execJson(contd::contctl::Client& client, const Invocation& inv) {
                [](const auto&) { return std::string(); });
 }
 
+// One log line as a JSON object: the text as a string (invalid UTF-8 replaced), not base64.
+std::string logLineJson(const contd::v1::LogLine& line) {
+  nlohmann::json object = {{"stream", line.stream()}, {"text", line.text()}};
+  object["time"] = line.has_time()
+                       ? nlohmann::json(google::protobuf::util::TimeUtil::ToString(line.time()))
+                       : nlohmann::json(nullptr);
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 // contctl logs: the lines on stdout or stderr as the container wrote them, or JSON lines.
+// --tail 0 prints no old line (with -f: only new ones); --until drops lines written after it.
 int logs(contd::contctl::Client& client, const Invocation& inv) {
+  using google::protobuf::util::TimeUtil;
   contd::v1::LogsRequest request;
   request.set_namespace_(inv.ns);
   request.set_id(inv.name);
   request.set_tail(inv.tail);
   request.set_follow(inv.follow);
-  if (inv.since != 0) {
-    *request.mutable_since() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(inv.since);
+  const bool no_backlog = inv.tail_given && inv.tail == 0;
+  std::int64_t since = inv.since;
+  if (no_backlog && inv.follow) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    since = std::max<std::int64_t>(
+        since, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  } else if (no_backlog) {
+    request.set_tail(1);  // the call still says whether the container exists
+  }
+  if (since != 0) {
+    *request.mutable_since() = TimeUtil::NanosecondsToTimestamp(since);
   }
   auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
-    if (inv.json) {
-      std::fputs(contd::contctl::toJson(line, true).c_str(), stdout);
+    if ((no_backlog && !inv.follow) ||
+        (inv.until != 0 && line.has_time() &&
+         TimeUtil::TimestampToNanoseconds(line.time()) > inv.until)) {
       return;
+    }
+    if (inv.json) {
+      std::fputs(logLineJson(line).c_str(), stdout);
+      return;
+    }
+    if (inv.timestamps) {
+      const std::string time = line.has_time() ? TimeUtil::ToString(line.time()) : "-";
+      std::fprintf(line.stream() == "stderr" ? stderr : stdout, "%s ", time.c_str());
     }
     // Kept apart: the container's stderr goes to contctl's stderr.
     contd::contctl::printLogLine(line, inv.follow);

@@ -8,8 +8,8 @@
 #include <limits>
 #include <vector>
 
-#include "modules/common/time_format.h"
 #include "modules/container/command_line.h"
+#include "modules/contctl/time_args.h"
 
 namespace contd::contctl {
 namespace {
@@ -209,38 +209,33 @@ Status setTail(std::string_view option, std::string_view value, Invocation& inv)
     return n.error();
   }
   inv.tail = *n;
+  inv.tail_given = true;
   return okStatus();
 }
 
-// A duration: a whole number and a unit, ms, s, m or h ("500ms", "30s", "10m", "2h").
+// A duration: whole numbers with units, h, m, s, ms ("500ms", "30s", "1h30m").
 Result<std::chrono::milliseconds> parseDuration(std::string_view option, std::string_view value) {
-  // "ms" before "m" and "s".
-  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-  for (const auto& [unit, scale] : kUnits) {
-    if (value.size() > unit.size() && value.ends_with(unit)) {
-      auto n = parseNumber<std::uint32_t>(option, value.substr(0, value.size() - unit.size()));
-      if (!n) {
-        break;
-      }
-      return std::chrono::milliseconds(static_cast<std::int64_t>(*n) * scale);
-    }
+  if (auto duration = parseDurationText(value)) {
+    return *duration;
   }
-  return badValue(option, value, "a duration such as 500ms, 30s, 10m or 1h");
+  return badValue(option, value, "a duration such as 500ms, 30s, 10m or 1h30m");
 }
 
-// --since: an RFC 3339 time (2026-11-22T09:46:47Z) or an age such as 90s, 10m, 2h.
-Status setSince(std::string_view option, std::string_view value, Invocation& inv) {
-  if (auto at = parseRfc3339Nano(value)) {
-    inv.since = *at;
-    return okStatus();
+// --since, --until: an RFC 3339 time, a date (midnight UTC) or an age such as 10m, 1h30m.
+template <std::int64_t Invocation::*Field>
+Status setTime(std::string_view option, std::string_view value, Invocation& inv) {
+  auto at = parseTimeArg(value, std::chrono::system_clock::now());
+  if (!at) {
+    return badValue(option, value,
+                    "a time such as 2026-11-22T09:46:47Z, a date such as 2026-11-22 or an age "
+                    "such as 10m or 1h30m");
   }
-  auto age = parseDuration(option, value);
-  if (!age) {
-    return badValue(option, value, "a time such as 2026-11-22T09:46:47Z or an age such as 10m");
-  }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  inv.since = std::chrono::duration_cast<std::chrono::nanoseconds>(now - *age).count();
+  inv.*Field = *at;
+  return okStatus();
+}
+
+Status setTimestamps(std::string_view, std::string_view, Invocation& inv) {
+  inv.timestamps = true;
   return okStatus();
 }
 
@@ -377,7 +372,7 @@ Status noEffect(std::string_view, std::string_view, Invocation&) { return okStat
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 50> kOptions = {{
+const std::array<OptionDef, 52> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -410,9 +405,15 @@ const std::array<OptionDef, 50> kOptions = {{
      "give the command a terminal (a shell wants --interactive too); stderr comes merged",
      setTty},
     {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
-    {"--tail", "", "N", kLogs, "only the last N lines", setTail},
-    {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
-     setSince},
+    {"--tail", "", "N", kLogs,
+     "only the last N lines (0: no old line, only new ones when following)", setTail},
+    {"--since", "", "T", kLogs,
+     "only lines since T: 2026-11-22T09:46:47Z, 2026-11-22 (UTC), or an age like 1h30m",
+     setTime<&Invocation::since>},
+    {"--until", "", "T", kLogs, "only lines up to T (the same forms as since)",
+     setTime<&Invocation::until>},
+    {"--timestamps", "-t", "", kLogs, "start each line with its time (RFC 3339, UTC)",
+     setTimestamps},
     {"--rootfs", "", "DIR", kRun,
      "root filesystem: an existing host directory (this or --image is required)",
      setText<&Spec::mutable_rootfs>},

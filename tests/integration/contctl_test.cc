@@ -117,6 +117,32 @@ TEST_F(ContctlIT, PsListsRunningOrAllFilteredAndFormatted) {
       << bad.err;
 }
 
+// logs --tail 0 prints nothing, -t puts the time first, --json gives the text as a string.
+TEST_F(ContctlIT, LogsTailZeroTimestampsAndJsonText) {
+  ASSERT_EQ(contctl(runArgs("talker")).exit_code, 0);
+  std::string all;
+  for (int i = 0; i < 100 && all.find("started") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    all = contctl({"logs", ns_, "talker"}).out;
+  }
+  ASSERT_EQ(all, "started\n");
+  auto none = contctl({"logs", ns_, "talker", "--tail", "0"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "");
+  auto stamped = contctl({"logs", ns_, "talker", "--timestamps"});
+  EXPECT_TRUE(stamped.out.starts_with("20")) << stamped.out;
+  EXPECT_TRUE(stamped.out.ends_with("Z started\n")) << stamped.out;
+  auto json = contctl({"--json", "logs", ns_, "talker"});
+  auto line = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << json.out;
+  EXPECT_EQ(line["text"], "started") << json.out;
+  EXPECT_EQ(line["stream"], "stdout") << json.out;
+  auto future = contctl({"logs", ns_, "talker", "--until", "2000-01-01"});
+  EXPECT_EQ(future.out, "");
+  auto missing = contctl({"logs", ns_, "ghost", "--tail", "0"});
+  EXPECT_EQ(missing.exit_code, 1);
+}
+
 // No daemon at the socket: one line saying so and what to do, the gRPC detail under --debug.
 TEST_F(ContctlIT, AMissingSocketIsOneLineThatSaysWhatToDo) {
   const std::string socket = daemon_->socketPath() + ".missing";

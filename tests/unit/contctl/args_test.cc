@@ -171,11 +171,11 @@ TEST(ContctlArgs, RunTakesAHealthCheck) {
 TEST(ContctlArgs, HealthOptionsNameTheirMistakes) {
   const std::vector<std::pair<std::vector<std::string_view>, std::string>> cases = {
       {{"--health-cmd", "/bin/true", "--health-interval", "30"},
-       "--health-interval '30': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-interval '30': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-timeout", "1.5s"},
-       "--health-timeout '1.5s': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-timeout '1.5s': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-start-period", "s"},
-       "--health-start-period 's': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-start-period 's': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-retries", "-1"},
        "--health-retries '-1': expected a whole number"},
       {{"--health-cmd", "'unterminated"},
@@ -207,7 +207,8 @@ TEST(ContctlArgs, HealthcheckRunTakesNsAndName) {
   // logs --since takes the same durations.
   EXPECT_TRUE(parse({"logs", "demo", "web", "--since", "500ms"}));
   EXPECT_EQ(parse({"logs", "demo", "web", "--since", "10"}).error().message,
-            "--since '10': expected a time such as 2026-11-22T09:46:47Z or an age such as 10m");
+            "--since '10': expected a time such as 2026-11-22T09:46:47Z, a date such as "
+            "2026-11-22 or an age such as 10m or 1h30m");
 }
 
 TEST(ContctlArgs, OtherCommands) {
@@ -415,6 +416,23 @@ TEST(ContctlArgs, PsIsLsWithAllQuietFilterAndFormat) {
   ASSERT_FALSE(field);
   EXPECT_NE(field.error().message.find("unknown field '.Colour'"), std::string::npos);
   EXPECT_FALSE(parse({"inspect", "ns1", "web", "-a"}));
+}
+
+TEST(ContctlArgs, LogsTakeTailZeroTimestampsSinceAndUntil) {
+  auto inv = parse({"logs", "demo", "web", "--tail", "0", "-t", "--since", "2026-12-05",
+                    "--until", "2026-12-05T10:00:00+02:00"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_TRUE(inv->tail_given);
+  EXPECT_EQ(inv->tail, 0U);
+  EXPECT_TRUE(inv->timestamps);
+  EXPECT_EQ(inv->since, 1'796'428'800LL * 1'000'000'000);               // midnight UTC
+  EXPECT_EQ(inv->until, (1'796'428'800LL + 8 * 3600) * 1'000'000'000);  // 08:00 UTC
+  EXPECT_FALSE(parse({"logs", "demo", "web"})->tail_given);
+  // -t is --timestamps for logs, --tty for exec, --time for stop.
+  EXPECT_TRUE(parse({"exec", "demo", "web", "-t", "--", "/bin/sh"})->tty);
+  auto bad = parse({"logs", "demo", "web", "--until", "yesterday"});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--until 'yesterday': expected a time"), std::string::npos);
 }
 
 TEST(ContctlOutput, TableColumnsAreAligned) {
