@@ -112,6 +112,20 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
   return 0;
 }
 
+// contctl inspect: the container; --json prints the ContainerInfo itself, not wrapped in
+// InspectResponse's "info" (docs/contctl.md).
+int inspect(contd::contctl::Client& client, const Invocation& inv) {
+  auto result = client.inspect(inv.ns, inv.name);
+  if (!result) {
+    contd::contctl::printError(inv, result.error().message);
+    return kExitServer;
+  }
+  const auto text = inv.json ? contd::contctl::toJson(result->info())
+                             : contd::contctl::formatInspect(result->info());
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
 // contctl ls / ps: the containers -a and --filter keep, as a table, -q names, --format or JSON.
 int list(contd::contctl::Client& client, const Invocation& inv) {
   auto result = client.list(inv.ns);
@@ -164,15 +178,15 @@ int images(contd::contctl::Client& client, const Invocation& inv) {
   if (inv.json && !inv.ns.empty()) {
     text = contd::contctl::toJson(lists.front().images);
   } else if (inv.json) {
-    auto all = nlohmann::json::array();
+    auto all = nlohmann::ordered_json::array();
     for (const auto& list : lists) {
       for (const auto& image : list.images.images()) {
-        auto one = nlohmann::json::parse(contd::contctl::toJson(image));
+        auto one = nlohmann::ordered_json::parse(contd::contctl::toJson(image));
         one["namespace"] = list.ns;
         all.push_back(std::move(one));
       }
     }
-    text = nlohmann::json{{"images", all}}.dump(1) + "\n";
+    text = nlohmann::ordered_json{{"images", all}}.dump(1) + "\n";
   } else if (inv.quiet) {
     text = contd::contctl::imageNames(lists);
   } else {
@@ -290,8 +304,7 @@ int execute(const Invocation& inv) {
     case Command::kList:
       return list(client, inv);
     case Command::kInspect:
-      return print(inv, client.inspect(inv.ns, inv.name),
-                   [](const auto& r) { return contd::contctl::formatInspect(r.info()); });
+      return inspect(client, inv);
     case Command::kRun:
       if (inv.spec.auto_remove() && !inv.detach && !inv.json) {
         return contd::contctl::runInForeground(client, inv);

@@ -7,6 +7,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <nlohmann/json.hpp>
 
 #include "modules/contctl/container_list.h"
 
@@ -285,19 +286,74 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   return block.text();
 }
 
+namespace {
+
+bool is64Bit(const google::protobuf::FieldDescriptor& field) {
+  using google::protobuf::FieldDescriptor;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// protobuf's JSON prints 64-bit integers as strings ("67108864"); scripts want numbers.
+// Walks `json` along `descriptor` and turns those strings back into numbers. Well-known types
+// (Timestamp, Duration) keep their string form.
+void numbers64(nlohmann::ordered_json& json, const google::protobuf::Descriptor& descriptor) {
+  if (!json.is_object() || descriptor.file()->package() == "google.protobuf") {
+    return;
+  }
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    const auto& field = *descriptor.field(i);
+    const auto found = json.find(field.name());
+    if (found == json.end()) {
+      continue;
+    }
+    auto convert = [&](nlohmann::ordered_json& value) {
+      if (field.message_type() != nullptr) {
+        numbers64(value, *field.message_type());
+      } else if (is64Bit(field) && value.is_string()) {
+        const auto text = value.get<std::string>();
+        value = field.cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64
+                    ? nlohmann::ordered_json(std::stoull(text))
+                    : nlohmann::ordered_json(std::stoll(text));
+      }
+    };
+    if (field.is_repeated() && found->is_array()) {
+      for (auto& element : *found) {
+        convert(element);
+      }
+    } else if (!field.is_map()) {
+      convert(*found);
+    }
+  }
+}
+
+}  // namespace
+
 std::string toJson(const google::protobuf::Message& message, bool one_line) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = !one_line;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string out;
   if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) {
     return "{}\n";  // cannot happen for our own messages (no Any, no unknown types)
   }
-  if (out.empty() || out.back() != '\n') {
-    out += '\n';
+  auto json = nlohmann::ordered_json::parse(out, nullptr, false);
+  if (json.is_discarded()) {
+    return out + "\n";
   }
-  return out;
+  try {
+    numbers64(json, *message.GetDescriptor());
+  } catch (const std::exception&) {
+    // protobuf wrote them; a string that is not a number cannot come from it
+  }
+  return json.dump(one_line ? -1 : 1, ' ', false,
+                   nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 std::string formatEvent(const v1::Event& event) {

@@ -4,7 +4,8 @@
 //
 // JSON is protobuf's canonical JSON mapping of the API's response message, with the
 // .proto field names (snake_case), zero values printed, enums by name and times in
-// RFC 3339: scripts see exactly the API (api/contd/v1/containers.proto).
+// RFC 3339, except that 64-bit integers are numbers, not strings (docs/contctl.md):
+// scripts see the API (api/contd/v1/containers.proto).
 
 #include <string>
 #include <vector>

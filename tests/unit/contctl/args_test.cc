@@ -576,5 +576,23 @@ TEST(ContctlOutput, JsonUsesProtoFieldNames) {
   EXPECT_EQ(json.find("exit_code"), std::string::npos) << "unset optional stays absent";
 }
 
+// protobuf prints 64-bit integers as strings; contctl prints numbers, in lists and nested
+// messages too, and keeps the fields in the .proto's order.
+TEST(ContctlOutput, JsonPrints64BitIntegersAsNumbers) {
+  v1::ListResponse list;
+  auto* info = list.add_containers();
+  info->mutable_spec()->set_memory_bytes(1ULL << 40);
+  info->mutable_spec()->set_pids_limit(-1);
+  info->set_log_dropped_bytes(18'446'744'073'709'551'615ULL);
+  info->mutable_created_at()->set_seconds(1'700'000'000);
+  const auto json = toJson(list, true);
+  EXPECT_NE(json.find("\"memory_bytes\":1099511627776"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"pids_limit\":-1"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"log_dropped_bytes\":18446744073709551615"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"created_at\":\"2023-11-14T22:13:20Z\""), std::string::npos) << json;
+  EXPECT_LT(json.find("\"namespace\""), json.find("\"spec\"")) << json;
+  EXPECT_TRUE(json.ends_with("}\n")) << json;
+}
+
 }  // namespace
 }  // namespace contd::contctl
