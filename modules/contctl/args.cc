@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "modules/contctl/container_list.h"
 #include "modules/contctl/option_table.h"
+#include "modules/contctl/template.h"
 
 namespace contd::contctl {
 namespace {
@@ -57,7 +59,7 @@ bool isShortSwitchGroup(std::string_view arg, const CommandDef* command) {
 
 // One option at args[i] (moving i past its value when it takes the next argument).
 Status applyOption(std::span<const std::string_view> args, std::size_t& i,
-                   const CommandDef* command, Invocation& inv, bool& help) {
+                   const CommandDef* command, Invocation& inv, bool& help, bool& version) {
   std::string_view arg = args[i];
   std::optional<std::string_view> value;
   if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
@@ -93,6 +95,7 @@ Status applyOption(std::span<const std::string_view> args, std::size_t& i,
   }
   CONTD_RETURN_IF_ERROR(option->apply(arg, value.value_or(""), inv));
   help = help || option->name == "--help";
+  version = version || option->name == "--version";
   return okStatus();
 }
 
@@ -132,8 +135,12 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
       return invalidArgument("pull: --creds gives a password already; drop --password-stdin");
     }
   }
-  if (inv.command == Command::kImages && inv.ns.empty()) {
-    return invalidArgument("images: -n NS is required");
+  if (inv.command == Command::kList) {
+    // Checked here so a bad filter or template is a usage error before any call.
+    CONTD_RETURN_IF_ERROR(ContainerFilter::parse(inv.filters, inv.all));
+    if (!inv.format.empty() && inv.format != "json") {
+      CONTD_RETURN_IF_ERROR(Template::parse(inv.format, containerFields()));
+    }
   }
   if (inv.command == Command::kRun || inv.command == Command::kExec) {
     for (; i < args.size(); ++i) {
@@ -154,6 +161,25 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
   return okStatus();
 }
 
+// "help", "help CMD", "CMD --help": the help, of CMD when named.
+Result<Invocation> helpFor(const CommandDef* command,
+                           const std::vector<std::string_view>& positionals, Invocation inv) {
+  inv.command = Command::kHelp;
+  if (command != nullptr && command->command != Command::kHelp) {
+    inv.help_topic = command->name;
+  } else if (positionals.size() > 1) {
+    return invalidArgument("help: expected at most one command, got " +
+                           std::to_string(positionals.size()));
+  } else if (positionals.size() == 1) {
+    const CommandDef* topic = findCommand(positionals[0]);
+    if (topic == nullptr) {
+      return invalidArgument("help: unknown command '" + std::string(positionals[0]) + "'");
+    }
+    inv.help_topic = topic->name;
+  }
+  return inv;
+}
+
 }  // namespace
 
 Result<Invocation> parseArgs(std::span<const std::string_view> args,
@@ -164,6 +190,7 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   }
   const CommandDef* command = nullptr;
   bool help = false;
+  bool version = false;
   std::vector<std::string_view> positionals;
   std::size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -173,7 +200,7 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
       break;
     }
     if (arg.starts_with("-") && arg != "-") {
-      CONTD_RETURN_IF_ERROR(applyOption(args, i, command, inv, help));
+      CONTD_RETURN_IF_ERROR(applyOption(args, i, command, inv, help, version));
     } else if (command != nullptr && command->command == Command::kExec &&
                positionals.size() == command->positionals) {
       break;  // exec NS NAME CMD...: the command starts here, "--" or not (like podman)
@@ -183,9 +210,12 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
       return invalidArgument("unknown command '" + std::string(arg) + "'");
     }
   }
-  if (help || (command != nullptr && command->command == Command::kHelp)) {
-    inv.command = Command::kHelp;
+  if (version) {
+    inv.command = Command::kVersion;
     return inv;
+  }
+  if (help || (command != nullptr && command->command == Command::kHelp)) {
+    return helpFor(command, positionals, std::move(inv));
   }
   if (command == nullptr) {
     return invalidArgument("missing command");
@@ -209,56 +239,6 @@ Result<Invocation> parseArgs(std::span<const std::string_view> args,
   }
   CONTD_RETURN_IF_ERROR(finishCommand(args, i, inv));
   return inv;
-}
-
-std::string usage() {
-  auto line = [](std::string left, std::string_view help) {
-    left.resize(std::max<std::size_t>(left.size() + 2, 32), ' ');
-    return left + std::string(help) + "\n";
-  };
-  std::string text =
-      "usage: contctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
-      "\n"
-      "The admin tool of contd: talks to the daemon over its gRPC socket.\n"
-      "\n"
-      "commands:\n";
-  for (const auto& command : commands()) {
-    text += line("  " + std::string(command.name) +
-                     (command.synopsis.empty() ? "" : " " + std::string(command.synopsis)),
-                 command.help);
-  }
-  const std::array<std::pair<unsigned, std::string_view>, 8> sections = {{
-      {kAnyCommand, "options of every command"},
-      {kLs | kEvents, "ls and events options"},
-      {kRun, "run options"},
-      {kRun | kUpdate, "run and update options"},
-      {kStop | kRestart, "stop and restart options"},
-      {kKill, "kill options"},
-      {kExec, "exec options"},
-      {kLogs, "logs options"},
-  }};
-  for (const auto& [bit, title] : sections) {
-    text += "\n" + std::string(title) + ":\n";
-    for (const auto& option : options()) {
-      if (option.commands != bit) {
-        continue;
-      }
-      std::string left = "  ";
-      if (!option.alias.empty()) {
-        left += std::string(option.alias) + ", ";
-      }
-      left += std::string(option.name);
-      if (!option.metavar.empty()) {
-        left += " " + std::string(option.metavar);
-      }
-      text += line(left, option.help);
-    }
-  }
-  text +=
-      "\n"
-      "exit status: 0 on success, 1 when contd answers with an error (printed as\n"
-      "'contctl: CODE: message'), 2 for a usage error.\n";
-  return text;
 }
 
 }  // namespace contd::contctl

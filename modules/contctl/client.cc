@@ -9,8 +9,6 @@
 namespace contd::contctl {
 namespace {
 
-constexpr std::chrono::seconds kReadDeadline{10};
-
 // The gRPC code is kept in the message as the server's word; contd::Code only needs to say
 // "this came from the server". Callers make the call in a statement of its own before
 // passing `response`: as two arguments of one call, the move could happen first.
@@ -25,7 +23,7 @@ Result<Response> answer(const grpc::Status& status, Response response) {
 }
 
 void setReadDeadline(grpc::ClientContext& context) {
-  context.set_deadline(std::chrono::system_clock::now() + kReadDeadline);
+  context.set_deadline(std::chrono::system_clock::now() + Client::kReadDeadline);
 }
 
 }  // namespace

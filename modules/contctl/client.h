@@ -8,6 +8,7 @@
 // both: task create and the shutdown timeout).
 // Threads: one thread (contctl's main).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ namespace contd::contctl {
 class Client {
 public:
   explicit Client(const std::string& socket_path);
+
+  // How long reads (ls, inspect, stats, ...) wait for contd.
+  static constexpr std::chrono::seconds kReadDeadline{10};
 
   Result<v1::ListNamespacesResponse> listNamespaces();
   Result<v1::ListResponse> list(const std::string& ns);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "modules/common/unique_fd.h"
+#include "modules/contctl/error_text.h"
 
 namespace contd::contctl {
 namespace {
@@ -177,8 +178,8 @@ int runExecStream(Client& client, const Invocation& inv) {
   const Status finished = Client::toStatus(stream->Finish());
   raw.restore();
   if (!exit) {
-    std::fprintf(stderr, "contctl: %s\n",
-                 finished ? "exec: the stream ended without an exit" : finished.error().message.c_str());
+    printError(inv, finished ? std::string("exec: the stream ended without an exit")
+                             : finished.error().message);
     return kExitServer;
   }
   if (exit->timed_out()) {

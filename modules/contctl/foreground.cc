@@ -7,6 +7,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "modules/contctl/error_text.h"
+
 namespace contd::contctl {
 namespace {
 
@@ -40,7 +42,7 @@ void printLogLine(const v1::LogLine& line, bool flush) {
 int runInForeground(Client& client, const Invocation& inv) {
   auto ran = client.run(inv.ns, inv.spec);
   if (!ran) {
-    std::fprintf(stderr, "contctl: %s\n", ran.error().message.c_str());
+    printError(inv, ran.error().message);
     return kExitServer;
   }
   std::mutex mu;
@@ -72,7 +74,7 @@ int runInForeground(Client& client, const Invocation& inv) {
   });
   std::fflush(stdout);
   if (!exit) {
-    std::fprintf(stderr, "contctl: %s\n", exit.error().message.c_str());
+    printError(inv, exit.error().message);
     return kExitServer;
   }
   return exit->exit_code();

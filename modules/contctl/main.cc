@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -13,11 +15,15 @@
 #include <vector>
 
 #include <google/protobuf/util/time_util.h>
+#include <nlohmann/json.hpp>
 
 #include "modules/contctl/args.h"
 #include "modules/contctl/client.h"
+#include "modules/contctl/error_text.h"
+#include "modules/contctl/container_list.h"
 #include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
+#include "modules/contctl/image_list.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
 
@@ -40,7 +46,7 @@ std::string formatImage(const contd::v1::ImageInfo& image) {
 template <typename Response, typename Human>
 int print(const Invocation& inv, const contd::Result<Response>& result, Human human) {
   if (!result) {
-    std::fprintf(stderr, "contctl: %s\n", result.error().message.c_str());
+    contd::contctl::printError(inv, result.error().message);
     return kExitServer;
   }
   const std::string text = inv.json ? contd::contctl::toJson(*result) : human(*result);
@@ -97,12 +103,96 @@ int pull(contd::contctl::Client& client, const Invocation& inv) {
     std::fflush(stdout);
   });
   if (!done) {
-    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    contd::contctl::printError(inv, done.error().message);
     return kExitServer;
   }
   if (!inv.json) {
     std::fputs(formatImage(image).c_str(), stdout);
   }
+  return 0;
+}
+
+// contctl inspect: the container; --json prints the ContainerInfo itself, not wrapped in
+// InspectResponse's "info" (docs/contctl.md).
+int inspect(contd::contctl::Client& client, const Invocation& inv) {
+  auto result = client.inspect(inv.ns, inv.name);
+  if (!result) {
+    contd::contctl::printError(inv, result.error().message);
+    return kExitServer;
+  }
+  const auto text = inv.json ? contd::contctl::toJson(result->info())
+                             : contd::contctl::formatInspect(result->info());
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+// contctl ls / ps: the containers -a and --filter keep, as a table, -q names, --format or JSON.
+int list(contd::contctl::Client& client, const Invocation& inv) {
+  auto result = client.list(inv.ns);
+  if (!result) {
+    contd::contctl::printError(inv, result.error().message);
+    return kExitServer;
+  }
+  auto filter = contd::contctl::ContainerFilter::parse(inv.filters, inv.all);
+  if (!filter) {
+    contd::contctl::printError(inv, filter.error().message);
+    return kExitUsage;
+  }
+  const auto kept = contd::contctl::filterContainers(*result, *filter);
+  if (inv.json || inv.format == "json") {
+    std::fputs(contd::contctl::toJson(kept).c_str(), stdout);
+    return 0;
+  }
+  auto text = contd::contctl::formatContainers(kept, {inv.quiet, inv.no_trunc, inv.format},
+                                               std::chrono::system_clock::now());
+  if (!text) {
+    contd::contctl::printError(inv, text.error().message);
+    return kExitUsage;
+  }
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+// contctl images: of NS, or of every namespace holding contd containers (a NAMESPACE
+// column, and a "namespace" key per image in JSON).
+int images(contd::contctl::Client& client, const Invocation& inv) {
+  std::vector<contd::contctl::NamespaceImages> lists;
+  std::vector<std::string> namespaces = {inv.ns};
+  if (inv.ns.empty()) {
+    auto all = client.listNamespaces();
+    if (!all) {
+      contd::contctl::printError(inv, all.error().message);
+      return kExitServer;
+    }
+    namespaces.assign(all->namespaces().begin(), all->namespaces().end());
+  }
+  for (const auto& ns : namespaces) {
+    auto listed = client.listImages(ns);
+    if (!listed) {
+      contd::contctl::printError(inv, listed.error().message);
+      return kExitServer;
+    }
+    lists.push_back({ns, std::move(*listed)});
+  }
+  std::string text;
+  if (inv.json && !inv.ns.empty()) {
+    text = contd::contctl::toJson(lists.front().images);
+  } else if (inv.json) {
+    auto all = nlohmann::ordered_json::array();
+    for (const auto& list : lists) {
+      for (const auto& image : list.images.images()) {
+        auto one = nlohmann::ordered_json::parse(contd::contctl::toJson(image));
+        one["namespace"] = list.ns;
+        all.push_back(std::move(one));
+      }
+    }
+    text = nlohmann::ordered_json{{"images", all}}.dump(1) + "\n";
+  } else if (inv.quiet) {
+    text = contd::contctl::imageNames(lists);
+  } else {
+    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc);
+  }
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 
@@ -114,7 +204,7 @@ int events(contd::contctl::Client& client, const Invocation& inv) {
     std::fflush(stdout);
   });
   if (!followed) {
-    std::fprintf(stderr, "contctl: %s\n", followed.error().message.c_str());
+    contd::contctl::printError(inv, followed.error().message);
     return kExitServer;
   }
   return 0;
@@ -128,27 +218,55 @@ int execJson(contd::contctl::Client& client, const Invocation& inv) {
                [](const auto&) { return std::string(); });
 }
 
+// One log line as a JSON object: the text as a string (invalid UTF-8 replaced), not base64.
+std::string logLineJson(const contd::v1::LogLine& line) {
+  nlohmann::json object = {{"stream", line.stream()}, {"text", line.text()}};
+  object["time"] = line.has_time()
+                       ? nlohmann::json(google::protobuf::util::TimeUtil::ToString(line.time()))
+                       : nlohmann::json(nullptr);
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 // contctl logs: the lines on stdout or stderr as the container wrote them, or JSON lines.
+// --tail 0 prints no old line (with -f: only new ones); --until drops lines written after it.
 int logs(contd::contctl::Client& client, const Invocation& inv) {
+  using google::protobuf::util::TimeUtil;
   contd::v1::LogsRequest request;
   request.set_namespace_(inv.ns);
   request.set_id(inv.name);
   request.set_tail(inv.tail);
   request.set_follow(inv.follow);
-  if (inv.since != 0) {
-    *request.mutable_since() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(inv.since);
+  const bool no_backlog = inv.tail_given && inv.tail == 0;
+  std::int64_t since = inv.since;
+  if (no_backlog && inv.follow) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    since = std::max<std::int64_t>(
+        since, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  } else if (no_backlog) {
+    request.set_tail(1);  // the call still says whether the container exists
+  }
+  if (since != 0) {
+    *request.mutable_since() = TimeUtil::NanosecondsToTimestamp(since);
   }
   auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
-    if (inv.json) {
-      std::fputs(contd::contctl::toJson(line, true).c_str(), stdout);
+    if ((no_backlog && !inv.follow) ||
+        (inv.until != 0 && line.has_time() &&
+         TimeUtil::TimestampToNanoseconds(line.time()) > inv.until)) {
       return;
+    }
+    if (inv.json) {
+      std::fputs(logLineJson(line).c_str(), stdout);
+      return;
+    }
+    if (inv.timestamps) {
+      const std::string time = line.has_time() ? TimeUtil::ToString(line.time()) : "-";
+      std::fprintf(line.stream() == "stderr" ? stderr : stdout, "%s ", time.c_str());
     }
     // Kept apart: the container's stderr goes to contctl's stderr.
     contd::contctl::printLogLine(line, inv.follow);
   });
   if (!done) {
-    std::fprintf(stderr, "contctl: %s\n", done.error().message.c_str());
+    contd::contctl::printError(inv, done.error().message);
     return kExitServer;
   }
   return 0;
@@ -159,7 +277,7 @@ int logs(contd::contctl::Client& client, const Invocation& inv) {
 int healthcheck(contd::contctl::Client& client, const Invocation& inv) {
   auto run = client.runHealthCheck(inv.ns, inv.name);
   if (!run) {
-    std::fprintf(stderr, "contctl: %s\n", run.error().message.c_str());
+    contd::contctl::printError(inv, run.error().message);
     return kExitServer;
   }
   const bool passed = run->result().exit_code() == 0;
@@ -184,10 +302,9 @@ int execute(const Invocation& inv) {
     case Command::kNamespaces:
       return print(inv, client.listNamespaces(), contd::contctl::formatNamespaces);
     case Command::kList:
-      return print(inv, client.list(inv.ns), contd::contctl::formatList);
+      return list(client, inv);
     case Command::kInspect:
-      return print(inv, client.inspect(inv.ns, inv.name),
-                   [](const auto& r) { return contd::contctl::formatInspect(r.info()); });
+      return inspect(client, inv);
     case Command::kRun:
       if (inv.spec.auto_remove() && !inv.detach && !inv.json) {
         return contd::contctl::runInForeground(client, inv);
@@ -221,13 +338,7 @@ int execute(const Invocation& inv) {
     case Command::kPull:
       return pull(client, inv);
     case Command::kImages:
-      return print(inv, client.listImages(inv.ns), [](const auto& r) {
-        std::string text;
-        for (const auto& image : r.images()) {
-          text += formatImage(image);
-        }
-        return text;
-      });
+      return images(client, inv);
     case Command::kRemoveImage:
       return print(inv, client.removeImage(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
@@ -237,10 +348,13 @@ int execute(const Invocation& inv) {
       return logs(client, inv);
     case Command::kHealthcheck:
       return healthcheck(client, inv);
+    case Command::kVersion:
+      std::printf("contctl %s\n", CONTD_VERSION);
+      return 0;
     case Command::kHelp:
       break;
   }
-  std::fputs(contd::contctl::usage().c_str(), stdout);
+  std::fputs(contd::contctl::usage(inv.help_topic).c_str(), stdout);
   return 0;
 }
 

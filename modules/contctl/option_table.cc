@@ -8,46 +8,11 @@
 #include <limits>
 #include <vector>
 
-#include "modules/common/time_format.h"
 #include "modules/container/command_line.h"
+#include "modules/contctl/time_args.h"
 
 namespace contd::contctl {
 namespace {
-
-const std::array<CommandDef, 21> kCommands = {{
-    {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
-    {"ls", Command::kList, kLs, "[-n NS]", 0, "list containers, of every namespace or of NS"},
-    {"inspect", Command::kInspect, kInspect, "NS NAME", 2, "show a container"},
-    {"run", Command::kRun, kRun, "NS NAME OPTIONS -- CMD...", 2, "run a container"},
-    {"rm", Command::kRemove, kRm, "NS NAME", 2, "stop (SIGTERM, then SIGKILL) and delete"},
-    {"stop", Command::kStop, kStop, "NS NAME [-t SECONDS]", 2,
-     "SIGTERM, then SIGKILL; the container stays, stopped, until start"},
-    {"start", Command::kStart, kStart, "NS NAME", 2, "run a stopped or failed container again"},
-    {"restart", Command::kRestart, kRestart, "NS NAME [-t SECONDS]", 2, "stop, then start"},
-    {"kill", Command::kKill, kKill, "NS NAME [-s SIGNAL]", 2,
-     "send a signal (default TERM) to the container's process"},
-    {"wait", Command::kWait, kWait, "NS NAME", 2,
-     "wait until the container's process exits; print its exit code"},
-    {"update", Command::kUpdate, kUpdate, "NS NAME [--memory BYTES] [--cpu N] [--pids N]", 2,
-     "change a container's limits, at once when it runs; print them"},
-    {"events", Command::kEvents, kEvents, "[-n NS]", 0,
-     "follow container events (started, exited, restarted, ...) until interrupted"},
-    {"exec", Command::kExec, kExec, "NS NAME [-i] [-t] [--timeout MS] [--] CMD...", 2,
-     "run CMD in the container, output live; exits with its exit code (124 when timed out)"},
-    {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
-    {"logs", Command::kLogs, kLogs, "NS NAME [-f] [--tail N] [--since T]", 2,
-     "the container's output: stdout lines to stdout, stderr lines to stderr"},
-    {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
-     "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
-    {"pull", Command::kPull, kPull, "NS REF [--creds U[:P]] [--password-stdin] [--plain-http]", 2,
-     "pull an image from its registry into NS, showing progress"},
-    {"images", Command::kImages, kImages, "-n NS", 0, "list the images of namespace NS"},
-    {"rmi", Command::kRemoveImage, kRmi, "NS NAME", 2,
-     "remove an image (refused while a container uses it)"},
-    {"healthcheck", Command::kHealthcheck, kHealthcheck, "run NS NAME", 3,
-     "run the container's health check now: prints healthy (exit 0) or unhealthy (exit 1)"},
-    {"help", Command::kHelp, 0, "", 0, "show this help"},
-}};
 
 // ---- Value parsers. Messages name the option and quote the value.
 
@@ -244,38 +209,33 @@ Status setTail(std::string_view option, std::string_view value, Invocation& inv)
     return n.error();
   }
   inv.tail = *n;
+  inv.tail_given = true;
   return okStatus();
 }
 
-// A duration: a whole number and a unit, ms, s, m or h ("500ms", "30s", "10m", "2h").
+// A duration: whole numbers with units, h, m, s, ms ("500ms", "30s", "1h30m").
 Result<std::chrono::milliseconds> parseDuration(std::string_view option, std::string_view value) {
-  // "ms" before "m" and "s".
-  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-  for (const auto& [unit, scale] : kUnits) {
-    if (value.size() > unit.size() && value.ends_with(unit)) {
-      auto n = parseNumber<std::uint32_t>(option, value.substr(0, value.size() - unit.size()));
-      if (!n) {
-        break;
-      }
-      return std::chrono::milliseconds(static_cast<std::int64_t>(*n) * scale);
-    }
+  if (auto duration = parseDurationText(value)) {
+    return *duration;
   }
-  return badValue(option, value, "a duration such as 500ms, 30s, 10m or 1h");
+  return badValue(option, value, "a duration such as 500ms, 30s, 10m or 1h30m");
 }
 
-// --since: an RFC 3339 time (2026-11-22T09:46:47Z) or an age such as 90s, 10m, 2h.
-Status setSince(std::string_view option, std::string_view value, Invocation& inv) {
-  if (auto at = parseRfc3339Nano(value)) {
-    inv.since = *at;
-    return okStatus();
+// --since, --until: an RFC 3339 time, a date (midnight UTC) or an age such as 10m, 1h30m.
+template <std::int64_t Invocation::*Field>
+Status setTime(std::string_view option, std::string_view value, Invocation& inv) {
+  auto at = parseTimeArg(value, std::chrono::system_clock::now());
+  if (!at) {
+    return badValue(option, value,
+                    "a time such as 2026-11-22T09:46:47Z, a date such as 2026-11-22 or an age "
+                    "such as 10m or 1h30m");
   }
-  auto age = parseDuration(option, value);
-  if (!age) {
-    return badValue(option, value, "a time such as 2026-11-22T09:46:47Z or an age such as 10m");
-  }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  inv.since = std::chrono::duration_cast<std::chrono::nanoseconds>(now - *age).count();
+  inv.*Field = *at;
+  return okStatus();
+}
+
+Status setTimestamps(std::string_view, std::string_view, Invocation& inv) {
+  inv.timestamps = true;
   return okStatus();
 }
 
@@ -377,18 +337,60 @@ Status setDetach(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+Status setDebug(std::string_view, std::string_view, Invocation& inv) {
+  inv.debug = true;
+  return okStatus();
+}
+
+Status setAll(std::string_view, std::string_view, Invocation& inv) {
+  inv.all = true;
+  return okStatus();
+}
+
+Status setQuiet(std::string_view, std::string_view, Invocation& inv) {
+  inv.quiet = true;
+  return okStatus();
+}
+
+Status setNoTrunc(std::string_view, std::string_view, Invocation& inv) {
+  inv.no_trunc = true;
+  return okStatus();
+}
+
+Status setFormat(std::string_view, std::string_view value, Invocation& inv) {
+  inv.format = value;
+  return okStatus();
+}
+
+Status addFilter(std::string_view, std::string_view value, Invocation& inv) {
+  inv.filters.emplace_back(value);
+  return okStatus();
+}
+
 // parseArgs recognises --help by name: it ends parsing as a request for help.
 Status noEffect(std::string_view, std::string_view, Invocation&) { return okStatus(); }
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 43> kOptions = {{
+const std::array<OptionDef, 52> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
-    {"--help", "-h", "", kAnyCommand, "show this help", noEffect},
-    {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers of namespace NS",
+    {"--help", "-h", "", kAnyCommand, "show the help (of the command, after one)", noEffect},
+    {"--version", "", "", kAnyCommand, "print contctl's version and exit", noEffect},
+    {"--debug", "", "", kAnyCommand, "on an error, print its raw detail (gRPC code and text) too",
+     setDebug},
+    {"--namespace", "-n", "NS", kLs | kEvents | kImages, "only containers (images) of namespace NS",
      setNamespace},
+    {"--all", "-a", "", kLs, "stopped, failed and unknown containers too", setAll},
+    {"--quiet", "-q", "", kLs | kImages, "print the names only", setQuiet},
+    {"--no-trunc", "", "", kLs | kImages, "do not cut the COMMAND (DIGEST) column", setNoTrunc},
+    {"--filter", "", "KEY=VALUE", kLs,
+     "status=, name=REGEX, label=K[=V], image=, namespace= (repeatable; keys ANDed)",
+     addFilter},
+    {"--format", "", "TEMPLATE", kLs,
+     "json, or a template: '{{.Name}} {{.Status}}', 'table {{.Name}}\\t{{.Image}}'",
+     setFormat},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},
     {"--creds", "", "USER[:PASSWORD]", kPull, "registry credentials (Basic or token auth)",
      setCreds},
@@ -403,9 +405,15 @@ const std::array<OptionDef, 43> kOptions = {{
      "give the command a terminal (a shell wants --interactive too); stderr comes merged",
      setTty},
     {"--follow", "-f", "", kLogs, "keep printing new lines until interrupted", setFollow},
-    {"--tail", "", "N", kLogs, "only the last N lines", setTail},
-    {"--since", "", "T", kLogs, "only lines since T: 2026-11-22T09:46:47Z, or an age like 10m",
-     setSince},
+    {"--tail", "", "N", kLogs,
+     "only the last N lines (0: no old line, only new ones when following)", setTail},
+    {"--since", "", "T", kLogs,
+     "only lines since T: 2026-11-22T09:46:47Z, 2026-11-22 (UTC), or an age like 1h30m",
+     setTime<&Invocation::since>},
+    {"--until", "", "T", kLogs, "only lines up to T (the same forms as since)",
+     setTime<&Invocation::until>},
+    {"--timestamps", "-t", "", kLogs, "start each line with its time (RFC 3339, UTC)",
+     setTimestamps},
     {"--rootfs", "", "DIR", kRun,
      "root filesystem: an existing host directory (this or --image is required)",
      setText<&Spec::mutable_rootfs>},
@@ -480,7 +488,6 @@ const std::array<OptionDef, 43> kOptions = {{
 
 }  // namespace
 
-std::span<const CommandDef> commands() { return kCommands; }
 std::span<const OptionDef> options() { return kOptions; }
 
 const OptionDef* findOption(std::string_view name, unsigned command_bit) {
@@ -495,15 +502,6 @@ const OptionDef* findOption(std::string_view name, unsigned command_bit) {
     found = found != nullptr ? found : &option;
   }
   return found;
-}
-
-const CommandDef* findCommand(std::string_view name) {
-  for (const auto& command : kCommands) {
-    if (command.name == name) {
-      return &command;
-    }
-  }
-  return nullptr;
 }
 
 }  // namespace contd::contctl

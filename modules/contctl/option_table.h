@@ -1,8 +1,8 @@
 #pragma once
-// contctl's one table of commands and options (option_table.cc): each command with its
-// synopsis and help, each option once with the commands that take it, its help and what it
-// does to the Invocation. parseArgs (args.cc) reads it to parse, usage() to print the help,
-// so the two cannot drift apart. Pure data and pure functions; any thread.
+// contctl's one table of commands (command_table.cc) and of options (option_table.cc): each
+// command with its synopsis and help, each option once with the commands that take it, its
+// help and what it does to the Invocation. parseArgs (args.cc) reads them to parse, usage()
+// (help.cc) to print the help, so the two cannot drift apart. Pure data and pure functions.
 
 #include <span>
 #include <string_view>

@@ -7,6 +7,9 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <nlohmann/json.hpp>
+
+#include "modules/contctl/container_list.h"
 
 namespace contd::contctl {
 namespace {
@@ -22,17 +25,6 @@ std::string timeText(const google::protobuf::Timestamp& ts) {
   char buffer[32];
   std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buffer;
-}
-
-std::string statusText(v1::ContainerInfo::Status status) {
-  std::string name = v1::ContainerInfo::Status_Name(status);
-  if (name.empty()) {
-    name = "status_" + std::to_string(static_cast<int>(status));  // a newer daemon's state
-  }
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  });
-  return name;
 }
 
 // Quotes an argument the way a shell would need it, so the command line can be pasted.
@@ -118,6 +110,7 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows) {
         line += std::string(widths[c] - row[c].size() + 3, ' ');
       }
     }
+    line.erase(line.find_last_not_of(' ') + 1);  // an empty last cell leaves no padding
     out += line + "\n";
   }
   return out;
@@ -127,16 +120,6 @@ std::string formatNamespaces(const v1::ListNamespacesResponse& response) {
   std::vector<std::vector<std::string>> rows = {{"NAMESPACE"}};
   for (const auto& ns : response.namespaces()) {
     rows.push_back({ns});
-  }
-  return formatTable(rows);
-}
-
-std::string formatList(const v1::ListResponse& response) {
-  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "NAME", "STATUS", "PID", "CREATED"}};
-  for (const auto& info : response.containers()) {
-    rows.push_back({info.namespace_(), info.spec().name(), statusText(info.status()),
-                    info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()),
-                    info.has_created_at() ? timeText(info.created_at()) : std::string(kNone)});
   }
   return formatTable(rows);
 }
@@ -238,7 +221,7 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   Block block;
   block.add("Namespace", info.namespace_());
   block.add("Name", spec.name());
-  block.add("Status", statusText(info.status()));
+  block.add("Status", containerStatusText(info.status()));
   block.add("Desired state", desiredText(info.desired_state()));
   block.add("Restart", restartText(spec.restart(), spec.auto_remove()));
   block.add("Pid", info.pid() == 0 ? std::string(kNone) : std::to_string(info.pid()));
@@ -303,19 +286,74 @@ std::string formatInspect(const v1::ContainerInfo& info) {
   return block.text();
 }
 
+namespace {
+
+bool is64Bit(const google::protobuf::FieldDescriptor& field) {
+  using google::protobuf::FieldDescriptor;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// protobuf's JSON prints 64-bit integers as strings ("67108864"); scripts want numbers.
+// Walks `json` along `descriptor` and turns those strings back into numbers. Well-known types
+// (Timestamp, Duration) keep their string form.
+void numbers64(nlohmann::ordered_json& json, const google::protobuf::Descriptor& descriptor) {
+  if (!json.is_object() || descriptor.file()->package() == "google.protobuf") {
+    return;
+  }
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    const auto& field = *descriptor.field(i);
+    const auto found = json.find(field.name());
+    if (found == json.end()) {
+      continue;
+    }
+    auto convert = [&](nlohmann::ordered_json& value) {
+      if (field.message_type() != nullptr) {
+        numbers64(value, *field.message_type());
+      } else if (is64Bit(field) && value.is_string()) {
+        const auto text = value.get<std::string>();
+        value = field.cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64
+                    ? nlohmann::ordered_json(std::stoull(text))
+                    : nlohmann::ordered_json(std::stoll(text));
+      }
+    };
+    if (field.is_repeated() && found->is_array()) {
+      for (auto& element : *found) {
+        convert(element);
+      }
+    } else if (!field.is_map()) {
+      convert(*found);
+    }
+  }
+}
+
+}  // namespace
+
 std::string toJson(const google::protobuf::Message& message, bool one_line) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = !one_line;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string out;
   if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) {
     return "{}\n";  // cannot happen for our own messages (no Any, no unknown types)
   }
-  if (out.empty() || out.back() != '\n') {
-    out += '\n';
+  auto json = nlohmann::ordered_json::parse(out, nullptr, false);
+  if (json.is_discarded()) {
+    return out + "\n";
   }
-  return out;
+  try {
+    numbers64(json, *message.GetDescriptor());
+  } catch (const std::exception&) {
+    // protobuf wrote them; a string that is not a number cannot come from it
+  }
+  return json.dump(one_line ? -1 : 1, ' ', false,
+                   nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 std::string formatEvent(const v1::Event& event) {

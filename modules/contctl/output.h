@@ -4,7 +4,8 @@
 //
 // JSON is protobuf's canonical JSON mapping of the API's response message, with the
 // .proto field names (snake_case), zero values printed, enums by name and times in
-// RFC 3339: scripts see exactly the API (api/contd/v1/containers.proto).
+// RFC 3339, except that 64-bit integers are numbers, not strings (docs/contctl.md):
+// scripts see the API (api/contd/v1/containers.proto).
 
 #include <string>
 #include <vector>
@@ -21,8 +22,6 @@ std::string formatTable(const std::vector<std::vector<std::string>>& rows);
 
 // NAMESPACE column.
 std::string formatNamespaces(const v1::ListNamespacesResponse& response);
-// NAMESPACE NAME STATUS PID CREATED (status lower case, pid "-" when none, time UTC).
-std::string formatList(const v1::ListResponse& response);
 // One "Key:  value" line per field; lists (env, mounts, tags, argv) one item per line,
 // aligned under the first.
 std::string formatInspect(const v1::ContainerInfo& info);

@@ -254,7 +254,7 @@ TEST_F(UpdateIT, ContctlUpdatePrintsTheLimitsAndTheCgroupHasThem) {
   const auto answer = nlohmann::json::parse(json.out, nullptr, false);
   ASSERT_FALSE(answer.is_discarded()) << json.out;
   EXPECT_EQ(answer["info"]["spec"]["cpu"], 2) << json.out;
-  EXPECT_EQ(answer["info"]["spec"]["memory_bytes"], "100663296") << json.out;
+  EXPECT_EQ(answer["info"]["spec"]["memory_bytes"], 100663296) << json.out;
   EXPECT_EQ(cpuQuota(pid), "200000");
 
   const auto none = contctl({"update", ns_, "svc"});

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "modules/contctl/option_table.h"
 #include "modules/contctl/output.h"
 
 namespace contd::contctl {
@@ -170,11 +171,11 @@ TEST(ContctlArgs, RunTakesAHealthCheck) {
 TEST(ContctlArgs, HealthOptionsNameTheirMistakes) {
   const std::vector<std::pair<std::vector<std::string_view>, std::string>> cases = {
       {{"--health-cmd", "/bin/true", "--health-interval", "30"},
-       "--health-interval '30': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-interval '30': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-timeout", "1.5s"},
-       "--health-timeout '1.5s': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-timeout '1.5s': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-start-period", "s"},
-       "--health-start-period 's': expected a duration such as 500ms, 30s, 10m or 1h"},
+       "--health-start-period 's': expected a duration such as 500ms, 30s, 10m or 1h30m"},
       {{"--health-cmd", "/bin/true", "--health-retries", "-1"},
        "--health-retries '-1': expected a whole number"},
       {{"--health-cmd", "'unterminated"},
@@ -206,7 +207,8 @@ TEST(ContctlArgs, HealthcheckRunTakesNsAndName) {
   // logs --since takes the same durations.
   EXPECT_TRUE(parse({"logs", "demo", "web", "--since", "500ms"}));
   EXPECT_EQ(parse({"logs", "demo", "web", "--since", "10"}).error().message,
-            "--since '10': expected a time such as 2026-11-22T09:46:47Z or an age such as 10m");
+            "--since '10': expected a time such as 2026-11-22T09:46:47Z, a date such as "
+            "2026-11-22 or an age such as 10m or 1h30m");
 }
 
 TEST(ContctlArgs, OtherCommands) {
@@ -333,9 +335,104 @@ TEST(ContctlArgs, UsageListsEveryCommandAndRunOption) {
   const auto text = usage();
   for (const char* word : {"ns", "ls [-n NS]", "inspect NS NAME", "rm NS NAME", "--rootfs DIR",
                            "--mount SRC:DST[:ro]", "--shutdown-timeout MS", "--json",
-                           "update NS NAME", "run and update options:", "--memory BYTES"}) {
+                           "update NS NAME", "update options:", "--memory BYTES",
+                           "ls and ps options:", "--version"}) {
     EXPECT_NE(text.find(word), std::string::npos) << word;
   }
+}
+
+// Each option under every command whose mask takes it, in the full help and in the
+// command's own; no section without options.
+TEST(ContctlArgs, HelpShowsEveryOptionUnderEachCommandTakingIt) {
+  const auto full = usage();
+  for (const auto& command : commands()) {
+    if (command.bit == 0) {
+      continue;
+    }
+    const auto own = usage(command.name);
+    EXPECT_TRUE(own.starts_with("usage: contctl " + std::string(command.name))) << own;
+    for (const auto& option : options()) {
+      // "  -a, --all " or "  --name NAME ", as the help line starts.
+      const std::string left =
+          "\n  " + (option.alias.empty() ? "" : std::string(option.alias) + ", ") +
+          std::string(option.name) +
+          (option.metavar.empty() ? "" : " " + std::string(option.metavar)) + " ";
+      if ((option.commands & command.bit) != 0) {
+        EXPECT_NE(own.find(left), std::string::npos) << command.name << " lacks " << left;
+      } else {
+        EXPECT_EQ(own.find(left), std::string::npos) << command.name << " shows " << left;
+      }
+    }
+  }
+  for (const char* once : {"--namespace NS", "--creds USER", "--plain-http", "--password-stdin",
+                           "--name NAME"}) {
+    EXPECT_NE(full.find(once), std::string::npos) << once;
+  }
+  for (auto at = full.find("options:\n"); at != std::string::npos;
+       at = full.find("options:\n", at + 1)) {
+    EXPECT_EQ(full.substr(at + 9, 3), "  -") << full.substr(0, at + 9);
+  }
+}
+
+TEST(ContctlArgs, HelpOfACommandAndVersion) {
+  auto topic = parse({"help", "logs"});
+  ASSERT_TRUE(topic) << topic.error().message;
+  EXPECT_EQ(topic->command, Command::kHelp);
+  EXPECT_EQ(topic->help_topic, "logs");
+  auto flag = parse({"run", "--help"});
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->help_topic, "run");
+  EXPECT_EQ(parse({"--help"})->help_topic, "");
+  auto unknown = parse({"help", "frobnicate"});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "help: unknown command 'frobnicate'");
+  EXPECT_EQ(parse({"--version"})->command, Command::kVersion);
+  EXPECT_EQ(parse({"ls", "--version"})->command, Command::kVersion);
+  const auto ps = usage("ps");
+  EXPECT_NE(ps.find("(ls and ps are the same command)"), std::string::npos) << ps;
+  EXPECT_NE(ps.find("ps options:\n"), std::string::npos) << ps;
+  EXPECT_NE(ps.find("options of every command:\n"), std::string::npos) << ps;
+}
+
+TEST(ContctlArgs, PsIsLsWithAllQuietFilterAndFormat) {
+  auto ps = parse({"ps", "-a", "-q", "--no-trunc", "-n", "ns1", "--filter", "status=stopped",
+                   "--filter=name=^web", "--format", "table {{.Name}}"});
+  ASSERT_TRUE(ps) << ps.error().message;
+  EXPECT_EQ(ps->command, Command::kList);
+  EXPECT_TRUE(ps->all);
+  EXPECT_TRUE(ps->quiet);
+  EXPECT_TRUE(ps->no_trunc);
+  EXPECT_EQ(ps->ns, "ns1");
+  EXPECT_EQ(ps->filters, (std::vector<std::string>{"status=stopped", "name=^web"}));
+  EXPECT_EQ(ps->format, "table {{.Name}}");
+  auto ls = parse({"ls", "--all", "--quiet", "--format", "json"});
+  ASSERT_TRUE(ls) << ls.error().message;
+  EXPECT_TRUE(ls->all && ls->quiet);
+  // A bad filter or template is a usage error before any call, naming it.
+  auto key = parse({"ps", "--filter", "colour=red"});
+  ASSERT_FALSE(key);
+  EXPECT_NE(key.error().message.find("unknown key 'colour'"), std::string::npos);
+  auto field = parse({"ls", "--format", "{{.Colour}}"});
+  ASSERT_FALSE(field);
+  EXPECT_NE(field.error().message.find("unknown field '.Colour'"), std::string::npos);
+  EXPECT_FALSE(parse({"inspect", "ns1", "web", "-a"}));
+}
+
+TEST(ContctlArgs, LogsTakeTailZeroTimestampsSinceAndUntil) {
+  auto inv = parse({"logs", "demo", "web", "--tail", "0", "-t", "--since", "2026-12-05",
+                    "--until", "2026-12-05T10:00:00+02:00"});
+  ASSERT_TRUE(inv) << inv.error().message;
+  EXPECT_TRUE(inv->tail_given);
+  EXPECT_EQ(inv->tail, 0U);
+  EXPECT_TRUE(inv->timestamps);
+  EXPECT_EQ(inv->since, 1'796'428'800LL * 1'000'000'000);               // midnight UTC
+  EXPECT_EQ(inv->until, (1'796'428'800LL + 8 * 3600) * 1'000'000'000);  // 08:00 UTC
+  EXPECT_FALSE(parse({"logs", "demo", "web"})->tail_given);
+  // -t is --timestamps for logs, --tty for exec, --time for stop.
+  EXPECT_TRUE(parse({"exec", "demo", "web", "-t", "--", "/bin/sh"})->tty);
+  auto bad = parse({"logs", "demo", "web", "--until", "yesterday"});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--until 'yesterday': expected a time"), std::string::npos);
 }
 
 TEST(ContctlOutput, TableColumnsAreAligned) {
@@ -343,17 +440,8 @@ TEST(ContctlOutput, TableColumnsAreAligned) {
             "NAMESPACE   NAME\n"
             "a           web\n"
             "longer-ns   x\n");
-
-  v1::ListResponse list;
-  auto* info = list.add_containers();
-  info->set_namespace_("demo");
-  info->mutable_spec()->set_name("web");
-  info->set_status(v1::ContainerInfo::RUNNING);
-  info->set_pid(4242);
-  info->mutable_created_at()->set_seconds(1'700'000'000);
-  EXPECT_EQ(formatList(list),
-            "NAMESPACE   NAME   STATUS    PID    CREATED\n"
-            "demo        web    running   4242   2023-11-14T22:13:20Z\n");
+  // An empty last cell leaves no trailing blanks.
+  EXPECT_EQ(formatTable({{"A", "B"}, {"x", ""}}), "A   B\nx\n");
 }
 
 TEST(ContctlOutput, InspectShowsListsOnePerLine) {
@@ -486,6 +574,24 @@ TEST(ContctlOutput, JsonUsesProtoFieldNames) {
   EXPECT_NE(json.find("\"status\": \"RUNNING\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"log_path\": \"\""), std::string::npos) << json;
   EXPECT_EQ(json.find("exit_code"), std::string::npos) << "unset optional stays absent";
+}
+
+// protobuf prints 64-bit integers as strings; contctl prints numbers, in lists and nested
+// messages too, and keeps the fields in the .proto's order.
+TEST(ContctlOutput, JsonPrints64BitIntegersAsNumbers) {
+  v1::ListResponse list;
+  auto* info = list.add_containers();
+  info->mutable_spec()->set_memory_bytes(1ULL << 40);
+  info->mutable_spec()->set_pids_limit(-1);
+  info->set_log_dropped_bytes(18'446'744'073'709'551'615ULL);
+  info->mutable_created_at()->set_seconds(1'700'000'000);
+  const auto json = toJson(list, true);
+  EXPECT_NE(json.find("\"memory_bytes\":1099511627776"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"pids_limit\":-1"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"log_dropped_bytes\":18446744073709551615"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"created_at\":\"2023-11-14T22:13:20Z\""), std::string::npos) << json;
+  EXPECT_LT(json.find("\"namespace\""), json.find("\"spec\"")) << json;
+  EXPECT_TRUE(json.ends_with("}\n")) << json;
 }
 
 }  // namespace
