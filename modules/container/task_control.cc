@@ -6,6 +6,7 @@
 
 #include "modules/common/logging.h"
 #include "modules/container/cgroups.h"
+#include "modules/container/direct_signal.h"
 #include "modules/container/stale_bundle.h"
 #include "modules/container/stuck_logger.h"
 
@@ -167,17 +168,21 @@ Status TaskControl::stopTask(std::string_view ns, std::string_view id,
   const bool graceful = task.status != TaskStatus::kCreated && shutdown_timeout.count() > 0;
   bool exited = false;
   if (graceful) {
-    auto sent = client_.killTask(ns, id, SIGTERM, false);
-    if (!sent && sent.error().code != Code::kNotFound) {
-      return sent.error().wrap("send SIGTERM");
+    // Straight to the process when contd can (direct_signal.h), else through containerd.
+    const bool direct = signalContainerInit(static_cast<pid_t>(task.pid), ns, id, SIGTERM);
+    if (!direct) {
+      auto sent = client_.killTask(ns, id, SIGTERM, false);
+      if (!sent && sent.error().code != Code::kNotFound) {
+        return sent.error().wrap("send SIGTERM");
+      }
     }
     auto waited = client_.waitTask(ns, id, shutdown_timeout);
     exited = waited.ok();
     if (!waited && waited.error().code != Code::kDeadlineExceeded) {
       return waited.error().wrap("wait for exit");
     }
-    log->debug("delete step=sigterm ns={} id={} exited={} ms={:.1f}", ns, id, exited,
-               msSince(started));
+    log->debug("delete step=sigterm ns={} id={} via={} exited={} ms={:.1f}", ns, id,
+               direct ? "pidfd" : "containerd", exited, msSince(started));
   }
   if (!exited) {
     auto sent = client_.killTask(ns, id, SIGKILL, true);
