@@ -245,7 +245,8 @@ TEST_P(RuntimeModesIT, ContainersSurviveKillsOfContdAndContainerd) {
   ASSERT_TRUE(containerd_->crash());
   std::this_thread::sleep_for(300ms);
   ASSERT_TRUE(containerd_->restart());
-  EXPECT_EQ(settled(), before) << "after kill -9 of containerd: " << last_miss_;
+  EXPECT_EQ(settled(), before) << "after kill -9 of containerd: " << last_miss_ << "\n"
+                               << daemon_->logTail(6000);
   // Still driven after both: a Delete works and stops it.
   ASSERT_TRUE(api_->remove(ns_, "s1"));
   EXPECT_EQ(inspect("s2").status(), v1::ContainerInfo::RUNNING);
