@@ -577,27 +577,6 @@ Result<containerd::TaskMetrics> ContainerService::stats(std::string_view ns, std
   return metrics;
 }
 
-Result<std::vector<LogLine>> ContainerService::logs(std::string_view ns, std::string_view id,
-                                                    const LogQuery& query) {
-  // The log outlives nothing but the container record: an unknown container has no log.
-  auto record = store_.get(ns, id);
-  if (!record) {
-    return record.error();
-  }
-  return readLog(logs_.path(ns, id), query);
-}
-
-Status ContainerService::followLogs(std::string_view ns, std::string_view id,
-                                    const LogQuery& query, const LogSink& sink,
-                                    const std::function<bool()>& cancelled) {
-  auto record = store_.get(ns, id);
-  if (!record) {
-    return record.error();
-  }
-  // The record exists, so a missing file only means nothing was written yet: waited for.
-  return followLog(logs_.path(ns, id), query, sink, cancelled);
-}
-
 Result<nlohmann::json> ContainerService::runtimeSpec(std::string_view ns, std::string_view id) {
   auto record = store_.get(ns, id);
   if (!record) {

@@ -123,9 +123,11 @@ public:
   Result<std::vector<LogLine>> logs(std::string_view ns, std::string_view id,
                                     const LogQuery& query);
   // What logs() returns, then every line written after it, to `sink` until `cancelled`
-  // returns true (asked every kFollowCheckEvery) or `sink` refuses a line. A container
+  // returns true (asked every kFollowCheckEvery), `sink` refuses a line, or the container
+  // is removed or has ended for good (stopped, failed, or exited where its restart policy
+  // does not restart it): then the last lines are read and it returns OK. A container
   // whose log file is not there yet (nothing written so far) is followed from its first
-  // line; only an unknown container is kNotFound.
+  // line; only an unknown container is kNotFound. (service_logs.cc)
   Status followLogs(std::string_view ns, std::string_view id, const LogQuery& query,
                     const LogSink& sink, const std::function<bool()>& cancelled);
   // Inspect and the OCI runtime spec together, from one read of the record (zbus Inspect
@@ -167,6 +169,8 @@ private:
   // that runs is what an earlier Run made (it may have answered UNAVAILABLE); one of the
   // same record that never ran is what an interrupted Run left and is discarded.
   Existing checkExisting(std::string_view ns, const containerd::ContainerRecord& wanted);
+  // Whether a follow of the container's log should end: it is gone, or will not run again.
+  bool endedForGood(std::string_view ns, std::string_view id);
   // `stored` is readStoredSpec(record): an unreadable one leaves the spec empty but the name.
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const Result<StoredSpec>& stored,

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,6 +143,34 @@ TEST_F(ContctlIT, LogsTailZeroTimestampsAndJsonText) {
   EXPECT_EQ(future.out, "");
   auto missing = contctl({"logs", ns_, "ghost", "--tail", "0"});
   EXPECT_EQ(missing.exit_code, 1);
+}
+
+// `logs -f` ends as podman's does: when the container is removed, and when it has ended
+// for good (restart "no"), each time with every line it wrote.
+TEST_F(ContctlIT, LogsFollowEndsWhenTheContainerIsRemovedOrEndsForGood) {
+  ASSERT_EQ(contctl(runArgs("followed")).exit_code, 0);
+  auto follow = std::async(std::launch::async, [&] { return contctl({"logs", "-f", ns_, "followed"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto removed_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(contctl({"rm", ns_, "followed"}).exit_code, 0);
+  ASSERT_EQ(follow.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "logs -f still following after rm";
+  const auto ended = follow.get();
+  EXPECT_EQ(ended.exit_code, 0) << ended.err;
+  EXPECT_EQ(ended.out, "started\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - removed_at, std::chrono::seconds(5));
+
+  ASSERT_EQ(contctl({"run", ns_, "job", "--rootfs", rootfs_->path().string(), "--netns",
+                     netns_->name(), "--restart", "no", "--", "/bin/sh", "-c",
+                     "sleep 1; echo one; echo two"})
+                .exit_code,
+            0);
+  auto job = std::async(std::launch::async, [&] { return contctl({"logs", "-f", ns_, "job"}); });
+  ASSERT_EQ(job.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "logs -f still following a container that ended for good";
+  const auto done = job.get();
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(done.out, "one\ntwo\n");
 }
 
 // No daemon at the socket: one line saying so and what to do, the gRPC detail under --debug.
