@@ -18,9 +18,13 @@ namespace {
 
 using json = nlohmann::json;
 
-std::uint32_t errnoOf(const json& owner, std::uint32_t fallback) {
-  auto it = owner.find("errnoRet");
-  return it != owner.end() && it->is_number_unsigned() ? it->get<std::uint32_t>() : fallback;
+// The errno of an ERRNO or TRACE action: `key` of `owner` ("defaultErrnoRet" of the
+// profile, "errnoRet" of a rule), EPERM when unset, as runc and crun read them.
+std::uint32_t errnoOf(const json& owner, const char* key) {
+  auto it = owner.find(key);
+  return it != owner.end() && it->is_number_integer() && it->get<std::int64_t>() >= 0
+             ? it->get<std::uint32_t>()
+             : EPERM;
 }
 
 // libseccomp's action for an OCI action name; `errno_ret` for ERRNO and TRACE.
@@ -115,10 +119,9 @@ Status addRule(scmp_filter_ctx ctx, int nr, std::uint32_t action,
   return okStatus();
 }
 
-Status addRules(scmp_filter_ctx ctx, const json& profile, std::uint32_t default_action,
-                std::uint32_t default_errno) {
+Status addRules(scmp_filter_ctx ctx, const json& profile, std::uint32_t default_action) {
   for (const auto& rule : profile.value("syscalls", json::array())) {
-    auto action = actionOf(rule.value("action", ""), errnoOf(rule, default_errno));
+    auto action = actionOf(rule.value("action", ""), errnoOf(rule, "errnoRet"));
     if (!action) {
       return action.error();
     }
@@ -163,8 +166,8 @@ Result<std::string> compileBpf(const json& linux_seccomp) {
   if (!linux_seccomp.is_object()) {
     return invalidArgument("linux.seccomp: expected an object");
   }
-  const std::uint32_t default_errno = errnoOf(linux_seccomp, EPERM);
-  auto default_action = actionOf(linux_seccomp.value("defaultAction", ""), default_errno);
+  auto default_action =
+      actionOf(linux_seccomp.value("defaultAction", ""), errnoOf(linux_seccomp, "defaultErrnoRet"));
   if (!default_action) {
     return default_action.error();
   }
@@ -176,7 +179,7 @@ Result<std::string> compileBpf(const json& linux_seccomp) {
   // The runtime sets no_new_privs itself, as the spec says (process.noNewPrivileges).
   ::seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_NNP, 0);
   CONTD_RETURN_IF_ERROR(addArchitectures(filter.ctx, linux_seccomp));
-  CONTD_RETURN_IF_ERROR(addRules(filter.ctx, linux_seccomp, *default_action, default_errno));
+  CONTD_RETURN_IF_ERROR(addRules(filter.ctx, linux_seccomp, *default_action));
   return exported(filter.ctx);
 }
 

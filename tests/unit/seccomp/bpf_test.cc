@@ -42,6 +42,27 @@ TEST(SeccompBpfTest, ARuleLikeTheDefaultAndUnknownNamesAreLeftOut) {
   EXPECT_EQ(*a, *b);
 }
 
+TEST(SeccompBpfTest, TheDefaultErrnoIsTheProfilesDefaultErrnoRet) {
+  // An ERRNO default answers defaultErrnoRet (EPERM when unset), as runc and crun make it.
+  const nlohmann::json unset = {{"defaultAction", "SCMP_ACT_ERRNO"}};
+  nlohmann::json eperm = unset;
+  eperm["defaultErrnoRet"] = 1;
+  nlohmann::json enosys = unset;
+  enosys["defaultErrnoRet"] = 38;
+  auto a = compileBpf(unset);
+  auto b = compileBpf(eperm);
+  auto c = compileBpf(enosys);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+  // A rule's own errnoRet (EPERM when unset) is not the default's.
+  nlohmann::json rule = enosys;
+  rule["syscalls"] = {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"}}};
+  auto d = compileBpf(rule);
+  ASSERT_TRUE(d);
+  EXPECT_NE(*d, *c);  // mkdir gets EPERM, everything else ENOSYS
+}
+
 TEST(SeccompBpfTest, ConditionsOnOneArgumentBecomeSeparateRules) {
   // personality(0) or personality(8): two conditions on argument 0, as Docker's profile has.
   const nlohmann::json profile = {
