@@ -205,7 +205,6 @@ std::vector<HostShim> ProcShimHost::shims() {
       continue;
     }
     shim->pid = static_cast<pid_t>(std::atoi(name.c_str()));
-    shim->serves_others = servesOtherContainers(proc_, shim->pid, shim->ns, shim->id);
     std::error_code link_ec;
     fs::path cwd = fs::read_symlink(entry.path() / "cwd", link_ec);
     if (!link_ec && fs::is_directory(cwd)) {
@@ -215,6 +214,17 @@ std::vector<HostShim> ProcShimHost::shims() {
       shim->has_config = config.written;
     }
     found.push_back(std::move(*shim));
+  }
+  // One scan for every shim's children (a grouped shim serves other containers).
+  std::set<pid_t> pids;
+  for (const auto& shim : found) {
+    pids.insert(shim.pid);
+  }
+  const auto children = childrenOf(proc_, pids);
+  for (auto& shim : found) {
+    const auto own = children.find(shim.pid);
+    shim.serves_others = own != children.end() &&
+                         servesOtherContainers(proc_, own->second, shim.ns, shim.id);
   }
   return found;
 }

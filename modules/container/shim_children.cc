@@ -1,5 +1,6 @@
 #include "modules/container/shim_children.h"
 
+#include <cstdlib>
 #include <string>
 
 #include "modules/common/proc_file.h"
@@ -47,20 +48,34 @@ bool isRuntime(const fs::path& pid_dir) {
 
 }  // namespace
 
-bool servesOtherContainers(const fs::path& proc, pid_t shim, std::string_view ns,
-                           std::string_view id) {
+std::map<pid_t, std::vector<pid_t>> childrenOf(const fs::path& proc,
+                                               const std::set<pid_t>& parents) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  if (parents.empty()) {
+    return children;
+  }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(proc, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos ||
-        parentOf(entry.path()) != shim) {
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
       continue;
     }
-    const std::string container = containerOf(entry.path(), ns);
+    if (const pid_t parent = parentOf(entry.path()); parents.count(parent) != 0) {
+      children[parent].push_back(static_cast<pid_t>(std::atoi(name.c_str())));
+    }
+  }
+  return children;
+}
+
+bool servesOtherContainers(const fs::path& proc, const std::vector<pid_t>& children,
+                           std::string_view ns, std::string_view id) {
+  for (const pid_t child : children) {
+    const fs::path pid_dir = proc / std::to_string(child);
+    const std::string container = containerOf(pid_dir, ns);
     if (!container.empty() && container != id) {
       return true;  // another container's process
     }
-    if (container.empty() && isRuntime(entry.path())) {
+    if (container.empty() && isRuntime(pid_dir)) {
       return true;  // a runtime not (yet) in the shim's own container: another Create
     }
   }

@@ -8,14 +8,21 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <string_view>
+#include <vector>
 
 namespace contd::container {
 
-// True when a child process of `shim` (under `proc`, normally /proc) is in the cgroup of
-// another container of `ns` (contd's cgroupsPath "/<ns>/<name>"), or is an OCI runtime
-// (runc, crun) not yet in the cgroup of `id`: a Create of another container at work.
-bool servesOtherContainers(const std::filesystem::path& proc, pid_t shim, std::string_view ns,
-                           std::string_view id);
+// The child pids of each of `parents`, from one scan of `proc` (normally /proc).
+std::map<pid_t, std::vector<pid_t>> childrenOf(const std::filesystem::path& proc,
+                                               const std::set<pid_t>& parents);
+
+// True when one of `children` (a shim's, from childrenOf) is in the cgroup of another
+// container of `ns` (contd's cgroupsPath "/<ns>/<name>"), or is an OCI runtime (runc, crun)
+// not yet in the cgroup of `id`: a Create of another container at work.
+bool servesOtherContainers(const std::filesystem::path& proc, const std::vector<pid_t>& children,
+                           std::string_view ns, std::string_view id);
 
 }  // namespace contd::container
