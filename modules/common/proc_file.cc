@@ -60,4 +60,23 @@ std::optional<ProcStat> readProcStat(const std::filesystem::path& pid_dir) {
   return out;
 }
 
+std::vector<std::string> readProcCgroups(const std::filesystem::path& pid_dir) {
+  const std::string text = readProcFile(pid_dir / "cgroup", 64 * 1024);
+  std::vector<std::string> paths;
+  std::size_t line = 0;
+  while (line < text.size()) {
+    std::size_t end = text.find('\n', line);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    const std::size_t first = text.find(':', line);
+    const std::size_t second = first < end ? text.find(':', first + 1) : std::string::npos;
+    if (second < end) {
+      paths.push_back(text.substr(second + 1, end - second - 1));
+    }
+    line = end + 1;
+  }
+  return paths;
+}
+
 }  // namespace contd

@@ -28,4 +28,8 @@ struct ProcStat {
 };
 std::optional<ProcStat> readProcStat(const std::filesystem::path& pid_dir);
 
+// The cgroup paths of /proc/<pid>/cgroup, given /proc/<pid>: the part after the second
+// colon of each line ("12:pids:/ns/web" gives "/ns/web"); empty when the process is gone.
+std::vector<std::string> readProcCgroups(const std::filesystem::path& pid_dir);
+
 }  // namespace contd

@@ -19,19 +19,8 @@ pid_t parentOf(const fs::path& pid_dir) {
 // Which container of `ns` the process's cgroups name ("/<ns>/<name>" in any hierarchy of
 // /proc/<pid>/cgroup, or below it); empty when none.
 std::string containerOf(const fs::path& pid_dir, std::string_view ns) {
-  const std::string cgroups = readProcFile(pid_dir / "cgroup", 64 * 1024);
   const std::string prefix = "/" + std::string(ns) + "/";
-  std::size_t line = 0;
-  while (line < cgroups.size()) {
-    const std::size_t end = cgroups.find('\n', line);
-    const std::string text =
-        cgroups.substr(line, end == std::string::npos ? std::string::npos : end - line);
-    line = end == std::string::npos ? cgroups.size() : end + 1;
-    const std::size_t colon = text.find(':', text.find(':') + 1);
-    if (colon == std::string::npos) {
-      continue;
-    }
-    const std::string path = text.substr(colon + 1);
+  for (const auto& path : readProcCgroups(pid_dir)) {
     if (path.rfind(prefix, 0) == 0) {
       const std::string rest = path.substr(prefix.size());
       return rest.substr(0, rest.find('/'));
