@@ -86,7 +86,8 @@ protected:
       }
     }
     ASSERT_NO_FATAL_FAILURE(
-        startDaemon({"--runtime", GetParam().runtime, "--shim-group", GetParam().shim_group}));
+        startDaemon({"--runtime", GetParam().runtime, "--shim-group", GetParam().shim_group,
+                     "--log-level", "debug"}));
     api_ = std::make_unique<contctl::Client>(daemon_->socketPath());
   }
 
@@ -187,7 +188,11 @@ TEST_P(RuntimeModesIT, ContainersRunExecLogStatsAndGoInThisMode) {
   EXPECT_NE(readProcFile(log).find("hello-a"), std::string::npos);
 
   // Deleting the first container leaves the others running, on their shim when shared.
+  // Its graceful SIGTERM went from contd straight to the process (direct_signal.h).
   ASSERT_TRUE(api_->remove(ns_, "a"));
+  EXPECT_NE(daemon_->logLines("id=a ").find("step=sigterm ns=" + ns_ + " id=a via=pidfd"),
+            std::string::npos)
+      << daemon_->logLines("id=a ");
   for (const auto& name : {"b", "c"}) {
     const auto info = inspect(name);
     EXPECT_EQ(info.status(), v1::ContainerInfo::RUNNING) << name;
