@@ -15,6 +15,9 @@
 //   io.contd.exits        = JSON array, oldest first (lifecycle_labels.h)
 //   io.contd.health-kill  = "true"                  contd is ending it for failing its health
 //                                                    check; its next recorded exit is a failure
+//   io.contd.keeper       = "true"                  the shim group's keeper (shim_keeper.h), in
+//                                                    each namespace under the id kKeeperId; the
+//                                                    only label it has (it is not "managed")
 //
 // Annotations of the stored OCI runtime spec:
 //   io.contd.container        = the ContainerSpec Run was given, defaults filled in (JSON)
@@ -31,6 +34,9 @@ inline constexpr char kNextRetryLabel[] = "io.contd.next-retry";
 inline constexpr char kRestartsLabel[] = "io.contd.restarts";
 inline constexpr char kExitsLabel[] = "io.contd.exits";
 inline constexpr char kHealthKillLabel[] = "io.contd.health-kill";
+inline constexpr char kKeeperLabel[] = "io.contd.keeper";
+// The keeper's container id; Run refuses it as a name.
+inline constexpr char kKeeperId[] = "contd-shim-keeper";
 
 inline constexpr char kSpecAnnotation[] = "io.contd.container";
 inline constexpr char kShutdownTimeoutAnnotation[] = "io.contd.shutdown-timeout";

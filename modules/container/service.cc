@@ -276,6 +276,7 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
     log::container()->warn("run ns={} id={} {}", ns, name, warning);
   }
   record.spec_json = plan->runtime.dump();
+  const std::string runtime_binary = record.runtime_binary;
   if (plan->image) {
     record.labels[kImageLabel] = plan->valid.spec.image;
     record.labels[kImageDigestLabel] = plan->image->manifest_digest;
@@ -305,6 +306,9 @@ Result<std::string> ContainerService::run(std::string_view ns, const ContainerSp
     return task.error();
   }
   log->info("started ns={} id={} pid={} ms={:.1f}", ns, name, task->pid, msSince(started));
+  if (options_.keeper != nullptr && shimGroupOf(plan->runtime) == ShimGroup::kNamespace) {
+    options_.keeper->ensure(ns, runtime_binary);
+  }
   events_.publish(
       {.kind = ModuleEvent::Kind::kStarted, .ns = std::string(ns), .id = name, .pid = task->pid});
   return name;

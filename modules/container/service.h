@@ -28,6 +28,7 @@
 #include "modules/container/defaults.h"
 #include "modules/container/netns_check.h"
 #include "modules/container/runtime_choice.h"
+#include "modules/container/shim_keeper.h"
 #include "modules/container/event_bus.h"
 #include "modules/container/exec_runner.h"
 #include "modules/container/exec_session.h"
@@ -77,6 +78,9 @@ struct ServiceOptions {
   // The runtime and shim grouping of containers Run from now on (checked by the caller:
   // runtime_choice.h usableRuntime); reloadable with setRuntimeChoice.
   RuntimeChoice runtime;
+  // Keeps a shim group's shim between its containers (shim_keeper.h); asked after each Run
+  // of a grouped container. None when null. Not owned; must outlive the service.
+  ShimKeeper* keeper = nullptr;
 };
 
 struct InspectedContainer {

@@ -12,6 +12,7 @@
 
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
+#include "modules/common/record_schema.h"
 #include "modules/container/command_line.h"
 #include "modules/container/in_root.h"
 #include "modules/container/user_lookup.h"
@@ -490,6 +491,9 @@ Status validateExecArgv(const std::vector<std::string>& argv) {
 Status validateImageRequest(std::string_view ns, const ContainerSpec& spec) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   CONTD_RETURN_IF_ERROR(validateName("name", spec.name));
+  if (spec.name == kKeeperId) {
+    return fieldError("name", "'" + spec.name + "' is reserved for contd's shim keeper");
+  }
   if (!spec.image.empty()) {
     if (!spec.rootfs.empty()) {
       return fieldError("image", "give either rootfs or image, not both");

@@ -240,7 +240,7 @@ struct Field {
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 28> kFields = {{
+const std::array<Field, 29> kFields = {{
     {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
     {"listen", setString<&Config::listen, socketPath>, "--listen"},
     {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
@@ -270,6 +270,7 @@ const std::array<Field, 28> kFields = {{
     {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
     {"runtime", setString<&Config::runtime, runtimeName>, "--runtime"},
     {"shim_group", setString<&Config::shim_group, shimGroup>, "--shim-group"},
+    {"shim_keepalive_ms", setUnsigned<&Config::shim_keepalive_ms, anyCount>, ""},
     {"metrics_textfile", setString<&Config::metrics_textfile, metricsTextfile>, ""},
     {"metrics_listen", setString<&Config::metrics_listen, metricsListen>, ""},
 }};

@@ -87,6 +87,9 @@ struct Config {
   // reloadable for containers Run afterwards.
   std::string runtime = "runc";
   std::string shim_group = "none";
+  // With shim_group "namespace": how long a namespace's shim is kept after its last Run, by
+  // a keeper container (modules/container/shim_keeper.h); 0: no keeper. Reloadable.
+  std::uint64_t shim_keepalive_ms = 60000;
   // Prometheus metrics (docs/metrics.md): a textfile for node-exporter's textfile collector
   // (an absolute path ending in .prom; "" for none), and a /metrics listener on loopback
   // ("127.0.0.1:PORT", "[::1]:PORT" or "unix:/PATH"; "" for none).

@@ -27,11 +27,15 @@ std::string holderPid(int fd) {
 
 }  // namespace
 
-std::string containerdLockPath(const std::string& socket_path) {
+std::string besideContainerd(const std::string& socket_path, std::string_view suffix) {
   char resolved[PATH_MAX];
   const std::string base =
       ::realpath(socket_path.c_str(), resolved) != nullptr ? std::string(resolved) : socket_path;
-  return base + ".contd.lock";
+  return base + std::string(suffix);
+}
+
+std::string containerdLockPath(const std::string& socket_path) {
+  return besideContainerd(socket_path, ".contd.lock");
 }
 
 Result<UniqueFd> lockContainerd(const std::string& socket_path) {

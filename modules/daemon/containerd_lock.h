@@ -10,11 +10,16 @@
 // the lock.
 
 #include <string>
+#include <string_view>
 
 #include "modules/common/result.h"
 #include "modules/common/unique_fd.h"
 
 namespace contd::daemon {
+
+// `<containerd socket>` + `suffix`, the socket's symlinks resolved: where contd keeps what
+// belongs to one containerd (the lock; the shim keeper's files, ".contd-keeper").
+std::string besideContainerd(const std::string& socket_path, std::string_view suffix);
 
 // The lock file of containerd's socket `socket_path`.
 std::string containerdLockPath(const std::string& socket_path);

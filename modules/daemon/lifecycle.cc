@@ -254,10 +254,11 @@ void reloadConfig(const Flags& flags, Config& running,
   running.restart_window_ms = fresh->restart_window_ms;
   running.runtime = fresh->runtime;  // for containers Run from now on
   running.shim_group = fresh->shim_group;
+  running.shim_keepalive_ms = fresh->shim_keepalive_ms;
   // The rest is read once at start, by the objects it configures.
   if (*fresh != running) {
     log->warn("reload: changed settings other than the log level, restart policy, "
-              "container defaults, runtime and shim group take effect after a restart of "
+              "container defaults, runtime, shim group and keepalive take effect after a restart of "
               "contd (containers keep running across it)");
   } else {
     log->info("reload done");

@@ -158,7 +158,29 @@ struct ServiceParts {
   contd::UniqueFd containerd_lock;  // held for the daemon's life (containerd_lock.h)
   contd::container::ServiceOptions options;
   std::unique_ptr<contd::images::GrpcImageStore> image_store;
+  std::unique_ptr<contd::container::ShimKeeper> keeper;  // none without contd-keeper
 };
+
+// The shim groups' keeper (shim_keeper.h): contd-keeper beside the log shim, its files in
+// a folder beside containerd's socket (as the lock). None, with a warning, when the binary
+// is missing: grouped shims then end with their last container.
+std::unique_ptr<contd::container::ShimKeeper> shimKeeper(const contd::daemon::Config& config,
+                                                         const std::filesystem::path& log_shim,
+                                                         contd::containerd::Client& client,
+                                                         spdlog::logger& log) {
+  const auto binary = log_shim.parent_path() / "contd-keeper";
+  if (::access(binary.c_str(), X_OK) != 0) {
+    log.warn("no shim keeper: '{}' is not an executable file; a grouped shim ends with its "
+             "last container", binary.string());
+    return nullptr;
+  }
+  return std::make_unique<contd::container::ShimKeeper>(
+      client, contd::container::KeeperOptions{
+                  .binary = binary,
+                  .root = contd::daemon::besideContainerd(config.containerd_socket,
+                                                          ".contd-keeper"),
+                  .keepalive = milliseconds(config.shim_keepalive_ms)});
+}
 
 // Step 4, what the container service needs beside the client: the containerd lock (one
 // contd per containerd: a second would fight the first over every container), options,
@@ -202,6 +224,8 @@ contd::Result<ServiceParts> serviceParts(const contd::daemon::Config& config,
   }
   parts.image_store = std::move(*image_store);
   options.images = parts.image_store.get();
+  parts.keeper = shimKeeper(config, options.log_shim, client, log);
+  options.keeper = parts.keeper.get();
   return parts;
 }
 
@@ -280,7 +304,8 @@ std::unique_ptr<contd::daemon::SystemdNotifier> startNotifier(
 int serveUntilSignal(contd::daemon::TerminationSignals& signals,
                      contd::daemon::SystemdNotifier& notifier, const contd::daemon::Flags& flags,
                      contd::daemon::Config& config, contd::container::ContainerService& service,
-                     contd::container::Supervisor& supervisor, spdlog::logger& log) {
+                     contd::container::Supervisor& supervisor,
+                     contd::container::ShimKeeper* keeper, spdlog::logger& log) {
   for (;;) {
     const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
     if (event == contd::daemon::SignalEvent::kTerminate) {
@@ -291,6 +316,9 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
       supervisor.setPolicy(restartPolicy(fresh));
       service.setDefaults(milliseconds(fresh.default_shutdown_timeout_ms),
                           fresh.default_pids_limit);
+      if (keeper != nullptr) {
+        keeper->setKeepalive(milliseconds(fresh.shim_keepalive_ms));
+      }
       if (auto runtime = runtimeChoice(fresh, log); runtime) {
         service.setRuntimeChoice(std::move(*runtime));
       } else {
@@ -348,6 +376,9 @@ int main(int argc, char** argv) {
   contd::container::Supervisor supervisor(**client, service.store(), service.tasks(),
                                          service.events(), restartPolicy(config), &shim_host);
   supervisor.start();
+  if (parts->keeper) {
+    parts->keeper->adopt();  // the keepers a previous contd left get a fresh keepalive
+  }
   // The execs a previous contd left running when it died (stale_execs.h).
   if (const auto ended = contd::container::endStaleExecs(**client, config.log_root, ::getpid());
       ended > 0) {
@@ -368,7 +399,8 @@ int main(int argc, char** argv) {
   }
 
   auto notifier = startNotifier(config, **client, *ends->api, service);
-  const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor, *log);
+  const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor,
+                                   parts->keeper.get(), *log);
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
   notifier->stop();

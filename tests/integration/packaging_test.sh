@@ -97,7 +97,8 @@ echo "lintian: no errors, no warnings (overridden: $(lintian --show-overrides "$
 # ---- 3. The files, where a Debian system expects them.
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
-for f in usr/bin/contd usr/bin/contctl usr/libexec/contd/contd-shim-logs; do
+for f in usr/bin/contd usr/bin/contctl usr/libexec/contd/contd-shim-logs \
+  usr/libexec/contd/contd-keeper; do
   [ -x "$root/$f" ] || fail "$f missing or not executable"
 done
 for f in usr/lib/systemd/system/contd.service usr/lib/systemd/system/contd.socket \
@@ -134,7 +135,8 @@ head -n 1 "$root/usr/share/doc/contd/copyright" |
 # Stripped binaries; with debug info, the debug info of each is in the .ddeb under its
 # build id.
 [ -z "$ddeb" ] || dpkg-deb -x "$ddeb" "$work/dbgsym"
-for f in usr/bin/contd usr/bin/contctl usr/libexec/contd/contd-shim-logs; do
+for f in usr/bin/contd usr/bin/contctl usr/libexec/contd/contd-shim-logs \
+  usr/libexec/contd/contd-keeper; do
   sections=$(LC_ALL=C readelf -S -W "$root/$f")
   if echo "$sections" | grep -qE ' \.(symtab|debug_info) '; then
     fail "$f is not stripped"
@@ -233,7 +235,8 @@ dpkg_root --install "$deb"
   fail "contd.socket not enabled: $wants_socket -> $(readlink "$sysroot/$wants_socket")"
 for check in "run/contd 755 root:root" "var/log/contd 750 root:root" \
   "usr/bin/contd 755 root:root" "usr/bin/contctl 755 root:root" \
-  "usr/libexec/contd/contd-shim-logs 755 root:root" "etc/contd 755 root:root" \
+  "usr/libexec/contd/contd-shim-logs 755 root:root" \
+  "usr/libexec/contd/contd-keeper 755 root:root" "etc/contd 755 root:root" \
   "etc/contd/contd.json 644 root:root" "etc/contd/seccomp.json 644 root:root" \
   "usr/lib/systemd/system/contd.service 644 root:root" \
   "usr/lib/tmpfiles.d/contd.conf 644 root:root"; do

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <ostream>
 #include <set>
@@ -25,6 +26,7 @@
 
 #include "modules/common/proc_file.h"
 #include "modules/contctl/client.h"
+#include "modules/common/record_schema.h"
 #include "modules/container/runtime_choice.h"
 #include "modules/seccomp/bpf.h"
 #include "tests/integration/support/daemon_fixture.h"
@@ -85,9 +87,12 @@ protected:
         GTEST_SKIP() << why;
       }
     }
+    // A short keepalive, so that a test sees the group's shim end after its keeper.
+    const fs::path config = dir_->path() / "keepalive.json";
+    std::ofstream(config) << R"({"shim_keepalive_ms": )" << kKeepalive.count() << "}";
     ASSERT_NO_FATAL_FAILURE(
-        startDaemon({"--runtime", GetParam().runtime, "--shim-group", GetParam().shim_group,
-                     "--log-level", "debug"}));
+        startDaemon({"--config", config.string(), "--runtime", GetParam().runtime,
+                     "--shim-group", GetParam().shim_group, "--log-level", "debug"}));
     api_ = std::make_unique<contctl::Client>(daemon_->socketPath());
   }
 
@@ -96,7 +101,20 @@ protected:
     DaemonFixture::TearDown();
   }
 
+  // Longer than any pause between two Runs of one test (a Delete waits up to 1 s for the
+  // shell's trap), short enough to wait for.
+  static constexpr auto kKeepalive = 4000ms;
+
   bool grouped() const { return GetParam().shim_group == "namespace"; }
+
+  // Waits until `pid` has exited, up to `timeout`.
+  static bool waitExited(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (!exited(pid) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    return exited(pid);
+  }
 
   void run(const std::string& name, const std::string& script, std::uint64_t memory = 0) {
     v1::ContainerSpec spec;
@@ -202,13 +220,65 @@ TEST_P(RuntimeModesIT, ContainersRunExecLogStatsAndGoInThisMode) {
   }
   ASSERT_TRUE(api_->remove(ns_, "b"));
   ASSERT_TRUE(api_->remove(ns_, "c"));
+  // A shared shim is kept by the group's keeper for the keepalive, then ends with it.
   for (pid_t shim : shims) {
-    const auto deadline = Clock::now() + 5s;
-    while (!exited(shim) && Clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_TRUE(exited(shim)) << "shim " << shim << " outlived its containers";
+    EXPECT_TRUE(waitExited(shim, 5s + kKeepalive)) << "shim " << shim << " outlived its containers";
   }
+}
+
+// Containers run one after another (a container per request) share the group's shim: the
+// keeper (shim_keeper.h) holds it between them, is none of contd's containers, and goes
+// with the shim after the keepalive. A shim per container ends with its container.
+TEST_P(RuntimeModesIT, ContainersRunOneAfterAnotherShareTheGroupsShim) {
+  const std::string loop = "trap 'exit 0' TERM; while true; do sleep 1; done";
+  ASSERT_NO_FATAL_FAILURE(run("first", loop));
+  const auto first = waitFor("first", [](const auto& i) { return i.pid() != 0; });
+  const pid_t shim = parentOf(static_cast<pid_t>(first.pid()));
+  ASSERT_GT(shim, 1);
+  ASSERT_TRUE(api_->remove(ns_, "first"));
+  if (!grouped()) {
+    EXPECT_TRUE(waitExited(shim, 5s)) << "shim " << shim << " outlived its container";
+  }
+  ASSERT_NO_FATAL_FAILURE(run("second", loop));
+  const auto second = waitFor("second", [](const auto& i) { return i.pid() != 0; });
+  const pid_t second_shim = parentOf(static_cast<pid_t>(second.pid()));
+  if (grouped()) {
+    EXPECT_EQ(second_shim, shim) << "the group's shim did not outlive its container";
+    EXPECT_FALSE(exited(shim));
+    auto keeper = client_->getTask(ns_, kKeeperId);
+    ASSERT_TRUE(keeper) << keeper.error().message;
+    EXPECT_EQ(keeper->status, containerd::TaskStatus::kRunning)
+        << "keeper exit " << keeper->exit_status << "\n" << daemon_->logLines("op=keeper");
+    EXPECT_EQ(parentOf(static_cast<pid_t>(keeper->pid)), shim);
+  } else {
+    EXPECT_NE(second_shim, shim);
+    EXPECT_FALSE(client_->getContainer(ns_, kKeeperId));
+  }
+  // The keeper is none of contd's containers, and its name is not a container name.
+  auto listed = api_->list(ns_);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->containers_size(), 1);
+  EXPECT_EQ(listed->containers(0).spec().name(), "second");
+  v1::ContainerSpec taken;
+  taken.set_name(kKeeperId);
+  taken.set_rootfs(rootfs_->path().string());
+  taken.set_network_namespace(netns_->name());
+  taken.add_argv("/bin/true");
+  auto refused = api_->run(ns_, taken);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("INVALID_ARGUMENT: name: '" + std::string(kKeeperId) +
+                                         "' is reserved"),
+            std::string::npos)
+      << refused.error().message;
+
+  // Idle past the keepalive: keeper and shim go once the last container has.
+  ASSERT_TRUE(api_->remove(ns_, "second"));
+  EXPECT_TRUE(waitExited(second_shim, 5s + kKeepalive)) << "shim " << second_shim << " stayed";
+  const auto deadline = Clock::now() + 5s;
+  while (client_->getContainer(ns_, kKeeperId) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(client_->getContainer(ns_, kKeeperId)) << "the keeper stayed";
 }
 
 TEST_P(RuntimeModesIT, AnOomKillIsSeenAndTheContainerRestarted) {

@@ -98,6 +98,8 @@ TEST_F(ValidationTest, RefusesBadName) {
   auto spec = validSpec();
   spec.name = std::string(65, 'a');
   expectRefused(spec, "name");
+  spec.name = "contd-shim-keeper";  // the shim keeper's (shim_keeper.h)
+  expectRefused(spec, "name");
 }
 
 TEST_F(ValidationTest, RefusesBadRootfs) {
