@@ -248,6 +248,14 @@ Result<WaitResult> ContainerControl::wait(std::string_view ns, std::string_view 
                                       .oom_killed = event->message == "oom-killed",
                                       .unhealthy = event->message == "unhealthy"});
       }
+      if (event->kind == ModuleEvent::Kind::kDeleted && event->exit_code >= 0) {
+        // auto_remove removed it after an exit this Wait had not seen.
+        return waitResult(Termination{
+            .time = event->time,
+            .code = event->exit_code,
+            .oom_killed = event->message.find("oom-killed") != std::string::npos,
+            .unhealthy = event->message.find("unhealthy") != std::string::npos});
+      }
       if (event->kind == ModuleEvent::Kind::kDeleted) {
         return notFound("'" + std::string(id) + "' was deleted before its process exited");
       }

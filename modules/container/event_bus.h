@@ -27,7 +27,8 @@ struct ModuleEvent {
     kBackingOff,  // a restart is queued (message: when)
     kRestarted,   // the restart policy started it again (pid)
     kGaveUp,      // the restart policy gave up (message: why)
-    kDeleted,     // Delete removed it, or auto_remove did (message "auto-remove")
+    kDeleted,     // Delete removed it, or auto_remove did (message "auto-remove", then the
+                  // exit's message when it has one; time and exit_code: that exit)
     kStopped,     // Stop ended it; it stays
     kKilled,      // Kill sent it a signal (message "signal N")
     kUpdated,     // Update changed its limits (message: what, "memory_bytes=67108864")
@@ -38,7 +39,7 @@ struct ModuleEvent {
   std::string ns;
   std::string id;
   std::int64_t time = 0;       // unix nanos
-  std::int32_t exit_code = -1;  // kExited
+  std::int32_t exit_code = -1;  // kExited; kDeleted by auto_remove
   std::uint32_t pid = 0;        // kStarted, kRestarted
   std::string message;          // human detail ("restart in 2000 ms", "5 failures in 300 s")
 };

@@ -332,18 +332,24 @@ void Supervisor::rest(const std::string& ns, const std::string& id, const OwnPol
                       Lifecycle lifecycle, std::optional<ModuleEvent> exited) {
   const auto log = log::container();
   lifecycle.state = PolicyState::kStopped;
-  if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
-    log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+  // A container removed on exit is not told its exit: its record goes next (one containerd
+  // write less on a run to completion). Until then a Wait reads the exit off the stopped
+  // task, and the deletion event carries it (settle) for a Wait that sees only that.
+  if (!own.auto_remove) {
+    if (auto saved = store_.saveLifecycle(ns, id, lifecycle); !saved) {
+      log->warn("record exit ns={} id={} error=\"{}\"", ns, id, saved.error().message);
+    }
   }
   // Published before any removal: a Wait begun before the exit gets it.
   if (exited) {
     bus_.publish(*exited);
   }
   log->info("at rest ns={} id={} restart={}", ns, id, restartModeName(own.mode));
-  settle(ns, id, own);
+  settle(ns, id, own, exited ? &*exited : nullptr);
 }
 
-void Supervisor::settle(const std::string& ns, const std::string& id, const OwnPolicy& own) {
+void Supervisor::settle(const std::string& ns, const std::string& id, const OwnPolicy& own,
+                        const ModuleEvent* exited) {
   const auto log = log::container();
   if (!own.auto_remove) {
     if (auto released = tasks_.release(ns, id); !released) {
@@ -356,7 +362,16 @@ void Supervisor::settle(const std::string& ns, const std::string& id, const OwnP
     log->warn("auto-remove ns={} id={} error=\"{}\"", ns, id, removed.error().message);
     return;  // the next evaluation (an event, or reconcile) tries again
   }
-  bus_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = ns, .id = id, .message = "auto-remove"});
+  ModuleEvent deleted{.kind = ModuleEvent::Kind::kDeleted, .ns = ns, .id = id,
+                      .message = "auto-remove"};
+  if (exited != nullptr) {  // the exit that removed it, for Wait (control.h)
+    deleted.time = exited->time;
+    deleted.exit_code = exited->exit_code;
+    if (!exited->message.empty()) {
+      deleted.message += " " + exited->message;
+    }
+  }
+  bus_.publish(deleted);
 }
 
 void Supervisor::schedule(const std::string& ns, const std::string& id, std::int64_t at) {

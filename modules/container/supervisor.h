@@ -97,7 +97,10 @@ private:
   void rest(const std::string& ns, const std::string& id, const OwnPolicy& own,
             Lifecycle lifecycle, std::optional<ModuleEvent> exited);
   // A container at rest: its task deleted, or with auto_remove the container removed.
-  void settle(const std::string& ns, const std::string& id, const OwnPolicy& own);
+  // `exited`: the exit that put it at rest, when known (carried by an auto-remove's
+  // deletion event).
+  void settle(const std::string& ns, const std::string& id, const OwnPolicy& own,
+              const ModuleEvent* exited = nullptr);
   void giveUp(const std::string& ns, const std::string& id, Lifecycle lifecycle,
               std::optional<ModuleEvent> exited, const std::string& why);
   void restart(const std::string& ns, const std::string& id);

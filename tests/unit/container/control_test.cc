@@ -90,11 +90,52 @@ TEST_F(ControlTest, AutoRemoveRemovesAfterTheExitAndAWaitBegunBeforeGetsIt) {
   auto deleted = waitFor(Kind::kDeleted, "req");
   ASSERT_TRUE(deleted);
   EXPECT_EQ(deleted->message, "auto-remove");
+  EXPECT_EQ(deleted->exit_code, 7);  // the exit that removed it, for a later Wait
   EXPECT_FALSE(fake_.hasContainer("ns1", "req"));
   EXPECT_FALSE(fake_.hasTask("ns1", "req"));
   auto after = waitNow("req");
   ASSERT_FALSE(after);
   EXPECT_EQ(after.error().code, Code::kNotFound);
+}
+
+TEST_F(ControlTest, AnAutoRemoveExitIsNotWrittenToTheRecordAndWaitStillGetsIt) {
+  ASSERT_NO_FATAL_FAILURE(run("req", [](ContainerSpec& s) { s.auto_remove = true; }));
+  ASSERT_NO_FATAL_FAILURE(start());
+  fake_.failNext("deleteTask", Code::kUnavailable);  // the removal waits for a retry
+  fake_.exitTask("ns1", "req", 5);
+  ASSERT_TRUE(waitFor(Kind::kExited, "req"));
+  // The record goes next, so the exit is not written into it (one write less)...
+  ASSERT_TRUE(fake_.hasContainer("ns1", "req"));
+  auto labels = fake_.record("ns1", "req").labels;
+  EXPECT_EQ(labels[kStateLabel], "");
+  EXPECT_EQ(labels[kExitsLabel], "");
+  // ...and a Wait meanwhile reads it off the stopped task.
+  auto waited = waitNow("req");
+  ASSERT_TRUE(waited) << waited.error().message;
+  EXPECT_EQ(waited->exit.code, 5);
+}
+
+TEST_F(ControlTest, AWaitThatOnlySeesTheAutoRemoveGetsTheExitItCarries) {
+  ASSERT_NO_FATAL_FAILURE(run("req", [](ContainerSpec& s) { s.auto_remove = true; }));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto waiting = std::async(std::launch::async, [&] {
+    return control().wait("ns1", "req", [] { return false; });
+  });
+  EXPECT_EQ(waiting.wait_for(200ms), std::future_status::timeout) << "answered while running";
+  // What a Wait begun between the task's removal and the record's sees: the deletion.
+  service_->events().publish({.kind = Kind::kDeleted,
+                              .ns = "ns1",
+                              .id = "req",
+                              .time = 1234,
+                              .exit_code = 137,
+                              .message = "auto-remove oom-killed"});
+  ASSERT_EQ(waiting.wait_for(3s), std::future_status::ready);
+  auto waited = waiting.get();
+  ASSERT_TRUE(waited) << waited.error().message;
+  EXPECT_EQ(waited->exit.code, 137);
+  EXPECT_EQ(waited->exit.time, 1234);
+  EXPECT_TRUE(waited->exit.oom_killed);
+  EXPECT_EQ(waited->signal, 9);
 }
 
 TEST_F(ControlTest, StopOfAnAutoRemoveContainerRemovesIt) {
