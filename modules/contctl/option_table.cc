@@ -388,7 +388,7 @@ const std::array<OptionDef, 52> kOptions = {{
     {"--filter", "", "KEY=VALUE", kLs,
      "status=, name=REGEX, label=K[=V], image=, namespace= (repeatable; keys ANDed)",
      addFilter},
-    {"--format", "", "TEMPLATE", kLs,
+    {"--format", "", "TEMPLATE", kLs | kInfo,
      "json, or a template: '{{.Name}} {{.Status}}', 'table {{.Name}}\\t{{.Image}}'",
      setFormat},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},

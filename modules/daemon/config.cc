@@ -232,47 +232,74 @@ Status setPathList(const json& value, Config& config) {
   return okStatus();
 }
 
-// Every config key, once: its setter (type and validator) and the flag that overrides it.
+// A key's value as the file would give it.
+template <auto Member>
+json get(const Config& config) {
+  return config.*Member;
+}
+
+// Every config key, once: its setter (type and validator), its getter and the flag that
+// overrides it.
 struct Field {
   std::string_view key;
   Status (*set)(const json& value, Config& config);
+  json (*get)(const Config& config);
   std::string_view flag;  // "" when only the file sets it
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 28> kFields = {{
-    {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
-    {"listen", setString<&Config::listen, socketPath>, "--listen"},
-    {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
-    {"log_root", setString<&Config::log_root, absolutePath>, "--log-root"},
-    {"log_shim", setString<&Config::log_shim, optionalAbsolutePath>, ""},
-    {"log_max_size", setUnsigned<&Config::log_max_size, anyCount>, ""},
-    {"log_max_files", setUnsigned<&Config::log_max_files, maxFiles>, ""},
-    {"log_policy", setString<&Config::log_policy, logPolicy>, ""},
-    {"log_rate_limit", setUnsigned<&Config::log_rate_limit, positiveRate>, ""},
-    {"log_level", setString<&Config::log_level, logLevel>, "--log-level"},
-    {"default_shutdown_timeout_ms", setUnsigned<&Config::default_shutdown_timeout_ms, anyDuration>,
-     ""},
-    {"task_create_timeout_ms", setUnsigned<&Config::task_create_timeout_ms, positiveDuration>, ""},
-    {"default_pids_limit", setInteger<&Config::default_pids_limit, pidsLimit>, ""},
-    {"restart_initial_delay_ms", setUnsigned<&Config::restart_initial_delay_ms, positiveDuration>,
-     ""},
-    {"restart_max_delay_ms", setUnsigned<&Config::restart_max_delay_ms, positiveDuration>, ""},
-    {"restart_max_failures", setUnsigned<&Config::restart_max_failures, restartFailures>, ""},
-    {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
-    {"seccomp_profile", setString<&Config::seccomp_profile, seccompProfile>,
-     "--seccomp-profile"},
-    {"mount_sources", setPathList<&Config::mount_sources>, ""},
-    {"allow_elevated", setBool<&Config::allow_elevated>, ""},
-    {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
-    {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
-    {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},
-    {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
-    {"runtime", setString<&Config::runtime, runtimeName>, "--runtime"},
-    {"shim_group", setString<&Config::shim_group, shimGroup>, "--shim-group"},
-    {"metrics_textfile", setString<&Config::metrics_textfile, metricsTextfile>, ""},
-    {"metrics_listen", setString<&Config::metrics_listen, metricsListen>, ""},
-}};
+// One table row per kind of value: the member is named once.
+template <auto Member, Status (*Check)(const std::string&)>
+Field stringKey(std::string_view key, std::string_view flag = "") {
+  return {key, setString<Member, Check>, get<Member>, flag};
+}
+template <auto Member, Status (*Check)(std::uint64_t)>
+Field unsignedKey(std::string_view key, std::string_view flag = "", bool numeric = false) {
+  return {key, setUnsigned<Member, Check>, get<Member>, flag, numeric};
+}
+template <auto Member, Status (*Check)(std::int64_t)>
+Field integerKey(std::string_view key) {
+  return {key, setInteger<Member, Check>, get<Member>, ""};
+}
+template <auto Member>
+Field boolKey(std::string_view key) {
+  return {key, setBool<Member>, get<Member>, ""};
+}
+template <auto Member>
+Field pathListKey(std::string_view key) {
+  return {key, setPathList<Member>, get<Member>, ""};
+}
+
+const std::array<Field, 28> kFields = {
+    stringKey<&Config::containerd_socket, socketPath>("containerd_socket", "--containerd"),
+    stringKey<&Config::listen, socketPath>("listen", "--listen"),
+    stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
+    stringKey<&Config::log_root, absolutePath>("log_root", "--log-root"),
+    stringKey<&Config::log_shim, optionalAbsolutePath>("log_shim"),
+    unsignedKey<&Config::log_max_size, anyCount>("log_max_size"),
+    unsignedKey<&Config::log_max_files, maxFiles>("log_max_files"),
+    stringKey<&Config::log_policy, logPolicy>("log_policy"),
+    unsignedKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
+    stringKey<&Config::log_level, logLevel>("log_level", "--log-level"),
+    unsignedKey<&Config::default_shutdown_timeout_ms, anyDuration>("default_shutdown_timeout_ms"),
+    unsignedKey<&Config::task_create_timeout_ms, positiveDuration>("task_create_timeout_ms"),
+    integerKey<&Config::default_pids_limit, pidsLimit>("default_pids_limit"),
+    unsignedKey<&Config::restart_initial_delay_ms, positiveDuration>("restart_initial_delay_ms"),
+    unsignedKey<&Config::restart_max_delay_ms, positiveDuration>("restart_max_delay_ms"),
+    unsignedKey<&Config::restart_max_failures, restartFailures>("restart_max_failures"),
+    unsignedKey<&Config::restart_window_ms, positiveDuration>("restart_window_ms"),
+    stringKey<&Config::seccomp_profile, seccompProfile>("seccomp_profile", "--seccomp-profile"),
+    pathListKey<&Config::mount_sources>("mount_sources"),
+    boolKey<&Config::allow_elevated>("allow_elevated"),
+    unsignedKey<&Config::status_interval_ms, positiveDuration>("status_interval_ms"),
+    stringKey<&Config::broker, brokerUrl>("broker", "--broker"),
+    unsignedKey<&Config::zbus_workers, workerCount>("zbus_workers", "--zbus-workers", true),
+    unsignedKey<&Config::pull_parallel_layers, parallelLayers>("pull_parallel_layers"),
+    stringKey<&Config::runtime, runtimeName>("runtime", "--runtime"),
+    stringKey<&Config::shim_group, shimGroup>("shim_group", "--shim-group"),
+    stringKey<&Config::metrics_textfile, metricsTextfile>("metrics_textfile"),
+    stringKey<&Config::metrics_listen, metricsListen>("metrics_listen"),
+};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.
 struct FlagDef {
@@ -454,6 +481,14 @@ Result<Config> resolveConfig(const Flags& flags) {
     }
   }
   return config;
+}
+
+std::string configJson(const Config& config) {
+  nlohmann::ordered_json document = nlohmann::ordered_json::object();
+  for (const auto& field : kFields) {
+    document[std::string(field.key)] = field.get(config);
+  }
+  return document.dump(2);
 }
 
 std::string usage() {

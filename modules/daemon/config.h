@@ -127,6 +127,10 @@ Result<Flags> parseFlags(std::span<const std::string_view> args);
 // The defaults, then the file of --config if given, then the other flags; validated.
 Result<Config> resolveConfig(const Flags& flags);
 
+// `config` as JSON of the config file's shape: every key, in the order of --help, with its
+// value (defaults included), indented; parseConfig reads it back to the same Config.
+std::string configJson(const Config& config);
+
 // The --help text.
 std::string usage();
 

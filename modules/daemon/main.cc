@@ -24,6 +24,7 @@
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/containerd_lock.h"
+#include "modules/daemon/daemon_info.h"
 #include "modules/daemon/lifecycle.h"
 #include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
@@ -106,8 +107,10 @@ contd::container::RestartPolicy restartPolicy(const contd::daemon::Config& confi
   return policy;
 }
 
-contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config) {
+contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config,
+                                        contd::api::DaemonInfoSource& info) {
   contd::api::ApiServerOptions options;
+  options.info = &info;
   options.listener.path = config.listen;
   options.listener.group = config.socket_group;
   options.listen_fd = contd::daemon::systemdListenFd();
@@ -213,9 +216,10 @@ struct FrontEnds {
 
 // Step 5, the API server and the bridge. Errors say which of them failed.
 contd::Result<FrontEnds> startFrontEnds(contd::container::ContainerService& service,
-                                        const contd::daemon::Config& config) {
+                                        const contd::daemon::Config& config,
+                                        contd::api::DaemonInfoSource& info) {
   FrontEnds ends;
-  auto api = contd::api::ApiServer::start(service, apiOptions(config));
+  auto api = contd::api::ApiServer::start(service, apiOptions(config, info));
   if (!api) {
     return api.error().wrap("API server");
   }
@@ -280,7 +284,8 @@ std::unique_ptr<contd::daemon::SystemdNotifier> startNotifier(
 int serveUntilSignal(contd::daemon::TerminationSignals& signals,
                      contd::daemon::SystemdNotifier& notifier, const contd::daemon::Flags& flags,
                      contd::daemon::Config& config, contd::container::ContainerService& service,
-                     contd::container::Supervisor& supervisor, spdlog::logger& log) {
+                     contd::container::Supervisor& supervisor, contd::daemon::DaemonInfo& info,
+                     spdlog::logger& log) {
   for (;;) {
     const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
     if (event == contd::daemon::SignalEvent::kTerminate) {
@@ -301,6 +306,7 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
                fresh.restart_initial_delay_ms, fresh.restart_max_failures,
                fresh.default_shutdown_timeout_ms, fresh.default_pids_limit);
     });
+    info.setConfig(config);
     contd::daemon::notifySystemd("READY=1");
   }
 }
@@ -356,7 +362,8 @@ int main(int argc, char** argv) {
   // Health checks of the running containers, and of each container as it starts.
   service.health().start();
 
-  auto ends = startFrontEnds(service, config);
+  contd::daemon::DaemonInfo info(CONTD_VERSION, **client, *parts->image_store, service, config);
+  auto ends = startFrontEnds(service, config, info);
   if (!ends) {
     log->error("not started: {}", ends.error().message);
     return 1;
@@ -368,7 +375,8 @@ int main(int argc, char** argv) {
   }
 
   auto notifier = startNotifier(config, **client, *ends->api, service);
-  const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor, *log);
+  const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor, info,
+                                   *log);
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
   notifier->stop();

@@ -388,5 +388,36 @@ TEST(Config, ShippedConfigHasEveryKey) {
   EXPECT_GT(count, 10);
 }
 
+// The config in effect as Info shows it: every key of --help, in its order, and a JSON that
+// reads back to the same Config.
+TEST(Config, ConfigJsonHasEveryKeyAndReadsBackTheSame) {
+  auto config = parseConfig(R"({"log_level": "debug", "mount_sources": ["/srv"],
+                                "default_pids_limit": -1, "allow_elevated": false,
+                                "log_max_size": 1234, "runtime": "crun"})");
+  ASSERT_TRUE(config) << config.error().message;
+  const std::string text = configJson(*config);
+  auto again = parseConfig(text);
+  ASSERT_TRUE(again) << again.error().message << "\n" << text;
+  EXPECT_EQ(*again, *config) << text;
+  EXPECT_NE(text.find("\"mount_sources\": [\n    \"/srv\"\n  ]"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"default_pids_limit\": -1"), std::string::npos) << text;
+
+  const std::string help = usage();
+  std::istringstream lines(help.substr(help.find("config file: a JSON object with the keys")));
+  std::string line;
+  std::getline(lines, line);  // the heading
+  std::size_t at = 0;
+  while (std::getline(lines, line)) {
+    const std::string key = "\"" + line.substr(line.find_first_not_of(' ')) + "\":";
+    const auto found = text.find(key);
+    EXPECT_NE(found, std::string::npos) << key << " missing from " << text;
+    EXPECT_GT(found, at) << key << " out of --help's order";
+    at = found;
+  }
+  auto defaults = parseConfig(configJson(Config{}));
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(*defaults, Config{});
+}
+
 }  // namespace
 }  // namespace contd::daemon
