@@ -10,7 +10,8 @@
 // Logging: every call is logged once, at its end, on the "api" logger:
 //   call op=Run ns=demo id=web peer_uid=0 peer_pid=4242 code=OK ms=48.3
 // at info level (warn for INTERNAL/UNKNOWN/UNAVAILABLE/DEADLINE_EXCEEDED), with
-// error="..." when it failed. peer_uid/peer_pid are "-" when the caller is unknown.
+// error="..." when it failed; a call that changes nothing (List, Inspect, Exists, Logs,
+// Stats, Events, Wait, ListNamespaces, ListImages, Version, Info) at debug when it succeeds. peer_uid/peer_pid are "-" when the caller is unknown.
 
 #include <string_view>
 

@@ -11,9 +11,11 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/api_server/api_server.h"
+#include "modules/common/logging.h"
 #include "tests/fakes/fake_containerd.h"
 #include "tests/fakes/fake_host.h"
 
@@ -35,6 +37,36 @@ public:
   }
   std::string configJson() override { return R"({"log_level": "info"})"; }
   Result<std::uint64_t> imageCount() override { return std::uint64_t{4}; }
+};
+
+// The api logger's lines, "<level> <message>", for the time it lives.
+class CapturedApiLog {
+public:
+  CapturedApiLog() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    sink_->set_pattern("%l %v");
+    log::init("debug");
+    log::api()->sinks().push_back(sink_);
+  }
+  ~CapturedApiLog() {
+    auto& sinks = log::api()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    log::init("info");
+  }
+  // The line of the call `op`, or "" when there is none.
+  std::string lineOf(const std::string& op) {
+    log::api()->flush();
+    std::istringstream lines(out_.str());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(" call op=" + op + " ") != std::string::npos) {
+        return line;
+      }
+    }
+    return "";
+  }
+
+private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
 };
 
 class DaemonCallsTest : public ::testing::Test {
@@ -127,6 +159,42 @@ TEST_F(DaemonCallsTest, InfoFailsWithContainerdsCodeAndWithoutASourceIsRefused) 
   v1::VersionResponse version;
   EXPECT_EQ(stub_->Version(&bare, {}, &version).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// A fleet polls List, Inspect and Info: their successes are debug lines, so that info shows
+// what changed; a change (Run) stays at info, and a failed read keeps its level.
+TEST_F(DaemonCallsTest, ReadOnlyCallsAreLoggedAtDebugChangesAtInfo) {
+  FixedInfo info;
+  ASSERT_NO_FATAL_FAILURE(start(&info));
+  CapturedApiLog captured;
+  ASSERT_TRUE(run("web").ok());
+  {
+    grpc::ClientContext context;
+    v1::ListRequest request;
+    v1::ListResponse response;
+    ASSERT_TRUE(stub_->List(&context, request, &response).ok());
+  }
+  {
+    grpc::ClientContext context;
+    v1::InfoResponse response;
+    ASSERT_TRUE(stub_->Info(&context, {}, &response).ok());
+  }
+  {
+    grpc::ClientContext context;
+    v1::InspectRequest request;
+    request.set_namespace_("ns1");
+    request.set_id("ghost");
+    v1::InspectResponse response;
+    EXPECT_EQ(stub_->Inspect(&context, request, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  EXPECT_EQ(captured.lineOf("Run").rfind("info call op=Run ns=ns1 id=web ", 0), 0U)
+      << captured.lineOf("Run");
+  EXPECT_EQ(captured.lineOf("List").rfind("debug call op=List ", 0), 0U) << captured.lineOf("List");
+  EXPECT_EQ(captured.lineOf("Info").rfind("debug call op=Info ", 0), 0U) << captured.lineOf("Info");
+  const auto failed = captured.lineOf("Inspect");
+  EXPECT_EQ(failed.rfind("info call op=Inspect ns=ns1 id=ghost ", 0), 0U) << failed;
+  EXPECT_NE(failed.find("code=NOT_FOUND"), std::string::npos) << failed;
 }
 
 }  // namespace
