@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/byte_size.h"
 #include "modules/common/logging.h"
+#include "modules/common/printable.h"
 #include "modules/metrics/http_listener.h"
 
 namespace contd::daemon {
@@ -189,6 +191,29 @@ Status setUnsigned(const json& value, Config& config) {
   return okStatus();
 }
 
+// A size: bytes as a number, or a string with a binary suffix ("64K", "512M", "1G"), read
+// by the one parser contctl's --memory uses (modules/common/byte_size.h).
+template <auto Member, Status (*Check)(std::uint64_t)>
+Status setSize(const json& value, Config& config) {
+  std::uint64_t bytes = 0;
+  if (value.is_number_unsigned()) {
+    bytes = value.get<std::uint64_t>();
+  } else if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    auto parsed = parseByteSize(text);
+    if (!parsed) {
+      return invalidArgument(parsed.error().message + ", got " + inQuotes(text));
+    }
+    bytes = *parsed;
+  } else {
+    return invalidArgument("expected a byte count: an unsigned integer or a string such as "
+                           "\"512M\"");
+  }
+  CONTD_RETURN_IF_ERROR(Check(bytes));
+  config.*Member = bytes;
+  return okStatus();
+}
+
 template <auto Member, Status (*Check)(std::int64_t)>
 Status setInteger(const json& value, Config& config) {
   // nlohmann keeps non-negative literals as unsigned: those above INT64_MAX do not fit.
@@ -257,6 +282,10 @@ template <auto Member, Status (*Check)(std::uint64_t)>
 Field unsignedKey(std::string_view key, std::string_view flag = "", bool numeric = false) {
   return {key, setUnsigned<Member, Check>, get<Member>, flag, numeric};
 }
+template <auto Member, Status (*Check)(std::uint64_t)>
+Field sizeKey(std::string_view key) {
+  return {key, setSize<Member, Check>, get<Member>, ""};
+}
 template <auto Member, Status (*Check)(std::int64_t)>
 Field integerKey(std::string_view key) {
   return {key, setInteger<Member, Check>, get<Member>, ""};
@@ -276,10 +305,10 @@ const std::array<Field, 28> kFields = {
     stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
     stringKey<&Config::log_root, absolutePath>("log_root", "--log-root"),
     stringKey<&Config::log_shim, optionalAbsolutePath>("log_shim"),
-    unsignedKey<&Config::log_max_size, anyCount>("log_max_size"),
+    sizeKey<&Config::log_max_size, anyCount>("log_max_size"),
     unsignedKey<&Config::log_max_files, maxFiles>("log_max_files"),
     stringKey<&Config::log_policy, logPolicy>("log_policy"),
-    unsignedKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
+    sizeKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
     stringKey<&Config::log_level, logLevel>("log_level", "--log-level"),
     unsignedKey<&Config::default_shutdown_timeout_ms, anyDuration>("default_shutdown_timeout_ms"),
     unsignedKey<&Config::task_create_timeout_ms, positiveDuration>("task_create_timeout_ms"),

@@ -388,6 +388,49 @@ TEST(Config, ShippedConfigHasEveryKey) {
   EXPECT_GT(count, 10);
 }
 
+// Size keys take what contctl's --memory takes: bytes, or 64K, 512M, 1G (powers of 1024).
+TEST(Config, SizeKeysAcceptUnits) {
+  auto config = parseConfig(R"({"log_max_size": "512M", "log_rate_limit": "64K"})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->log_max_size, 512ULL << 20);
+  EXPECT_EQ(config->log_rate_limit, 64ULL << 10);
+  auto plain = parseConfig(R"({"log_max_size": 1048576, "log_rate_limit": "1g"})");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->log_max_size, 1048576U);
+  EXPECT_EQ(plain->log_rate_limit, 1ULL << 30);
+  auto digits = parseConfig(R"({"log_max_size": "2048"})");
+  ASSERT_TRUE(digits) << digits.error().message;
+  EXPECT_EQ(digits->log_max_size, 2048U);
+}
+
+TEST(Config, BadSizesAreRefusedNamingTheKey) {
+  auto unit = parseConfig(R"({"log_max_size": "512MB"})");
+  ASSERT_FALSE(unit);
+  EXPECT_EQ(unit.error().message,
+            "/log_max_size: expected a byte count such as 67108864, 512M or 2G, got '512MB'");
+  auto negative = parseConfig(R"({"log_rate_limit": -1})");
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().message.rfind("/log_rate_limit: expected a byte count", 0), 0U)
+      << negative.error().message;
+  auto overflow = parseConfig(R"({"log_max_size": "99999999999T"})");
+  ASSERT_FALSE(overflow);
+  EXPECT_EQ(overflow.error().message.rfind("/log_max_size: expected a byte count", 0), 0U)
+      << overflow.error().message;
+  // The key's own rule still applies after the units.
+  auto zero = parseConfig(R"({"log_rate_limit": "0K"})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message.rfind("/log_rate_limit: must be greater than 0", 0), 0U)
+      << zero.error().message;
+  for (const char* bad : {R"({"log_max_size": ""})", R"({"log_max_size": "M"})",
+                          R"({"log_max_size": " 1M"})", R"({"log_max_size": "1.5G"})",
+                          R"({"log_max_size": true})"}) {
+    auto refused = parseConfig(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message.rfind("/log_max_size: expected a byte count", 0), 0U)
+        << refused.error().message;
+  }
+}
+
 // The config in effect as Info shows it: every key of --help, in its order, and a JSON that
 // reads back to the same Config.
 TEST(Config, ConfigJsonHasEveryKeyAndReadsBackTheSame) {
