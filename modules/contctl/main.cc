@@ -299,7 +299,8 @@ int healthcheck(contd::contctl::Client& client, const Invocation& inv) {
 }
 
 // contctl version: our version first, whatever happens; then contd's, containerd's and the
-// runtime's, or the one-line error when contd cannot be asked (exit 1).
+// runtime's, or the one-line error when contd cannot be asked (exit 1). --json: one object,
+// {"contctl": ...} alone when contd cannot be asked.
 int version(contd::contctl::Client& client, const Invocation& inv) {
   auto answer = client.version();
   if (inv.json && answer) {
@@ -307,7 +308,7 @@ int version(contd::contctl::Client& client, const Invocation& inv) {
     return 0;
   }
   if (!answer) {
-    std::printf("contctl %s\n", CONTD_VERSION);
+    std::printf(inv.json ? "{\n \"contctl\": \"%s\"\n}\n" : "contctl %s\n", CONTD_VERSION);
     std::fflush(stdout);
     contd::contctl::printError(inv, answer.error().message);
     return kExitServer;

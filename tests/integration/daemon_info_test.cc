@@ -130,6 +130,11 @@ TEST_F(DaemonInfoIT, VersionReportsWhatTheProgramsThemselvesPrint) {
   EXPECT_EQ(away.out, "contctl " + contd_version + "\n");
   EXPECT_EQ(lines(away.err).size(), 1U) << away.err;
   EXPECT_NE(away.err.find("cannot reach contd"), std::string::npos) << away.err;
+  auto away_json =
+      support::runContctl((dir_->path() / "nothing.sock").string(), {"--json", "version"});
+  EXPECT_EQ(away_json.exit_code, 1);
+  const auto alone = nlohmann::json::parse(away_json.out, nullptr, false);
+  EXPECT_EQ(alone, nlohmann::json({{"contctl", contd_version}})) << away_json.out;
 }
 
 TEST_F(DaemonInfoIT, InfoCountsWhatRunsAndShowsTheConfigInEffect) {
