@@ -78,6 +78,13 @@ Status logLevel(const std::string& value) {
   return okStatus();
 }
 
+Status logFormat(const std::string& value) {
+  if (value != "text" && value != "json") {
+    return invalidArgument("must be text or json, got '" + value + "'");
+  }
+  return okStatus();
+}
+
 Status logPolicy(const std::string& value) {
   if (value != "block" && value != "drop") {
     return invalidArgument("must be block or drop, got '" + value + "'");
@@ -299,7 +306,7 @@ Field pathListKey(std::string_view key) {
   return {key, setPathList<Member>, get<Member>, ""};
 }
 
-const std::array<Field, 28> kFields = {
+const std::array<Field, 29> kFields = {
     stringKey<&Config::containerd_socket, socketPath>("containerd_socket", "--containerd"),
     stringKey<&Config::listen, socketPath>("listen", "--listen"),
     stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
@@ -310,6 +317,7 @@ const std::array<Field, 28> kFields = {
     stringKey<&Config::log_policy, logPolicy>("log_policy"),
     sizeKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
     stringKey<&Config::log_level, logLevel>("log_level", "--log-level"),
+    stringKey<&Config::log_format, logFormat>("log_format", "--log-format"),
     unsignedKey<&Config::default_shutdown_timeout_ms, anyDuration>("default_shutdown_timeout_ms"),
     unsignedKey<&Config::task_create_timeout_ms, positiveDuration>("task_create_timeout_ms"),
     integerKey<&Config::default_pids_limit, pidsLimit>("default_pids_limit"),
@@ -338,7 +346,7 @@ struct FlagDef {
   std::string_view help;
 };
 
-const std::array<FlagDef, 13> kFlags = {{
+const std::array<FlagDef, 14> kFlags = {{
     {"--config", &Flags::config_file, "FILE", "read settings from this JSON file first"},
     {"--containerd", &Flags::containerd_socket, "SOCK",
      "containerd's socket (default /run/containerd/containerd.sock)"},
@@ -346,6 +354,8 @@ const std::array<FlagDef, 13> kFlags = {{
     {"--socket-group", &Flags::socket_group, "NAME", "group owning the gRPC socket (name or gid)"},
     {"--log-root", &Flags::log_root, "DIR", "container log folder (default /var/log/contd)"},
     {"--log-level", &Flags::log_level, "LEVEL", "trace, debug, info, warn, error (default info)"},
+    {"--log-format", &Flags::log_format, "FORMAT",
+     "text or json (one object per line); the journal gets fields natively"},
     {"--broker", &Flags::broker, "URL",
      "serve zbus on this Redis (unix:///var/run/redis.sock, tcp://host:port)"},
     {"--zbus-workers", &Flags::zbus_workers, "N", "zbus calls served at once (default 4)"},

@@ -48,6 +48,10 @@ struct Config {
   std::uint64_t log_rate_limit = container::kDefaultLogRateLimit;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
+  // How contd's own lines look on stderr: "text" (a timestamp, the level, the logger, the
+  // message) or "json" (one object per line). Under systemd with stderr on the journal,
+  // lines go to the journal natively with their fields, whatever this says.
+  std::string log_format = "text";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
   std::uint64_t default_shutdown_timeout_ms = container::kDefaultShutdownTimeout.count();
   // Bound on containerd's task Create (a stuck log driver would block it forever).
@@ -110,6 +114,7 @@ struct Flags {
   std::optional<std::string> listen;
   std::optional<std::string> log_root;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
   std::optional<std::string> socket_group;
   std::optional<std::string> seccomp_profile;
   std::optional<std::string> broker;

@@ -25,6 +25,7 @@
 #include "modules/daemon/config.h"
 #include "modules/daemon/containerd_lock.h"
 #include "modules/daemon/daemon_info.h"
+#include "modules/daemon/journal_sink.h"
 #include "modules/daemon/lifecycle.h"
 #include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
@@ -147,8 +148,15 @@ std::optional<int> parseConfig(int argc, char** argv, contd::daemon::Flags& flag
 
 // Step 2, the loggers.
 std::shared_ptr<spdlog::logger> startLoggers(const contd::daemon::Config& config) {
-  // Under systemd with stderr going to the journal, "<N>" prefixes carry each line's level.
-  contd::log::setFormat(contd::log::formatForStderr());
+  // Under systemd with stderr going to the journal: natively, with the lines' fields
+  // (NAMESPACE=, CONTAINER=, OP=, CODE=). Elsewhere text or JSON lines on stderr.
+  if (contd::log::formatForStderr() == contd::log::Format::kJournal) {
+    contd::log::setFormat(contd::log::Format::kJournal);  // the fallback's form
+    contd::log::setSink(contd::daemon::makeJournalSink());
+  } else {
+    contd::log::setFormat(config.log_format == "json" ? contd::log::Format::kJson
+                                                      : contd::log::Format::kPlain);
+  }
   contd::log::init(config.log_level);
   auto log = contd::log::contd();
   log->info("starting version={} containerd={} listen={} log_root={}", CONTD_VERSION,

@@ -388,6 +388,25 @@ TEST(Config, ShippedConfigHasEveryKey) {
   EXPECT_GT(count, 10);
 }
 
+TEST(Config, LogFormatIsTextOrJsonFromFileOrFlag) {
+  EXPECT_EQ(Config{}.log_format, "text");
+  auto json = parseConfig(R"({"log_format": "json"})");
+  ASSERT_TRUE(json) << json.error().message;
+  EXPECT_EQ(json->log_format, "json");
+  auto bad = parseConfig(R"({"log_format": "yaml"})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "/log_format: must be text or json, got 'yaml'");
+  auto parsed = flags({"--log-format", "json"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  auto resolved = resolveConfig(*parsed);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->log_format, "json");
+  auto wrong = resolveConfig(*flags({"--log-format=xml"}));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().message.rfind("--log-format: must be text or json", 0), 0U)
+      << wrong.error().message;
+}
+
 // Size keys take what contctl's --memory takes: bytes, or 64K, 512M, 1G (powers of 1024).
 TEST(Config, SizeKeysAcceptUnits) {
   auto config = parseConfig(R"({"log_max_size": "512M", "log_rate_limit": "64K"})");
