@@ -522,10 +522,26 @@ Result<Config> resolveConfig(const Flags& flags) {
   return config;
 }
 
-std::string configJson(const Config& config) {
+std::string hideBrokerPassword(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) {
+    return std::string(url);
+  }
+  const std::string_view rest = url.substr(scheme + 3);
+  const auto at = rest.substr(0, rest.find('/')).rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, scheme + 3)) + "***" + std::string(rest.substr(at));
+}
+
+std::string configJson(const Config& config, bool hide_secrets) {
   nlohmann::ordered_json document = nlohmann::ordered_json::object();
   for (const auto& field : kFields) {
     document[std::string(field.key)] = field.get(config);
+  }
+  if (hide_secrets) {
+    document["broker"] = hideBrokerPassword(config.broker);
   }
   return document.dump(2);
 }

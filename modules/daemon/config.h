@@ -133,8 +133,12 @@ Result<Flags> parseFlags(std::span<const std::string_view> args);
 Result<Config> resolveConfig(const Flags& flags);
 
 // `config` as JSON of the config file's shape: every key, in the order of --help, with its
-// value (defaults included), indented; parseConfig reads it back to the same Config.
-std::string configJson(const Config& config);
+// value (defaults included), indented; parseConfig reads it back to the same Config. With
+// `hide_secrets` (what Info shows), the broker URL's user part, the Redis password, reads
+// "***" ("tcp://***@10.0.0.1:6379").
+std::string configJson(const Config& config, bool hide_secrets = false);
+// `url` with its user part (before the last '@' ahead of the path) replaced by "***".
+std::string hideBrokerPassword(std::string_view url);
 
 // The --help text.
 std::string usage();

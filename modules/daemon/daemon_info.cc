@@ -49,7 +49,7 @@ api::VersionFacts DaemonInfo::versions() {
 
 std::string DaemonInfo::configJson() {
   std::lock_guard lock(mu_);
-  return daemon::configJson(config_);
+  return daemon::configJson(config_, /*hide_secrets=*/true);
 }
 
 Result<std::uint64_t> DaemonInfo::imageCount() {

@@ -407,6 +407,22 @@ TEST(Config, LogFormatIsTextOrJsonFromFileOrFlag) {
       << wrong.error().message;
 }
 
+// Info shows the config to anyone on the socket: the broker's Redis password is hidden.
+TEST(Config, ConfigJsonCanHideTheBrokersPassword) {
+  EXPECT_EQ(hideBrokerPassword("tcp://s3cret@10.0.0.1:6379"), "tcp://***@10.0.0.1:6379");
+  EXPECT_EQ(hideBrokerPassword("tcp://user:p%40ss@host:6379"), "tcp://***@host:6379");
+  EXPECT_EQ(hideBrokerPassword("unix://pw@/run/redis.sock"), "unix://***@/run/redis.sock");
+  EXPECT_EQ(hideBrokerPassword("unix:///run/redis@x/redis.sock"), "unix:///run/redis@x/redis.sock");
+  EXPECT_EQ(hideBrokerPassword("tcp://127.0.0.1:6379"), "tcp://127.0.0.1:6379");
+  EXPECT_EQ(hideBrokerPassword(""), "");
+  auto config = parseConfig(R"({"broker": "tcp://s3cret@10.0.0.1:6379"})");
+  ASSERT_TRUE(config) << config.error().message;
+  const std::string shown = configJson(*config, /*hide_secrets=*/true);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"broker\": \"tcp://***@10.0.0.1:6379\""), std::string::npos) << shown;
+  EXPECT_NE(configJson(*config).find("s3cret"), std::string::npos);
+}
+
 // Size keys take what contctl's --memory takes: bytes, or 64K, 512M, 1G (powers of 1024).
 TEST(Config, SizeKeysAcceptUnits) {
   auto config = parseConfig(R"({"log_max_size": "512M", "log_rate_limit": "64K"})");
