@@ -22,7 +22,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(container::ContainerService&
     return listener.error();
   }
   api->listener_ = std::move(listener).value();
-  api->containers_ = std::make_unique<ContainersApi>(core, api->listener_->peers());
+  api->containers_ = std::make_unique<ContainersApi>(core, api->listener_->peers(), options.info);
 
   // No listening port: connections arrive only through the listener's accept loop, which
   // is what lets it record who is calling.

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string_view>
 
+#include "modules/api_server/daemon_info.h"
 #include "modules/api_server/unix_listener.h"
 #include "modules/common/result.h"
 #include "modules/container/service.h"
@@ -30,6 +31,9 @@ struct ApiServerOptions {
   // An already-listening socket to serve on instead of binding listener.path (systemd
   // socket activation). The server takes ownership.
   std::optional<int> listen_fd;
+  // What Version and Info answer about the daemon (daemon_info.h); it must outlive the
+  // server. nullptr: those calls answer FAILED_PRECONDITION.
+  DaemonInfoSource* info = nullptr;
 };
 
 class ApiServer {

@@ -22,8 +22,9 @@
 namespace contd::api {
 using Clock = std::chrono::steady_clock;
 
-ContainersApi::ContainersApi(container::ContainerService& core, const PeerTable& peers)
-    : core_(core), peers_(peers) {}
+ContainersApi::ContainersApi(container::ContainerService& core, const PeerTable& peers,
+                             DaemonInfoSource* info)
+    : core_(core), peers_(peers), info_(info) {}
 
 grpc::Status ContainersApi::Run(grpc::ServerContext* context, const v1::RunRequest* request,
                                     v1::RunResponse* response) {

@@ -10,11 +10,13 @@
 // Logging: every call is logged once, at its end, on the "api" logger:
 //   call op=Run ns=demo id=web peer_uid=0 peer_pid=4242 code=OK ms=48.3
 // at info level (warn for INTERNAL/UNKNOWN/UNAVAILABLE/DEADLINE_EXCEEDED), with
-// error="..." when it failed. peer_uid/peer_pid are "-" when the caller is unknown.
+// error="..." when it failed; a call that changes nothing (List, Inspect, Exists, Logs,
+// Stats, Events, Wait, ListNamespaces, ListImages, Version, Info) at debug when it succeeds. peer_uid/peer_pid are "-" when the caller is unknown.
 
 #include <string_view>
 
 #include "contd/v1/containers.grpc.pb.h"
+#include "modules/api_server/daemon_info.h"
 #include "modules/api_server/unix_listener.h"
 #include "modules/container/service.h"
 
@@ -22,8 +24,10 @@ namespace contd::api {
 
 class ContainersApi final : public v1::Containers::Service {
 public:
-  // Both references must outlive the gRPC server this service is registered with.
-  ContainersApi(container::ContainerService& core, const PeerTable& peers);
+  // Both references, and `info` when given, must outlive the gRPC server this service is
+  // registered with. Without `info`, Version and Info answer FAILED_PRECONDITION.
+  ContainersApi(container::ContainerService& core, const PeerTable& peers,
+                DaemonInfoSource* info = nullptr);
 
   grpc::Status Run(grpc::ServerContext* context, const v1::RunRequest* request,
                    v1::RunResponse* response) override;
@@ -86,6 +90,12 @@ public:
   grpc::Status Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                     grpc::ServerWriter<v1::LogLine>* writer) override;
 
+  // contd about itself (info_api.cc): versions; then the config in effect and counts.
+  grpc::Status Version(grpc::ServerContext* context, const v1::VersionRequest* request,
+                       v1::VersionResponse* response) override;
+  grpc::Status Info(grpc::ServerContext* context, const v1::InfoRequest* request,
+                    v1::InfoResponse* response) override;
+
 private:
   // Runs `body` (returning contd::Status) with the call's logging and exception guard.
   template <typename Body>
@@ -94,6 +104,7 @@ private:
 
   container::ContainerService& core_;
   const PeerTable& peers_;
+  DaemonInfoSource* info_;
 };
 
 }  // namespace contd::api

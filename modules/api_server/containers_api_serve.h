@@ -24,6 +24,20 @@ inline bool isServerSide(grpc::StatusCode code) {
          code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
+// Calls that change nothing (a fleet's agents poll them): logged at debug when they succeed,
+// so that info shows what changed. Their failures are logged like any other call's.
+inline bool isReadOnly(std::string_view op) {
+  static constexpr std::string_view kReadOnly[] = {
+      "Inspect", "List",  "ListNamespaces", "Exists",     "Events",  "Stats",
+      "Logs",    "Wait",  "ListImages",     "Version",    "Info"};
+  for (const auto read_only : kReadOnly) {
+    if (op == read_only) {
+      return true;
+    }
+  }
+  return false;
+}
+
 inline std::string orDash(const std::optional<PeerCredentials>& peer, bool uid) {
   if (!peer) {
     return "-";
@@ -60,7 +74,8 @@ grpc::Status ContainersApi::serve(grpc::ServerContext* context, std::string_view
   const auto code = grpcCodeName(status.error_code());
   observe::apiCall(op, code, ms / 1000.0);
   if (status.ok()) {
-    log->info("call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f}", op,
+    log->log(serve_detail::isReadOnly(op) ? spdlog::level::debug : spdlog::level::info,
+             "call op={} ns={} id={} peer_uid={} peer_pid={} code={} ms={:.1f}", op,
               printable(ns), printable(id), orDash(peer, true), orDash(peer, false), code, ms);
   } else {
     log->log(isServerSide(status.error_code()) ? spdlog::level::warn : spdlog::level::info,

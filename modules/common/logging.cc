@@ -12,6 +12,8 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "modules/common/log_fields.h"
+
 namespace contd::log {
 namespace {
 
@@ -23,6 +25,31 @@ std::mutex& mu() {
   return m;
 }
 Format g_format = Format::kPlain;  // guarded by mu()
+std::shared_ptr<spdlog::sinks::sink> g_sink;  // guarded by mu(); nullptr: stderr
+
+std::shared_ptr<spdlog::sinks::sink> currentSink() {
+  if (!g_sink) {
+    g_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
+  return g_sink;
+}
+
+// One JSON object per line (log_fields.h).
+class JsonFormatter final : public spdlog::formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string line = jsonLogLine(
+        msg.time, std::string_view(level.data(), level.size()),
+        std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+        std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(line.data(), line.data() + line.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
 
 // "%*": "<N>", the syslog priority of the line's level.
 class PriorityFlag final : public spdlog::custom_flag_formatter {
@@ -38,6 +65,9 @@ public:
 };
 
 std::unique_ptr<spdlog::formatter> makeFormatter(Format format) {
+  if (format == Format::kJson) {
+    return std::make_unique<JsonFormatter>();
+  }
   if (format == Format::kJournal) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<PriorityFlag>('*').set_pattern("%*%l [%n] %v");
@@ -77,7 +107,7 @@ int syslogPriority(spdlog::level::level_enum level) {
 
 void init(std::string_view level) {
   std::lock_guard lock(mu());
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto sink = currentSink();
   for (const char* name : kLoggerNames) {
     auto logger = spdlog::get(name);
     if (!logger) {
@@ -95,6 +125,18 @@ void setFormat(Format format) {
   for (const char* name : kLoggerNames) {
     if (auto logger = spdlog::get(name)) {
       logger->set_formatter(makeFormatter(format));
+    }
+  }
+}
+
+void setSink(std::shared_ptr<spdlog::sinks::sink> sink) {
+  std::lock_guard lock(mu());
+  g_sink = std::move(sink);
+  auto current = currentSink();
+  for (const char* name : kLoggerNames) {
+    if (auto logger = spdlog::get(name)) {
+      logger->sinks().assign({current});
+      logger->set_formatter(makeFormatter(g_format));
     }
   }
 }

@@ -163,13 +163,21 @@ Result<std::unique_ptr<GrpcClient>> GrpcClient::connect(std::string socket_path,
 }
 
 Result<std::string> GrpcClient::version() {
+  auto info = versionInfo(options_.call_timeout);
+  if (!info) {
+    return info.error();
+  }
+  return std::move(info->version);
+}
+
+Result<GrpcClient::VersionInfo> GrpcClient::versionInfo(std::chrono::milliseconds timeout) {
   version_v1::VersionResponse response;
   CONTD_RETURN_IF_ERROR(invoke(Call{"version.Version", "ask containerd for its version", "", ""},
-                               options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                               timeout, [&](grpc::ClientContext* ctx) {
                                  return connection_->version->Version(
                                      ctx, google::protobuf::Empty(), &response);
                                }));
-  return response.version();
+  return VersionInfo{response.version(), response.revision()};
 }
 
 Status GrpcClient::ensureNamespace(std::string_view ns) {

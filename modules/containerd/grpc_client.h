@@ -72,6 +72,13 @@ public:
   std::shared_ptr<Connection> connection() const { return connection_; }
   // containerd's version string, e.g. "1.6.20~ds1".
   Result<std::string> version();
+  // containerd's version and revision ("1.6.20~ds1", "1.6.20~ds1-1+deb12u3"), asked with
+  // its own deadline (a caller answering someone else bounds its wait).
+  struct VersionInfo {
+    std::string version;
+    std::string revision;
+  };
+  Result<VersionInfo> versionInfo(std::chrono::milliseconds timeout);
 
   Status ensureNamespace(std::string_view ns) override;
   Result<std::vector<std::string>> listNamespaces() override;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "modules/contctl/container_list.h"
+#include "modules/contctl/daemon_facts.h"
 #include "modules/contctl/option_table.h"
 #include "modules/contctl/template.h"
 
@@ -141,6 +142,9 @@ Status finishCommand(std::span<const std::string_view> args, std::size_t i, Invo
     if (!inv.format.empty() && inv.format != "json") {
       CONTD_RETURN_IF_ERROR(Template::parse(inv.format, containerFields()));
     }
+  }
+  if (inv.command == Command::kInfo && !inv.format.empty() && inv.format != "json") {
+    CONTD_RETURN_IF_ERROR(Template::parse(inv.format, infoFields()));
   }
   if (inv.command == Command::kRun || inv.command == Command::kExec) {
     for (; i < args.size(); ++i) {

@@ -24,7 +24,7 @@ inline constexpr char kDefaultSocket[] = "/run/contd/contd.sock";
 enum class Command {
   kHelp, kNamespaces, kList, kInspect, kRun, kRemove, kEvents, kExec, kStats, kLogs,
   kImport, kImages, kRemoveImage, kPull, kStop, kStart, kRestart, kKill, kWait, kUpdate,
-  kHealthcheck, kVersion
+  kHealthcheck, kVersion, kDaemonVersion, kInfo
 };
 
 struct Invocation {
@@ -58,7 +58,7 @@ struct Invocation {
   bool all = false;                   // ls/ps -a: stopped and failed containers too
   bool quiet = false;                 // ls/ps -q: names only
   bool no_trunc = false;              // ls/ps --no-trunc
-  std::string format;                 // ls/ps --format: "json" or a template
+  std::string format;                 // ls/ps/info --format: "json" or a template
   std::vector<std::string> filters;   // ls/ps --filter KEY=VALUE, as given
   std::string help_topic;             // help CMD, CMD --help: the command's name
   bool debug = false;                 // --debug: errors with their raw detail too

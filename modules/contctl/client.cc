@@ -41,6 +41,22 @@ Result<v1::ListNamespacesResponse> Client::listNamespaces() {
   return answer(status, std::move(response));
 }
 
+Result<v1::VersionResponse> Client::version() {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::VersionResponse response;
+  const grpc::Status status = stub_->Version(&context, {}, &response);
+  return answer(status, std::move(response));
+}
+
+Result<v1::InfoResponse> Client::info() {
+  grpc::ClientContext context;
+  setReadDeadline(context);
+  v1::InfoResponse response;
+  const grpc::Status status = stub_->Info(&context, {}, &response);
+  return answer(status, std::move(response));
+}
+
 Result<v1::ListResponse> Client::list(const std::string& ns) {
   // Every page, gathered into one answer.
   v1::ListResponse all;

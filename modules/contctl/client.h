@@ -67,6 +67,9 @@ public:
   Status logs(const v1::LogsRequest& request,
               const std::function<void(const v1::LogLine&)>& on_line,
               grpc::ClientContext* context = nullptr);
+  // contd about itself: versions; then the configuration in effect and counts.
+  Result<v1::VersionResponse> version();
+  Result<v1::InfoResponse> info();
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 

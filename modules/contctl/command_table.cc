@@ -5,7 +5,7 @@
 namespace contd::contctl {
 namespace {
 
-const std::array<CommandDef, 22> kCommands = {{
+const std::array<CommandDef, 24> kCommands = {{
     {"ns", Command::kNamespaces, kNs, "", 0, "list the namespaces holding contd containers"},
     {"ls", Command::kList, kLs, "[-n NS] [-a] [-q] [--filter K=V]... [--format T]", 0,
      "list running containers (-a: all), of every namespace or of NS"},
@@ -41,6 +41,10 @@ const std::array<CommandDef, 22> kCommands = {{
      "remove an image (refused while a container uses it)"},
     {"healthcheck", Command::kHealthcheck, kHealthcheck, "run NS NAME", 3,
      "run the container's health check now: prints healthy (exit 0) or unhealthy (exit 1)"},
+    {"version", Command::kDaemonVersion, kVersion, "", 0,
+     "contctl's version, then contd's, containerd's and the OCI runtime's"},
+    {"info", Command::kInfo, kInfo, "[--format T]", 0,
+     "contd's versions, configuration in effect and counts of containers and images"},
     {"help", Command::kHelp, 0, "[COMMAND]", 0,
      "show this help, or a command's synopsis and options"},
 }};

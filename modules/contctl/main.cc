@@ -21,11 +21,13 @@
 #include "modules/contctl/client.h"
 #include "modules/contctl/error_text.h"
 #include "modules/contctl/container_list.h"
+#include "modules/contctl/daemon_facts.h"
 #include "modules/contctl/exec_stream.h"
 #include "modules/contctl/foreground.h"
 #include "modules/contctl/image_list.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
+#include "modules/contctl/template.h"
 
 namespace {
 
@@ -296,6 +298,55 @@ int healthcheck(contd::contctl::Client& client, const Invocation& inv) {
   return passed ? 0 : kExitUnhealthy;
 }
 
+// contctl version: our version first, whatever happens; then contd's, containerd's and the
+// runtime's, or the one-line error when contd cannot be asked (exit 1). --json: one object,
+// {"contctl": ...} alone when contd cannot be asked.
+int version(contd::contctl::Client& client, const Invocation& inv) {
+  auto answer = client.version();
+  if (inv.json && answer) {
+    std::fputs(contd::contctl::versionJson(CONTD_VERSION, *answer).c_str(), stdout);
+    return 0;
+  }
+  if (!answer) {
+    std::printf(inv.json ? "{\n \"contctl\": \"%s\"\n}\n" : "contctl %s\n", CONTD_VERSION);
+    std::fflush(stdout);
+    contd::contctl::printError(inv, answer.error().message);
+    return kExitServer;
+  }
+  std::fputs(contd::contctl::formatVersion(CONTD_VERSION, *answer).c_str(), stdout);
+  return 0;
+}
+
+// contctl info: a summary, --json / --format json the InfoResponse, or a template.
+int info(contd::contctl::Client& client, const Invocation& inv) {
+  auto answer = client.info();
+  if (!answer) {
+    contd::contctl::printError(inv, answer.error().message);
+    return kExitServer;
+  }
+  std::string text;
+  if (inv.json || inv.format == "json") {
+    text = contd::contctl::toJson(*answer);
+  } else if (!inv.format.empty()) {
+    auto parsed = contd::contctl::Template::parse(inv.format, contd::contctl::infoFields());
+    if (!parsed) {
+      contd::contctl::printError(inv, parsed.error().message);
+      return kExitUsage;
+    }
+    const auto field = [&](std::string_view name) {
+      return contd::contctl::infoField(*answer, name);
+    };
+    text = parsed->table() ? parsed->renderTable(1, [&](std::size_t, std::string_view name) {
+      return field(name);
+    })
+                           : parsed->render(field);
+  } else {
+    text = contd::contctl::formatInfo(*answer);
+  }
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
 int execute(const Invocation& inv) {
   contd::contctl::Client client(inv.socket);
   switch (inv.command) {
@@ -351,6 +402,10 @@ int execute(const Invocation& inv) {
     case Command::kVersion:
       std::printf("contctl %s\n", CONTD_VERSION);
       return 0;
+    case Command::kDaemonVersion:
+      return version(client, inv);
+    case Command::kInfo:
+      return info(client, inv);
     case Command::kHelp:
       break;
   }

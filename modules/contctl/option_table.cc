@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "modules/common/byte_size.h"
 #include "modules/container/command_line.h"
 #include "modules/contctl/time_args.h"
 
@@ -32,27 +33,15 @@ Result<T> parseNumber(std::string_view option, std::string_view value) {
   return number;
 }
 
-// BYTES, or a number with a binary suffix: 512K, 64M, 2G, 1T (powers of 1024).
+// BYTES, or a number with a binary suffix: 512K, 64M, 2G, 1T (the daemon's size keys read
+// sizes with the same parser).
 Result<std::uint64_t> parseBytes(std::string_view option, std::string_view value) {
-  std::uint64_t scale = 1;
-  std::string_view digits = value;
-  if (!value.empty()) {
-    switch (value.back()) {
-      case 'k': case 'K': scale = 1ULL << 10; break;
-      case 'm': case 'M': scale = 1ULL << 20; break;
-      case 'g': case 'G': scale = 1ULL << 30; break;
-      case 't': case 'T': scale = 1ULL << 40; break;
-      default: break;
-    }
-    if (scale != 1) {
-      digits.remove_suffix(1);
-    }
+  auto bytes = parseByteSize(value);
+  if (!bytes) {
+    return invalidArgument(std::string(option) + " '" + std::string(value) +
+                           "': " + bytes.error().message);
   }
-  auto number = parseNumber<std::uint64_t>(option, digits);
-  if (!number || *number > std::numeric_limits<std::uint64_t>::max() / scale) {
-    return badValue(option, value, "a byte count such as 67108864, 512M or 2G");
-  }
-  return *number * scale;
+  return bytes;
 }
 
 // ---- Appliers: what an option does to the Invocation. `option` is its name, for errors.
@@ -388,7 +377,7 @@ const std::array<OptionDef, 52> kOptions = {{
     {"--filter", "", "KEY=VALUE", kLs,
      "status=, name=REGEX, label=K[=V], image=, namespace= (repeatable; keys ANDed)",
      addFilter},
-    {"--format", "", "TEMPLATE", kLs,
+    {"--format", "", "TEMPLATE", kLs | kInfo,
      "json, or a template: '{{.Name}} {{.Status}}', 'table {{.Name}}\\t{{.Image}}'",
      setFormat},
     {"--name", "", "NAME", kImport, "register the imported image as NAME", setImageName},

@@ -17,8 +17,8 @@ enum : unsigned {
   kNs = 1, kLs = 2, kInspect = 4, kRun = 8, kRm = 16, kEvents = 32, kExec = 64, kStats = 128,
   kLogs = 256, kImport = 512, kImages = 1024, kRmi = 2048, kPull = 4096, kStop = 8192,
   kStart = 16384, kRestart = 32768, kKill = 65536, kWait = 131072, kUpdate = 262144,
-  kHealthcheck = 524288,
-  kAnyCommand = 1048575
+  kHealthcheck = 524288, kVersion = 1048576, kInfo = 2097152,
+  kAnyCommand = 4194303
 };
 
 struct CommandDef {

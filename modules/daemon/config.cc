@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modules/common/byte_size.h"
 #include "modules/common/logging.h"
+#include "modules/common/printable.h"
 #include "modules/metrics/http_listener.h"
 
 namespace contd::daemon {
@@ -72,6 +74,13 @@ Status logLevel(const std::string& value) {
   if (!log::isValidLevel(value)) {
     return invalidArgument("must be one of trace, debug, info, warn, error, critical, off; got '" +
                            value + "'");
+  }
+  return okStatus();
+}
+
+Status logFormat(const std::string& value) {
+  if (value != "text" && value != "json") {
+    return invalidArgument("must be text or json, got '" + value + "'");
   }
   return okStatus();
 }
@@ -189,6 +198,29 @@ Status setUnsigned(const json& value, Config& config) {
   return okStatus();
 }
 
+// A size: bytes as a number, or a string with a binary suffix ("64K", "512M", "1G"), read
+// by the one parser contctl's --memory uses (modules/common/byte_size.h).
+template <auto Member, Status (*Check)(std::uint64_t)>
+Status setSize(const json& value, Config& config) {
+  std::uint64_t bytes = 0;
+  if (value.is_number_unsigned()) {
+    bytes = value.get<std::uint64_t>();
+  } else if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    auto parsed = parseByteSize(text);
+    if (!parsed) {
+      return invalidArgument(parsed.error().message + ", got " + inQuotes(text));
+    }
+    bytes = *parsed;
+  } else {
+    return invalidArgument("expected a byte count: an unsigned integer or a string such as "
+                           "\"512M\"");
+  }
+  CONTD_RETURN_IF_ERROR(Check(bytes));
+  config.*Member = bytes;
+  return okStatus();
+}
+
 template <auto Member, Status (*Check)(std::int64_t)>
 Status setInteger(const json& value, Config& config) {
   // nlohmann keeps non-negative literals as unsigned: those above INT64_MAX do not fit.
@@ -232,48 +264,80 @@ Status setPathList(const json& value, Config& config) {
   return okStatus();
 }
 
-// Every config key, once: its setter (type and validator) and the flag that overrides it.
+// A key's value as the file would give it.
+template <auto Member>
+json get(const Config& config) {
+  return config.*Member;
+}
+
+// Every config key, once: its setter (type and validator), its getter and the flag that
+// overrides it.
 struct Field {
   std::string_view key;
   Status (*set)(const json& value, Config& config);
+  json (*get)(const Config& config);
   std::string_view flag;  // "" when only the file sets it
   bool numeric = false;   // the flag's text is read as an unsigned integer
 };
 
-const std::array<Field, 29> kFields = {{
-    {"containerd_socket", setString<&Config::containerd_socket, socketPath>, "--containerd"},
-    {"listen", setString<&Config::listen, socketPath>, "--listen"},
-    {"socket_group", setString<&Config::socket_group, anyString>, "--socket-group"},
-    {"log_root", setString<&Config::log_root, absolutePath>, "--log-root"},
-    {"log_shim", setString<&Config::log_shim, optionalAbsolutePath>, ""},
-    {"log_max_size", setUnsigned<&Config::log_max_size, anyCount>, ""},
-    {"log_max_files", setUnsigned<&Config::log_max_files, maxFiles>, ""},
-    {"log_policy", setString<&Config::log_policy, logPolicy>, ""},
-    {"log_rate_limit", setUnsigned<&Config::log_rate_limit, positiveRate>, ""},
-    {"log_level", setString<&Config::log_level, logLevel>, "--log-level"},
-    {"default_shutdown_timeout_ms", setUnsigned<&Config::default_shutdown_timeout_ms, anyDuration>,
-     ""},
-    {"task_create_timeout_ms", setUnsigned<&Config::task_create_timeout_ms, positiveDuration>, ""},
-    {"default_pids_limit", setInteger<&Config::default_pids_limit, pidsLimit>, ""},
-    {"restart_initial_delay_ms", setUnsigned<&Config::restart_initial_delay_ms, positiveDuration>,
-     ""},
-    {"restart_max_delay_ms", setUnsigned<&Config::restart_max_delay_ms, positiveDuration>, ""},
-    {"restart_max_failures", setUnsigned<&Config::restart_max_failures, restartFailures>, ""},
-    {"restart_window_ms", setUnsigned<&Config::restart_window_ms, positiveDuration>, ""},
-    {"seccomp_profile", setString<&Config::seccomp_profile, seccompProfile>,
-     "--seccomp-profile"},
-    {"mount_sources", setPathList<&Config::mount_sources>, ""},
-    {"allow_elevated", setBool<&Config::allow_elevated>, ""},
-    {"status_interval_ms", setUnsigned<&Config::status_interval_ms, positiveDuration>, ""},
-    {"broker", setString<&Config::broker, brokerUrl>, "--broker"},
-    {"zbus_workers", setUnsigned<&Config::zbus_workers, workerCount>, "--zbus-workers", true},
-    {"pull_parallel_layers", setUnsigned<&Config::pull_parallel_layers, parallelLayers>, ""},
-    {"runtime", setString<&Config::runtime, runtimeName>, "--runtime"},
-    {"shim_group", setString<&Config::shim_group, shimGroup>, "--shim-group"},
-    {"shim_keepalive_ms", setUnsigned<&Config::shim_keepalive_ms, anyCount>, ""},
-    {"metrics_textfile", setString<&Config::metrics_textfile, metricsTextfile>, ""},
-    {"metrics_listen", setString<&Config::metrics_listen, metricsListen>, ""},
-}};
+// One table row per kind of value: the member is named once.
+template <auto Member, Status (*Check)(const std::string&)>
+Field stringKey(std::string_view key, std::string_view flag = "") {
+  return {key, setString<Member, Check>, get<Member>, flag};
+}
+template <auto Member, Status (*Check)(std::uint64_t)>
+Field unsignedKey(std::string_view key, std::string_view flag = "", bool numeric = false) {
+  return {key, setUnsigned<Member, Check>, get<Member>, flag, numeric};
+}
+template <auto Member, Status (*Check)(std::uint64_t)>
+Field sizeKey(std::string_view key) {
+  return {key, setSize<Member, Check>, get<Member>, ""};
+}
+template <auto Member, Status (*Check)(std::int64_t)>
+Field integerKey(std::string_view key) {
+  return {key, setInteger<Member, Check>, get<Member>, ""};
+}
+template <auto Member>
+Field boolKey(std::string_view key) {
+  return {key, setBool<Member>, get<Member>, ""};
+}
+template <auto Member>
+Field pathListKey(std::string_view key) {
+  return {key, setPathList<Member>, get<Member>, ""};
+}
+
+const std::array<Field, 30> kFields = {
+    stringKey<&Config::containerd_socket, socketPath>("containerd_socket", "--containerd"),
+    stringKey<&Config::listen, socketPath>("listen", "--listen"),
+    stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
+    stringKey<&Config::log_root, absolutePath>("log_root", "--log-root"),
+    stringKey<&Config::log_shim, optionalAbsolutePath>("log_shim"),
+    sizeKey<&Config::log_max_size, anyCount>("log_max_size"),
+    unsignedKey<&Config::log_max_files, maxFiles>("log_max_files"),
+    stringKey<&Config::log_policy, logPolicy>("log_policy"),
+    sizeKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
+    stringKey<&Config::log_level, logLevel>("log_level", "--log-level"),
+    stringKey<&Config::log_format, logFormat>("log_format", "--log-format"),
+    unsignedKey<&Config::default_shutdown_timeout_ms, anyDuration>("default_shutdown_timeout_ms"),
+    unsignedKey<&Config::task_create_timeout_ms, positiveDuration>("task_create_timeout_ms"),
+    integerKey<&Config::default_pids_limit, pidsLimit>("default_pids_limit"),
+    unsignedKey<&Config::restart_initial_delay_ms, positiveDuration>("restart_initial_delay_ms"),
+    unsignedKey<&Config::restart_max_delay_ms, positiveDuration>("restart_max_delay_ms"),
+    unsignedKey<&Config::restart_max_failures, restartFailures>("restart_max_failures"),
+    unsignedKey<&Config::restart_window_ms, positiveDuration>("restart_window_ms"),
+    stringKey<&Config::seccomp_profile, seccompProfile>("seccomp_profile", "--seccomp-profile"),
+    pathListKey<&Config::mount_sources>("mount_sources"),
+    boolKey<&Config::allow_elevated>("allow_elevated"),
+    unsignedKey<&Config::status_interval_ms, positiveDuration>("status_interval_ms"),
+    stringKey<&Config::broker, brokerUrl>("broker", "--broker"),
+    unsignedKey<&Config::zbus_workers, workerCount>("zbus_workers", "--zbus-workers", true),
+    unsignedKey<&Config::pull_parallel_layers, parallelLayers>("pull_parallel_layers"),
+    stringKey<&Config::runtime, runtimeName>("runtime", "--runtime"),
+    stringKey<&Config::shim_group, shimGroup>("shim_group", "--shim-group"),
+    unsignedKey<&Config::shim_keepalive_ms, anyCount>("shim_keepalive_ms"),
+    stringKey<&Config::metrics_textfile, metricsTextfile>("metrics_textfile"),
+    stringKey<&Config::metrics_listen, metricsListen>("metrics_listen"),
+};
 
 // Command-line flags. Those taking a value name the Flags member that stores it.
 struct FlagDef {
@@ -283,7 +347,7 @@ struct FlagDef {
   std::string_view help;
 };
 
-const std::array<FlagDef, 13> kFlags = {{
+const std::array<FlagDef, 14> kFlags = {{
     {"--config", &Flags::config_file, "FILE", "read settings from this JSON file first"},
     {"--containerd", &Flags::containerd_socket, "SOCK",
      "containerd's socket (default /run/containerd/containerd.sock)"},
@@ -291,6 +355,8 @@ const std::array<FlagDef, 13> kFlags = {{
     {"--socket-group", &Flags::socket_group, "NAME", "group owning the gRPC socket (name or gid)"},
     {"--log-root", &Flags::log_root, "DIR", "container log folder (default /var/log/contd)"},
     {"--log-level", &Flags::log_level, "LEVEL", "trace, debug, info, warn, error (default info)"},
+    {"--log-format", &Flags::log_format, "FORMAT",
+     "text or json (one object per line); the journal gets fields natively"},
     {"--broker", &Flags::broker, "URL",
      "serve zbus on this Redis (unix:///var/run/redis.sock, tcp://host:port)"},
     {"--zbus-workers", &Flags::zbus_workers, "N", "zbus calls served at once (default 4)"},
@@ -455,6 +521,30 @@ Result<Config> resolveConfig(const Flags& flags) {
     }
   }
   return config;
+}
+
+std::string hideBrokerPassword(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) {
+    return std::string(url);
+  }
+  const std::string_view rest = url.substr(scheme + 3);
+  const auto at = rest.substr(0, rest.find('/')).rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, scheme + 3)) + "***" + std::string(rest.substr(at));
+}
+
+std::string configJson(const Config& config, bool hide_secrets) {
+  nlohmann::ordered_json document = nlohmann::ordered_json::object();
+  for (const auto& field : kFields) {
+    document[std::string(field.key)] = field.get(config);
+  }
+  if (hide_secrets) {
+    document["broker"] = hideBrokerPassword(config.broker);
+  }
+  return document.dump(2);
 }
 
 std::string usage() {

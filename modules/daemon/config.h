@@ -48,6 +48,10 @@ struct Config {
   std::uint64_t log_rate_limit = container::kDefaultLogRateLimit;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
+  // How contd's own lines look on stderr: "text" (a timestamp, the level, the logger, the
+  // message) or "json" (one object per line). Under systemd with stderr on the journal,
+  // lines go to the journal natively with their fields, whatever this says.
+  std::string log_format = "text";
   // Delete waits this long after SIGTERM before SIGKILL, for containers that set none.
   std::uint64_t default_shutdown_timeout_ms = container::kDefaultShutdownTimeout.count();
   // Bound on containerd's task Create (a stuck log driver would block it forever).
@@ -113,6 +117,7 @@ struct Flags {
   std::optional<std::string> listen;
   std::optional<std::string> log_root;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
   std::optional<std::string> socket_group;
   std::optional<std::string> seccomp_profile;
   std::optional<std::string> broker;
@@ -129,6 +134,14 @@ struct Flags {
 Result<Flags> parseFlags(std::span<const std::string_view> args);
 // The defaults, then the file of --config if given, then the other flags; validated.
 Result<Config> resolveConfig(const Flags& flags);
+
+// `config` as JSON of the config file's shape: every key, in the order of --help, with its
+// value (defaults included), indented; parseConfig reads it back to the same Config. With
+// `hide_secrets` (what Info shows), the broker URL's user part, the Redis password, reads
+// "***" ("tcp://***@10.0.0.1:6379").
+std::string configJson(const Config& config, bool hide_secrets = false);
+// `url` with its user part (before the last '@' ahead of the path) replaced by "***".
+std::string hideBrokerPassword(std::string_view url);
 
 // The --help text.
 std::string usage();

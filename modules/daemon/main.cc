@@ -24,6 +24,8 @@
 #include "modules/containerd/grpc_client.h"
 #include "modules/daemon/config.h"
 #include "modules/daemon/containerd_lock.h"
+#include "modules/daemon/daemon_info.h"
+#include "modules/daemon/journal_sink.h"
 #include "modules/daemon/lifecycle.h"
 #include "modules/daemon/node_metrics.h"
 #include "modules/images/grpc_image_store.h"
@@ -106,8 +108,10 @@ contd::container::RestartPolicy restartPolicy(const contd::daemon::Config& confi
   return policy;
 }
 
-contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config) {
+contd::api::ApiServerOptions apiOptions(const contd::daemon::Config& config,
+                                        contd::api::DaemonInfoSource& info) {
   contd::api::ApiServerOptions options;
+  options.info = &info;
   options.listener.path = config.listen;
   options.listener.group = config.socket_group;
   options.listen_fd = contd::daemon::systemdListenFd();
@@ -144,8 +148,15 @@ std::optional<int> parseConfig(int argc, char** argv, contd::daemon::Flags& flag
 
 // Step 2, the loggers.
 std::shared_ptr<spdlog::logger> startLoggers(const contd::daemon::Config& config) {
-  // Under systemd with stderr going to the journal, "<N>" prefixes carry each line's level.
-  contd::log::setFormat(contd::log::formatForStderr());
+  // Under systemd with stderr going to the journal: natively, with the lines' fields
+  // (NAMESPACE=, CONTAINER=, OP=, CODE=). Elsewhere text or JSON lines on stderr.
+  if (contd::log::formatForStderr() == contd::log::Format::kJournal) {
+    contd::log::setFormat(contd::log::Format::kJournal);  // the fallback's form
+    contd::log::setSink(contd::daemon::makeJournalSink());
+  } else {
+    contd::log::setFormat(config.log_format == "json" ? contd::log::Format::kJson
+                                                      : contd::log::Format::kPlain);
+  }
   contd::log::init(config.log_level);
   auto log = contd::log::contd();
   log->info("starting version={} containerd={} listen={} log_root={}", CONTD_VERSION,
@@ -237,9 +248,10 @@ struct FrontEnds {
 
 // Step 5, the API server and the bridge. Errors say which of them failed.
 contd::Result<FrontEnds> startFrontEnds(contd::container::ContainerService& service,
-                                        const contd::daemon::Config& config) {
+                                        const contd::daemon::Config& config,
+                                        contd::api::DaemonInfoSource& info) {
   FrontEnds ends;
-  auto api = contd::api::ApiServer::start(service, apiOptions(config));
+  auto api = contd::api::ApiServer::start(service, apiOptions(config, info));
   if (!api) {
     return api.error().wrap("API server");
   }
@@ -305,7 +317,8 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
                      contd::daemon::SystemdNotifier& notifier, const contd::daemon::Flags& flags,
                      contd::daemon::Config& config, contd::container::ContainerService& service,
                      contd::container::Supervisor& supervisor,
-                     contd::container::ShimKeeper* keeper, spdlog::logger& log) {
+                     contd::container::ShimKeeper* keeper, contd::daemon::DaemonInfo& info,
+                     spdlog::logger& log) {
   for (;;) {
     const auto [event, number] = contd::daemon::waitForSignal(signals, notifier);
     if (event == contd::daemon::SignalEvent::kTerminate) {
@@ -329,6 +342,7 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
                fresh.restart_initial_delay_ms, fresh.restart_max_failures,
                fresh.default_shutdown_timeout_ms, fresh.default_pids_limit);
     });
+    info.setConfig(config);
     contd::daemon::notifySystemd("READY=1");
   }
 }
@@ -387,7 +401,8 @@ int main(int argc, char** argv) {
   // Health checks of the running containers, and of each container as it starts.
   service.health().start();
 
-  auto ends = startFrontEnds(service, config);
+  contd::daemon::DaemonInfo info(CONTD_VERSION, **client, *parts->image_store, service, config);
+  auto ends = startFrontEnds(service, config, info);
   if (!ends) {
     log->error("not started: {}", ends.error().message);
     return 1;
@@ -400,7 +415,7 @@ int main(int argc, char** argv) {
 
   auto notifier = startNotifier(config, **client, *ends->api, service);
   const int sig = serveUntilSignal(signals, *notifier, flags, config, service, supervisor,
-                                   parts->keeper.get(), *log);
+                                   parts->keeper.get(), info, *log);
   log->info("stopping signal={}; containers keep running", sig);
   contd::daemon::notifySystemd("STOPPING=1");
   notifier->stop();

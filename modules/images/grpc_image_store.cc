@@ -345,6 +345,16 @@ Result<std::vector<ImageInfo>> GrpcImageStore::listImages(std::string_view ns) {
   return images;
 }
 
+Result<std::size_t> GrpcImageStore::countImages(std::string_view ns) {
+  images_v1::ListImagesRequest request;
+  images_v1::ListImagesResponse response;
+  CONTD_RETURN_IF_ERROR(rpc::invoke(imageCall("images.List", "list images", ns),
+                                    options_.call_timeout, [&](grpc::ClientContext* ctx) {
+                                      return connection_->images->List(ctx, request, &response);
+                                    }));
+  return static_cast<std::size_t>(response.images_size());
+}
+
 Status GrpcImageStore::removeImage(std::string_view ns, std::string_view name) {
   containers_v1::ListContainersRequest list;
   list.add_filters(containerd::labelFilter({{kImageLabel, std::string(name)}}));

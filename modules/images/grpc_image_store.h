@@ -59,6 +59,9 @@ public:
                               const PullProgressFn& progress) override;
   Result<ImageInfo> getImage(std::string_view ns, std::string_view name) override;
   Result<std::vector<ImageInfo>> listImages(std::string_view ns) override;
+  // How many images containerd holds in `ns` (one images.List, no manifest read): what
+  // listImages would answer, counted.
+  Result<std::size_t> countImages(std::string_view ns);
   Status removeImage(std::string_view ns, std::string_view name) override;
   Result<std::vector<SnapshotMount>> prepareSnapshot(std::string_view ns, std::string_view key,
                                                      std::string_view parent) override;

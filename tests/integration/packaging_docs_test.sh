@@ -106,7 +106,7 @@ expect() {
   got=$(complete_words "$@" | sort | tr '\n' ' ')
   [ "$got" = "$want" ] || fail "completion of '$*': got '$got', want '$want'"
 }
-expect "images import inspect " contctl i
+expect "images import info inspect " contctl i
 expect "run " contctl --socket /x ru
 expect "--rootfs --rootfs-propagation " contctl run ns1 c1 --rootfs
 expect "rprivate rshared rslave " contctl run ns1 c1 --rootfs-propagation r

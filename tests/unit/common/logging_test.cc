@@ -9,9 +9,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
 
 namespace contd::log {
 namespace {
@@ -84,6 +88,46 @@ TEST(Logging, JournalOnlyWhenJournalStreamNamesStderr) {
   ::setenv("JOURNAL_STREAM", "garbage", 1);
   EXPECT_EQ(formatForStderr(), Format::kPlain);
   ::unsetenv("JOURNAL_STREAM");
+}
+
+// log_format "json": every logger writes one JSON object per line on stderr.
+TEST(Logging, JsonFormatWritesOneObjectPerLine) {
+  init("debug");
+  const std::string text = captureStderr([] {
+    setFormat(Format::kJson);
+    api()->info("call op=Run ns=demo id=web code=OK ms={}", 1.5);
+    container()->warn("restart failed ns=demo id=web error=\"{}\"", "no \\\"shim\\\"");
+    setFormat(Format::kPlain);
+  });
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(nlohmann::json::parse(line, nullptr, false));
+    ASSERT_TRUE(lines.back().is_object()) << line;
+  }
+  ASSERT_EQ(lines.size(), 2U) << text;
+  EXPECT_EQ(lines[0]["level"], "info");
+  EXPECT_EQ(lines[0]["logger"], "api");
+  EXPECT_EQ(lines[0]["msg"], "call op=Run ns=demo id=web code=OK ms=1.5");
+  EXPECT_EQ(lines[0]["op"], "Run");
+  EXPECT_EQ(lines[0]["ms"], "1.5");
+  EXPECT_EQ(lines[0]["time"].get<std::string>().back(), 'Z');
+  EXPECT_EQ(lines[1]["level"], "warning");
+  EXPECT_EQ(lines[1]["error"], "no \"shim\"");
+  init("info");
+}
+
+// A sink of the daemon's (the journal) replaces stderr for every logger, and back.
+TEST(Logging, SetSinkRedirectsEveryLogger) {
+  init("info");
+  std::ostringstream out;
+  setSink(std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  const std::string text = captureStderr([] { zbus()->info("to the sink key=v"); });
+  setSink(nullptr);
+  EXPECT_EQ(text, "");
+  EXPECT_NE(out.str().find("to the sink key=v"), std::string::npos) << out.str();
+  const std::string back = captureStderr([] { zbus()->info("on stderr again"); });
+  EXPECT_NE(back.find("on stderr again"), std::string::npos) << back;
 }
 
 // The bridge's logger is one of the set: a level change (SIGHUP re-runs init) reaches it.

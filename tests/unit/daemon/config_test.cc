@@ -388,5 +388,114 @@ TEST(Config, ShippedConfigHasEveryKey) {
   EXPECT_GT(count, 10);
 }
 
+TEST(Config, LogFormatIsTextOrJsonFromFileOrFlag) {
+  EXPECT_EQ(Config{}.log_format, "text");
+  auto json = parseConfig(R"({"log_format": "json"})");
+  ASSERT_TRUE(json) << json.error().message;
+  EXPECT_EQ(json->log_format, "json");
+  auto bad = parseConfig(R"({"log_format": "yaml"})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "/log_format: must be text or json, got 'yaml'");
+  auto parsed = flags({"--log-format", "json"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  auto resolved = resolveConfig(*parsed);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->log_format, "json");
+  auto wrong = resolveConfig(*flags({"--log-format=xml"}));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().message.rfind("--log-format: must be text or json", 0), 0U)
+      << wrong.error().message;
+}
+
+// Info shows the config to anyone on the socket: the broker's Redis password is hidden.
+TEST(Config, ConfigJsonCanHideTheBrokersPassword) {
+  EXPECT_EQ(hideBrokerPassword("tcp://s3cret@10.0.0.1:6379"), "tcp://***@10.0.0.1:6379");
+  EXPECT_EQ(hideBrokerPassword("tcp://user:p%40ss@host:6379"), "tcp://***@host:6379");
+  EXPECT_EQ(hideBrokerPassword("unix://pw@/run/redis.sock"), "unix://***@/run/redis.sock");
+  EXPECT_EQ(hideBrokerPassword("unix:///run/redis@x/redis.sock"), "unix:///run/redis@x/redis.sock");
+  EXPECT_EQ(hideBrokerPassword("tcp://127.0.0.1:6379"), "tcp://127.0.0.1:6379");
+  EXPECT_EQ(hideBrokerPassword(""), "");
+  auto config = parseConfig(R"({"broker": "tcp://s3cret@10.0.0.1:6379"})");
+  ASSERT_TRUE(config) << config.error().message;
+  const std::string shown = configJson(*config, /*hide_secrets=*/true);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"broker\": \"tcp://***@10.0.0.1:6379\""), std::string::npos) << shown;
+  EXPECT_NE(configJson(*config).find("s3cret"), std::string::npos);
+}
+
+// Size keys take what contctl's --memory takes: bytes, or 64K, 512M, 1G (powers of 1024).
+TEST(Config, SizeKeysAcceptUnits) {
+  auto config = parseConfig(R"({"log_max_size": "512M", "log_rate_limit": "64K"})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->log_max_size, 512ULL << 20);
+  EXPECT_EQ(config->log_rate_limit, 64ULL << 10);
+  auto plain = parseConfig(R"({"log_max_size": 1048576, "log_rate_limit": "1g"})");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->log_max_size, 1048576U);
+  EXPECT_EQ(plain->log_rate_limit, 1ULL << 30);
+  auto digits = parseConfig(R"({"log_max_size": "2048"})");
+  ASSERT_TRUE(digits) << digits.error().message;
+  EXPECT_EQ(digits->log_max_size, 2048U);
+}
+
+TEST(Config, BadSizesAreRefusedNamingTheKey) {
+  auto unit = parseConfig(R"({"log_max_size": "512MB"})");
+  ASSERT_FALSE(unit);
+  EXPECT_EQ(unit.error().message,
+            "/log_max_size: expected a byte count such as 67108864, 512M or 2G, got '512MB'");
+  auto negative = parseConfig(R"({"log_rate_limit": -1})");
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error().message.rfind("/log_rate_limit: expected a byte count", 0), 0U)
+      << negative.error().message;
+  auto overflow = parseConfig(R"({"log_max_size": "99999999999T"})");
+  ASSERT_FALSE(overflow);
+  EXPECT_EQ(overflow.error().message.rfind("/log_max_size: expected a byte count", 0), 0U)
+      << overflow.error().message;
+  // The key's own rule still applies after the units.
+  auto zero = parseConfig(R"({"log_rate_limit": "0K"})");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().message.rfind("/log_rate_limit: must be greater than 0", 0), 0U)
+      << zero.error().message;
+  for (const char* bad : {R"({"log_max_size": ""})", R"({"log_max_size": "M"})",
+                          R"({"log_max_size": " 1M"})", R"({"log_max_size": "1.5G"})",
+                          R"({"log_max_size": true})"}) {
+    auto refused = parseConfig(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message.rfind("/log_max_size: expected a byte count", 0), 0U)
+        << refused.error().message;
+  }
+}
+
+// The config in effect as Info shows it: every key of --help, in its order, and a JSON that
+// reads back to the same Config.
+TEST(Config, ConfigJsonHasEveryKeyAndReadsBackTheSame) {
+  auto config = parseConfig(R"({"log_level": "debug", "mount_sources": ["/srv"],
+                                "default_pids_limit": -1, "allow_elevated": false,
+                                "log_max_size": 1234, "runtime": "crun"})");
+  ASSERT_TRUE(config) << config.error().message;
+  const std::string text = configJson(*config);
+  auto again = parseConfig(text);
+  ASSERT_TRUE(again) << again.error().message << "\n" << text;
+  EXPECT_EQ(*again, *config) << text;
+  EXPECT_NE(text.find("\"mount_sources\": [\n    \"/srv\"\n  ]"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"default_pids_limit\": -1"), std::string::npos) << text;
+
+  const std::string help = usage();
+  std::istringstream lines(help.substr(help.find("config file: a JSON object with the keys")));
+  std::string line;
+  std::getline(lines, line);  // the heading
+  std::size_t at = 0;
+  while (std::getline(lines, line)) {
+    const std::string key = "\"" + line.substr(line.find_first_not_of(' ')) + "\":";
+    const auto found = text.find(key);
+    EXPECT_NE(found, std::string::npos) << key << " missing from " << text;
+    EXPECT_GT(found, at) << key << " out of --help's order";
+    at = found;
+  }
+  auto defaults = parseConfig(configJson(Config{}));
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(*defaults, Config{});
+}
+
 }  // namespace
 }  // namespace contd::daemon
