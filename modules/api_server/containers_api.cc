@@ -18,6 +18,7 @@
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
 #include "modules/container/validation.h"
+#include "modules/images/image_names.h"
 
 namespace contd::api {
 using Clock = std::chrono::steady_clock;
@@ -155,6 +156,7 @@ grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
     if (!store) {
       return store.error();
     }
+    CONTD_RETURN_IF_ERROR(images::checkImageName("name", request->name()));
     if (request->path().empty() || request->path().front() != '/') {
       return invalidArgument("path: must be an absolute path on the daemon's host, got '" +
                              request->path() + "'");
@@ -223,7 +225,12 @@ grpc::Status ContainersApi::RemoveImage(grpc::ServerContext* context,
     if (!store) {
       return store.error();
     }
-    return (*store)->removeImage(request->namespace_(), request->name());
+    // The name as typed, else normalised (image_names.h), as Run finds it.
+    auto image = images::findImage(**store, request->namespace_(), request->name());
+    if (!image) {
+      return image.error().wrap("remove image");
+    }
+    return (*store)->removeImage(request->namespace_(), image->name);
   });
 }
 

@@ -7,6 +7,7 @@
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
 #include "modules/images/grpc_image_store.h"
+#include "modules/images/image_names.h"
 
 #include <sys/mount.h>
 
@@ -502,6 +503,42 @@ TEST_F(ImagesIT, ContctlImportsListsRunsAndRemovesAnImage) {
   auto bad = ctl({"import", ns_, dir_->string() + "/missing.tar"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("missing.tar"), std::string::npos) << bad.err;
+}
+
+// Imported names stay as given and are found exactly, before the normalised form
+// (docs/decisions/image-names.md); a name that is no reference is refused by the daemon.
+TEST_F(ImagesIT, ImportNamesAreReferencesFoundAsGivenBeforeTheirNormalisedForm) {
+  auto daemon = support::startContd(containerd_->socketPath(), dir_->path() / "contd");
+  ASSERT_TRUE(daemon) << daemon.error().message;
+  const auto ctl = [&](const std::vector<std::string>& args) {
+    return support::runContctl((*daemon)->socketPath(), args, 60s);
+  };
+  const auto archive = writeArchive("names.tar", support::ociArchive(image_, "ctl/img:1"));
+
+  auto bad = ctl({"import", ns_, archive, "--name", "Bad Name"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("INVALID_ARGUMENT: name 'Bad Name': "), std::string::npos) << bad.err;
+  for (const std::string name : {"named", "ctl/named:1", "docker.io/library/named:latest"}) {
+    auto imported = ctl({"import", ns_, archive, "--name", name});
+    ASSERT_EQ(imported.exit_code, 0) << name << ": " << imported.err;
+  }
+  auto named = store_->getImage(ns_, "named");
+  ASSERT_TRUE(named) << named.error().message;
+  // Exact first: "named" is the imported "named", not docker.io/library/named:latest.
+  auto exact = findImage(*store_, ns_, "named");
+  ASSERT_TRUE(exact) << exact.error().message;
+  EXPECT_EQ(exact->name, "named");
+  auto normalised = findImage(*store_, ns_, "named:latest");
+  ASSERT_TRUE(normalised) << normalised.error().message;
+  EXPECT_EQ(normalised->name, "docker.io/library/named:latest");
+  // rmi takes the same rule: "named" removes "named" only, then the normalised one.
+  ASSERT_EQ(ctl({"rmi", ns_, "named"}).exit_code, 0);
+  EXPECT_FALSE(store_->getImage(ns_, "named"));
+  EXPECT_TRUE(store_->getImage(ns_, "docker.io/library/named:latest"));
+  ASSERT_EQ(ctl({"rmi", ns_, "named"}).exit_code, 0);
+  EXPECT_FALSE(store_->getImage(ns_, "docker.io/library/named:latest"));
+  auto slashed = ctl({"rmi", ns_, "ctl/named:1"});
+  EXPECT_EQ(slashed.exit_code, 0) << slashed.err;
 }
 
 }  // namespace
