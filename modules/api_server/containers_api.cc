@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/contd/v1/status_name.h"
+#include "api/contd/v1/stream_ready.h"
 #include "modules/api_server/conversions.h"
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
@@ -138,6 +139,14 @@ void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {
   proto->set_total(step.total);
 }
 
+// Tells the caller at once that contd took a long stream (stream_ready.h), before any
+// message: what lets contctl tell "contd went away" from "contd was never there".
+template <typename Writer>
+void markReady(grpc::ServerContext* context, Writer* writer) {
+  context->AddInitialMetadata(api::kStreamReadyKey, "1");
+  writer->SendInitialMetadata();
+}
+
 Result<images::ImageStore*> imageStore(container::ContainerService& core, std::string_view ns) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   if (core.options().images == nullptr) {
@@ -244,6 +253,7 @@ grpc::Status ContainersApi::Events(grpc::ServerContext* context,
       CONTD_RETURN_IF_ERROR(validateName("namespace", request->namespace_()));
     }
     auto listener = core_.events().listen();
+    markReady(context, writer);
     // Wakes up now and then to notice a cancelled call or a server going down.
     while (!context->IsCancelled()) {
       auto event = listener->next(std::chrono::milliseconds(200));
@@ -333,6 +343,7 @@ grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsReq
       return writer->Write(out);
     };
     if (request->follow()) {
+      markReady(context, writer);
       return core_.followLogs(request->namespace_(), request->id(), query, send,
                               [&] { return context->IsCancelled(); });
     }

@@ -1,6 +1,7 @@
 #include "modules/contctl/client.h"
 
 #include "api/contd/v1/status_name.h"
+#include "api/contd/v1/stream_ready.h"
 
 #include <chrono>
 
@@ -28,10 +29,12 @@ void setReadDeadline(grpc::ClientContext& context) {
 
 }  // namespace
 
-Client::Client(const std::string& socket_path)
-    : socket_path_(socket_path),
-      stub_(v1::Containers::NewStub(
-          grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()))) {}
+Client::Client(const std::string& socket_path) : socket_path_(socket_path) { reconnect(); }
+
+void Client::reconnect() {
+  stub_ = v1::Containers::NewStub(
+      grpc::CreateChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials()));
+}
 
 Result<v1::ListNamespacesResponse> Client::listNamespaces() {
   grpc::ClientContext context;
@@ -260,6 +263,49 @@ Status Client::followEvents(const std::string& ns,
   }
   const grpc::Status status = reader->Finish();
   return answer(status, Ok{});
+}
+
+namespace {
+
+// contd marks a stream it has taken with this initial metadata (containers_api.cc).
+bool markedEstablished(const grpc::ClientContext& context) {
+  return context.GetServerInitialMetadata().count(api::kStreamReadyKey) != 0;
+}
+
+}  // namespace
+
+Client::StreamEnd Client::logsOnce(const v1::LogsRequest& request,
+                                   const std::function<void(const v1::LogLine&)>& on_line) {
+  grpc::ClientContext context;
+  auto reader = stub_->Logs(&context, request);
+  reader->WaitForInitialMetadata();
+  StreamEnd end;
+  end.established = markedEstablished(context);
+  v1::LogLine line;
+  while (reader->Read(&line)) {
+    end.established = true;
+    on_line(line);
+  }
+  end.status = reader->Finish();
+  return end;
+}
+
+Client::StreamEnd Client::eventsOnce(const std::string& ns,
+                                     const std::function<void(const v1::Event&)>& on_event) {
+  grpc::ClientContext context;
+  v1::EventsRequest request;
+  request.set_namespace_(ns);
+  auto reader = stub_->Events(&context, request);
+  reader->WaitForInitialMetadata();
+  StreamEnd end;
+  end.established = markedEstablished(context);
+  v1::Event event;
+  while (reader->Read(&event)) {
+    end.established = true;
+    on_event(event);
+  }
+  end.status = reader->Finish();
+  return end;
 }
 
 }  // namespace contd::contctl

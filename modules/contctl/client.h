@@ -70,6 +70,21 @@ public:
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
 
+  // One attempt of a stream, for callers that reconnect (reconnect.h): its final status,
+  // and whether contd had taken the call (sent the stream's initial metadata, or a message)
+  // before it ended.
+  struct StreamEnd {
+    grpc::Status status;
+    bool established = false;
+  };
+  StreamEnd logsOnce(const v1::LogsRequest& request,
+                     const std::function<void(const v1::LogLine&)>& on_line);
+  StreamEnd eventsOnce(const std::string& ns,
+                       const std::function<void(const v1::Event&)>& on_event);
+  // A new channel to the socket, for the next call: a channel that saw contd go away waits
+  // out gRPC's own reconnect backoff (seconds), a new one connects at once.
+  void reconnect();
+
 private:
   // One unary call of `method` on a context without deadline.
   template <typename Request, typename Response>
