@@ -291,6 +291,18 @@ TEST_F(PullIT, BadReferencesUnknownTagsUnreachableRegistriesAndOtherPlatforms) {
   EXPECT_NE(other.error().message.find("linux/arm64"), std::string::npos)
       << other.error().message;
 
+  // The registry speaks plain HTTP: without plain_http the TLS handshake gets an HTTP
+  // answer, and the error says what to do.
+  PullRequest tls{registry->host() + "/test/two:1", "", "", false};
+  auto plain = store_->pullImage(ns_, tls, [](const PullProgress&) { return true; });
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().code, Code::kFailedPrecondition) << plain.error().message;
+  EXPECT_NE(plain.error().message.find("registry '" + registry->host() +
+                                       "' answered in plain HTTP; pull with --plain-http "
+                                       "(contctl) / plain_http (API) if it is meant to"),
+            std::string::npos)
+      << plain.error().message;
+
   const std::string host = registry->host();
   ASSERT_TRUE(registry->stop());
   auto unreachable = pull(host + "/test/two:1");
@@ -334,6 +346,13 @@ TEST_F(PullIT, ContctlPullShowsProgressAndTheImageRuns) {
   auto refused = ctl({"pull", ns_, registry->host() + "/test/two:nope", "--plain-http"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("nope"), std::string::npos) << refused.err;
+
+  auto tls = ctl({"pull", ns_, ref});
+  EXPECT_EQ(tls.exit_code, 1);
+  EXPECT_NE(tls.err.find("FAILED_PRECONDITION: "), std::string::npos) << tls.err;
+  EXPECT_NE(tls.err.find("answered in plain HTTP; pull with --plain-http"), std::string::npos)
+      << tls.err;
+  EXPECT_EQ(std::count(tls.err.begin(), tls.err.end(), '\n'), 1) << "one line: " << tls.err;
 }
 
 // One rule for image names (docs/decisions/image-names.md): pull stores "host/repo:latest",
