@@ -121,6 +121,10 @@ void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
   for (const auto& diff_id : info.diff_ids) {
     proto->add_diff_ids(diff_id);
   }
+  if (info.created_ns != 0) {
+    *proto->mutable_created() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(info.created_ns);
+  }
 }
 
 void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {

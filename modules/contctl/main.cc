@@ -190,7 +190,8 @@ int images(contd::contctl::Client& client, const Invocation& inv) {
   } else if (inv.quiet) {
     text = contd::contctl::imageNames(lists);
   } else {
-    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc);
+    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc,
+                                        std::chrono::system_clock::now());
   }
   std::fputs(text.c_str(), stdout);
   return 0;

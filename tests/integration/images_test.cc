@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "modules/common/logging.h"
 #include "modules/container/log_reader.h"
@@ -503,6 +504,52 @@ TEST_F(ImagesIT, ContctlImportsListsRunsAndRemovesAnImage) {
   auto bad = ctl({"import", ns_, dir_->string() + "/missing.tar"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("missing.tar"), std::string::npos) << bad.err;
+}
+
+// ImageInfo.created: the config's "created" when it has one, else when containerd registered
+// the image; contctl images shows it as an age, --json raw.
+TEST_F(ImagesIT, ImagesCarryWhenTheyWereMade) {
+  auto daemon = support::startContd(containerd_->socketPath(), dir_->path() / "contd");
+  ASSERT_TRUE(daemon) << daemon.error().message;
+  const auto ctl = [&](const std::vector<std::string>& args) {
+    return support::runContctl((*daemon)->socketPath(), args, 60s);
+  };
+  support::TestImage dated = image_;
+  auto config = nlohmann::json::parse(dated.config);
+  config["created"] = "2020-01-02T03:04:05.5Z";
+  dated.config = config.dump();
+  const auto before = std::chrono::system_clock::now();
+  ASSERT_EQ(ctl({"import", ns_, writeArchive("dated.tar", support::ociArchive(dated, "dated:1"))})
+                .exit_code,
+            0);
+  ASSERT_EQ(ctl({"import", ns_, writeArchive("plain.tar", support::ociArchive(image_, "plain:1"))})
+                .exit_code,
+            0);
+  const auto ns = [](std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  };
+  auto images = store_->listImages(ns_);
+  ASSERT_TRUE(images) << images.error().message;
+  ASSERT_EQ(images->size(), 2u);
+  for (const auto& image : *images) {
+    if (image.name == "dated:1") {
+      EXPECT_EQ(image.created_ns, 1577934245'500'000'000LL);
+    } else {
+      EXPECT_GE(image.created_ns, ns(before) - 1'000'000'000LL) << image.name;
+      EXPECT_LE(image.created_ns, ns(std::chrono::system_clock::now())) << image.name;
+    }
+  }
+  auto table = ctl({"images", "-n", ns_});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("CREATED"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("years ago"), std::string::npos) << table.out;
+  EXPECT_TRUE(table.out.find("seconds ago") != std::string::npos ||
+              table.out.find("Less than a second ago") != std::string::npos)
+      << table.out;
+  auto json = ctl({"--json", "images", "-n", ns_});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"created\": \"2020-01-02T03:04:05.500Z\""), std::string::npos)
+      << json.out;
 }
 
 // Imported names stay as given and are found exactly, before the normalised form
