@@ -15,6 +15,7 @@
 #include "api/contd/v1/status_name.h"
 #include "api/contd/v1/stream_ready.h"
 #include "modules/api_server/conversions.h"
+#include "modules/api_server/image_calls.h"
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
@@ -111,9 +112,7 @@ grpc::Status ContainersApi::Exists(grpc::ServerContext* context,
   });
 }
 
-namespace {
-
-void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
+void imageToProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
   proto->set_name(info.name);
   proto->set_digest(info.manifest_digest);
   proto->set_media_type(info.media_type);
@@ -126,6 +125,8 @@ void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
         google::protobuf::util::TimeUtil::NanosecondsToTimestamp(info.created_ns);
   }
 }
+
+namespace {
 
 void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {
   using State = images::PullProgress::State;
@@ -151,6 +152,8 @@ void markReady(grpc::ServerContext* context, Writer* writer) {
   writer->SendInitialMetadata();
 }
 
+}  // namespace
+
 Result<images::ImageStore*> imageStore(container::ContainerService& core, std::string_view ns) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   if (core.options().images == nullptr) {
@@ -158,8 +161,6 @@ Result<images::ImageStore*> imageStore(container::ContainerService& core, std::s
   }
   return core.options().images;
 }
-
-}  // namespace
 
 grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
                                             const v1::ImportImageRequest* request,
@@ -178,7 +179,7 @@ grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
     if (!info) {
       return info.error();
     }
-    toProto(*info, response->mutable_image());
+    imageToProto(*info, response->mutable_image());
     return okStatus();
   });
 }
@@ -205,7 +206,7 @@ grpc::Status ContainersApi::PullImage(grpc::ServerContext* context,
     }
     v1::PullImageProgress done;
     done.set_state(v1::PullImageProgress::DONE);
-    toProto(*info, done.mutable_image());
+    imageToProto(*info, done.mutable_image());
     writer->Write(done);
     return okStatus();
   });
@@ -224,7 +225,7 @@ grpc::Status ContainersApi::ListImages(grpc::ServerContext* context,
       return images.error();
     }
     for (const auto& image : *images) {
-      toProto(image, response->add_images());
+      imageToProto(image, response->add_images());
     }
     return okStatus();
   });

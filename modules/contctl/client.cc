@@ -4,6 +4,7 @@
 #include "api/contd/v1/stream_ready.h"
 
 #include <chrono>
+#include <optional>
 
 #include <grpcpp/grpcpp.h>
 
@@ -238,6 +239,41 @@ Status Client::logs(const v1::LogsRequest& request,
     on_line(line);
   }
   return answer(reader->Finish(), Ok{});
+}
+
+Result<v1::ImportImageResponse> Client::importImageStream(
+    const v1::ImportImageHeader& header,
+    const std::function<Result<std::size_t>(std::string*)>& read,
+    const std::function<void(std::uint64_t)>& on_sent) {
+  grpc::ClientContext context;
+  v1::ImportImageResponse response;
+  auto writer = stub_->ImportImageStream(&context, &response);
+  v1::ImportImageChunk chunk;
+  *chunk.mutable_header() = header;
+  bool open = writer->Write(chunk);  // false: contd answered already (an error)
+  std::uint64_t sent = 0;
+  std::optional<Error> local;
+  while (open) {
+    chunk.Clear();
+    auto length = read(chunk.mutable_data());
+    if (!length) {
+      local = length.error();
+      context.TryCancel();
+      break;
+    }
+    if (*length == 0) {
+      break;
+    }
+    open = writer->Write(chunk);
+    sent += *length;
+    on_sent(sent);
+  }
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (local) {
+    return *local;
+  }
+  return answer(status, std::move(response));
 }
 
 Status Client::pullImage(const v1::PullImageRequest& request,

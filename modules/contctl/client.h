@@ -42,6 +42,13 @@ public:
   Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
   Result<v1::ImportImageResponse> importImage(const std::string& ns, const std::string& path,
                                               const std::string& name);
+  // ImportImageStream: `header`, then what `read` gives (it fills its argument with the
+  // next chunk and returns its length, 0 at the end), calling `on_sent` with the bytes
+  // sent so far after each chunk. No deadline (contd bounds the import).
+  Result<v1::ImportImageResponse> importImageStream(
+      const v1::ImportImageHeader& header,
+      const std::function<Result<std::size_t>(std::string*)>& read,
+      const std::function<void(std::uint64_t)>& on_sent);
   // Calls `on_step` per progress message; the last one (DONE) carries the image.
   Status pullImage(const v1::PullImageRequest& request,
                    const std::function<void(const v1::PullImageProgress&)>& on_step);

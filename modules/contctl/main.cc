@@ -25,6 +25,7 @@
 #include "modules/contctl/follow.h"
 #include "modules/contctl/foreground.h"
 #include "modules/contctl/image_list.h"
+#include "modules/contctl/import_upload.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
 
@@ -266,8 +267,7 @@ int execute(const Invocation& inv) {
     case Command::kStats:
       return print(inv, client.stats(inv.ns, inv.name), contd::contctl::formatStats);
     case Command::kImport:
-      return print(inv, client.importImage(inv.ns, inv.path, inv.image_name),
-                   [](const auto& r) { return formatImage(r.image()); });
+      return contd::contctl::importCommand(client, inv);
     case Command::kPull:
       return pull(client, inv);
     case Command::kImages:
