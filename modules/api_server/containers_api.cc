@@ -13,11 +13,14 @@
 #include <string>
 
 #include "api/contd/v1/status_name.h"
+#include "api/contd/v1/stream_ready.h"
 #include "modules/api_server/conversions.h"
+#include "modules/api_server/image_calls.h"
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
 #include "modules/common/printable.h"
 #include "modules/container/validation.h"
+#include "modules/images/image_names.h"
 
 namespace contd::api {
 using Clock = std::chrono::steady_clock;
@@ -110,9 +113,7 @@ grpc::Status ContainersApi::Exists(grpc::ServerContext* context,
   });
 }
 
-namespace {
-
-void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
+void imageToProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
   proto->set_name(info.name);
   proto->set_digest(info.manifest_digest);
   proto->set_media_type(info.media_type);
@@ -120,7 +121,13 @@ void toProto(const images::ImageInfo& info, v1::ImageInfo* proto) {
   for (const auto& diff_id : info.diff_ids) {
     proto->add_diff_ids(diff_id);
   }
+  if (info.created_ns != 0) {
+    *proto->mutable_created() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(info.created_ns);
+  }
 }
+
+namespace {
 
 void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {
   using State = images::PullProgress::State;
@@ -138,6 +145,16 @@ void toProto(const images::PullProgress& step, v1::PullImageProgress* proto) {
   proto->set_total(step.total);
 }
 
+// Tells the caller at once that contd took a long stream (stream_ready.h), before any
+// message: what lets contctl tell "contd went away" from "contd was never there".
+template <typename Writer>
+void markReady(grpc::ServerContext* context, Writer* writer) {
+  context->AddInitialMetadata(api::kStreamReadyKey, "1");
+  writer->SendInitialMetadata();
+}
+
+}  // namespace
+
 Result<images::ImageStore*> imageStore(container::ContainerService& core, std::string_view ns) {
   CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
   if (core.options().images == nullptr) {
@@ -145,8 +162,6 @@ Result<images::ImageStore*> imageStore(container::ContainerService& core, std::s
   }
   return core.options().images;
 }
-
-}  // namespace
 
 grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
                                             const v1::ImportImageRequest* request,
@@ -156,6 +171,7 @@ grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
     if (!store) {
       return store.error();
     }
+    CONTD_RETURN_IF_ERROR(images::checkImageName("name", request->name()));
     if (request->path().empty() || request->path().front() != '/') {
       return invalidArgument("path: must be an absolute path on the daemon's host, got '" +
                              request->path() + "'");
@@ -164,7 +180,7 @@ grpc::Status ContainersApi::ImportImage(grpc::ServerContext* context,
     if (!info) {
       return info.error();
     }
-    toProto(*info, response->mutable_image());
+    imageToProto(*info, response->mutable_image());
     return okStatus();
   });
 }
@@ -191,7 +207,7 @@ grpc::Status ContainersApi::PullImage(grpc::ServerContext* context,
     }
     v1::PullImageProgress done;
     done.set_state(v1::PullImageProgress::DONE);
-    toProto(*info, done.mutable_image());
+    imageToProto(*info, done.mutable_image());
     writer->Write(done);
     return okStatus();
   });
@@ -210,7 +226,7 @@ grpc::Status ContainersApi::ListImages(grpc::ServerContext* context,
       return images.error();
     }
     for (const auto& image : *images) {
-      toProto(image, response->add_images());
+      imageToProto(image, response->add_images());
     }
     return okStatus();
   });
@@ -224,7 +240,12 @@ grpc::Status ContainersApi::RemoveImage(grpc::ServerContext* context,
     if (!store) {
       return store.error();
     }
-    return (*store)->removeImage(request->namespace_(), request->name());
+    // The name as typed, else normalised (image_names.h), as Run finds it.
+    auto image = images::findImage(**store, request->namespace_(), request->name());
+    if (!image) {
+      return image.error().wrap("remove image");
+    }
+    return (*store)->removeImage(request->namespace_(), image->name);
   });
 }
 
@@ -238,6 +259,7 @@ grpc::Status ContainersApi::Events(grpc::ServerContext* context,
       CONTD_RETURN_IF_ERROR(validateName("namespace", request->namespace_()));
     }
     auto listener = core_.events().listen();
+    markReady(context, writer);
     // Wakes up now and then to notice a cancelled call or a server going down.
     while (!context->IsCancelled()) {
       auto event = listener->next(std::chrono::milliseconds(200));
@@ -327,6 +349,7 @@ grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsReq
       return writer->Write(out);
     };
     if (request->follow()) {
+      markReady(context, writer);
       return core_.followLogs(request->namespace_(), request->id(), query, send,
                               [&] { return context->IsCancelled(); });
     }

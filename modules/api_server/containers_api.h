@@ -48,6 +48,10 @@ public:
   // when the daemon has none.
   grpc::Status ImportImage(grpc::ServerContext* context, const v1::ImportImageRequest* request,
                            v1::ImportImageResponse* response) override;
+  // The archive sent over the call, spooled to a temporary file (import_stream_api.cc).
+  grpc::Status ImportImageStream(grpc::ServerContext* context,
+                                 grpc::ServerReader<v1::ImportImageChunk>* reader,
+                                 v1::ImportImageResponse* response) override;
   grpc::Status PullImage(grpc::ServerContext* context, const v1::PullImageRequest* request,
                          grpc::ServerWriter<v1::PullImageProgress>* writer) override;
   grpc::Status ListImages(grpc::ServerContext* context, const v1::ListImagesRequest* request,

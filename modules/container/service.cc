@@ -13,6 +13,7 @@
 #include "modules/container/stored_spec.h"
 #include "modules/container/user_lookup.h"
 #include "modules/container/validation.h"
+#include "modules/images/image_names.h"
 
 namespace contd::container {
 namespace {
@@ -76,10 +77,13 @@ Result<images::ImageInfo> applyImage(images::ImageStore* images, std::string_vie
     return failedPrecondition("run '" + spec.name + "' from image '" + spec.image +
                               "': this contd has no image store");
   }
-  auto found = images->getImage(ns, spec.image);
+  // As typed, else normalised (image_names.h); the spec (and the image label) then holds
+  // the stored name, so RemoveImage sees that the container uses it.
+  auto found = images::findImage(*images, ns, spec.image);
   if (!found) {
     return found.error().wrap("run '" + spec.name + "'");
   }
+  spec.image = found->name;
   mergeImageConfig(found->config, spec);
   if (spec.argv.empty() && spec.entrypoint.empty()) {
     return invalidArgument("argv: image '" + spec.image +

@@ -1,8 +1,10 @@
 #include "modules/contctl/client.h"
 
 #include "api/contd/v1/status_name.h"
+#include "api/contd/v1/stream_ready.h"
 
 #include <chrono>
+#include <optional>
 
 #include <grpcpp/grpcpp.h>
 
@@ -28,10 +30,12 @@ void setReadDeadline(grpc::ClientContext& context) {
 
 }  // namespace
 
-Client::Client(const std::string& socket_path)
-    : socket_path_(socket_path),
-      stub_(v1::Containers::NewStub(
-          grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()))) {}
+Client::Client(const std::string& socket_path) : socket_path_(socket_path) { reconnect(); }
+
+void Client::reconnect() {
+  stub_ = v1::Containers::NewStub(
+      grpc::CreateChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials()));
+}
 
 Result<v1::ListNamespacesResponse> Client::listNamespaces() {
   grpc::ClientContext context;
@@ -253,6 +257,41 @@ Status Client::logs(const v1::LogsRequest& request,
   return answer(reader->Finish(), Ok{});
 }
 
+Result<v1::ImportImageResponse> Client::importImageStream(
+    const v1::ImportImageHeader& header,
+    const std::function<Result<std::size_t>(std::string*)>& read,
+    const std::function<void(std::uint64_t)>& on_sent) {
+  grpc::ClientContext context;
+  v1::ImportImageResponse response;
+  auto writer = stub_->ImportImageStream(&context, &response);
+  v1::ImportImageChunk chunk;
+  *chunk.mutable_header() = header;
+  bool open = writer->Write(chunk);  // false: contd answered already (an error)
+  std::uint64_t sent = 0;
+  std::optional<Error> local;
+  while (open) {
+    chunk.Clear();
+    auto length = read(chunk.mutable_data());
+    if (!length) {
+      local = length.error();
+      context.TryCancel();
+      break;
+    }
+    if (*length == 0) {
+      break;
+    }
+    open = writer->Write(chunk);
+    sent += *length;
+    on_sent(sent);
+  }
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (local) {
+    return *local;
+  }
+  return answer(status, std::move(response));
+}
+
 Status Client::pullImage(const v1::PullImageRequest& request,
                          const std::function<void(const v1::PullImageProgress&)>& on_step) {
   grpc::ClientContext context;
@@ -276,6 +315,49 @@ Status Client::followEvents(const std::string& ns,
   }
   const grpc::Status status = reader->Finish();
   return answer(status, Ok{});
+}
+
+namespace {
+
+// contd marks a stream it has taken with this initial metadata (containers_api.cc).
+bool markedEstablished(const grpc::ClientContext& context) {
+  return context.GetServerInitialMetadata().count(api::kStreamReadyKey) != 0;
+}
+
+}  // namespace
+
+Client::StreamEnd Client::logsOnce(const v1::LogsRequest& request,
+                                   const std::function<void(const v1::LogLine&)>& on_line) {
+  grpc::ClientContext context;
+  auto reader = stub_->Logs(&context, request);
+  reader->WaitForInitialMetadata();
+  StreamEnd end;
+  end.established = markedEstablished(context);
+  v1::LogLine line;
+  while (reader->Read(&line)) {
+    end.established = true;
+    on_line(line);
+  }
+  end.status = reader->Finish();
+  return end;
+}
+
+Client::StreamEnd Client::eventsOnce(const std::string& ns,
+                                     const std::function<void(const v1::Event&)>& on_event) {
+  grpc::ClientContext context;
+  v1::EventsRequest request;
+  request.set_namespace_(ns);
+  auto reader = stub_->Events(&context, request);
+  reader->WaitForInitialMetadata();
+  StreamEnd end;
+  end.established = markedEstablished(context);
+  v1::Event event;
+  while (reader->Read(&event)) {
+    end.established = true;
+    on_event(event);
+  }
+  end.status = reader->Finish();
+  return end;
 }
 
 }  // namespace contd::contctl

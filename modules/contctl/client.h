@@ -42,6 +42,13 @@ public:
   Result<v1::StatsResponse> stats(const std::string& ns, const std::string& name);
   Result<v1::ImportImageResponse> importImage(const std::string& ns, const std::string& path,
                                               const std::string& name);
+  // ImportImageStream: `header`, then what `read` gives (it fills its argument with the
+  // next chunk and returns its length, 0 at the end), calling `on_sent` with the bytes
+  // sent so far after each chunk. No deadline (contd bounds the import).
+  Result<v1::ImportImageResponse> importImageStream(
+      const v1::ImportImageHeader& header,
+      const std::function<Result<std::size_t>(std::string*)>& read,
+      const std::function<void(std::uint64_t)>& on_sent);
   // Calls `on_step` per progress message; the last one (DONE) carries the image.
   Status pullImage(const v1::PullImageRequest& request,
                    const std::function<void(const v1::PullImageProgress&)>& on_step);
@@ -72,6 +79,21 @@ public:
   Result<v1::InfoResponse> info();
   // Calls `on_event` for each event until the stream ends (contd stops) or fails.
   Status followEvents(const std::string& ns, const std::function<void(const v1::Event&)>& on_event);
+
+  // One attempt of a stream, for callers that reconnect (reconnect.h): its final status,
+  // and whether contd had taken the call (sent the stream's initial metadata, or a message)
+  // before it ended.
+  struct StreamEnd {
+    grpc::Status status;
+    bool established = false;
+  };
+  StreamEnd logsOnce(const v1::LogsRequest& request,
+                     const std::function<void(const v1::LogLine&)>& on_line);
+  StreamEnd eventsOnce(const std::string& ns,
+                       const std::function<void(const v1::Event&)>& on_event);
+  // A new channel to the socket, for the next call: a channel that saw contd go away waits
+  // out gRPC's own reconnect backoff (seconds), a new one connects at once.
+  void reconnect();
 
 private:
   // One unary call of `method` on a context without deadline.

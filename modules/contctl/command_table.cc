@@ -32,7 +32,8 @@ const std::array<CommandDef, 24> kCommands = {{
     {"logs", Command::kLogs, kLogs, "NS NAME [-f] [-t] [--tail N] [--since T] [--until T]", 2,
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
     {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
-     "import an OCI layout or docker save tarball (PATH on the daemon's host)"},
+     "import an OCI layout or docker save tarball: an absolute PATH is read on the daemon's "
+     "host, a relative one or - (stdin) is sent by contctl"},
     {"pull", Command::kPull, kPull, "NS REF [--creds U[:P]] [--password-stdin] [--plain-http]", 2,
      "pull an image from its registry into NS, showing progress"},
     {"images", Command::kImages, kImages, "[-n NS] [-q] [--no-trunc]", 0,

@@ -11,16 +11,19 @@ constexpr std::size_t kDigestWidth = 7 + 12;  // "sha256:" and 12 hex digits, as
 }  // namespace
 
 std::string formatImages(const std::vector<NamespaceImages>& lists, bool with_namespace,
-                         bool no_trunc) {
+                         bool no_trunc, std::chrono::system_clock::time_point now) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "DIGEST", "SIZE"});
+  rows.push_back({"NAME", "DIGEST", "CREATED", "SIZE"});
   for (const auto& list : lists) {
     for (const auto& image : list.images.images()) {
       std::string digest = image.digest();
       if (!no_trunc && digest.size() > kDigestWidth) {
         digest.resize(kDigestWidth);
       }
-      rows.push_back({image.name(), digest.empty() ? "-" : digest, humanSize(image.size())});
+      const std::string created =
+          image.has_created() ? relativeTime(image.created().seconds(), now) : "-";
+      rows.push_back(
+          {image.name(), digest.empty() ? "-" : digest, created, humanSize(image.size())});
       if (with_namespace) {
         rows.back().insert(rows.back().begin(), list.ns);
       }

@@ -23,8 +23,10 @@
 #include "modules/contctl/container_list.h"
 #include "modules/contctl/daemon_facts.h"
 #include "modules/contctl/exec_stream.h"
+#include "modules/contctl/follow.h"
 #include "modules/contctl/foreground.h"
 #include "modules/contctl/image_list.h"
+#include "modules/contctl/import_upload.h"
 #include "modules/contctl/output.h"
 #include "modules/contctl/pull_progress.h"
 #include "modules/contctl/template.h"
@@ -33,7 +35,6 @@ namespace {
 
 using contd::contctl::Command;
 using contd::contctl::Invocation;
-using contd::contctl::formatEvent;
 
 constexpr int kExitServer = 1;
 constexpr int kExitUsage = 2;
@@ -192,23 +193,10 @@ int images(contd::contctl::Client& client, const Invocation& inv) {
   } else if (inv.quiet) {
     text = contd::contctl::imageNames(lists);
   } else {
-    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc);
+    text = contd::contctl::formatImages(lists, inv.ns.empty(), inv.no_trunc,
+                                        std::chrono::system_clock::now());
   }
   std::fputs(text.c_str(), stdout);
-  return 0;
-}
-
-// contctl events: one line (or JSON line) per event, flushed as it comes, until stopped.
-int events(contd::contctl::Client& client, const Invocation& inv) {
-  auto followed = client.followEvents(inv.ns, [&](const contd::v1::Event& event) {
-    const std::string line = inv.json ? contd::contctl::toJson(event, true) : formatEvent(event);
-    std::fputs(line.c_str(), stdout);
-    std::fflush(stdout);
-  });
-  if (!followed) {
-    contd::contctl::printError(inv, followed.error().message);
-    return kExitServer;
-  }
   return 0;
 }
 
@@ -218,60 +206,6 @@ int execJson(contd::contctl::Client& client, const Invocation& inv) {
   const std::vector<std::string> argv(inv.spec.argv().begin(), inv.spec.argv().end());
   return print(inv, client.exec(inv.ns, inv.name, argv, inv.timeout_ms),
                [](const auto&) { return std::string(); });
-}
-
-// One log line as a JSON object: the text as a string (invalid UTF-8 replaced), not base64.
-std::string logLineJson(const contd::v1::LogLine& line) {
-  nlohmann::json object = {{"stream", line.stream()}, {"text", line.text()}};
-  object["time"] = line.has_time()
-                       ? nlohmann::json(google::protobuf::util::TimeUtil::ToString(line.time()))
-                       : nlohmann::json(nullptr);
-  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-// contctl logs: the lines on stdout or stderr as the container wrote them, or JSON lines.
-// --tail 0 prints no old line (with -f: only new ones); --until drops lines written after it.
-int logs(contd::contctl::Client& client, const Invocation& inv) {
-  using google::protobuf::util::TimeUtil;
-  contd::v1::LogsRequest request;
-  request.set_namespace_(inv.ns);
-  request.set_id(inv.name);
-  request.set_tail(inv.tail);
-  request.set_follow(inv.follow);
-  const bool no_backlog = inv.tail_given && inv.tail == 0;
-  std::int64_t since = inv.since;
-  if (no_backlog && inv.follow) {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    since = std::max<std::int64_t>(
-        since, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
-  } else if (no_backlog) {
-    request.set_tail(1);  // the call still says whether the container exists
-  }
-  if (since != 0) {
-    *request.mutable_since() = TimeUtil::NanosecondsToTimestamp(since);
-  }
-  auto done = client.logs(request, [&](const contd::v1::LogLine& line) {
-    if ((no_backlog && !inv.follow) ||
-        (inv.until != 0 && line.has_time() &&
-         TimeUtil::TimestampToNanoseconds(line.time()) > inv.until)) {
-      return;
-    }
-    if (inv.json) {
-      std::fputs(logLineJson(line).c_str(), stdout);
-      return;
-    }
-    if (inv.timestamps) {
-      const std::string time = line.has_time() ? TimeUtil::ToString(line.time()) : "-";
-      std::fprintf(line.stream() == "stderr" ? stderr : stdout, "%s ", time.c_str());
-    }
-    // Kept apart: the container's stderr goes to contctl's stderr.
-    contd::contctl::printLogLine(line, inv.follow);
-  });
-  if (!done) {
-    contd::contctl::printError(inv, done.error().message);
-    return kExitServer;
-  }
-  return 0;
 }
 
 // contctl healthcheck run: "healthy" and exit 0 when the check passed, "unhealthy" and exit 1
@@ -380,12 +314,11 @@ int execute(const Invocation& inv) {
       return print(inv, client.remove(inv.ns, inv.name),
                    [](const auto&) { return std::string(); });
     case Command::kEvents:
-      return events(client, inv);
+      return contd::contctl::eventsCommand(client, inv);
     case Command::kStats:
       return print(inv, client.stats(inv.ns, inv.name), contd::contctl::formatStats);
     case Command::kImport:
-      return print(inv, client.importImage(inv.ns, inv.path, inv.image_name),
-                   [](const auto& r) { return formatImage(r.image()); });
+      return contd::contctl::importCommand(client, inv);
     case Command::kPull:
       return pull(client, inv);
     case Command::kImages:
@@ -396,7 +329,7 @@ int execute(const Invocation& inv) {
     case Command::kExec:
       return inv.json ? execJson(client, inv) : contd::contctl::runExecStream(client, inv);
     case Command::kLogs:
-      return logs(client, inv);
+      return contd::contctl::logsCommand(client, inv);
     case Command::kHealthcheck:
       return healthcheck(client, inv);
     case Command::kVersion:

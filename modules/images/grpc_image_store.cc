@@ -1,8 +1,10 @@
 #include "modules/images/grpc_image_store.h"
 
 #include <google/protobuf/empty.pb.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <utility>
@@ -26,6 +28,24 @@ using namespace detail;  // NOLINT: the module's own internals
 namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
+
+// When containerd registered `image` (its record's created_at), unix nanoseconds; 0 unset.
+std::int64_t registeredNs(const images_v1::Image& image) {
+  return image.has_created_at()
+             ? google::protobuf::util::TimeUtil::TimestampToNanoseconds(image.created_at())
+             : 0;
+}
+
+// An image just registered whose config says no creation time was made now, as far as
+// anyone can tell (containerd's created_at, which ListImages reports later).
+ImageInfo withCreated(ImageInfo info) {
+  if (info.created_ns == 0) {
+    info.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  }
+  return info;
+}
 
 Timeouts timeoutsOf(const GrpcImageStore::Options& options) {
   return Timeouts{options.call_timeout, options.transfer_timeout};
@@ -184,7 +204,7 @@ Result<ImageInfo> GrpcImageStore::importImage(std::string_view ns,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                             start)
           .count());
-  return imageInfo(image_name, *plan);
+  return withCreated(imageInfo(image_name, *plan));
 }
 
 Result<ImageInfo> GrpcImageStore::pullImage(std::string_view ns, const PullRequest& request,
@@ -194,7 +214,11 @@ Result<ImageInfo> GrpcImageStore::pullImage(std::string_view ns, const PullReque
     return http.error();
   }
   const PullSettings settings{timeoutsOf(options_), options_.parallel_fetches, *http};
-  return detail::pullImage(*connection_, blobs_written_, ns, request, progress, settings);
+  auto pulled = detail::pullImage(*connection_, blobs_written_, ns, request, progress, settings);
+  if (!pulled) {
+    return pulled.error();
+  }
+  return withCreated(std::move(pulled).value());
 }
 
 Result<std::vector<SnapshotMount>> GrpcImageStore::prepareSnapshot(std::string_view ns,
@@ -283,7 +307,8 @@ Result<std::optional<std::string>> GrpcImageStore::readImageFile(std::string_vie
 Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::string& name,
                                            const std::string& media_type,
                                            const std::string& manifest_digest,
-                                           std::uint64_t manifest_size) {
+                                           std::uint64_t manifest_size,
+                                           std::int64_t registered_ns) {
   ImportPlan plan;
   plan.manifest = {media_type, manifest_digest, manifest_size, "", ""};
   auto manifest_text = readSmallBlob(*connection_, ns, "", manifest_digest, options_.call_timeout);
@@ -311,7 +336,11 @@ Result<ImageInfo> GrpcImageStore::describe(std::string_view ns, const std::strin
     return internalError("image '" + name + "': " + config.error().message);
   }
   plan.image_config = std::move(*config);
-  return imageInfo(name, plan);
+  ImageInfo info = imageInfo(name, plan);
+  if (info.created_ns == 0) {
+    info.created_ns = registered_ns;
+  }
+  return info;
 }
 
 Result<ImageInfo> GrpcImageStore::getImage(std::string_view ns, std::string_view name) {
@@ -323,7 +352,7 @@ Result<ImageInfo> GrpcImageStore::getImage(std::string_view ns, std::string_view
       [&](grpc::ClientContext* ctx) { return connection_->images->Get(ctx, request, &response); }));
   const auto& target = response.image().target();
   return describe(ns, response.image().name(), target.media_type(), target.digest(),
-                  static_cast<std::uint64_t>(target.size()));
+                  static_cast<std::uint64_t>(target.size()), registeredNs(response.image()));
 }
 
 Result<std::vector<ImageInfo>> GrpcImageStore::listImages(std::string_view ns) {
@@ -336,7 +365,7 @@ Result<std::vector<ImageInfo>> GrpcImageStore::listImages(std::string_view ns) {
   std::vector<ImageInfo> images;
   for (const auto& image : response.images()) {
     auto info = describe(ns, image.name(), image.target().media_type(), image.target().digest(),
-                         static_cast<std::uint64_t>(image.target().size()));
+                         static_cast<std::uint64_t>(image.target().size()), registeredNs(image));
     if (!info) {
       return info.error();
     }

@@ -82,9 +82,11 @@ private:
   GrpcImageStore(Options options, std::shared_ptr<containerd::Connection> connection);
 
   Result<std::shared_ptr<registry::HttpClient>> httpClient();
+  // `registered_ns`: containerd's created_at of the image record, the creation time of an
+  // image whose config has none.
   Result<ImageInfo> describe(std::string_view ns, const std::string& name,
                              const std::string& media_type, const std::string& manifest_digest,
-                             std::uint64_t manifest_size);
+                             std::uint64_t manifest_size, std::int64_t registered_ns);
 
   Options options_;
   std::shared_ptr<containerd::Connection> connection_;

@@ -31,6 +31,9 @@ struct ImageConfig {
   std::vector<std::string> env;  // "KEY=value"
   std::string working_dir;
   std::string user;
+  // The config's top-level "created" (RFC 3339 UTC) as unix nanoseconds; 0 when it has
+  // none (or one contd cannot read).
+  std::int64_t created_ns = 0;
 };
 
 struct ImageInfo {
@@ -42,6 +45,9 @@ struct ImageInfo {
   std::string chain_id;  // of the top layer: the parent of container snapshots
   std::uint64_t size = 0;  // manifest + config + layers, as stored (compressed)
   ImageConfig config;
+  // When the image was made: the config's "created", else when containerd registered it
+  // (its image record's created_at); unix nanoseconds, 0 when neither is known.
+  std::int64_t created_ns = 0;
 };
 
 // A mount as containerd gives it (snapshots) and takes it (task rootfs).

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "modules/common/digest.h"
+#include "modules/common/time_format.h"
 #include "modules/images/tar_reader.h"
 
 namespace contd::images {
@@ -275,6 +276,9 @@ Result<ImageConfig> parseImageConfig(const std::string& text,
       }
     }
     ImageConfig result;
+    if (config.contains("created") && config["created"].is_string()) {
+      result.created_ns = parseRfc3339Nano(config["created"].get<std::string>()).value_or(0);
+    }
     if (!config.contains("config") || config["config"].is_null()) {
       return result;
     }
@@ -432,6 +436,7 @@ ImageInfo imageInfo(const std::string& name, const ImportPlan& plan) {
     info.chain_id = chainIds(info.diff_ids).back();
   }
   info.config = plan.image_config;
+  info.created_ns = plan.image_config.created_ns;
   return info;
 }
 

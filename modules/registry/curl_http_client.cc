@@ -77,6 +77,36 @@ Code codeFor(CURLcode code) {
   }
 }
 
+// The host[:port] of a URL ("https://127.0.0.1:5000/v2/" -> "127.0.0.1:5000").
+std::string urlHost(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  std::string_view rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
+  rest = rest.substr(0, std::min(rest.find_first_of("/?#"), rest.size()));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    rest = rest.substr(at + 1);
+  }
+  return std::string(rest);
+}
+
+}  // namespace
+
+std::optional<Error> plainHttpAnswer(bool tls_connect_failed, std::string_view detail,
+                                     std::string_view url) {
+  // OpenSSL reads a plain HTTP answer ("HTTP/1.0 400 ...") as a TLS record of an unknown
+  // version: "wrong version number" (OpenSSL 1.1 and 3), "packet length too long" (older).
+  if (!tls_connect_failed ||
+      (detail.find("wrong version number") == std::string_view::npos &&
+       detail.find("packet length too long") == std::string_view::npos)) {
+    return std::nullopt;
+  }
+  return failedPrecondition("registry '" + urlHost(url) +
+                            "' answered in plain HTTP; pull with --plain-http (contctl) / "
+                            "plain_http (API) if it is meant to (TLS: " +
+                            std::string(detail) + ")");
+}
+
+namespace {
+
 // One transfer's state, shared with the callbacks.
 struct Transfer {
   const BodySink* sink = nullptr;
@@ -275,10 +305,12 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
   }
   if (code != CURLE_OK) {
     // The error buffer has the details (and usually ends with curl_easy_strerror's text).
-    const std::string message =
-        where + ": " + (errbuf[0] != '\0' ? trim(errbuf) : curl_easy_strerror(code));
+    const std::string detail = errbuf[0] != '\0' ? trim(errbuf) : curl_easy_strerror(code);
     log::contd()->debug("http request={} failed curl={}", where, static_cast<int>(code));
-    return makeError(codeFor(code), message);
+    if (auto plain = plainHttpAnswer(code == CURLE_SSL_CONNECT_ERROR, detail, request.url)) {
+      return *plain;
+    }
+    return makeError(codeFor(code), where + ": " + detail);
   }
   log::contd()->debug("http request={} status={}", where, transfer.response.status);
   return std::move(transfer.response);

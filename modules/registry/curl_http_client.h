@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "modules/registry/http_client.h"
 
@@ -36,5 +38,13 @@ private:
   Options options_;
   std::unique_ptr<Shared> shared_;
 };
+
+// A TLS handshake (libcurl's CURLE_SSL_CONNECT_ERROR, `tls_connect_failed`) that a
+// registry answered in plain HTTP, as OpenSSL's `detail` tells it ("wrong version number"):
+// kFailedPrecondition "registry 'HOST' answered in plain HTTP; pull with --plain-http
+// (contctl) / plain_http (API) if it is meant to (TLS: <detail>)". nullopt for any other
+// failure.
+std::optional<Error> plainHttpAnswer(bool tls_connect_failed, std::string_view detail,
+                                     std::string_view url);
 
 }  // namespace contd::registry

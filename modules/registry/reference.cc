@@ -19,8 +19,15 @@ constexpr std::size_t kMaxTagLength = 128;
 bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool isWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
-Error refError(std::string_view text, std::string_view problem) {
-  return invalidArgument("ref '" + std::string(text) + "': " + std::string(problem));
+// The text being parsed and the request field it came in ("ref", "name").
+struct Input {
+  std::string_view field;
+  std::string_view text;
+};
+
+Error refError(const Input& input, std::string_view problem) {
+  return invalidArgument(std::string(input.field) + " '" + std::string(input.text) + "': " +
+                         std::string(problem));
 }
 
 // A path component: lower-case alphanumeric runs joined by one separator, where a separator
@@ -102,10 +109,10 @@ bool looksLikeHost(std::string_view first) {
   return first.find_first_of(".:") != std::string_view::npos || first == "localhost";
 }
 
-Status checkRepository(std::string_view text, std::string_view repository) {
+Status checkRepository(const Input& input, std::string_view repository) {
   for (const char c : repository) {
     if (c >= 'A' && c <= 'Z') {
-      return refError(text, "repository must be lower case");
+      return refError(input, "repository must be lower case");
     }
   }
   std::size_t start = 0;
@@ -113,10 +120,10 @@ Status checkRepository(std::string_view text, std::string_view repository) {
     const std::size_t slash = std::min(repository.find('/', start), repository.size());
     const std::string_view part = repository.substr(start, slash - start);
     if (part.empty()) {
-      return refError(text, "empty path component");
+      return refError(input, "empty path component");
     }
     if (!isPathComponent(part)) {
-      return refError(text, "path component '" + std::string(part) +
+      return refError(input, "path component '" + std::string(part) +
                                 "' must be lower-case letters and digits joined by '.', '_', "
                                 "'__' or '-'");
     }
@@ -144,17 +151,18 @@ std::string Reference::endpointHost() const {
   return host == kDockerHub ? std::string(kDockerHubEndpoint) : host;
 }
 
-Result<Reference> parseReference(std::string_view text) {
+Result<Reference> parseReference(std::string_view text, std::string_view field) {
   if (text.empty()) {
-    return invalidArgument("ref: must not be empty");
+    return invalidArgument(std::string(field) + ": must not be empty");
   }
+  const Input input{field, text};
   Reference ref;
   std::string_view rest = text;
   if (const auto at = rest.find('@'); at != std::string_view::npos) {
     ref.digest = std::string(rest.substr(at + 1));
     rest = rest.substr(0, at);
     if (!isSha256Digest(ref.digest)) {
-      return refError(text, "digest must be sha256: and 64 lower-case hex digits");
+      return refError(input, "digest must be sha256: and 64 lower-case hex digits");
     }
   }
   // A ':' after the last '/' starts the tag; one before it belongs to the host's port.
@@ -165,23 +173,23 @@ Result<Reference> parseReference(std::string_view text) {
     ref.tag = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
     if (!isTag(ref.tag)) {
-      return refError(text, "tag '" + ref.tag +
+      return refError(input, "tag '" + ref.tag +
                                 "' must be letters, digits, '_', '.' or '-' (at most 128, "
                                 "not starting with '.' or '-')");
     }
   }
   if (rest.empty()) {
-    return refError(text, "no repository");
+    return refError(input, "no repository");
   }
   if (rest.size() > kMaxNameLength) {
-    return refError(text, "name longer than 255 characters");
+    return refError(input, "name longer than 255 characters");
   }
   const auto first_slash = rest.find('/');
   if (first_slash != std::string_view::npos && looksLikeHost(rest.substr(0, first_slash))) {
     ref.host = std::string(rest.substr(0, first_slash));
     rest = rest.substr(first_slash + 1);
     if (!isHost(ref.host)) {
-      return refError(text, "host '" + ref.host + "' is not a host name with optional :port");
+      return refError(input, "host '" + ref.host + "' is not a host name with optional :port");
     }
   } else {
     ref.host = kDockerHub;
@@ -189,7 +197,7 @@ Result<Reference> parseReference(std::string_view text) {
   if (ref.host == "index.docker.io") {
     ref.host = kDockerHub;  // docker's legacy name for the hub
   }
-  CONTD_RETURN_IF_ERROR(checkRepository(text, rest));
+  CONTD_RETURN_IF_ERROR(checkRepository(input, rest));
   ref.repository = std::string(rest);
   if (ref.host == kDockerHub && ref.repository.find('/') == std::string::npos) {
     ref.repository = "library/" + ref.repository;  // official images

@@ -7,7 +7,7 @@
 //                                   "localhost" is a host), tag latest
 //   app:1@sha256:<64 hex>        -> tag 1 and digest; the digest is what is fetched
 //
-// Errors: kInvalidArgument naming the field `ref` and what is wrong.
+// Errors: kInvalidArgument naming the field (`ref` unless another is given) and what is wrong.
 
 #include <string>
 #include <string_view>
@@ -31,6 +31,7 @@ struct Reference {
   std::string endpointHost() const;
 };
 
-Result<Reference> parseReference(std::string_view text);
+// `field` names the request field in errors: "ref 'Bad': repository must be lower case".
+Result<Reference> parseReference(std::string_view text, std::string_view field = "ref");
 
 }  // namespace contd::registry

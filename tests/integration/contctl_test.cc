@@ -3,10 +3,16 @@
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
+#include <fcntl.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,7 +20,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "modules/common/unique_fd.h"
 #include "tests/integration/support/daemon_fixture.h"
+#include "tests/integration/support/run_command.h"
 
 namespace contd {
 namespace {
@@ -283,6 +291,93 @@ TEST_F(ContctlIT, RestartingContdLeavesTheContainerRunningWithTheSamePid) {
   auto after_crash = inspectJson("steady");
   EXPECT_EQ(after_crash["status"], "RUNNING");
   EXPECT_EQ(after_crash["pid"], pid);
+}
+
+// contctl events and logs -f outlive a kill -9 of contd (podman-like): one notice on stderr,
+// then the output goes on; logs -f resumes after its last line, none twice, none lost.
+TEST_F(ContctlIT, EventsAndLogsFollowReconnectWhenContdRestarts) {
+  ASSERT_EQ(contctl({"run", ns_, "ticker", "--rootfs", rootfs_->path().string(), "--netns",
+                     netns_->name(), "--", "/bin/sh", "-c",
+                     "i=0; while true; do echo line$i; i=$((i+1)); usleep 100000; done"})
+                .exit_code,
+            0);
+  const auto dir = daemon_->logRoot().parent_path();
+  // A contctl left running, killed by its pid whatever the test's outcome.
+  struct Follower {
+    pid_t pid = -1;
+    std::filesystem::path out, err;
+    ~Follower() {
+      if (pid > 0) {
+        (void)support::killChild(pid);
+      }
+    }
+  };
+  const auto start = [&](const std::string& name, const std::vector<std::string>& args) {
+    auto f = std::make_unique<Follower>();
+    f->out = dir / (name + ".out");
+    f->err = dir / (name + ".err");
+    UniqueFd out(::open(f->out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd err(::open(f->err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", daemon_->socketPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto pid = support::spawnProcess({.argv = argv, .stdout_fd = out.get(),
+                                      .stderr_fd = err.get(), .parent_death_signal = SIGKILL});
+    EXPECT_TRUE(pid) << pid.error().message;
+    f->pid = pid ? *pid : -1;
+    return f;
+  };
+  const auto read = [](const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // Waits until `path` holds `text`; false after 30 s.
+  const auto waitFor = [&](const std::filesystem::path& path, const std::string& text) {
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+         std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+      if (read(path).find(text) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  auto events_ctl = start("events", {"events", "-n", ns_});
+  auto logs_ctl = start("logs", {"logs", "-f", ns_, "ticker"});
+  Follower& events = *events_ctl;
+  Follower& logs = *logs_ctl;
+  ASSERT_TRUE(waitFor(logs.out, "line5\n")) << read(logs.out) << read(logs.err);
+  // An event before the restart: a second container starts.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // events has subscribed
+  ASSERT_EQ(contctl(runArgs("before")).exit_code, 0);
+  ASSERT_TRUE(waitFor(events.out, "before")) << read(events.out) << read(events.err);
+
+  ASSERT_TRUE(daemon_->crash());  // kill -9 by pid
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // lines go on into the log meanwhile
+  ASSERT_TRUE(daemon_->restart());
+  ASSERT_TRUE(waitFor(logs.err, "contd restarted, reconnecting")) << read(logs.err);
+  ASSERT_TRUE(waitFor(events.err, "contd restarted, reconnecting")) << read(events.err);
+  // The events stream is back: an event after the restart arrives.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_EQ(contctl(runArgs("after")).exit_code, 0);
+  EXPECT_TRUE(waitFor(events.out, "after")) << read(events.out) << read(events.err);
+  // logs -f goes on past what was written while contd was down.
+  const auto printed = read(logs.out);
+  const auto count = [](const std::string& text) {
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  const std::string next = "line" + std::to_string(count(printed) + 15) + "\n";
+  EXPECT_TRUE(waitFor(logs.out, next)) << read(logs.out);
+  EXPECT_FALSE(support::reapIfExited(events.pid).has_value()) << "events exited: " << read(events.err);
+  EXPECT_FALSE(support::reapIfExited(logs.pid).has_value()) << "logs -f exited: " << read(logs.err);
+  // Every line once, in order, none missing.
+  const auto lines = read(logs.out);
+  std::istringstream in(lines);
+  std::string got;
+  for (int i = 0; std::getline(in, got); ++i) {
+    ASSERT_EQ(got, "line" + std::to_string(i)) << lines;
+  }
+  EXPECT_EQ(count(read(logs.err)), 1) << "one notice: " << read(logs.err);
+
 }
 
 }  // namespace

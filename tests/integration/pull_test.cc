@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "modules/common/logging.h"
 #include "modules/container/service.h"
@@ -290,6 +291,18 @@ TEST_F(PullIT, BadReferencesUnknownTagsUnreachableRegistriesAndOtherPlatforms) {
   EXPECT_NE(other.error().message.find("linux/arm64"), std::string::npos)
       << other.error().message;
 
+  // The registry speaks plain HTTP: without plain_http the TLS handshake gets an HTTP
+  // answer, and the error says what to do.
+  PullRequest tls{registry->host() + "/test/two:1", "", "", false};
+  auto plain = store_->pullImage(ns_, tls, [](const PullProgress&) { return true; });
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().code, Code::kFailedPrecondition) << plain.error().message;
+  EXPECT_NE(plain.error().message.find("registry '" + registry->host() +
+                                       "' answered in plain HTTP; pull with --plain-http "
+                                       "(contctl) / plain_http (API) if it is meant to"),
+            std::string::npos)
+      << plain.error().message;
+
   const std::string host = registry->host();
   ASSERT_TRUE(registry->stop());
   auto unreachable = pull(host + "/test/two:1");
@@ -333,6 +346,54 @@ TEST_F(PullIT, ContctlPullShowsProgressAndTheImageRuns) {
   auto refused = ctl({"pull", ns_, registry->host() + "/test/two:nope", "--plain-http"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("nope"), std::string::npos) << refused.err;
+
+  auto tls = ctl({"pull", ns_, ref});
+  EXPECT_EQ(tls.exit_code, 1);
+  EXPECT_NE(tls.err.find("FAILED_PRECONDITION: "), std::string::npos) << tls.err;
+  EXPECT_NE(tls.err.find("answered in plain HTTP; pull with --plain-http"), std::string::npos)
+      << tls.err;
+  EXPECT_EQ(std::count(tls.err.begin(), tls.err.end(), '\n'), 1) << "one line: " << tls.err;
+}
+
+// One rule for image names (docs/decisions/image-names.md): pull stores "host/repo:latest",
+// and run --image and rmi find it as "host/repo" too, in the daemon.
+TEST_F(PullIT, RunAndRmiFindAPulledImageByTheReferenceItWasPulledWith) {
+  auto registry = support::LocalRegistry::start({});
+  ASSERT_TRUE(registry) << registry.error().message;
+  const auto archive = dir_->path() / "ux.tar";
+  std::ofstream(archive, std::ios::binary) << support::ociArchive(image_, "ux/busybox:latest");
+  const Status pushed = (*registry)->push(archive.string(), "oci-archive", "ux/busybox:latest");
+  ASSERT_TRUE(pushed) << pushed.error().message;
+  auto netns = support::NetworkNamespace::create("pull");
+  ASSERT_TRUE(netns) << netns.error().message;
+  auto daemon = support::startContd(containerd_->socketPath(), dir_->path() / "contd");
+  ASSERT_TRUE(daemon) << daemon.error().message;
+  const auto ctl = [&](const std::vector<std::string>& args) {
+    return support::runContctl((*daemon)->socketPath(), args, 60s);
+  };
+  const std::string ref = (*registry)->host() + "/ux/busybox";
+
+  auto pulled = ctl({"pull", ns_, ref, "--plain-http"});
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_NE(pulled.out.find(ref + ":latest  sha256:"), std::string::npos) << pulled.out;
+  auto run = ctl({"run", ns_, "c1", "--image", ref, "--netns", (*netns)->name()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto inspected = ctl({"--json", "inspect", ns_, "c1"});
+  auto info = nlohmann::json::parse(inspected.out, nullptr, false);
+  ASSERT_FALSE(info.is_discarded()) << inspected.out;
+  EXPECT_EQ(info["spec"]["image"], ref + ":latest") << inspected.out;
+  auto refused = ctl({"rmi", ns_, ref});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("in use by container 'c1'"), std::string::npos) << refused.err;
+  ASSERT_EQ(ctl({"rm", ns_, "c1"}).exit_code, 0);
+  auto removed = ctl({"rmi", ns_, ref});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  auto images = store_->listImages(ns_);
+  ASSERT_TRUE(images) << images.error().message;
+  EXPECT_TRUE(images->empty());
+  auto gone = ctl({"rmi", ns_, ref});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("NOT_FOUND"), std::string::npos) << gone.err;
 }
 
 }  // namespace

@@ -385,6 +385,24 @@ TEST_F(ServiceUserTest, TheImagesUserIsMergedResolvedAndShown) {
   EXPECT_EQ(info->spec.user, "app");
 }
 
+// A pulled image is stored as "host/repo:latest"; Run finds it as "host/repo" too and
+// keeps the stored name in the spec and the image label (so RemoveImage sees the user).
+TEST_F(ServiceUserTest, AnImageIsFoundByItsNormalisedName) {
+  images::ImageInfo pulled;
+  pulled.name = "127.0.0.1:5000/ux/busybox:latest";
+  pulled.chain_id = "sha256:chain";
+  pulled.config.cmd = {"/bin/app"};
+  images_.addImage("ns1", pulled);
+  auto spec = imageSpec("0:0");
+  spec.image = "127.0.0.1:5000/ux/busybox";
+  auto id = service_->run("ns1", spec);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(service_->inspect("ns1", "web")->spec.image, "127.0.0.1:5000/ux/busybox:latest");
+  EXPECT_EQ(fake_.record("ns1", "web").labels.at(kImageLabel), "127.0.0.1:5000/ux/busybox:latest");
+  // A retry of the same Run is the same spec.
+  EXPECT_TRUE(service_->run("ns1", spec));
+}
+
 TEST_F(ServiceUserTest, TheCallersUserWins) {
   ASSERT_TRUE(service_->run("ns1", imageSpec("0:0")));
   EXPECT_EQ(processUser(), (nlohmann::json{{"uid", 0}, {"gid", 0}}));

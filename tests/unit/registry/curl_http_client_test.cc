@@ -307,5 +307,20 @@ TEST_F(CurlHttpClientTest, OnlyHttpAndHttps) {
   EXPECT_EQ(post.error().code, Code::kInvalidArgument);
 }
 
+// A TLS handshake answered in plain HTTP (OpenSSL: "wrong version number") says what to do.
+TEST(PlainHttpAnswer, NamesTheRegistryAndTheOption) {
+  auto hint = plainHttpAnswer(
+      true, "error:0A00010B:SSL routines::wrong version number",
+      "https://user@127.0.0.1:5000/v2/test/two/manifests/1");
+  ASSERT_TRUE(hint);
+  EXPECT_EQ(hint->code, Code::kFailedPrecondition);
+  EXPECT_EQ(hint->message,
+            "registry '127.0.0.1:5000' answered in plain HTTP; pull with --plain-http (contctl) "
+            "/ plain_http (API) if it is meant to (TLS: error:0A00010B:SSL routines::wrong "
+            "version number)");
+  EXPECT_FALSE(plainHttpAnswer(true, "certificate verify failed", "https://h/v2/"));
+  EXPECT_FALSE(plainHttpAnswer(false, "wrong version number", "https://h/v2/"));
+}
+
 }  // namespace
 }  // namespace contd::registry
