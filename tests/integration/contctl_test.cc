@@ -293,6 +293,53 @@ TEST_F(ContctlIT, RestartingContdLeavesTheContainerRunningWithTheSamePid) {
   EXPECT_EQ(after_crash["pid"], pid);
 }
 
+// A contctl left running, killed by its pid whatever the test's outcome.
+struct Follower {
+  pid_t pid = -1;
+  std::filesystem::path out, err;
+  ~Follower() {
+    if (pid > 0) {
+      (void)support::killChild(pid);
+    }
+  }
+};
+
+// Starts `contctl --socket SOCKET ARGS...` with its output in DIR/NAME.out and .err.
+std::unique_ptr<Follower> startFollower(const std::string& socket,
+                                        const std::filesystem::path& dir,
+                                        const std::string& name,
+                                        const std::vector<std::string>& args) {
+  auto f = std::make_unique<Follower>();
+  f->out = dir / (name + ".out");
+  f->err = dir / (name + ".err");
+  UniqueFd out(::open(f->out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd err(::open(f->err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  std::vector<std::string> argv = {CONTCTL_BIN, "--socket", socket};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto pid = support::spawnProcess({.argv = argv, .stdout_fd = out.get(),
+                                    .stderr_fd = err.get(), .parent_death_signal = SIGKILL});
+  EXPECT_TRUE(pid) << pid.error().message;
+  f->pid = pid ? *pid : -1;
+  return f;
+}
+
+std::string readAll(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Waits until `path` holds `text`; false after 30 s.
+bool waitForText(const std::filesystem::path& path, const std::string& text) {
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+    if (readAll(path).find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // contctl events and logs -f outlive a kill -9 of contd (podman-like): one notice on stderr,
 // then the output goes on; logs -f resumes after its last line, none twice, none lost.
 TEST_F(ContctlIT, EventsAndLogsFollowReconnectWhenContdRestarts) {
@@ -302,45 +349,11 @@ TEST_F(ContctlIT, EventsAndLogsFollowReconnectWhenContdRestarts) {
                 .exit_code,
             0);
   const auto dir = daemon_->logRoot().parent_path();
-  // A contctl left running, killed by its pid whatever the test's outcome.
-  struct Follower {
-    pid_t pid = -1;
-    std::filesystem::path out, err;
-    ~Follower() {
-      if (pid > 0) {
-        (void)support::killChild(pid);
-      }
-    }
-  };
   const auto start = [&](const std::string& name, const std::vector<std::string>& args) {
-    auto f = std::make_unique<Follower>();
-    f->out = dir / (name + ".out");
-    f->err = dir / (name + ".err");
-    UniqueFd out(::open(f->out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    UniqueFd err(::open(f->err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    std::vector<std::string> argv = {CONTCTL_BIN, "--socket", daemon_->socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto pid = support::spawnProcess({.argv = argv, .stdout_fd = out.get(),
-                                      .stderr_fd = err.get(), .parent_death_signal = SIGKILL});
-    EXPECT_TRUE(pid) << pid.error().message;
-    f->pid = pid ? *pid : -1;
-    return f;
+    return startFollower(daemon_->socketPath(), dir, name, args);
   };
-  const auto read = [](const std::filesystem::path& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  // Waits until `path` holds `text`; false after 30 s.
-  const auto waitFor = [&](const std::filesystem::path& path, const std::string& text) {
-    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-         std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
-      if (read(path).find(text) != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  };
+  const auto read = readAll;
+  const auto waitFor = waitForText;
   auto events_ctl = start("events", {"events", "-n", ns_});
   auto logs_ctl = start("logs", {"logs", "-f", ns_, "ticker"});
   Follower& events = *events_ctl;
@@ -377,7 +390,6 @@ TEST_F(ContctlIT, EventsAndLogsFollowReconnectWhenContdRestarts) {
     ASSERT_EQ(got, "line" + std::to_string(i)) << lines;
   }
   EXPECT_EQ(count(read(logs.err)), 1) << "one notice: " << read(logs.err);
-
 }
 
 }  // namespace

@@ -199,43 +199,43 @@ protected:
   std::uint16_t port_ = 0;
   std::uint16_t exporter_port_ = 0;
   pid_t exporter_pid_ = -1;
+
+  // Three Runs (one long-running and removed, one too noisy for its log rate, one exiting
+  // with 3), one NOT_FOUND Inspect; returns once both exits and the drops are counted.
+  void makeTraffic() {
+    auto run = contctl({"run", ns_, "web", "--rootfs", rootfs_->path().string(), "--netns",
+                        netns_->name(), "--", "/bin/sh", "-c",
+                        "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto rm = contctl({"rm", ns_, "web"});
+    ASSERT_EQ(rm.exit_code, 0) << rm.err;
+    auto missing = contctl({"inspect", ns_, "ghost"});  // a NOT_FOUND call
+    EXPECT_NE(missing.exit_code, 0);
+    // One that out-writes log_rate_limit (1 KiB/s with log_policy drop), then exits.
+    auto noisy = contctl({"run", ns_, "noisy", "--rootfs", rootfs_->path().string(), "--netns",
+                          netns_->name(), "--restart", "no", "--", "/bin/sh", "-c",
+                          "i=0; while [ $i -lt 3000 ]; do "
+                          "echo 0123456789012345678901234567890123456789012345678901234567890; "
+                          "i=$((i+1)); done"});
+    ASSERT_EQ(noisy.exit_code, 0) << noisy.err;
+    // One that exits on its own: an exit the supervisor records (Delete reports "deleted").
+    auto once = contctl({"run", ns_, "once", "--rootfs", rootfs_->path().string(), "--netns",
+                         netns_->name(), "--restart", "no", "--", "/bin/sh", "-c", "exit 3"});
+    ASSERT_EQ(once.exit_code, 0) << once.err;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+         std::chrono::steady_clock::now() < until;) {
+      auto now = httpGet(port_, "/metrics");
+      if (now && sample(now->second, "contd_container_exits_total", {{"namespace", ns_}}) == 2 &&
+          sample(now->second, "contd_log_dropped_bytes").value_or(0) > 0) {
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
 };
 
-TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
-  auto run = contctl({"run", ns_, "web", "--rootfs", rootfs_->path().string(), "--netns",
-                      netns_->name(), "--", "/bin/sh", "-c",
-                      "trap 'exit 0' TERM; while true; do sleep 1 & wait; done"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto rm = contctl({"rm", ns_, "web"});
-  ASSERT_EQ(rm.exit_code, 0) << rm.err;
-  auto missing = contctl({"inspect", ns_, "ghost"});  // a NOT_FOUND call
-  EXPECT_NE(missing.exit_code, 0);
-  // One that out-writes log_rate_limit (1 KiB/s with log_policy drop), then exits.
-  auto noisy = contctl({"run", ns_, "noisy", "--rootfs", rootfs_->path().string(), "--netns",
-                        netns_->name(), "--restart", "no", "--", "/bin/sh", "-c",
-                        "i=0; while [ $i -lt 3000 ]; do "
-                        "echo 0123456789012345678901234567890123456789012345678901234567890; "
-                        "i=$((i+1)); done"});
-  ASSERT_EQ(noisy.exit_code, 0) << noisy.err;
-  // One that exits on its own: an exit the supervisor records (Delete reports "deleted").
-  auto once = contctl({"run", ns_, "once", "--rootfs", rootfs_->path().string(), "--netns",
-                       netns_->name(), "--restart", "no", "--", "/bin/sh", "-c", "exit 3"});
-  ASSERT_EQ(once.exit_code, 0) << once.err;
-  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-       std::chrono::steady_clock::now() < until;) {
-    auto now = httpGet(port_, "/metrics");
-    if (now && sample(now->second, "contd_container_exits_total", {{"namespace", ns_}}) == 2 &&
-        sample(now->second, "contd_log_dropped_bytes").value_or(0) > 0) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-
-  // /metrics: the calls are counted at once.
-  auto reply = httpGet(port_, "/metrics");
-  ASSERT_TRUE(reply.has_value());
-  ASSERT_EQ(reply->first, 200) << reply->second;
-  const std::string body = reply->second;
+// What /metrics says of makeTraffic(), at once.
+void expectTrafficCounted(const std::string& body, const std::string& ns) {
   EXPECT_EQ(sample(body, "contd_api_calls_total", {{"method", "Run"}, {"code", "OK"}}), 3)
       << body;
   EXPECT_EQ(sample(body, "contd_api_calls_total", {{"method", "Delete"}, {"code", "OK"}}), 1);
@@ -248,12 +248,23 @@ TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
                 .value_or(0),
             1)
       << body;
-  EXPECT_EQ(sample(body, "contd_container_exits_total", {{"namespace", ns_}}), 2) << body;
+  EXPECT_EQ(sample(body, "contd_container_exits_total", {{"namespace", ns}}), 2) << body;
   EXPECT_TRUE(sample(body, "contd_build_info").has_value());
   // About 190 KB written at 1 KiB/s: most of it dropped, and the log drivers say so.
   EXPECT_GT(sample(body, "contd_log_dropped_bytes").value_or(0), 100000) << body;
   EXPECT_GT(sample(body, "contd_log_dropped_records").value_or(0), 1000);
   EXPECT_GT(sample(body, "contd_log_disk_bytes").value_or(0), 0);
+}
+
+TEST_F(MetricsIT, TextfileAndListenerServeValidMetricsThatNodeExporterExports) {
+  ASSERT_NO_FATAL_FAILURE(makeTraffic());
+
+  // /metrics: the calls are counted at once.
+  auto reply = httpGet(port_, "/metrics");
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_EQ(reply->first, 200) << reply->second;
+  const std::string body = reply->second;
+  expectTrafficCounted(body, ns_);
   EXPECT_EQ(httpGet(port_, "/")->first, 404);
 
   // The textfile catches up within its refresh period.
