@@ -1,6 +1,7 @@
 #include "modules/daemon/journal_sink.h"
 
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <mutex>
@@ -16,6 +17,10 @@
 namespace contd::daemon {
 namespace {
 
+// Where journald listens for native records. sd_journal_sendv returns success without it
+// ("fail silently if the journal is not available"), so its absence is checked here.
+constexpr char kJournalSocket[] = "/run/systemd/journal/socket";
+
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -28,7 +33,9 @@ protected:
     for (const auto& field : fields) {
       vector.push_back({const_cast<char*>(field.data()), field.size()});
     }
-    if (::sd_journal_sendv(vector.data(), static_cast<int>(vector.size())) < 0) {
+    const bool sent = ::access(kJournalSocket, W_OK) == 0 &&
+                      ::sd_journal_sendv(vector.data(), static_cast<int>(vector.size())) >= 0;
+    if (!sent) {
       std::fprintf(stderr, "<%d>%.*s [%.*s] %.*s\n", priority,
                    static_cast<int>(spdlog::level::to_string_view(msg.level).size()),
                    spdlog::level::to_string_view(msg.level).data(),

@@ -3,7 +3,8 @@
 // journal fields (log_fields.h journalFields: MESSAGE, PRIORITY, NAMESPACE, CONTAINER, OP,
 // CODE, ...), so that `journalctl -u contd CONTAINER=web` finds a container's lines. Used
 // when stderr is connected to the journal (logging.h formatForStderr). A record the journal
-// refuses (its socket gone) is written to stderr instead, with its syslog priority prefix.
+// cannot take (its socket missing, or refused) is written to stderr instead, with its
+// syslog priority prefix, which journald reads from a stream too.
 //
 // Threads: any (spdlog's mutex sink).
 
