@@ -82,7 +82,9 @@ json keeperSpec(std::string_view ns, const fs::path& keeper_root) {
 }
 
 ShimKeeper::ShimKeeper(containerd::Client& client, KeeperOptions options)
-    : client_(client), options_(std::move(options)), keepalive_ms_(options_.keepalive.count()) {}
+    : client_(client), options_(std::move(options)) {
+  setKeepalive(options_.keepalive);
+}
 
 ShimKeeper::~ShimKeeper() = default;
 
@@ -210,6 +212,10 @@ Status ShimKeeper::start(std::string_view ns, const std::string& runtime_binary)
 }
 
 void ShimKeeper::adopt() {
+  scheduler_.post([this] { adoptNow(); });
+}
+
+void ShimKeeper::adoptNow() {
   auto namespaces = client_.listNamespaces();
   if (!namespaces) {
     log::container()->warn("op=keeper adopt failed error=\"{}\"", namespaces.error().message);
@@ -227,8 +233,7 @@ void ShimKeeper::adopt() {
       seen.expiry_scheduled = true;
     }
     log::container()->info("op=keeper ns={} adopted", ns);
-    scheduleExpiry(ns, now + std::chrono::milliseconds(std::max<std::int64_t>(
-                                 keepalive_ms_.load(), 0)));
+    scheduleExpiry(ns, now + std::chrono::milliseconds(keepalive_ms_.load()));
   }
 }
 
@@ -242,7 +247,7 @@ void ShimKeeper::expire(const std::string& ns) {
   {
     std::lock_guard lock(mu_);
     Seen& seen = seen_[ns];
-    due = seen.last_used + std::max(keepalive, std::chrono::milliseconds(0));
+    due = seen.last_used + keepalive;
     if (keepalive.count() > 0 && Clock::now() < due) {
       scheduleExpiry(ns, due);  // used since: look again when it is due
       return;

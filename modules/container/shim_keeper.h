@@ -22,6 +22,7 @@
 //
 // Thread-safety: any thread; the work itself is done on one thread of its own.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -63,9 +64,13 @@ public:
   // `recheck` is looked for, and made when missing, on the keeper's own thread, so no Run
   // waits for it. Never fails the caller: errors are logged.
   void ensure(std::string_view ns, const std::string& runtime_binary);
-  // Takes over the keepers a previous contd left (one per namespace at most).
+  // Takes over the keepers a previous contd left (one per namespace at most), on the
+  // keeper's thread: start-up does not wait for the namespaces to be looked through.
   void adopt();
-  void setKeepalive(std::chrono::milliseconds keepalive) { keepalive_ms_ = keepalive.count(); }
+  // A negative keepalive counts as 0.
+  void setKeepalive(std::chrono::milliseconds keepalive) {
+    keepalive_ms_ = std::max<std::int64_t>(keepalive.count(), 0);
+  }
   // The keepers made and removed by this object (for tests and logs).
   std::uint64_t made() const { return made_; }
   std::uint64_t removed() const { return removed_; }
@@ -81,6 +86,7 @@ private:
 
   // On the keeper's thread, as every step below: the keeper of `ns` runs afterwards.
   void check(const std::string& ns, const std::string& runtime_binary);
+  void adoptNow();
   Status start(std::string_view ns, const std::string& runtime_binary);
   Status prepareRoot() const;
   void scheduleExpiry(const std::string& ns, std::chrono::steady_clock::time_point at);

@@ -178,6 +178,11 @@ TEST_F(ShimKeeperTest, AMissingBinaryMakesNoKeeper) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(keeper.made(), 0u);
   EXPECT_FALSE(fake_.hasContainer("ns1", kKeeperId));
+  // The try above ran and failed (it is not still pending): with the binary back, the next
+  // Run's ensure makes it.
+  std::ofstream(binary_) << "keeper bytes";
+  keeper.ensure("ns1", "");
+  ASSERT_TRUE(eventually([&] { return keeper.made() == 1; }));
 }
 
 }  // namespace
