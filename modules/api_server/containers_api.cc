@@ -348,12 +348,18 @@ grpc::Status ContainersApi::Logs(grpc::ServerContext* context, const v1::LogsReq
       out.set_text(line.text);
       return writer->Write(out);
     };
+    if (request->previous() && request->follow()) {
+      return invalidArgument("follow: a deleted container's log no longer grows; leave follow "
+                             "out with previous");
+    }
     if (request->follow()) {
       markReady(context, writer);
       return core_.followLogs(request->namespace_(), request->id(), query, send,
                               [&] { return context->IsCancelled(); });
     }
-    auto lines = core_.logs(request->namespace_(), request->id(), query);
+    auto lines = request->previous()
+                     ? core_.previousLogs(request->namespace_(), request->id(), query)
+                     : core_.logs(request->namespace_(), request->id(), query);
     if (!lines) {
       return lines.error();
     }

@@ -41,5 +41,9 @@ inline constexpr std::uint64_t kDefaultLogMaxSize = 10 * 1024 * 1024;
 inline constexpr unsigned kDefaultLogMaxFiles = 3;
 inline constexpr char kDefaultLogPolicy[] = "block";
 inline constexpr std::uint64_t kDefaultLogRateLimit = 1024 * 1024;
+// The logs of deleted containers are kept this long, and at most this much of them in all
+// (docs/logs.md#retention).
+inline constexpr std::chrono::milliseconds kDefaultLogRetention = std::chrono::hours(24);
+inline constexpr std::uint64_t kDefaultLogRetentionSize = 512ull * 1024 * 1024;
 
 }  // namespace contd::container

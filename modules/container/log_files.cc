@@ -84,12 +84,31 @@ bool LogFiles::exists(std::string_view ns, std::string_view name) const {
   return std::filesystem::exists(path(ns, name), ec);
 }
 
-void LogFiles::remove(std::string_view ns, std::string_view name) const {
+std::vector<std::filesystem::path> LogFiles::candidateFiles(std::string_view ns,
+                                                           std::string_view name) const {
+  // The driver removes rotated files numbered past max_files at its next rotation
+  // (docs/logs.md#rotation), so these are all it leaves.
   std::vector<std::filesystem::path> files = {path(ns, name), healthPath(ns, name)};
   for (unsigned i = 1; i <= options_.max_files; ++i) {
     files.push_back(path(ns, name).string() + "." + std::to_string(i));
   }
-  for (const auto& file : files) {
+  return files;
+}
+
+std::vector<std::filesystem::path> LogFiles::existingFiles(std::string_view ns,
+                                                           std::string_view name) const {
+  std::vector<std::filesystem::path> found;
+  for (auto& file : candidateFiles(ns, name)) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) == 0) {
+      found.push_back(std::move(file));
+    }
+  }
+  return found;
+}
+
+void LogFiles::remove(std::string_view ns, std::string_view name) const {
+  for (const auto& file : candidateFiles(ns, name)) {
     std::error_code ec;
     if (!std::filesystem::remove(file, ec) && ec) {
       log::container()->warn("remove log file={} ns={} name={}: {}", file.string(), ns, name,

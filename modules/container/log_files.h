@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "modules/common/result.h"
 #include "modules/container/defaults.h"
@@ -49,12 +50,18 @@ public:
   LogHealth health(std::string_view ns, std::string_view name) const;
   // Whether <name>.log exists (an earlier container of the name may have left it).
   bool exists(std::string_view ns, std::string_view name) const;
+  // The files of `name`'s log that exist: <name>.log, its rotated files, the health file.
+  std::vector<std::filesystem::path> existingFiles(std::string_view ns,
+                                                   std::string_view name) const;
   // Removes the log, its rotated files and the health file of `name`: what a Run that
   // failed made. Missing files are fine; other failures are logged, not returned.
   void remove(std::string_view ns, std::string_view name) const;
 
 private:
   std::filesystem::path healthPath(std::string_view ns, std::string_view name) const;
+  // Every file name the log of `name` may have.
+  std::vector<std::filesystem::path> candidateFiles(std::string_view ns,
+                                                    std::string_view name) const;
 
   LogFilesOptions options_;
   std::string uri_;  // built once: it depends on the options only

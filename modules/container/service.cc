@@ -174,8 +174,9 @@ ContainerService::ContainerService(containerd::Client& client, ServiceOptions op
     : client_(client),
       options_(std::move(options)),
       logs_(logOptions(options_)),
+      retention_(logs_, options_.log_retention),
       store_(client),
-      tasks_(client, store_, logs_, options_.images,
+      tasks_(client, store_, logs_, retention_, options_.images,
              {.cgroup_root = options_.cgroup_root,
               .kill_grace = options_.kill_grace,
               .create_timeout = options_.task_create_timeout}),
@@ -214,10 +215,6 @@ void ContainerService::setDefaults(std::chrono::milliseconds shutdown_timeout,
                                    std::int64_t pids_limit) {
   default_shutdown_ms_ = shutdown_timeout.count();
   default_pids_limit_ = pids_limit;
-}
-
-std::filesystem::path ContainerService::logPath(std::string_view ns, std::string_view name) const {
-  return logs_.path(ns, name);
 }
 
 Result<ContainerService::RunPlan> ContainerService::plan(std::string_view ns,

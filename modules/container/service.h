@@ -36,6 +36,7 @@
 #include "modules/container/log_files.h"
 #include "modules/container/log_follower.h"
 #include "modules/container/log_reader.h"
+#include "modules/container/log_retention.h"
 #include "modules/container/stored_spec.h"
 #include "modules/container/task_control.h"
 #include "modules/containerd/client.h"
@@ -52,6 +53,8 @@ struct ServiceOptions {
   // Back-pressure (docs/logs.md): "block" (lossless) or "drop" past log_rate_limit bytes/s.
   std::string log_policy = kDefaultLogPolicy;
   std::uint64_t log_rate_limit = kDefaultLogRateLimit;
+  // Logs of deleted containers (docs/logs.md#retention); reloadable through logRetention().
+  RetentionLimits log_retention;
   std::filesystem::path netns_dir = kDefaultNetnsDir;
   // Whether a network namespace file may be joined (the kernel's answer; unit tests without
   // network namespaces give their own).
@@ -123,9 +126,18 @@ public:
                                                  const ExecStreamOptions& options);
   // CPU, memory and pids figures of the container's cgroup.
   Result<containerd::TaskMetrics> stats(std::string_view ns, std::string_view id);
-  // The container's output lines (both streams), across rotated log files.
+  // The container's output lines (both streams), across rotated log files. For a name
+  // without a container whose deleted predecessor's log is kept, kNotFound says so and
+  // names previousLogs.
   Result<std::vector<LogLine>> logs(std::string_view ns, std::string_view id,
                                     const LogQuery& query);
+  // The same from the kept log of the most recently deleted container of the name
+  // (docs/logs.md#retention); kNotFound when none is kept.
+  Result<std::vector<LogLine>> previousLogs(std::string_view ns, std::string_view id,
+                                            const LogQuery& query);
+  // Retires every log in place under log_root whose container no longer exists (contd
+  // stopped between a Delete and the retiring of its log). At start. (service_logs.cc)
+  void retireOrphanLogs();
   // What logs() returns, then every line written after it, to `sink` until `cancelled`
   // returns true (asked every kFollowCheckEvery), `sink` refuses a line, or the container
   // is removed or has ended for good (stopped, failed, or exited where its restart policy
@@ -156,6 +168,8 @@ public:
   ContainerControl& control() { return control_; }
   // Health checks (health_monitor.h): the daemon starts and stops them; RunHealthCheck.
   HealthMonitor& health() { return health_; }
+  // The logs of deleted containers: the daemon starts its sweeper and reloads its limits.
+  LogRetention& logRetention() { return retention_; }
 
   // The units the Supervisor shares with the operations (daemon wiring).
   ContainerStore& store() { return store_; }
@@ -175,6 +189,8 @@ private:
   Existing checkExisting(std::string_view ns, const containerd::ContainerRecord& wanted);
   // Whether a follow of the container's log should end: it is gone, or will not run again.
   bool endedForGood(std::string_view ns, std::string_view id);
+  // `missing` (the record's kNotFound), told about a kept log of a deleted container.
+  Error explainMissing(std::string_view ns, std::string_view id, const Error& missing) const;
   // `stored` is readStoredSpec(record): an unreadable one leaves the spec empty but the name.
   ContainerInfo describe(std::string_view ns, const containerd::ContainerRecord& record,
                          const Result<StoredSpec>& stored,
@@ -183,6 +199,7 @@ private:
   containerd::Client& client_;
   ServiceOptions options_;
   LogFiles logs_;
+  LogRetention retention_;
   ContainerStore store_;
   TaskControl tasks_;
   ExecRunner exec_;

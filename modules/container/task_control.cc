@@ -35,8 +35,13 @@ std::vector<containerd::Mount> toMounts(const std::vector<images::SnapshotMount>
 }  // namespace
 
 TaskControl::TaskControl(containerd::Client& client, ContainerStore& store, const LogFiles& logs,
-                         images::ImageStore* images, TaskOptions options)
-    : client_(client), store_(store), logs_(logs), images_(images), options_(std::move(options)) {}
+                         LogRetention& retention, images::ImageStore* images, TaskOptions options)
+    : client_(client),
+      store_(store),
+      logs_(logs),
+      retention_(retention),
+      images_(images),
+      options_(std::move(options)) {}
 
 Result<std::optional<containerd::TaskState>> TaskControl::state(std::string_view ns,
                                                                std::string_view id) {
@@ -68,13 +73,17 @@ Result<containerd::TaskState> TaskControl::startNew(std::string_view ns, std::st
     io.rootfs = toMounts(*mounts);
   }
   // The log driver makes <id>.log and its health file at task create: a failed Run removes
-  // them, unless an earlier container of the name left its log (kept for its readers).
-  const bool had_log = logs_.exists(ns, id);
+  // them. A log still in place is an earlier container's (contd stopped between its Delete
+  // and the retiring of its log): kept for its readers, apart from this one's.
+  if (logs_.exists(ns, id)) {
+    if (auto retired = retention_.retire(ns, id); !retired) {
+      log->warn("retire the log an earlier container left ns={} id={} error=\"{}\"", ns, id,
+                retired.error().message);
+    }
+  }
   auto undo = [&] {
     discard(ns, id);
-    if (!had_log) {
-      logs_.remove(ns, id);
-    }
+    logs_.remove(ns, id);
   };
   auto task = createTask(ns, id, io);
   if (!task) {
@@ -216,6 +225,12 @@ Status TaskControl::stopAndRemove(std::string_view ns, std::string_view id,
     log->debug("delete step=delete-task ns={} id={} ms={:.1f}", ns, id, msSince(started));
   }
   CONTD_RETURN_IF_ERROR(store_.remove(ns, id));
+  // The task is gone and with it the log driver (the shim waits for it at task delete):
+  // the files are complete. A failure leaves them in place; the next Run of the name, or
+  // the next start of contd, retires them.
+  if (auto retired = retention_.retire(ns, id); !retired) {
+    log->warn("retire log ns={} id={} error=\"{}\"", ns, id, retired.error().message);
+  }
   // After the record, which references it. A container on a host directory has none.
   if (has_snapshot && images_ != nullptr) {
     if (auto removed = images_->removeSnapshot(ns, id); !removed) {

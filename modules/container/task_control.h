@@ -18,6 +18,7 @@
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
+#include "modules/container/log_retention.h"
 #include "modules/container/shim_host.h"
 #include "modules/containerd/client.h"
 #include "modules/images/image_store.h"
@@ -36,7 +37,7 @@ class TaskControl {
 public:
   // `images` may be null (no container has a snapshot then). None is owned.
   TaskControl(containerd::Client& client, ContainerStore& store, const LogFiles& logs,
-              images::ImageStore* images, TaskOptions options);
+              LogRetention& retention, images::ImageStore* images, TaskOptions options);
 
   const TaskOptions& options() const { return options_; }
   // contd's log driver (contd-shim-logs), as the tasks' stdio URIs name it.
@@ -51,14 +52,15 @@ public:
 
   // Makes the rootfs snapshot on `image_chain_id` (none when empty: a host directory),
   // then creates and starts the task of a record Run just made. On failure everything is
-  // discarded, the record included, and the error says which step failed.
+  // discarded, the record included, and the error says which step failed. A log an earlier
+  // container of the name left in place is retired first: the new one starts a fresh log.
   Result<containerd::TaskState> startNew(std::string_view ns, std::string_view id,
                                          std::string_view image_chain_id);
   // Replaces an exited task by a new one with the same stdio and rootfs and starts it;
   // returns the new pid. The record stays whatever happens.
   Result<std::uint32_t> restart(std::string_view ns, std::string_view id);
   // SIGTERM, up to `shutdown_timeout`, SIGKILL to every process, then the task, the record,
-  // the snapshot (when `has_snapshot`) and the empty cgroups go.
+  // the snapshot (when `has_snapshot`) and the empty cgroups go; the log is retired.
   Status stopAndRemove(std::string_view ns, std::string_view id,
                        std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
   // Deletes the task of a container at rest (its shim goes; record, snapshot and log
@@ -97,6 +99,7 @@ private:
   containerd::Client& client_;
   ContainerStore& store_;
   const LogFiles& logs_;
+  LogRetention& retention_;
   images::ImageStore* images_;
   TaskOptions options_;
   ShimHost* shim_host_ = nullptr;

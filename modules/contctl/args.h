@@ -45,6 +45,7 @@ struct Invocation {
   std::int64_t since = 0;             // logs --since: unix nanos (0: all)
   std::int64_t until = 0;             // logs --until: unix nanos (0: no end)
   bool timestamps = false;            // logs -t: each line with its time
+  bool previous = false;              // logs --previous: the deleted container's kept log
   std::string path;                   // import PATH (on the daemon's host)
   std::string image_name;             // import --name NAME
   std::string ref;                    // pull NS REF

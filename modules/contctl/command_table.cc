@@ -29,7 +29,7 @@ const std::array<CommandDef, 24> kCommands = {{
     {"exec", Command::kExec, kExec, "NS NAME [-i] [-t] [--timeout MS] [--] CMD...", 2,
      "run CMD in the container, output live; exits with its exit code (124 when timed out)"},
     {"stats", Command::kStats, kStats, "NS NAME", 2, "CPU, memory and process figures"},
-    {"logs", Command::kLogs, kLogs, "NS NAME [-f] [-t] [--tail N] [--since T] [--until T]", 2,
+    {"logs", Command::kLogs, kLogs, "NS NAME [-f] [-t] [-p] [--tail N] [--since T] [--until T]", 2,
      "the container's output: stdout lines to stdout, stderr lines to stderr"},
     {"import", Command::kImport, kImport, "NS PATH [--name NAME]", 2,
      "import an OCI layout or docker save tarball: an absolute PATH is read on the daemon's "

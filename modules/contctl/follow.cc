@@ -57,6 +57,7 @@ v1::LogsRequest firstRequest(const Invocation& inv) {
   request.set_id(inv.name);
   request.set_tail(inv.tail);
   request.set_follow(inv.follow);
+  request.set_previous(inv.previous);
   const bool no_backlog = inv.tail_given && inv.tail == 0;
   std::int64_t since = inv.since;
   if (no_backlog && inv.follow) {

@@ -228,6 +228,11 @@ Status setTimestamps(std::string_view, std::string_view, Invocation& inv) {
   return okStatus();
 }
 
+Status setPrevious(std::string_view, std::string_view, Invocation& inv) {
+  inv.previous = true;
+  return okStatus();
+}
+
 // run --health-cmd: one string split like an entrypoint (quotes and backslashes, no shell).
 Status setHealthCmd(std::string_view option, std::string_view value, Invocation& inv) {
   auto words = container::splitCommandLine(value);
@@ -361,7 +366,7 @@ Status noEffect(std::string_view, std::string_view, Invocation&) { return okStat
 
 // ---- The option table: every option once, with the commands that take it.
 
-const std::array<OptionDef, 52> kOptions = {{
+const std::array<OptionDef, 53> kOptions = {{
     {"--socket", "", "PATH", kAnyCommand,
      "contd's socket (default /run/contd/contd.sock, or $CONTD_SOCKET)", setSocket},
     {"--json", "", "", kAnyCommand, "print the API's answer as JSON instead of a table", setJson},
@@ -403,6 +408,9 @@ const std::array<OptionDef, 52> kOptions = {{
      setTime<&Invocation::until>},
     {"--timestamps", "-t", "", kLogs, "start each line with its time (RFC 3339, UTC)",
      setTimestamps},
+    {"--previous", "-p", "", kLogs,
+     "the log of the last deleted container of the name, while log retention keeps it",
+     setPrevious},
     {"--rootfs", "", "DIR", kRun,
      "root filesystem: an existing host directory (this or --image is required)",
      setText<&Spec::mutable_rootfs>},

@@ -103,6 +103,16 @@ Status anyDuration(std::uint64_t /*ms*/) { return okStatus(); }
 
 Status anyCount(std::uint64_t /*n*/) { return okStatus(); }
 
+// Retention times are added to wall-clock times: kept far from overflowing them.
+Status retentionDuration(std::uint64_t ms) {
+  constexpr std::uint64_t kMaxMs = 36500ull * 24 * 3600 * 1000;  // 100 years
+  if (ms > kMaxMs) {
+    return invalidArgument("must be at most " + std::to_string(kMaxMs) + " (100 years), got " +
+                           std::to_string(ms));
+  }
+  return okStatus();
+}
+
 Status maxFiles(std::uint64_t n) {
   return n <= 1000 ? okStatus() : invalidArgument("must be at most 1000");
 }
@@ -306,7 +316,7 @@ Field pathListKey(std::string_view key) {
   return {key, setPathList<Member>, get<Member>, ""};
 }
 
-const std::array<Field, 30> kFields = {
+const std::array<Field, 32> kFields = {
     stringKey<&Config::containerd_socket, socketPath>("containerd_socket", "--containerd"),
     stringKey<&Config::listen, socketPath>("listen", "--listen"),
     stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
@@ -316,6 +326,8 @@ const std::array<Field, 30> kFields = {
     unsignedKey<&Config::log_max_files, maxFiles>("log_max_files"),
     stringKey<&Config::log_policy, logPolicy>("log_policy"),
     sizeKey<&Config::log_rate_limit, positiveRate>("log_rate_limit"),
+    unsignedKey<&Config::log_retention_ms, retentionDuration>("log_retention_ms"),
+    sizeKey<&Config::log_retention_size, anyCount>("log_retention_size"),
     stringKey<&Config::log_level, logLevel>("log_level", "--log-level"),
     stringKey<&Config::log_format, logFormat>("log_format", "--log-format"),
     unsignedKey<&Config::default_shutdown_timeout_ms, anyDuration>("default_shutdown_timeout_ms"),

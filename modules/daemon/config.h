@@ -46,6 +46,11 @@ struct Config {
   // whole and counted).
   std::string log_policy = container::kDefaultLogPolicy;
   std::uint64_t log_rate_limit = container::kDefaultLogRateLimit;
+  // The log of a deleted container is kept log_retention_ms at most, and all kept logs
+  // together take log_retention_size bytes at most (the oldest go first); 0: none kept.
+  // Reloadable (docs/logs.md#retention).
+  std::uint64_t log_retention_ms = container::kDefaultLogRetention.count();
+  std::uint64_t log_retention_size = container::kDefaultLogRetentionSize;
   // trace, debug, info, warn, error, critical or off.
   std::string log_level = "info";
   // How contd's own lines look on stderr: "text" (a timestamp, the level, the logger, the

@@ -58,6 +58,10 @@ std::filesystem::path logShim(const contd::daemon::Config& config) {
   return CONTD_INSTALLED_LOG_SHIM;
 }
 
+contd::container::RetentionLimits retentionLimits(const contd::daemon::Config& config) {
+  return {.max_age = milliseconds(config.log_retention_ms), .max_bytes = config.log_retention_size};
+}
+
 contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& config) {
   contd::container::ServiceOptions options;
   options.log_root = config.log_root;
@@ -66,6 +70,7 @@ contd::container::ServiceOptions serviceOptions(const contd::daemon::Config& con
   options.log_max_files = static_cast<unsigned>(config.log_max_files);
   options.log_policy = config.log_policy;
   options.log_rate_limit = config.log_rate_limit;
+  options.log_retention = retentionLimits(config);
   options.default_shutdown_timeout = milliseconds(config.default_shutdown_timeout_ms);
   options.task_create_timeout = milliseconds(config.task_create_timeout_ms);
   options.default_pids_limit = config.default_pids_limit;
@@ -332,6 +337,7 @@ int serveUntilSignal(contd::daemon::TerminationSignals& signals,
       if (keeper != nullptr) {
         keeper->setKeepalive(milliseconds(fresh.shim_keepalive_ms));
       }
+      service.logRetention().setLimits(retentionLimits(fresh));
       if (auto runtime = runtimeChoice(fresh, log); runtime) {
         service.setRuntimeChoice(std::move(*runtime));
       } else {
@@ -400,6 +406,9 @@ int main(int argc, char** argv) {
   }
   // Health checks of the running containers, and of each container as it starts.
   service.health().start();
+  // The logs a Delete left in place when contd stopped half-way, then the limits.
+  service.retireOrphanLogs();
+  service.logRetention().start();
 
   contd::daemon::DaemonInfo info(CONTD_VERSION, **client, *parts->image_store, service, config);
   auto ends = startFrontEnds(service, config, info);

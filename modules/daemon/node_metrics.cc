@@ -28,6 +28,7 @@ constexpr container::ContainerStatus kStates[] = {
 // the sums of what the log drivers report in their health files (shim/health.h).
 struct LogScan {
   std::uint64_t disk_bytes = 0;
+  std::uint64_t retained_disk_bytes = 0;  // of deleted containers: <ns>/deleted/<folder>/*
   std::uint64_t dropped_bytes = 0;
   std::uint64_t dropped_records = 0;
   std::uint64_t writer_restarts = 0;
@@ -50,7 +51,11 @@ LogScan scanLogs(const std::string& root) {
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       continue;
     }
-    scan.disk_bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    const auto blocks = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    scan.disk_bytes += blocks;
+    if (it.depth() == 3 && it->path().parent_path().parent_path().filename() == "deleted") {
+      scan.retained_disk_bytes += blocks;
+    }
     const std::string name = it->path().filename().string();
     if (name.starts_with(".") && name.ends_with(".log.health") && st.st_size < 4096) {
       std::string line;
@@ -110,6 +115,9 @@ NodeMetrics::NodeMetrics(Options options)
           "contd_containerd_up", "1 when containerd answered the last refresh, else 0")),
       log_disk_(registry_.gauge("contd_log_disk_bytes",
                                 "Disk space the container logs under log_root take")),
+      log_retained_disk_(registry_.gauge(
+          "contd_log_retained_disk_bytes",
+          "Disk space the kept logs of deleted containers take (part of contd_log_disk_bytes)")),
       log_dropped_bytes_(registry_.gauge(
           "contd_log_dropped_bytes",
           "Log bytes the drop policy dropped, summed over the containers whose logs exist")),
@@ -200,6 +208,7 @@ void NodeMetrics::imagePull(std::uint64_t bytes, double seconds, bool ok) {
 void NodeMetrics::refresh() {
   const LogScan logs = scanLogs(options_.log_root);
   log_disk_.with().set(static_cast<double>(logs.disk_bytes));
+  log_retained_disk_.with().set(static_cast<double>(logs.retained_disk_bytes));
   log_dropped_bytes_.with().set(static_cast<double>(logs.dropped_bytes));
   log_dropped_records_.with().set(static_cast<double>(logs.dropped_records));
   log_writer_restarts_.with().set(static_cast<double>(logs.writer_restarts));

@@ -71,6 +71,7 @@ private:
   metrics::Family<metrics::Gauge>& containers_;
   metrics::Family<metrics::Gauge>& containerd_up_;
   metrics::Family<metrics::Gauge>& log_disk_;
+  metrics::Family<metrics::Gauge>& log_retained_disk_;
   metrics::Family<metrics::Gauge>& log_dropped_bytes_;
   metrics::Family<metrics::Gauge>& log_dropped_records_;
   metrics::Family<metrics::Gauge>& log_writer_restarts_;

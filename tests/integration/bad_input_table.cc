@@ -197,6 +197,9 @@ std::vector<Row> execAndLogsRows() {
     rows.push_back({.name = "Logs since " + label, .call = Call::kLogs,
                     .args = {.since = since}, .field = "since", .over_zbus = OverZbus::kNo});
   }
+  rows.push_back({.name = "Logs previous with follow", .call = Call::kLogs,
+                  .args = {.previous_and_follow = true}, .field = "follow",
+                  .over_zbus = OverZbus::kNo});
   rows.push_back({.name = "List page_token", .call = Call::kList, .args = {.page_token = "x"},
                   .field = "page_token", .over_zbus = OverZbus::kNo});
   for (int signal : {-1, 65, 1 << 20}) {

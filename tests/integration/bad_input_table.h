@@ -45,6 +45,7 @@ struct Args {
   std::uint64_t timeout_ms = 1000;                   // Exec (over zbus in ns, saturated), Stop
   int signal = 15;                                   // Kill
   std::optional<google::protobuf::Timestamp> since;  // Logs, gRPC only
+  bool previous_and_follow = false;                  // Logs, gRPC only: both flags set
   std::string page_token;                            // List, gRPC only
   std::function<void(v1::ContainerSpec&)> spec;      // Run over gRPC: spoils a good spec
   std::function<void(zbus::Container&)> container;   // Run over zbus: spoils a good one

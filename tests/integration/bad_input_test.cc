@@ -297,6 +297,8 @@ grpc::Status BadInputIT::sendGrpcStream(const Row& row) {
     case Call::kLogs: {
       auto request = withId<v1::LogsRequest>(nsOf(a), a.id);
       if (a.since) *request.mutable_since() = *a.since;
+      request.set_previous(a.previous_and_follow);
+      request.set_follow(a.previous_and_follow);
       return streamed<v1::LogLine>(request, [&](auto&&... p) { return stub->Logs(p...); });
     }
     case Call::kEvents: {

@@ -14,6 +14,7 @@
 // both halves alike, an allocator settling grows the first more (both are printed).
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -45,6 +46,20 @@ constexpr std::uint64_t kMemoryLimit = 64ull << 20;
 // of 1 KiB per cycle over 280 cycles is 280 KiB, so the bound catches only leaks of more
 // than ~30 KiB per cycle at the default count; the per-cycle figure is printed for the rest.
 constexpr long kRssSlackKiB = 8 * 1024;
+// contd's log_retention_size here: the logs of the deleted containers must stay under it.
+constexpr std::uint64_t kRetentionSize = 4096;
+
+// contd's open fds: the fewest over half a second. A fd open for a moment (the log
+// retention's sweep of the log folder, soon after each Delete) is no leak; a leaked one is
+// in every sample.
+int restingFdCount(pid_t pid) {
+  int fewest = support::openFdCount(pid);
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(100ms);
+    fewest = std::min(fewest, support::openFdCount(pid));
+  }
+  return fewest;
+}
 
 int cycles() {
   const char* env = std::getenv("CONTD_LEAK_CYCLES");
@@ -55,13 +70,16 @@ int cycles() {
 class LeakIT : public support::DaemonFixture {
 protected:
   LeakIT()
-      : DaemonFixture({.ns_prefix = "leak", .dir_prefix = "contd-leak", .start_daemon = true}) {}
+      : DaemonFixture({.ns_prefix = "leak", .dir_prefix = "contd-leak"}) {}
 
   void SetUp() override {
     DaemonFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) {
       return;
     }
+    const fs::path config = dir_->path() / "retention.json";
+    std::ofstream(config) << R"({"log_retention_size": )" << kRetentionSize << "}";
+    ASSERT_NO_FATAL_FAILURE(startDaemon({"--config", config.string()}));
     fs::create_directories(dataDir());
     std::ofstream(dataDir() / "hello") << "hello\n";
     client_api_ = std::make_unique<contctl::Client>(daemon_->socketPath());
@@ -73,6 +91,28 @@ protected:
   }
 
   fs::path dataDir() const { return dir_->path() / "data"; }
+
+  // What the namespace's log folder holds: files in place, and bytes of deleted containers'.
+  struct LogFolder {
+    int live_files = 0;
+    std::uintmax_t retained_bytes = 0;
+  };
+  LogFolder logFolder() const {
+    LogFolder folder;
+    std::error_code ec;
+    const fs::path root = daemon_->logRoot() / ns_;
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->is_regular_file(ec)) {
+        continue;
+      }
+      if (it->path().parent_path() == root) {
+        ++folder.live_files;
+      } else {
+        folder.retained_bytes += it->file_size(ec);
+      }
+    }
+    return folder;
+  }
 
   // Cycle i: a bind mount when even, a memory limit unless a multiple of 3, a process that
   // exits at once when i % 4 >= 2, else one that runs until SIGTERM.
@@ -162,7 +202,7 @@ TEST_F(LeakIT, RunDeleteCyclesLeaveNothingAndKeepFdsAndRssFlat) {
   const auto started = Clock::now();
   for (int i = 0; i < total; ++i) {
     if (i == warm_up) {
-      fds_start = support::openFdCount(pid);
+      fds_start = restingFdCount(pid);
       rss_start = support::residentKiB(pid);
       threads_start = support::threadCount(pid);
     }
@@ -172,7 +212,7 @@ TEST_F(LeakIT, RunDeleteCyclesLeaveNothingAndKeepFdsAndRssFlat) {
     ASSERT_NO_FATAL_FAILURE(cycle(i));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  const int fds_end = support::openFdCount(pid);
+  const int fds_end = restingFdCount(pid);
   const long rss_end = support::residentKiB(pid);
   const long threads_end = support::threadCount(pid);
   const int measured = total - warm_up;
@@ -193,6 +233,15 @@ TEST_F(LeakIT, RunDeleteCyclesLeaveNothingAndKeepFdsAndRssFlat) {
   RecordProperty("threads_at_end", static_cast<int>(threads_end));
 
   EXPECT_EQ(settledLeftovers(), "") << "left in namespace " << ns_;
+  // Log retention: every log was moved aside at its Delete, and the size limit holds (the
+  // sweeper runs soon after each Delete).
+  LogFolder logs = logFolder();
+  for (int i = 0; i < 50 && logs.retained_bytes > kRetentionSize; ++i) {
+    std::this_thread::sleep_for(100ms);
+    logs = logFolder();
+  }
+  EXPECT_EQ(logs.live_files, 0) << "logs of deleted containers left in place";
+  EXPECT_LE(logs.retained_bytes, kRetentionSize);
   ASSERT_GT(fds_start, 0);
   ASSERT_GT(rss_start, 0);
   // contd's fds at rest: its sockets, the containerd channel, the event subscription, logs;

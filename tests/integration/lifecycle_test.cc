@@ -109,8 +109,16 @@ TEST_F(LifecycleIT, AutoRemoveRunsToCompletionAndAWaitBegunBeforeGetsTheExit) {
   auto gone = api_->inspect(ns_, "job");
   ASSERT_FALSE(gone);
   EXPECT_NE(gone.error().message.find("NOT_FOUND"), std::string::npos) << gone.error().message;
-  // The log stays, like any deleted container's.
-  EXPECT_TRUE(fs::exists(dir_->path() / "logs" / ns_ / "job.log"));
+  // The log is kept, like any deleted container's, and read with `previous`.
+  v1::LogsRequest request;
+  request.set_namespace_(ns_);
+  request.set_id("job");
+  request.set_previous(true);
+  std::string text;
+  auto read = api_->logs(request, [&](const v1::LogLine& line) { text += line.text() + "\n"; });
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(text, "done\n");
+  EXPECT_FALSE(fs::exists(dir_->path() / "logs" / ns_ / "job.log"));
 }
 
 TEST_F(LifecycleIT, RestartModesNoAndOnFailureLeaveAnEndedContainerStoppedWithoutAShim) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "modules/container/log_reader.h"
+#include "modules/container/retired_logs.h"
 #include "tests/integration/support/daemon_fixture.h"
 
 namespace contd {
@@ -103,7 +104,10 @@ TEST_F(RecoveryIT, ContainersAndEveryLogLineSurviveCrashesOfContdAndContainerd) 
     const std::string name = "counter" + std::to_string(i);
     auto rm = contctl({"rm", ns_, name});
     ASSERT_EQ(rm.exit_code, 0) << rm.err;
-    auto lines = container::readLog(daemon_->logRoot() / ns_ / (name + ".log"), {});
+    // Deleted, so its log is kept apart (docs/logs.md#retention).
+    const auto kept = container::newestRetired(daemon_->logRoot(), ns_, name);
+    ASSERT_TRUE(kept) << name << "'s log was not kept";
+    auto lines = container::readLog(kept->log, {});
     ASSERT_TRUE(lines) << lines.error().message;
     ASSERT_GT(lines->size(), 50u) << name;
     for (std::size_t n = 0; n < lines->size(); ++n) {

@@ -1,0 +1,265 @@
+// Log retention: the layout of deleted containers' logs (retired_logs.h), the limits that
+// remove them, and what Delete, Run of a reused name, Logs and the start of contd do with
+// them (ContainerService against an in-memory containerd).
+
+#include "modules/container/log_retention.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "modules/container/retired_logs.h"
+#include "modules/container/service.h"
+#include "tests/fakes/fake_containerd.h"
+#include "tests/fakes/fake_host.h"
+
+namespace contd::container {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string readAll(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void writeFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+// A CRI record of stdout.
+std::string record(const std::string& text) {
+  return "2026-12-06T10:00:00.000000000Z stdout F " + text + "\n";
+}
+
+WallClock::time_point at(int seconds) { return WallClock::time_point(std::chrono::seconds(seconds)); }
+
+class RetentionTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("contd-retention-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    testing::makeFakeHost(root_);
+    fs::create_directories(root_ / "cgroup" / "memory");
+    logs_ = root_ / "logs";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  fs::path live(const std::string& ns, const std::string& file) const { return logs_ / ns / file; }
+  fs::path deleted(const std::string& ns) const { return logs_ / ns / "deleted"; }
+  // Retires a log of `bytes` bytes of `name` in ns1, deleted at `when`.
+  void retireOne(const std::string& name, WallClock::time_point when, std::size_t bytes = 10) {
+    writeFile(live("ns1", name + ".log"), std::string(bytes, 'x'));
+    ASSERT_TRUE(retireFiles(logs_, "ns1", name, {live("ns1", name + ".log")}, when));
+  }
+
+  fs::path root_;
+  fs::path logs_;
+};
+
+TEST_F(RetentionTest, FolderNamesCarryTheNameAndTheTimeOfTheDeletion) {
+  const auto when = WallClock::time_point(std::chrono::microseconds(1796551461123456));
+  const std::string folder = retiredFolderName("web.v1_a-b", when);
+  EXPECT_EQ(folder, "web.v1_a-b@20261206T100421.123456Z");
+  auto parsed = parseRetiredFolderName(folder);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->first, "web.v1_a-b");
+  EXPECT_EQ(parsed->second, when);
+  for (const char* other : {"web", "web@", "@20261205T142421.123456Z", "web@20261205T142421Z",
+                            "we b@20261205T142421.123456Z", "web@2026120XT142421.123456Z",
+                            "web@20261205T142421.123456Z.tmp", "web@20261205T142421.123456X"}) {
+    EXPECT_FALSE(parseRetiredFolderName(other)) << other;
+  }
+}
+
+TEST_F(RetentionTest, RetireMovesEveryFileOfTheLogIntoOneFolder) {
+  const std::vector<fs::path> files = {live("ns1", "web.log"), live("ns1", "web.log.1"),
+                                       live("ns1", ".web.log.health")};
+  for (const auto& file : files) {
+    writeFile(file, file.filename().string());
+  }
+  writeFile(live("ns1", "webx.log"), "another container's");
+  ASSERT_TRUE(retireFiles(logs_, "ns1", "web", files, at(100)));
+
+  auto newest = newestRetired(logs_, "ns1", "web");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->deleted_at, at(100));
+  EXPECT_EQ(newest->log, newest->folder / "web.log");
+  for (const auto& file : files) {
+    EXPECT_FALSE(fs::exists(file)) << file;
+    EXPECT_EQ(readAll(newest->folder / file.filename()), file.filename().string());
+  }
+  EXPECT_EQ(readAll(live("ns1", "webx.log")), "another container's");
+  EXPECT_EQ(fs::status(newest->folder).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+}
+
+TEST_F(RetentionTest, NothingToMoveMakesNoFolderAndTheSameTimeTwiceMakesTwo) {
+  ASSERT_TRUE(retireFiles(logs_, "ns1", "web", {}, at(100)));
+  EXPECT_FALSE(fs::exists(deleted("ns1")));
+  retireOne("web", at(100));
+  retireOne("web", at(100));
+  EXPECT_EQ(listRetired(logs_).size(), 2u);
+}
+
+TEST_F(RetentionTest, NewestIsTheLastDeletionOfThatNameOnly) {
+  retireOne("web", at(100));
+  retireOne("web", at(300));
+  retireOne("web", at(200));
+  retireOne("web.1", at(400));
+  auto newest = newestRetired(logs_, "ns1", "web");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(newest->deleted_at, at(300));
+  EXPECT_FALSE(newestRetired(logs_, "ns1", "we"));
+  EXPECT_FALSE(newestRetired(logs_, "ns2", "web"));
+}
+
+TEST_F(RetentionTest, SweepRemovesWhatIsOlderThanTheRetentionTime) {
+  retireOne("old", at(1000));
+  retireOne("young", at(1900));
+  const auto result = sweepRetired(logs_, at(2000), 1000s, 1u << 20);
+  EXPECT_EQ(result.removed, 1u);
+  EXPECT_EQ(result.kept, 1u);
+  EXPECT_EQ(result.kept_bytes, 10u);
+  EXPECT_FALSE(newestRetired(logs_, "ns1", "old"));
+  EXPECT_TRUE(newestRetired(logs_, "ns1", "young"));
+}
+
+TEST_F(RetentionTest, SweepRemovesTheOldestUntilTheRestFitsTheSize) {
+  retireOne("a", at(100), 400);
+  retireOne("b", at(200), 400);
+  retireOne("c", at(300), 400);
+  const auto result = sweepRetired(logs_, at(400), 24h, 900);
+  EXPECT_EQ(result.removed, 1u);
+  EXPECT_EQ(result.kept_bytes, 800u);
+  EXPECT_FALSE(newestRetired(logs_, "ns1", "a"));
+  EXPECT_TRUE(newestRetired(logs_, "ns1", "b"));
+  EXPECT_TRUE(newestRetired(logs_, "ns1", "c"));
+  EXPECT_EQ(sweepRetired(logs_, at(400), 24h, 0).kept, 0u);  // 0: none kept
+}
+
+TEST_F(RetentionTest, SweepLeavesWhatIsNotARetiredFolderAlone) {
+  writeFile(deleted("ns1") / "notes.txt", "mine");
+  writeFile(deleted("ns1") / "x@y" / "file", "mine too");
+  fs::create_directories(deleted("ns1") / "web@20000101T000000.000000Z.tmp");
+  const auto result = sweepRetired(logs_, at(2000000000), 0ms, 0);
+  EXPECT_EQ(result.removed, 0u);
+  EXPECT_TRUE(fs::exists(deleted("ns1") / "notes.txt"));
+  EXPECT_TRUE(fs::exists(deleted("ns1") / "x@y" / "file"));
+  EXPECT_TRUE(fs::exists(deleted("ns1") / "web@20000101T000000.000000Z.tmp"));
+}
+
+TEST_F(RetentionTest, TheSweeperAppliesNewLimitsAtOnce) {
+  LogFiles files(LogFilesOptions{.log_root = logs_});
+  LogRetention retention(files, {.max_age = 24h, .max_bytes = 1u << 20});
+  retention.start();
+  writeFile(live("ns1", "web.log"), record("hello"));
+  ASSERT_TRUE(retention.retire("ns1", "web"));
+  EXPECT_TRUE(retention.newest("ns1", "web"));
+  retention.setLimits({.max_age = 0ms, .max_bytes = 1u << 20});
+  for (int i = 0; i < 200 && retention.newest("ns1", "web"); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(retention.newest("ns1", "web")) << "not removed within 2 s of the new limits";
+}
+
+// ---- What the container module does with them.
+
+class ServiceRetentionTest : public RetentionTest {
+protected:
+  void SetUp() override {
+    RetentionTest::SetUp();
+    options_ = testing::fakeHostOptions(root_);
+    service_ = std::make_unique<ContainerService>(fake_, options_);
+  }
+
+  ServiceOptions options_;
+  testing::FakeContainerd fake_;
+  std::unique_ptr<ContainerService> service_;
+};
+
+TEST_F(ServiceRetentionTest, DeleteKeepsTheLogApartAndLogsSaysWhereItIs) {
+  ASSERT_TRUE(service_->run("ns1", testing::fakeHostSpec(root_, "web")));
+  writeFile(live("ns1", "web.log"), record("first life"));
+  ASSERT_TRUE(service_->remove("ns1", "web"));
+  EXPECT_FALSE(fs::exists(live("ns1", "web.log")));
+
+  auto lines = service_->logs("ns1", "web", {});
+  ASSERT_FALSE(lines);
+  EXPECT_EQ(lines.error().code, Code::kNotFound);
+  EXPECT_NE(lines.error().message.find("was deleted at "), std::string::npos)
+      << lines.error().message;
+  EXPECT_NE(lines.error().message.find("previous"), std::string::npos) << lines.error().message;
+
+  auto previous = service_->previousLogs("ns1", "web", {});
+  ASSERT_TRUE(previous) << previous.error().message;
+  ASSERT_EQ(previous->size(), 1u);
+  EXPECT_EQ((*previous)[0].text, "first life");
+}
+
+TEST_F(ServiceRetentionTest, ANewContainerOfTheNameStartsAFreshLog) {
+  ASSERT_TRUE(service_->run("ns1", testing::fakeHostSpec(root_, "web")));
+  writeFile(live("ns1", "web.log"), record("first life"));
+  ASSERT_TRUE(service_->remove("ns1", "web"));
+  ASSERT_TRUE(service_->run("ns1", testing::fakeHostSpec(root_, "web")));
+  writeFile(live("ns1", "web.log"), record("second life"));
+
+  auto lines = service_->logs("ns1", "web", {});
+  ASSERT_TRUE(lines) << lines.error().message;
+  ASSERT_EQ(lines->size(), 1u);
+  EXPECT_EQ((*lines)[0].text, "second life");
+  auto previous = service_->previousLogs("ns1", "web", {});
+  ASSERT_TRUE(previous) << previous.error().message;
+  ASSERT_EQ(previous->size(), 1u);
+  EXPECT_EQ((*previous)[0].text, "first life");
+}
+
+TEST_F(ServiceRetentionTest, RunRetiresALogAnEarlierContainerLeftInPlace) {
+  writeFile(live("ns1", "web.log"), record("left behind"));  // contd died after a Delete
+  ASSERT_TRUE(service_->run("ns1", testing::fakeHostSpec(root_, "web")));
+  EXPECT_FALSE(fs::exists(live("ns1", "web.log")));
+  auto previous = service_->previousLogs("ns1", "web", {});
+  ASSERT_TRUE(previous) << previous.error().message;
+  ASSERT_EQ(previous->size(), 1u);
+  EXPECT_EQ((*previous)[0].text, "left behind");
+}
+
+TEST_F(ServiceRetentionTest, StartRetiresOrphanLogsAndKeepsThoseOfContainers) {
+  ASSERT_TRUE(service_->run("ns1", testing::fakeHostSpec(root_, "web")));
+  writeFile(live("ns1", "web.log"), record("alive"));
+  writeFile(live("ns1", "gone.log"), record("orphan"));
+  writeFile(live("ns1", "gone.log.1"), record("older"));
+  writeFile(live("ns1", "notes.txt"), "not a log");
+  service_->retireOrphanLogs();
+  EXPECT_EQ(readAll(live("ns1", "web.log")), record("alive"));
+  EXPECT_FALSE(fs::exists(live("ns1", "gone.log")));
+  EXPECT_FALSE(fs::exists(live("ns1", "gone.log.1")));
+  EXPECT_TRUE(fs::exists(live("ns1", "notes.txt")));
+  auto previous = service_->previousLogs("ns1", "gone", {});
+  ASSERT_TRUE(previous) << previous.error().message;
+  EXPECT_EQ(previous->size(), 2u);
+}
+
+TEST_F(ServiceRetentionTest, PreviousOfANameWithNoKeptLogIsNotFound) {
+  auto previous = service_->previousLogs("ns1", "never", {});
+  ASSERT_FALSE(previous);
+  EXPECT_EQ(previous.error().code, Code::kNotFound);
+  EXPECT_NE(previous.error().message.find("log_retention_ms"), std::string::npos);
+  auto lines = service_->logs("ns1", "never", {});
+  ASSERT_FALSE(lines);
+  EXPECT_EQ(lines.error().message.find("previous"), std::string::npos) << lines.error().message;
+}
+
+}  // namespace
+}  // namespace contd::container
