@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <optional>
 
@@ -420,13 +421,24 @@ Status ContainerService::remove(std::string_view ns, std::string_view id) {
   if (auto stored = readStoredSpec(*record); stored && stored->spec.shutdown_timeout.count() > 0) {
     timeout = stored->spec.shutdown_timeout;
   }
+  // The "stopping" label keeps the restart policy off a Delete that fails half-way, here
+  // and in the next contd. It is written while the container stops, off Delete's critical
+  // path: until this returns nothing else acts on the container (every actor takes its
+  // lock), and a label landing after the record's removal is refused harmlessly.
+  std::future<Status> marked;
   if (!lifecycleFrom(record->labels).stopping) {
-    if (auto marked = store_.markStopping(ns, id); !marked) {
-      return marked.error().wrap("delete '" + std::string(id) + "': mark as stopping");
+    marked = std::async(std::launch::async, [this, ns = std::string(ns), id = std::string(id)] {
+      return store_.markStopping(ns, id);
+    });
+  }
+  auto removed = tasks_.stopAndRemove(ns, id, timeout, !record->snapshot_key.empty());
+  if (marked.valid()) {
+    if (auto mark = marked.get(); !mark && !removed) {
+      log::container()->warn("delete ns={} id={} mark as stopping error=\"{}\"", ns, id,
+                             mark.error().message);
     }
   }
-  if (auto removed = tasks_.stopAndRemove(ns, id, timeout, !record->snapshot_key.empty());
-      !removed) {
+  if (!removed) {
     return removed.error().wrap("delete '" + std::string(id) + "' in '" + std::string(ns) + "'");
   }
   events_.publish({.kind = ModuleEvent::Kind::kDeleted, .ns = std::string(ns), .id = std::string(id)});
@@ -519,55 +531,6 @@ Result<bool> ContainerService::exists(std::string_view ns, std::string_view id) 
     return false;
   }
   return record.error();
-}
-
-Result<nlohmann::json> ContainerService::execProcessSpec(std::string_view ns,
-                                                        std::string_view id) {
-  auto record = store_.get(ns, id);
-  if (!record) {
-    return record.error();
-  }
-  auto task = tasks_.state(ns, id);
-  if (!task || !*task || (*task)->status != TaskStatus::kRunning) {
-    return failedPrecondition("exec in '" + std::string(id) + "': the container does not run");
-  }
-  auto stored = readStoredSpec(*record);
-  if (!stored) {
-    return stored.error().wrap("exec in '" + std::string(id) + "'");
-  }
-  auto process = stored->runtime.find("process");
-  if (process == stored->runtime.end() || !process->is_object()) {
-    return internalError("exec in '" + std::string(id) + "': the stored spec has no process");
-  }
-  return *process;
-}
-
-Result<ExecResult> ContainerService::exec(std::string_view ns, std::string_view id,
-                                          const std::vector<std::string>& argv,
-                                          std::chrono::milliseconds timeout,
-                                          const ExecOptions& exec_options) {
-  CONTD_RETURN_IF_ERROR(validateExecArgv(argv));
-  if (timeout.count() <= 0 || timeout > kMaxExecTimeout) {
-    return invalidArgument("timeout: between 1 ms and " + std::to_string(kMaxExecTimeout.count()) +
-                           " ms, got " + std::to_string(timeout.count()) + " ms");
-  }
-  auto process = execProcessSpec(ns, id);
-  if (!process) {
-    return process.error();
-  }
-  return exec_.run(ns, id, std::move(*process), argv, timeout, logs_.path(ns, id).parent_path(),
-                   exec_options);
-}
-
-Result<std::unique_ptr<ExecSession>> ContainerService::startExec(
-    std::string_view ns, std::string_view id, const ExecStreamOptions& options) {
-  CONTD_RETURN_IF_ERROR(validateExecStream(options));
-  auto process = execProcessSpec(ns, id);
-  if (!process) {
-    return process.error();
-  }
-  return ExecSession::start(client_, ns, id, std::move(*process), options,
-                            logs_.path(ns, id).parent_path(), exec_.newExecId());
 }
 
 Result<containerd::TaskMetrics> ContainerService::stats(std::string_view ns, std::string_view id) {

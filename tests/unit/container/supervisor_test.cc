@@ -99,6 +99,22 @@ TEST_F(SupervisorTest, AContainerAskedToStopIsNotRestarted) {
   EXPECT_EQ(info.restart_count, 0u);
 }
 
+// The "stopping" label is written while the container stops (off Delete's critical path),
+// yet a Delete that fails after the stop still leaves it: the exit is not restarted.
+TEST_F(SupervisorTest, ADeleteThatFailsHalfWayLeavesTheContainerStoppingNotRestarted) {
+  ASSERT_NO_FATAL_FAILURE(run("half"));
+  ASSERT_NO_FATAL_FAILURE(start());
+  fake_.failNext("deleteTask", Code::kUnavailable);
+  auto removed = service_->remove("ns1", "half");
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().code, Code::kUnavailable);
+  EXPECT_FALSE(waitFor(Kind::kBackingOff, "half", 300ms));
+  const auto info = inspect("half");
+  EXPECT_TRUE(info.stopping);
+  EXPECT_EQ(info.restart_count, 0u);
+  ASSERT_TRUE(service_->remove("ns1", "half"));  // the retry removes it
+}
+
 TEST_F(SupervisorTest, GivesUpAfterTooManyFailuresAndKeepsTheContainerFailed) {
   ASSERT_NO_FATAL_FAILURE(run("flaky"));
   ASSERT_NO_FATAL_FAILURE(start(fastPolicy(/*max_failures=*/2)));
