@@ -18,17 +18,10 @@ set -euo pipefail
 sandbox_bin=$1
 contd_bin=$2
 contctl_bin=$3
-missing=""
-command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
-[ "$(id -u)" = 0 ] || missing="$missing root"
-if [ -n "$missing" ]; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "missing:$missing (CI=true, so this is a failure)" >&2
-    exit 1
-  fi
-  echo "missing:$missing: skipped" >&2
-  exit 77
-fi
+. "${0%/*}/support/prerequisites.sh"
+need_tools tmux
+need_root
+require_prerequisites
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contd-tmux.XXXXXX")
 tmux_sock=$work/tmux.sock

@@ -20,20 +20,11 @@
 set -eu
 
 build=$(cd "$1" && pwd)
-missing=""
-for tool in cpack dpkg dpkg-deb lintian systemd-analyze systemd-tmpfiles deb-systemd-helper \
-  readelf unshare; do
-  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
-done
-[ "$(id -u)" = 0 ] || missing="$missing root"
-if [ -n "$missing" ]; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "missing:$missing (CI=true, so this is a failure)" >&2
-    exit 1
-  fi
-  echo "missing:$missing: skipped" >&2
-  exit 77
-fi
+. "${0%/*}/support/prerequisites.sh"
+need_tools cpack dpkg dpkg-deb lintian systemd-analyze systemd-tmpfiles deb-systemd-helper \
+  readelf unshare
+need_root
+require_prerequisites
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contd-packaging-XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -25,12 +25,10 @@ systemd=""
 for candidate in /lib/systemd/systemd /usr/lib/systemd/systemd; do
   [ -x "$candidate" ] && systemd=$candidate && break
 done
-missing=""
-[ -n "$systemd" ] || missing="$missing systemd"
-for tool in unshare nsenter systemctl; do
-  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
-done
-[ "$(id -u)" = 0 ] || missing="$missing root"
+. "${0%/*}/support/prerequisites.sh"
+need systemd [ -n "$systemd" ]
+need_tools unshare nsenter systemctl
+need_root
 # The cgroup hierarchies systemd needs: the unified one (v2), or v1's name=systemd (and the
 # unified one beside it when the machine has one).
 hierarchies=""
@@ -41,15 +39,8 @@ elif [ -d /sys/fs/cgroup/systemd ]; then
   [ -f /sys/fs/cgroup/unified/cgroup.controllers ] &&
     hierarchies="$hierarchies /sys/fs/cgroup/unified"
 fi
-[ -n "$hierarchies" ] || missing="$missing cgroup-hierarchy"
-if [ -n "$missing" ]; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "missing:$missing (CI=true, so this is a failure)" >&2
-    exit 1
-  fi
-  echo "missing:$missing: skipped" >&2
-  exit 77
-fi
+need cgroup-hierarchy [ -n "$hierarchies" ]
+require_prerequisites
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contd-socket-restart-XXXXXX")
 name=$(basename "$work")

@@ -22,19 +22,14 @@ systemd=""
 for candidate in /lib/systemd/systemd /usr/lib/systemd/systemd; do
   [ -x "$candidate" ] && systemd=$candidate && break
 done
+. "${0%/*}/support/prerequisites.sh"
+need systemd [ -n "$systemd" ]
 as_user=""
 if [ "$(id -u)" = 0 ]; then
   as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-  command -v setpriv >/dev/null 2>&1 || systemd=""
+  need_tools setpriv
 fi
-if [ -z "$systemd" ]; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "systemd or setpriv missing (packages systemd, util-linux; CI=true: a failure)" >&2
-    exit 1
-  fi
-  echo "systemd or setpriv missing (packages systemd, util-linux): skipped" >&2
-  exit 77
-fi
+require_prerequisites
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contd-units-graph-XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -7,14 +7,9 @@
 # Exit 77 (ctest SKIP_RETURN_CODE) without systemd-analyze, unless CI=true.
 set -u
 
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "systemd-analyze missing (package systemd; CI=true, so this is a failure)" >&2
-    exit 1
-  fi
-  echo "systemd-analyze missing (package systemd): skipped" >&2
-  exit 77
-fi
+. "${0%/*}/support/prerequisites.sh"
+need_tools systemd-analyze
+require_prerequisites
 
 status=0
 for unit in "$@"; do
