@@ -167,6 +167,7 @@ private:
   void printTrace() const;
   void printMemorySetting() const;
   void printMemory() const;
+  void printMemoryTargets() const;
 
   Options options_;
   std::uint64_t seed_;

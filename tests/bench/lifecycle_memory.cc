@@ -266,6 +266,10 @@ void LifecycleBench::printMemory() const {
     }
   }
   printRule();
+  printMemoryTargets();
+}
+
+void LifecycleBench::printMemoryTargets() const {
   const MemoryPoint& c = contd_memory_.full;
   const MemoryPoint& r = ctr_memory_.full;
   const double c_shim = perContainer(c.shim.pss + c.keeper.pss, c.containers);
@@ -285,16 +289,22 @@ void LifecycleBench::printMemory() const {
               formatRatio(c_shim + c_logs, r_shim).c_str());
   const double growth = slope(contd_memory_.half, c, false);
   std::printf("shims' growth per further container (%d -> %d): contd %s KiB PSS (%s private), "
-              "ctr %s KiB PSS (%s private)\n",
+              "ctr %s KiB PSS\n",
               contd_memory_.half.containers, c.containers, kib(growth).c_str(),
               kib(slope(contd_memory_.half, c, true)).c_str(),
-              kib(slope(ctr_memory_.half, r, false)).c_str(),
-              kib(slope(ctr_memory_.half, r, true)).c_str());
-  std::printf("as N grows, contd's PSS per container tends to that growth plus the log pair: "
-              "%s + %s = %s KiB (target < %llu: %s)\n",
-              kib(growth).c_str(), kib(c_logs).c_str(), kib(growth + c_logs).c_str(),
+              kib(slope(ctr_memory_.half, r, false)).c_str());
+  // The shims' memory as a fixed part plus `growth` per container: per container the fixed
+  // part / N + growth + the log pair, under the target from fixed / (target - growth - pair).
+  const double fixed = c_shim * c.containers - growth * c.containers;
+  const double room = static_cast<double>(kMemoryTargetKib) - growth - c_logs;
+  std::printf("contd's shims: %s KiB fixed + %s KiB per container; per container that is fixed "
+              "/ N + %s (with the log pair),\nunder %llu KiB %s\n",
+              kib(fixed).c_str(), kib(growth).c_str(), kib(growth + c_logs).c_str(),
               static_cast<unsigned long long>(kMemoryTargetKib),
-              met(growth + c_logs, kMemoryTargetKib, true).c_str());
+              room > 0 ? ("from N = " + std::to_string(static_cast<int>(fixed / room) + 1) +
+                          " containers in the group (extrapolated)")
+                             .c_str()
+                       : "for no N: the growth and the log pair alone exceed it");
 }
 
 }  // namespace contd::bench::lifecycle
