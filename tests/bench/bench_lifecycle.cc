@@ -11,6 +11,9 @@
 //   ctr      `ctr run -d --rootfs` / `ctr task rm -f` + `ctr container rm`
 //   forced   the gRPC client again, with a 1 ms shutdown timeout and a command that ignores
 //            SIGTERM: contd's Delete when it has to SIGKILL, like `ctr task rm -f` always does
+// With --memory N it measures memory instead of time: N idle containers through ctr, then N
+// through contd, and the PSS of the shims and log drivers serving them per container, at
+// N/2 and N (lifecycle_memory.cc), against the memory targets.
 // Needs root, containerd, runc, ctr, ip and busybox-static.
 //
 // Exit status: 0 measured (targets met or not), 1 could not measure, 2 usage error.
@@ -54,6 +57,10 @@ std::string usage() {
          "  --seccomp-profile PATH  contd's seccomp profile (default: contd's own default)\n"
          "  --runtime NAME        contd's runtime: runc (default), crun or a path (ctr: runc)\n"
          "  --shim-group MODE     contd's shim grouping: none (default) or namespace\n"
+         "  --memory N            measure memory instead of time: N idle containers through\n"
+         "                        ctr, then N through contd; PSS of their shims and log\n"
+         "                        drivers per container, read at N/2 and N (N >= 2)\n"
+         "  --memory-settle MS    pause after the last Run before memory is read (default 5000)\n"
          "  --seed N              seed of the per-round shuffle (default: random, printed)\n"
          "  --save-logs DIR       copy contd's and containerd's logs to DIR at the end\n"
          "  --help                this text\n";
@@ -71,6 +78,12 @@ Status parseFlag(Options& options, std::string_view flag, std::string_view value
   }
   if (flag == "--settle") {
     return setInt(flag, value, options.settle_ms, 0);
+  }
+  if (flag == "--memory") {
+    return setInt(flag, value, options.memory, 2);
+  }
+  if (flag == "--memory-settle") {
+    return setInt(flag, value, options.memory_settle_ms, 0);
   }
   if (flag == "--shutdown-timeout") {
     auto ms = parseNumber<std::uint64_t>(flag, value);
@@ -150,12 +163,13 @@ int benchMain(int argc, char** argv) {
   log::init("warn");
   installSignalHandlers();
 
+  const bool memory = options.memory > 0;
   LifecycleBench bench(std::move(options));
   Status status = bench.setUp();
   if (status) {
-    status = bench.measure();
+    status = memory ? bench.measureMemory() : bench.measure();
   }
-  if (status) {
+  if (status && !memory) {
     status = bench.trace();
   }
   if (status) {

@@ -50,22 +50,75 @@ double statusMib(pid_t pid, std::string_view key) {
   return static_cast<double>(statusKib(pid, key).value_or(0)) / 1024;
 }
 
-std::optional<double> cpuSeconds(pid_t pid) {
-  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const auto comm_end = stat.rfind(')');
-  if (comm_end == std::string::npos) {
+std::optional<SmapsKib> smapsOf(pid_t pid) {
+  const auto pss = procKib(pid, "smaps_rollup", "Pss");
+  const auto clean = procKib(pid, "smaps_rollup", "Private_Clean");
+  const auto dirty = procKib(pid, "smaps_rollup", "Private_Dirty");
+  if (!pss || !clean || !dirty) {
     return std::nullopt;
   }
-  // After "pid (comm) " come state (field 3) ... utime (14) and stime (15).
-  std::istringstream fields(stat.substr(comm_end + 2));
+  return SmapsKib{*pss, *clean + *dirty};
+}
+
+std::optional<SmapsKib> smapsSum(const std::vector<pid_t>& pids) {
+  SmapsKib sum;
+  for (const pid_t pid : pids) {
+    const auto one = smapsOf(pid);
+    if (!one) {
+      return std::nullopt;
+    }
+    sum += *one;
+  }
+  return sum;
+}
+
+namespace {
+
+// Fields 3 (state) to `last` of /proc/<pid>/stat, empty once the process is gone. The
+// command name may hold spaces and parentheses: the fields start after the last ')'.
+std::vector<std::string> statFields(pid_t pid, int last) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  const auto comm_end = stat.rfind(')');
+  std::vector<std::string> fields;
+  if (comm_end == std::string::npos || comm_end + 2 > stat.size()) {
+    return fields;
+  }
+  std::istringstream in(stat.substr(comm_end + 2));
   std::string field;
-  double ticks = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index >= 14) {
-      ticks += std::strtod(field.c_str(), nullptr);
+  for (int index = 3; index <= last && in >> field; ++index) {
+    fields.push_back(field);
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::optional<pid_t> parentOf(pid_t pid) {
+  const std::vector<std::string> fields = statFields(pid, 4);  // state, ppid
+  if (fields.size() < 2) {
+    return std::nullopt;
+  }
+  return static_cast<pid_t>(std::strtol(fields[1].c_str(), nullptr, 10));
+}
+
+std::vector<pid_t> childrenOf(pid_t parent) {
+  std::vector<pid_t> children;
+  for (const pid_t pid : processIds()) {
+    if (parentOf(pid) == parent) {
+      children.push_back(pid);
     }
   }
+  return children;
+}
+
+std::optional<double> cpuSeconds(pid_t pid) {
+  // Fields 3 (state) ... 14 (utime) and 15 (stime).
+  const std::vector<std::string> fields = statFields(pid, 15);
+  if (fields.size() < 13) {
+    return std::nullopt;
+  }
+  const double ticks = std::strtod(fields[11].c_str(), nullptr) +
+                       std::strtod(fields[12].c_str(), nullptr);
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 

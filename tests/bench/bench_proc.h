@@ -1,6 +1,7 @@
 #pragma once
-// What the benchmarks read about other processes from /proc: memory, CPU time, and the
-// list of running pids; and a thread that samples a process's RSS while something runs.
+// What the benchmarks read about other processes from /proc: memory, CPU time, the list of
+// running pids and who is whose parent; and a thread that samples a process's RSS while
+// something runs.
 //
 // Threading: the functions are plain reads; an RssSampler is driven by one thread.
 
@@ -28,6 +29,29 @@ std::optional<std::uint64_t> procKib(pid_t pid, std::string_view file, std::stri
 std::optional<std::uint64_t> statusKib(pid_t pid, std::string_view key);
 // statusKib in MiB, 0 when missing.
 double statusMib(pid_t pid, std::string_view key);
+
+// The proportional and the private memory of processes, from /proc/<pid>/smaps_rollup, in
+// KiB: PSS charges a page shared by n processes 1/n to each; private is Private_Clean plus
+// Private_Dirty (what the processes alone map).
+struct SmapsKib {
+  std::uint64_t pss = 0;
+  std::uint64_t private_kib = 0;
+
+  SmapsKib& operator+=(const SmapsKib& other) {
+    pss += other.pss;
+    private_kib += other.private_kib;
+    return *this;
+  }
+};
+// One process's figures; nullopt when it is gone (or smaps_rollup is unreadable).
+std::optional<SmapsKib> smapsOf(pid_t pid);
+// The sum over `pids`; nullopt when any of them is missing.
+std::optional<SmapsKib> smapsSum(const std::vector<pid_t>& pids);
+
+// The parent of a running process, from /proc/<pid>/stat; nullopt once it is gone.
+std::optional<pid_t> parentOf(pid_t pid);
+// The running processes whose parent is `parent`.
+std::vector<pid_t> childrenOf(pid_t parent);
 
 // User plus system CPU seconds of a running process, from /proc/<pid>/stat; nullopt once it
 // is gone.

@@ -66,10 +66,10 @@ constexpr std::size_t kCriOverhead = 40;  // timestamp, stream, tag, spaces
 // utime + stime of `pid` in seconds, or -1.
 double cpuSecondsOr(pid_t pid) { return cpuSeconds(pid).value_or(-1); }
 
-// A field of /proc/PID/smaps_rollup in KiB, or -1.
-long smapsKb(pid_t pid, std::string_view key) {
-  const auto kib = procKib(pid, "smaps_rollup", key);
-  return kib ? static_cast<long>(*kib) : -1;
+// PSS of `pids` summed, KiB, or -1 when one is gone.
+long pssOf(const std::vector<pid_t>& pids) {
+  const auto sum = smapsSum(pids);
+  return sum ? static_cast<long>(sum->pss) : -1;
 }
 
 // The process whose executable is `exe` and whose environment or command line names
@@ -114,19 +114,6 @@ std::vector<pid_t> findLoggers(const std::string& ns, const std::string& id) {
     }
   }
   return pids;
-}
-
-// Sum over `pids` of smaps_rollup's `key`, KiB; -1 if any is missing.
-long smapsSum(const std::vector<pid_t>& pids, std::string_view key) {
-  long sum = 0;
-  for (const pid_t pid : pids) {
-    const long kb = smapsKb(pid, key);
-    if (kb < 0) {
-      return -1;
-    }
-    sum += kb;
-  }
-  return sum;
 }
 
 struct RunResult {
@@ -256,7 +243,7 @@ public:
       for (const pid_t pid : loggers) {
         r.copier_cpu += cpuSecondsOr(pid);
       }
-      r.logger_pss_after = smapsSum(loggers, "Pss");
+      r.logger_pss_after = pssOf(loggers);
     } else {
       r.copier_cpu = r.shim_cpu;
     }
@@ -295,11 +282,14 @@ public:
                            std::to_string(loggers.size()) + " contd-shim-logs processes");
     }
     for (const pid_t pid : loggers) {
-      std::fprintf(stderr, "contd-shim-logs pid %d: PSS %ld KiB, private %ld KiB\n", pid,
-                   smapsKb(pid, "Pss"), smapsKb(pid, "Private_Clean") + smapsKb(pid, "Private_Dirty"));
+      const SmapsKib one = smapsOf(pid).value_or(SmapsKib{});
+      std::fprintf(stderr, "contd-shim-logs pid %d: PSS %llu KiB, private %llu KiB\n", pid,
+                   static_cast<unsigned long long>(one.pss),
+                   static_cast<unsigned long long>(one.private_kib));
     }
-    const long pss = smapsSum(loggers, "Pss");
-    const long priv = smapsSum(loggers, "Private_Clean") + smapsSum(loggers, "Private_Dirty");
+    const auto both = smapsSum(loggers);
+    const long pss = both ? static_cast<long>(both->pss) : -1;
+    const long priv = both ? static_cast<long>(both->private_kib) : -1;
     CONTD_RETURN_IF_ERROR(client_->killTask(ns_, "idle", SIGKILL, true));
     CONTD_RETURN_IF_ERROR(client_->waitTask(ns_, "idle", 10s));
     CONTD_RETURN_IF_ERROR(client_->deleteTask(ns_, "idle"));

@@ -2,7 +2,8 @@
 // The lifecycle benchmark (bench_lifecycle.cc has its command line and what it measures):
 // its options, the variants and probes it times, and the LifecycleBench that drives them.
 // lifecycle_setup.cc starts and removes the private containerd and contd,
-// lifecycle_runs.cc times the Runs, Deletes and probes, lifecycle_report.cc prints.
+// lifecycle_runs.cc times the Runs, Deletes and probes, lifecycle_report.cc prints,
+// lifecycle_memory.cc measures and prints the memory of idle containers (--memory N).
 //
 // Threading: one thread (main's) drives a LifecycleBench.
 
@@ -22,6 +23,8 @@
 
 #include "contd/v1/containers.grpc.pb.h"
 #include "modules/common/result.h"
+#include "modules/containerd/grpc_client.h"
+#include "tests/bench/bench_proc.h"
 #include "tests/bench/stats.h"
 #include "tests/integration/support/busybox_rootfs.h"
 #include "tests/integration/support/contd_daemon.h"
@@ -47,6 +50,11 @@ constexpr char kStubbornScript[] = "trap '' TERM; while true; do sleep 1 & wait;
 // The forced variant's shutdown timeout: SIGKILL follows SIGTERM after this.
 constexpr std::uint64_t kForcedShutdownMs = 1;
 
+// The memory targets (issue 12) per idle container, KiB of PSS: the shim's share plus the
+// log driver under kMemoryTargetKib, the log driver (holder + writer) at most kLogPairTargetKib.
+constexpr std::uint64_t kMemoryTargetKib = 1024;
+constexpr std::uint64_t kLogPairTargetKib = 256;
+
 constexpr auto kCommandTimeout = 60s;
 constexpr auto kCallTimeout = 60s;
 
@@ -66,6 +74,8 @@ struct Options {
   std::string seccomp_profile;  // contd's; empty: contd's own default
   std::string runtime = "runc";      // contd's --runtime (ctr always runs runc)
   std::string shim_group = "none";   // contd's --shim-group
+  int memory = 0;                    // > 0: the memory mode with that many containers a side
+  int memory_settle_ms = 5000;       // pause after the last Run before memory is read
   bool help = false;
 };
 
@@ -92,6 +102,25 @@ struct Samples {
   std::vector<double> remove;
 };
 
+// ---- The memory mode
+
+// What the idle containers of one side (contd or ctr) held, read at one moment.
+struct MemoryPoint {
+  int containers = 0;
+  int shims = 0;       // distinct shim processes serving them (the parents of their inits)
+  SmapsKib shim;       // those shims, summed
+  SmapsKib keeper;     // contd's keeper container's process (shim group), else 0
+  int log_pairs = 0;   // contd-shim-logs holders among the shims' children
+  SmapsKib logs;       // the holders and their writers, summed
+};
+
+// The same side at half its containers and at all of them: the slope between the two is
+// what each further container adds.
+struct MemorySide {
+  MemoryPoint half;
+  MemoryPoint full;
+};
+
 // ---- The benchmark
 
 class LifecycleBench {
@@ -104,6 +133,9 @@ public:
   Status setUp();
   Status measure();
   Status trace();
+  // The memory mode: N idle containers through ctr, then N through contd (N/2 first), and
+  // their shims' and log drivers' memory at N/2 and N (lifecycle_memory.cc).
+  Status measureMemory();
   void report() const;
   // Removes everything the benchmark made, in dependency order; tries every step and
   // returns the first error. Idempotent.
@@ -120,6 +152,10 @@ private:
   Result<double> probe(Probe probe);
   void settle() const;
   void saveLogs() const;
+  Status startIdle(bool contd, int from, int to);
+  Status removeCtrIdle(int count);
+  Result<MemoryPoint> readMemory(containerd::GrpcClient& client, bool contd, int count) const;
+  Result<MemorySide> memorySide(containerd::GrpcClient& client, bool contd);
 
   // The report's sections, in order.
   Summary summaryOf(Variant variant, bool run) const;
@@ -129,6 +165,9 @@ private:
   void printInsideContd() const;
   void printProbes() const;
   void printTrace() const;
+  void printMemorySetting() const;
+  void printMemory() const;
+  void printMemoryTargets() const;
 
   Options options_;
   std::uint64_t seed_;
@@ -156,6 +195,8 @@ private:
   std::string traced_log_;    // contd's log of the traced round (debug level)
   std::vector<double> traced_run_;
   std::vector<double> traced_delete_;
+  MemorySide contd_memory_;
+  MemorySide ctr_memory_;
 };
 
 }  // namespace contd::bench::lifecycle

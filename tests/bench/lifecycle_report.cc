@@ -44,6 +44,16 @@ Summary LifecycleBench::summaryOf(Variant variant, bool run) const {
 }
 
 void LifecycleBench::report() const {
+  if (options_.memory > 0) {
+    std::printf("\ncontd memory per idle container\n");
+    printRule();
+    printMemorySetting();
+    printBuildType(CONTD_BENCH_BUILD_TYPE);
+    printRule();
+    printMemory();
+    printRule();
+    return;
+  }
   std::printf("\ncontd lifecycle benchmark\n");
   printRule();
   printSetting();
