@@ -214,6 +214,7 @@ void Supervisor::evaluateLocked(const std::string& ns, const std::string& id,
 
   OwnPolicy own;
   own.has_snapshot = !record->snapshot_key.empty();
+  own.task_stopped = !task || task->status == TaskStatus::kStopped;
   if (auto stored = readStoredSpec(*record); stored) {
     own.mode = stored->spec.restart == RestartMode::kDefault ? RestartMode::kAlways
                                                                : stored->spec.restart;
@@ -357,7 +358,8 @@ void Supervisor::settle(const std::string& ns, const std::string& id, const OwnP
     }
     return;
   }
-  if (auto removed = tasks_.stopAndRemove(ns, id, std::chrono::milliseconds(0), own.has_snapshot);
+  if (auto removed = tasks_.stopAndRemove(ns, id, std::chrono::milliseconds(0), own.has_snapshot,
+                                          own.task_stopped);
       !removed) {
     log->warn("auto-remove ns={} id={} error=\"{}\"", ns, id, removed.error().message);
     return;  // the next evaluation (an event, or reconcile) tries again

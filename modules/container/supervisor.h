@@ -81,6 +81,7 @@ private:
     std::uint32_t max = 0;
     bool auto_remove = false;
     bool has_snapshot = false;
+    bool task_stopped = false;  // seen stopped or absent by this evaluation
   };
 
   void connectionLoop();

@@ -61,8 +61,11 @@ public:
   Result<std::uint32_t> restart(std::string_view ns, std::string_view id);
   // SIGTERM, up to `shutdown_timeout`, SIGKILL to every process, then the task, the record,
   // the snapshot (when `has_snapshot`) and the empty cgroups go; the log is retired.
+  // `known_stopped`: the caller saw the task stopped or absent under the container's lock,
+  // so it is not asked for again.
   Status stopAndRemove(std::string_view ns, std::string_view id,
-                       std::chrono::milliseconds shutdown_timeout, bool has_snapshot);
+                       std::chrono::milliseconds shutdown_timeout, bool has_snapshot,
+                       bool known_stopped = false);
   // Deletes the task of a container at rest (its shim goes; record, snapshot and log
   // stay), killing what still runs. No task is not an error.
   Status release(std::string_view ns, std::string_view id);
