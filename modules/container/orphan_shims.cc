@@ -162,7 +162,7 @@ std::size_t endOrphans(ShimHost& host, ContainerStore& store, TaskControl& tasks
       continue;  // the task's own shim and log driver
     }
     ended += endLeftovers(host, ns, id, ending);
-    removeEmptyCgroups(tasks.options().cgroup_root, ns, id);
+    tasks.removeEmptyCgroups(ns, id);
   }
   return ended + removeStaleBundles(host, store, tasks, by_container);
 }

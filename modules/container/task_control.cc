@@ -41,7 +41,8 @@ TaskControl::TaskControl(containerd::Client& client, ContainerStore& store, cons
       logs_(logs),
       retention_(retention),
       images_(images),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      cgroups_(options_.cgroup_root) {}
 
 Result<std::optional<containerd::TaskState>> TaskControl::state(std::string_view ns,
                                                                std::string_view id) {
@@ -129,6 +130,7 @@ Result<std::uint32_t> TaskControl::restart(std::string_view ns, std::string_view
 
 Result<containerd::TaskState> TaskControl::createTask(std::string_view ns, std::string_view id,
                                                       const containerd::TaskIo& io) {
+  const CgroupParents::Creating creating(cgroups_, ns);  // its /<ns> stays meanwhile
   auto task = client_.createTask(ns, id, io, options_.create_timeout);
   if (task) {
     return task;
@@ -241,7 +243,7 @@ Status TaskControl::stopAndRemove(std::string_view ns, std::string_view id,
       return removed.error().wrap("remove the snapshot");
     }
   }
-  removeEmptyCgroups(options_.cgroup_root, ns, id);
+  cgroups_.removeEmpty(ns, id);
   log->info("deleted ns={} id={} ms={:.1f}", ns, id, msSince(started));
   return okStatus();
 }
@@ -309,7 +311,7 @@ void TaskControl::discard(std::string_view ns, std::string_view id) {
                 removed.error().message);
     }
   }
-  removeEmptyCgroups(options_.cgroup_root, ns, id);
+  cgroups_.removeEmpty(ns, id);
   log->info("rolled back ns={} id={}", ns, id);
 }
 

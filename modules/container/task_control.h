@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "modules/common/result.h"
+#include "modules/container/cgroups.h"
 #include "modules/container/container_store.h"
 #include "modules/container/defaults.h"
 #include "modules/container/log_files.h"
@@ -80,6 +81,10 @@ public:
   Status updateLimits(std::string_view ns, std::string_view id, std::string_view resources_json);
   // Best effort removal of whatever exists (a Run that died half-way); logs what failed.
   void discard(std::string_view ns, std::string_view id);
+  // The container's cgroups and its namespace's parent, where empty (cgroups.h).
+  void removeEmptyCgroups(std::string_view ns, std::string_view id) {
+    cgroups_.removeEmpty(ns, id);
+  }
 
 private:
   // tasks.Create; on ALREADY_EXISTS (a task an interrupted Run left) removes that task, on
@@ -105,6 +110,7 @@ private:
   LogRetention& retention_;
   images::ImageStore* images_;
   TaskOptions options_;
+  CgroupParents cgroups_;
   ShimHost* shim_host_ = nullptr;
 };
 

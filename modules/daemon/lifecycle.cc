@@ -88,6 +88,28 @@ Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::str
   }
 }
 
+Status waitUntilContainerdAnswers(containerd::Client& client, TerminationSignals& signals) {
+  const auto log = log::contd();
+  milliseconds pause = kFirstPause;
+  for (int attempt = 1;; ++attempt) {
+    auto answered = client.listNamespaces();
+    if (answered) {
+      return okStatus();
+    }
+    if (answered.error().code != Code::kUnavailable &&
+        answered.error().code != Code::kDeadlineExceeded) {
+      return answered.error().wrap("containerd does not answer");
+    }
+    log->warn("containerd does not answer attempt={} retry_in_ms={} error=\"{}\"", attempt,
+              pause.count(), answered.error().message);
+    if (auto sig = signals.waitFor(pause); sig && *sig != SIGHUP) {
+      return unavailable("waiting for containerd: interrupted by " +
+                         std::string(::strsignal(*sig)));
+    }
+    pause = std::min(pause * 2, kMaxPause);
+  }
+}
+
 std::optional<int> systemdListenFd() {
   // unset_environment=1: children (none today) must not believe the fds are theirs.
   const int count = ::sd_listen_fds(1);

@@ -48,6 +48,12 @@ public:
 Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::string& socket_path,
                                                                   TerminationSignals& signals);
 
+// Until containerd answers a call (list namespaces) on `client`, with the same pauses and
+// logging as connectContainerd: containerd may die and come back while contd starts.
+// Errors: kUnavailable "interrupted by <signal>" as connectContainerd; any error of the call
+// other than kUnavailable and kDeadlineExceeded.
+Status waitUntilContainerdAnswers(containerd::Client& client, TerminationSignals& signals);
+
 // systemd integration; every function does nothing when not started by systemd.
 // The listening socket systemd passed (socket activation), if exactly one.
 std::optional<int> systemdListenFd();

@@ -282,16 +282,15 @@ contd::daemon::NodeMetrics::Options metricsOptions(const contd::daemon::Config& 
           .listen = config.metrics_listen};
 }
 
-// Step 5b, ready: the metrics serve, containerd answers a call (not just a connect), the
-// health service says SERVING (the notifier's probe keeps it up to date from now on), and
-// systemd hears READY.
+// Step 5b, ready: the metrics serve, containerd answers a call (not just a connect; waited
+// for while containerd is away, as for the first connection), the health service says
+// SERVING (the notifier's probe keeps it up to date from now on), and systemd hears READY.
 contd::Status becomeReady(contd::daemon::NodeMetrics& metrics,
                           contd::container::ContainerService& service, FrontEnds& ends,
-                          contd::containerd::GrpcClient& client, spdlog::logger& log) {
+                          contd::containerd::GrpcClient& client,
+                          contd::daemon::TerminationSignals& signals, spdlog::logger& log) {
   CONTD_RETURN_IF_ERROR(metrics.start(service));
-  if (auto probe = client.listNamespaces(); !probe) {
-    return probe.error().wrap("containerd does not answer");
-  }
+  CONTD_RETURN_IF_ERROR(contd::daemon::waitUntilContainerdAnswers(client, signals));
   ends.api->setServing(true);
   log.info("ready socket={}", ends.api->socketPath().string());
   contd::daemon::notifySystemd("READY=1\nSTATUS=serving on " + ends.api->socketPath().string());
@@ -416,10 +415,13 @@ int main(int argc, char** argv) {
     log->error("not started: {}", ends.error().message);
     return 1;
   }
-  if (auto ready = becomeReady(metrics, service, *ends, **client, *log); !ready) {
-    log->error("not started: {}", ready.error().message);
+  if (auto ready = becomeReady(metrics, service, *ends, **client, signals, *log); !ready) {
+    // kUnavailable only when a stop signal came while waiting for containerd: a clean stop.
+    const bool stopped = ready.error().code == contd::Code::kUnavailable;
+    log->log(stopped ? spdlog::level::info : spdlog::level::err, "not started: {}",
+             ready.error().message);
     metrics.stop();  // its threads use the service, which goes first
-    return 1;
+    return stopped ? 0 : 1;
   }
 
   auto notifier = startNotifier(config, **client, *ends->api, service);
