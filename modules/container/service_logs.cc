@@ -68,6 +68,9 @@ Result<std::vector<LogLine>> ContainerService::logs(std::string_view ns, std::st
 Result<std::vector<LogLine>> ContainerService::previousLogs(std::string_view ns,
                                                             std::string_view id,
                                                             const LogQuery& query) {
+  // Path components from the caller: checked here, as the store checks them for logs().
+  CONTD_RETURN_IF_ERROR(validateName("namespace", ns));
+  CONTD_RETURN_IF_ERROR(validateName("id", id));
   auto retired = retention_.newest(ns, id);
   if (!retired) {
     return notFound("no log of a deleted container named '" + std::string(id) + "' is kept in '" +

@@ -251,6 +251,19 @@ TEST_F(ServiceRetentionTest, StartRetiresOrphanLogsAndKeepsThoseOfContainers) {
   EXPECT_EQ(previous->size(), 2u);
 }
 
+TEST_F(ServiceRetentionTest, PreviousRefusesNamesOutsideTheRuleNamingTheField) {
+  fs::create_directories(logs_ / "ns1" / "deleted" / "x@20261206T100421.000000Z");
+  writeFile(logs_ / "ns1" / "deleted" / "x@20261206T100421.000000Z" / "x.log", record("no"));
+  auto bad_ns = service_->previousLogs("ns1/deleted/..", "x", {});
+  ASSERT_FALSE(bad_ns);
+  EXPECT_EQ(bad_ns.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(bad_ns.error().message.rfind("namespace: ", 0), 0u) << bad_ns.error().message;
+  auto bad_id = service_->previousLogs("ns1", "../x", {});
+  ASSERT_FALSE(bad_id);
+  EXPECT_EQ(bad_id.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(bad_id.error().message.rfind("id: ", 0), 0u) << bad_id.error().message;
+}
+
 TEST_F(ServiceRetentionTest, PreviousOfANameWithNoKeptLogIsNotFound) {
   auto previous = service_->previousLogs("ns1", "never", {});
   ASSERT_FALSE(previous);
