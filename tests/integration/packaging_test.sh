@@ -79,14 +79,15 @@ fi
 # ---- 2. lintian: no error, no warning that the package does not override with a reason
 # (etc/debian/lintian-overrides). Its output is printed either way.
 lintian_rc=0
-# Its temporary files (mldbm-elf-*, which it leaves behind) go to the work folder.
+# Its temporary files (mldbm-elf-*, which it leaves behind) go to the work folder, in both
+# of its runs.
 mkdir -p "$work/lintian-tmp"
 TMPDIR="$work/lintian-tmp" lintian --fail-on error,warning "$deb" ${ddeb:+"$ddeb"} \
   >"$work/lintian.txt" 2>&1 || lintian_rc=$?
 grep -v '^running with root privileges' "$work/lintian.txt" | sed 's/^/lintian: /'
 [ "$lintian_rc" = 0 ] || fail "lintian found errors or warnings (exit $lintian_rc)"
-echo "lintian: no errors, no warnings (overridden: $(lintian --show-overrides "$deb" 2>/dev/null |
-  grep -c '^O:'))"
+echo "lintian: no errors, no warnings (overridden: $(TMPDIR="$work/lintian-tmp" \
+  lintian --show-overrides "$deb" 2>/dev/null | grep -c '^O:'))"
 
 # ---- 3. The files, where a Debian system expects them.
 root="$work/root"
