@@ -76,15 +76,19 @@ Result<containerd::TaskState> TaskControl::startNew(std::string_view ns, std::st
   // The log driver makes <id>.log and its health file at task create: a failed Run removes
   // them. A log still in place is an earlier container's (contd stopped between its Delete
   // and the retiring of its log): kept for its readers, apart from this one's.
+  bool earlier_log = false;  // still in place: a failure must not remove it
   if (logs_.exists(ns, id)) {
     if (auto retired = retention_.retire(ns, id); !retired) {
+      earlier_log = true;
       log->warn("retire the log an earlier container left ns={} id={} error=\"{}\"", ns, id,
                 retired.error().message);
     }
   }
   auto undo = [&] {
     discard(ns, id);
-    logs_.remove(ns, id);
+    if (!earlier_log) {
+      logs_.remove(ns, id);
+    }
   };
   auto task = createTask(ns, id, io);
   if (!task) {
