@@ -82,7 +82,7 @@ void LifecycleBench::printSetting() const {
       options_.count, options_.warmup, static_cast<unsigned long long>(seed_), options_.settle_ms);
   std::printf("contd: runtime %s, shim group %s; ctr: runc, a shim per container\n",
               options_.runtime.c_str(), options_.shim_group.c_str());
-  std::printf("command: /bin/sh -c \"%s\"; IO: contd file://, ctr %s;\n"
+  std::printf("command: /bin/sh -c \"%s\"; IO: contd binary:// (contd-shim-logs), ctr %s;\n"
               "contd shutdown timeout %llu ms; seccomp: %s\n",
               kGracefulScript, options_.ctr_io == "file" ? "file:// (--log-uri)" : "fifos",
               static_cast<unsigned long long>(options_.shutdown_timeout_ms),
