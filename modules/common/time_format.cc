@@ -75,4 +75,12 @@ std::optional<std::int64_t> parseRfc3339Nano(std::string_view text) {
   return result;
 }
 
+std::string formatRfc3339(std::time_t when) {
+  std::tm utc{};
+  ::gmtime_r(&when, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 }  // namespace contd

@@ -3,11 +3,11 @@
 // container is removed or has ended for good, as `podman logs -f` does.
 
 #include <chrono>
-#include <ctime>
 #include <set>
 
 #include "modules/common/logging.h"
 #include "modules/common/names.h"
+#include "modules/common/time_format.h"
 #include "modules/container/service.h"
 
 namespace contd::container {
@@ -16,14 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// "2026-12-06T13:04:21Z"
 std::string utcText(WallClock::time_point when) {
-  const std::time_t seconds = WallClock::to_time_t(when);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return formatRfc3339(WallClock::to_time_t(when));
 }
 
 // The names of the logs in place in one namespace's folder: <name>.log files.

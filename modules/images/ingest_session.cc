@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "modules/common/logging.h"
+#include "modules/common/time_format.h"
 
 namespace contd::images::detail {
 
@@ -147,7 +148,7 @@ rpc::Call IngestSession::call(std::string_view op, std::string_view what,
 Status IngestSession::createLease(std::string_view kind) {
   leases_v1::CreateRequest request;
   request.set_id("contd-" + std::string(kind) + "-" + randomHex(16));
-  (*request.mutable_labels())[kGcExpire] = rfc3339(std::time(nullptr) + kLeaseSeconds);
+  (*request.mutable_labels())[kGcExpire] = formatRfc3339(std::time(nullptr) + kLeaseSeconds);
   leases_v1::CreateResponse response;
   CONTD_RETURN_IF_ERROR(rpc::invoke(call("leases.Create", "create lease"), timeouts_.call,
                                     [&](grpc::ClientContext* ctx) {

@@ -31,14 +31,6 @@ std::string randomHex(std::size_t n) {
   return text;
 }
 
-std::string rfc3339(std::time_t when) {
-  std::tm tm{};
-  gmtime_r(&when, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 Result<std::vector<SnapshotMount>> prepareSnapshot(Connection& connection, std::string_view ns,
                                                    std::string_view lease, std::string_view key,
                                                    std::string_view parent,

@@ -37,7 +37,6 @@ inline rpc::Call imageCall(std::string_view op, std::string_view what, std::stri
 
 bool isNotFound(const Status& status);
 std::string randomHex(std::size_t n);
-std::string rfc3339(std::time_t when);
 
 // Snapshots.Prepare / Snapshots.Remove (ok when it does not exist) on kSnapshotter.
 Result<std::vector<SnapshotMount>> prepareSnapshot(Connection& connection, std::string_view ns,
