@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <set>
 
 #include "modules/common/logging.h"
@@ -57,25 +58,28 @@ std::optional<int> TerminationSignals::waitFor(milliseconds timeout) {
   }
 }
 
-Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::string& socket_path,
-                                                                  TerminationSignals& signals) {
+namespace {
+
+bool containerdAway(const Error& error) {
+  return error.code == Code::kUnavailable || error.code == Code::kDeadlineExceeded;
+}
+
+// Calls `attempt` (given its number, from 1) until it succeeds or fails other than with
+// containerd away; between tries a pause of 0.25 s doubling up to 5 s, each failure logged
+// as "<what> attempt=N retry_in_ms=M error=...". A termination signal meanwhile ends it with
+// kUnavailable "waiting for containerd: interrupted by <signal>"; SIGHUP only cuts the pause.
+template <typename T>
+Result<T> whileContainerdAway(std::string_view what, TerminationSignals& signals,
+                              const std::function<Result<T>(int)>& attempt) {
   const auto log = log::contd();
   milliseconds pause = kFirstPause;
-  for (int attempt = 1;; ++attempt) {
-    auto client = containerd::GrpcClient::connect(
-        socket_path, attempt == 1 ? kFirstAttemptTimeout : kAttemptTimeout);
-    if (client) {
-      if (attempt > 1) {
-        log->info("containerd reachable socket={} attempts={}", socket_path, attempt);
-      }
-      return client;
+  for (int n = 1;; ++n) {
+    auto result = attempt(n);
+    if (result || !containerdAway(result.error())) {
+      return result;
     }
-    if (client.error().code != Code::kUnavailable &&
-        client.error().code != Code::kDeadlineExceeded) {
-      return client.error();
-    }
-    log->warn("containerd unreachable socket={} attempt={} retry_in_ms={} error=\"{}\"",
-              socket_path, attempt, pause.count(), client.error().message);
+    log->warn("{} attempt={} retry_in_ms={} error=\"{}\"", what, n, pause.count(),
+              result.error().message);
     if (auto sig = signals.waitFor(pause)) {
       if (*sig == SIGHUP) {
         log->info("reload ignored while waiting for containerd: the config is read at start");
@@ -88,26 +92,35 @@ Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::str
   }
 }
 
-Status waitUntilContainerdAnswers(containerd::Client& client, TerminationSignals& signals) {
-  const auto log = log::contd();
-  milliseconds pause = kFirstPause;
-  for (int attempt = 1;; ++attempt) {
-    auto answered = client.listNamespaces();
-    if (answered) {
-      return okStatus();
-    }
-    if (answered.error().code != Code::kUnavailable &&
-        answered.error().code != Code::kDeadlineExceeded) {
-      return answered.error().wrap("containerd does not answer");
-    }
-    log->warn("containerd does not answer attempt={} retry_in_ms={} error=\"{}\"", attempt,
-              pause.count(), answered.error().message);
-    if (auto sig = signals.waitFor(pause); sig && *sig != SIGHUP) {
-      return unavailable("waiting for containerd: interrupted by " +
-                         std::string(::strsignal(*sig)));
-    }
-    pause = std::min(pause * 2, kMaxPause);
+}  // namespace
+
+Result<std::unique_ptr<containerd::GrpcClient>> connectContainerd(const std::string& socket_path,
+                                                                  TerminationSignals& signals) {
+  using Client = std::unique_ptr<containerd::GrpcClient>;
+  int attempts = 0;
+  auto client = whileContainerdAway<Client>(
+      "containerd unreachable socket=" + socket_path, signals, [&](int n) -> Result<Client> {
+        attempts = n;
+        return containerd::GrpcClient::connect(socket_path,
+                                               n == 1 ? kFirstAttemptTimeout : kAttemptTimeout);
+      });
+  if (client && attempts > 1) {
+    log::contd()->info("containerd reachable socket={} attempts={}", socket_path, attempts);
   }
+  return client;
+}
+
+Status waitUntilContainerdAnswers(containerd::Client& client, TerminationSignals& signals) {
+  auto answered = whileContainerdAway<Ok>("containerd does not answer", signals,
+                                          [&](int) -> Result<Ok> {
+                                            auto namespaces = client.listNamespaces();
+                                            return namespaces ? Result<Ok>(Ok{})
+                                                              : Result<Ok>(namespaces.error());
+                                          });
+  if (!answered && answered.error().code != Code::kUnavailable) {
+    return answered.error().wrap("containerd does not answer");
+  }
+  return answered;
 }
 
 std::optional<int> systemdListenFd() {
