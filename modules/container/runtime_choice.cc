@@ -117,7 +117,8 @@ void applyRuntimeChoice(const RuntimeChoice& choice, std::string_view ns,
     runtime_spec["annotations"][kShimGroupAnnotation] = std::string(ns);
   }
   const auto linux = runtime_spec.find("linux");
-  if (bpf == nullptr || !isCrun(choice.runtime) || linux == runtime_spec.end() ||
+  if (bpf == nullptr || !choice.precompile_seccomp || !isCrun(choice.runtime) ||
+      linux == runtime_spec.end() ||
       !linux->contains("seccomp")) {
     return;
   }

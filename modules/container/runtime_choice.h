@@ -26,6 +26,9 @@ enum class ShimGroup {
 struct RuntimeChoice {
   std::string runtime = "runc";  // "runc", "crun", or an absolute path of an OCI runtime
   ShimGroup shim_group = ShimGroup::kNone;
+  // With crun: the seccomp filter compiled once by contd and handed over (crun then skips
+  // its own compilation per container); false leaves the compiling to crun.
+  bool precompile_seccomp = true;
 };
 
 // The runc shim groups the containers whose specs carry the same value of this annotation
@@ -48,8 +51,8 @@ Result<RuntimeChoice> usableRuntime(RuntimeChoice wanted, const std::filesystem:
 // The controllers a hybrid host's unified hierarchy holds ("" when none, or not hybrid).
 std::string unifiedControllers(const std::filesystem::path& cgroup_root);
 
-// The record and spec of a container Run with `choice` in namespace `ns`. With crun, a
-// spec with linux.seccomp also gets the filter precompiled (seccomp/bpf.h, from `bpf`);
+// The record and spec of a container Run with `choice` in namespace `ns`. With crun (and
+// choice.precompile_seccomp), a spec with linux.seccomp also gets the filter precompiled (seccomp/bpf.h, from `bpf`);
 // when that fails crun compiles it as usual and `*warning` says why.
 void applyRuntimeChoice(const RuntimeChoice& choice, std::string_view ns,
                         containerd::ContainerRecord& record, nlohmann::json& runtime_spec,

@@ -316,7 +316,7 @@ Field pathListKey(std::string_view key) {
   return {key, setPathList<Member>, get<Member>, ""};
 }
 
-const std::array<Field, 32> kFields = {
+const std::array<Field, 33> kFields = {
     stringKey<&Config::containerd_socket, socketPath>("containerd_socket", "--containerd"),
     stringKey<&Config::listen, socketPath>("listen", "--listen"),
     stringKey<&Config::socket_group, anyString>("socket_group", "--socket-group"),
@@ -347,6 +347,7 @@ const std::array<Field, 32> kFields = {
     stringKey<&Config::runtime, runtimeName>("runtime", "--runtime"),
     stringKey<&Config::shim_group, shimGroup>("shim_group", "--shim-group"),
     unsignedKey<&Config::shim_keepalive_ms, anyCount>("shim_keepalive_ms"),
+    boolKey<&Config::seccomp_precompile>("seccomp_precompile"),
     stringKey<&Config::metrics_textfile, metricsTextfile>("metrics_textfile"),
     stringKey<&Config::metrics_listen, metricsListen>("metrics_listen"),
 };

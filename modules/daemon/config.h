@@ -99,6 +99,9 @@ struct Config {
   // With shim_group "namespace": how long a namespace's shim is kept after its last Run, by
   // a keeper container (modules/container/shim_keeper.h); 0: no keeper. Reloadable.
   std::uint64_t shim_keepalive_ms = 60000;
+  // With runtime crun: hand crun the seccomp filter compiled once per profile by contd
+  // (true), or let crun compile it for every container (false). Reloadable.
+  bool seccomp_precompile = true;
   // Prometheus metrics (docs/metrics.md): a textfile for node-exporter's textfile collector
   // (an absolute path ending in .prom; "" for none), and a /metrics listener on loopback
   // ("127.0.0.1:PORT", "[::1]:PORT" or "unix:/PATH"; "" for none).

@@ -289,13 +289,15 @@ void reloadConfig(const Flags& flags, Config& running,
   running.restart_window_ms = fresh->restart_window_ms;
   running.runtime = fresh->runtime;  // for containers Run from now on
   running.shim_group = fresh->shim_group;
+  running.seccomp_precompile = fresh->seccomp_precompile;
   running.shim_keepalive_ms = fresh->shim_keepalive_ms;
   running.log_retention_ms = fresh->log_retention_ms;
   running.log_retention_size = fresh->log_retention_size;
   // The rest is read once at start, by the objects it configures.
   if (*fresh != running) {
     log->warn("reload: changed settings other than the log level, restart policy, "
-              "container defaults, runtime, shim group, keepalive and log retention take effect after a restart of "
+              "container defaults, runtime, shim group, seccomp precompilation, keepalive and "
+              "log retention take effect after a restart of "
               "contd (containers keep running across it)");
   } else {
     log->info("reload done");

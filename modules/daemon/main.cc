@@ -90,6 +90,7 @@ contd::Result<contd::container::RuntimeChoice> runtimeChoice(const contd::daemon
     return group.error();
   }
   wanted.shim_group = *group;
+  wanted.precompile_seccomp = config.seccomp_precompile;
   std::string warning;
   auto usable = contd::container::usableRuntime(wanted, contd::container::kDefaultCgroupRoot,
                                                 &warning);
@@ -99,8 +100,8 @@ contd::Result<contd::container::RuntimeChoice> runtimeChoice(const contd::daemon
   if (!warning.empty()) {
     log.warn("{}", warning);
   }
-  log.info("runtime={} shim_group={}", usable->runtime,
-           contd::container::shimGroupName(usable->shim_group));
+  log.info("runtime={} shim_group={} seccomp_precompile={}", usable->runtime,
+           contd::container::shimGroupName(usable->shim_group), usable->precompile_seccomp);
   return usable;
 }
 

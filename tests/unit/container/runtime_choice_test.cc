@@ -135,5 +135,32 @@ TEST_F(RuntimeChoiceTest, TheChoiceLandsInTheRecordAndSpecAndIsReadBack) {
   EXPECT_EQ(shimGroupName(shimGroupOf(plain_spec)), "none");
 }
 
+// crun gets the filter compiled once by contd, unless seccomp_precompile is off; runc never
+// does (it has no such annotation); a spec without linux.seccomp has nothing to compile.
+TEST_F(RuntimeChoiceTest, OnlyCrunGetsThePrecompiledFilterAndOnlyWhenAskedFor) {
+  seccomp::BpfCache bpf;
+  const nlohmann::json filter = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                 {"syscalls",
+                                  {{{"names", {"unshare"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+  const auto annotated = [&](const RuntimeChoice& choice, bool with_seccomp) {
+    containerd::ContainerRecord record;
+    nlohmann::json spec = {{"ociVersion", "1.0.2"}, {"linux", nlohmann::json::object()}};
+    if (with_seccomp) {
+      spec["linux"]["seccomp"] = filter;
+    }
+    applyRuntimeChoice(choice, "ns1", record, spec, &bpf);
+    const auto annotations = spec.find("annotations");
+    return annotations != spec.end() && annotations->contains(seccomp::kBpfAnnotation)
+               ? (*annotations)[seccomp::kBpfAnnotation].get<std::string>()
+               : std::string();
+  };
+  const std::string compiled = annotated({.runtime = "crun"}, true);
+  EXPECT_FALSE(compiled.empty());
+  EXPECT_EQ(compiled, *bpf.base64For(filter));
+  EXPECT_EQ(annotated({.runtime = "crun", .precompile_seccomp = false}, true), "");
+  EXPECT_EQ(annotated({.runtime = "runc"}, true), "");
+  EXPECT_EQ(annotated({.runtime = "crun"}, false), "");
+}
+
 }  // namespace
 }  // namespace contd::container

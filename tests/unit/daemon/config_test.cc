@@ -74,6 +74,17 @@ TEST(Config, FileSetsEveryKey) {
   EXPECT_EQ(config->default_pids_limit, -1);
 }
 
+TEST(Config, SeccompPrecompileIsOnByDefaultAndABool) {
+  EXPECT_TRUE(Config{}.seccomp_precompile);
+  auto off = parseConfig(R"({"seccomp_precompile": false})");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->seccomp_precompile);
+  auto refused = parseConfig(R"({"seccomp_precompile": "no"})");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message.rfind("/seccomp_precompile", 0), 0u)
+      << refused.error().message;
+}
+
 TEST(Config, KeysLeftOutKeepTheirDefaults) {
   auto config = parseConfig(R"({"log_level": "warn"})");
   ASSERT_TRUE(config) << config.error().message;
