@@ -72,8 +72,9 @@ struct Options {
   std::string save_logs;
   bool seccomp = true;
   std::string seccomp_profile;  // contd's; empty: contd's own default
-  std::string runtime = "runc";      // contd's --runtime (ctr always runs runc)
-  std::string shim_group = "none";   // contd's --shim-group
+  std::string runtime = "runc";      // contd's runtime (ctr always runs runc)
+  std::string shim_group = "none";   // contd's shim_group
+  bool levers = true;                // also the client under every lever's configuration
   int memory = 0;                    // > 0: the memory mode with that many containers a side
   int memory_settle_ms = 5000;       // pause after the last Run before memory is read
   bool help = false;
@@ -96,6 +97,42 @@ constexpr std::array<Probe, 6> kProbes = {Probe::kSpawn,         Probe::kContctl
                                           Probe::kCtrFlag,        Probe::kCtrVersion};
 
 std::string_view labelOf(Probe probe);
+
+// ---- The fast path's levers (issue 12), each alone and all together: the gRPC client
+// variant again under each configuration, switched by a reload (SIGHUP) before its Run.
+// The precompiled filter is crun's (runc has no such input), so it is measured on crun.
+struct ContdChoice {
+  std::string runtime;     // config key runtime
+  std::string shim_group;  // shim_group
+  bool precompile = true;  // seccomp_precompile
+  bool operator==(const ContdChoice&) const = default;
+};
+
+struct Lever {
+  std::string_view tag;  // id prefix, distinct from the variants' tags
+  std::string_view label;
+  std::string_view runtime;
+  std::string_view shim_group;
+  bool precompile;
+
+  ContdChoice choice() const {
+    return {std::string(runtime), std::string(shim_group), precompile};
+  }
+};
+
+constexpr std::array<Lever, 5> kLevers = {{
+    {"lnone", "none: runc, a shim per container", "runc", "none", false},
+    {"lcrun", "crun alone (crun compiles the filter)", "crun", "none", false},
+    {"lbpf", "crun + the filter precompiled by contd", "crun", "none", true},
+    {"lgrp", "shim group namespace alone (runc)", "runc", "namespace", false},
+    {"lall", "all: crun, precompiled, grouped", "crun", "namespace", true},
+}};
+
+// One container of a round: a variant, or the client under kLevers[lever].
+struct Slot {
+  Variant variant = Variant::kClient;
+  int lever = -1;
+};
 
 struct Samples {
   std::vector<double> run;
@@ -150,6 +187,16 @@ private:
   Result<double> clientRun(const std::string& id, const char* script, std::uint64_t shutdown_ms);
   Result<double> clientDelete(const std::string& id);
   Result<double> probe(Probe probe);
+  std::vector<Slot> slots() const;
+  std::string idOf(const Slot& slot, int index, bool measured) const;
+  Result<double> runSlot(const Slot& slot, const std::string& id);
+  // The choice of the base variants (options' runtime, shim group; the filter precompiled).
+  ContdChoice baseChoice() const;
+  Status writeConfig(const fs::path& path, const ContdChoice& choice) const;
+  // Makes `choice` contd's configuration (a rewritten file and SIGHUP) and waits until Info
+  // shows it in effect; an error when contd falls back (crun on a hybrid cgroup host).
+  Status useChoice(const ContdChoice& choice);
+  Status awaitChoice(const ContdChoice& choice);
   void settle() const;
   void saveLogs() const;
   Status startIdle(bool contd, int from, int to);
@@ -162,6 +209,7 @@ private:
   void printSetting() const;
   void printLatencies() const;
   void printTargets() const;
+  void printLevers() const;
   void printInsideContd() const;
   void printProbes() const;
   void printTrace() const;
@@ -179,6 +227,8 @@ private:
   std::unique_ptr<support::PrivateContainerd> containerd_;
   std::unique_ptr<support::ContdDaemon> contd_;
   fs::path contd_dir_;
+  fs::path contd_config_;      // contd's config file, rewritten by useChoice
+  ContdChoice contd_choice_;   // what contd runs containers with now
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Containers::Stub> stub_;
   std::string contd_ns_;  // containerd namespace of contd's containers
@@ -190,6 +240,7 @@ private:
   std::string load_before_;
   std::string load_after_;
   std::map<Variant, Samples> samples_;
+  std::array<Samples, kLevers.size()> lever_samples_;
   std::map<Probe, std::vector<double>> probes_;
   std::string measured_log_;  // contd's log of the measured rounds (info level)
   std::string traced_log_;    // contd's log of the traced round (debug level)

@@ -62,6 +62,10 @@ void LifecycleBench::report() const {
   printRule();
   printTargets();
   printRule();
+  if (options_.levers) {
+    printLevers();
+    printRule();
+  }
   printInsideContd();
   printRule();
   printProbes();
@@ -80,8 +84,10 @@ void LifecycleBench::printSetting() const {
       "%d containers per variant after %d warm-up round(s); per round one container of each\n"
       "variant is run in shuffled order (seed %llu), then after %d ms deleted in shuffled order.\n",
       options_.count, options_.warmup, static_cast<unsigned long long>(seed_), options_.settle_ms);
-  std::printf("contd: runtime %s, shim group %s; ctr: runc, a shim per container\n",
-              options_.runtime.c_str(), options_.shim_group.c_str());
+  std::printf("contd: runtime %s, shim group %s, the seccomp filter precompiled for crun;\n"
+              "ctr: runc, a shim per container%s\n",
+              options_.runtime.c_str(), options_.shim_group.c_str(),
+              options_.levers ? "; the levers below: each its own configuration" : "");
   std::printf("command: /bin/sh -c \"%s\"; IO: contd binary:// (contd-shim-logs), ctr %s;\n"
               "contd shutdown timeout %llu ms; seccomp: %s\n",
               kGracefulScript, options_.ctr_io == "file" ? "file:// (--log-uri)" : "fifos",

@@ -219,34 +219,35 @@ Result<double> LifecycleBench::probe(Probe probe) {
 }
 
 Status LifecycleBench::round(int index, bool measured) {
-  // Warm-up ids start with "w", so that the log parser's prefixes ("cli-", ...) skip them.
-  auto idOf = [&](Variant variant) {
-    return (measured ? "" : "w") + std::string(tagOf(variant)) + "-" + std::to_string(index);
-  };
-  std::array<Variant, kVariants.size()> order = kVariants;
+  std::vector<Slot> order = slots();
   std::shuffle(order.begin(), order.end(), rng_);
-  for (Variant variant : order) {
+  auto samplesOf = [&](const Slot& slot) -> Samples& {
+    return slot.lever >= 0 ? lever_samples_[slot.lever] : samples_[slot.variant];
+  };
+  for (const Slot& slot : order) {
     CONTD_RETURN_IF_ERROR(checkInterrupted());
-    auto ms = runContainer(variant, idOf(variant));
+    const std::string id = idOf(slot, index, measured);
+    auto ms = runSlot(slot, id);
     if (!ms) {
-      return ms.error().wrap("run " + std::string(tagOf(variant)));
+      return ms.error().wrap("run " + id);
     }
     if (measured) {
-      samples_[variant].run.push_back(*ms);
+      samplesOf(slot).run.push_back(*ms);
     }
   }
   // The shells set their trap within a millisecond or two of starting; the pause keeps a
   // Delete from racing it (a SIGTERM before the trap would be ignored by PID 1).
   settle();
   std::shuffle(order.begin(), order.end(), rng_);
-  for (Variant variant : order) {
+  for (const Slot& slot : order) {
     CONTD_RETURN_IF_ERROR(checkInterrupted());
-    auto ms = removeContainer(variant, idOf(variant));
+    const std::string id = idOf(slot, index, measured);
+    auto ms = slot.lever >= 0 ? clientDelete(id) : removeContainer(slot.variant, id);
     if (!ms) {
-      return ms.error().wrap("delete " + std::string(tagOf(variant)));
+      return ms.error().wrap("delete " + id);
     }
     if (measured) {
-      samples_[variant].remove.push_back(*ms);
+      samplesOf(slot).remove.push_back(*ms);
     }
   }
   std::array<Probe, kProbes.size()> probes = kProbes;

@@ -84,23 +84,15 @@ Status LifecycleBench::startContd(const fs::path& dir, std::string_view level) {
   options.binary = options_.contd;
   options.containerd_socket = containerd_->socketPath();
   options.dir = dir;
-  options.extra_args = {"--log-level", std::string(level), "--runtime", options_.runtime,
-                        "--shim-group", options_.shim_group};
-  // Only what the benchmark has to decide goes into a config file: the seccomp profile.
-  if (!options_.seccomp || !options_.seccomp_profile.empty()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    const fs::path config_path = dir / "contd.json";
-    const nlohmann::json config = {
-        {"seccomp_profile", options_.seccomp ? options_.seccomp_profile : std::string("unconfined")}};
-    std::ofstream out(config_path);
-    out << config.dump(2) << "\n";
-    out.close();
-    if (!out) {
-      return internalError("write '" + config_path.string() + "' failed");
-    }
-    options.extra_args.insert(options.extra_args.begin(), {"--config", config_path.string()});
-  }
+  options.extra_args = {"--log-level", std::string(level)};
+  // The runtime, shim group and seccomp settings go into a config file (flags would
+  // override it), so that useChoice can change them by a reload.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  contd_config_ = dir / "contd.json";
+  contd_choice_ = baseChoice();
+  CONTD_RETURN_IF_ERROR(writeConfig(contd_config_, contd_choice_));
+  options.extra_args.insert(options.extra_args.begin(), {"--config", contd_config_.string()});
   auto daemon = support::ContdDaemon::start(options);
   if (!daemon) {
     return daemon.error();
@@ -112,7 +104,7 @@ Status LifecycleBench::startContd(const fs::path& dir, std::string_view level) {
     return unavailable("gRPC channel to contd at '" + contd_->socketPath() + "' did not connect");
   }
   stub_ = v1::Containers::NewStub(channel_);
-  return okStatus();
+  return awaitChoice(contd_choice_);
 }
 
 Result<std::string> LifecycleBench::stopContd() {
