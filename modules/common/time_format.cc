@@ -77,7 +77,9 @@ std::optional<std::int64_t> parseRfc3339Nano(std::string_view text) {
 
 std::string formatRfc3339(std::time_t when) {
   std::tm utc{};
-  ::gmtime_r(&when, &utc);
+  if (::gmtime_r(&when, &utc) == nullptr) {
+    return std::to_string(when);  // a year beyond what struct tm holds
+  }
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;

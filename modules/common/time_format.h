@@ -15,7 +15,8 @@ namespace contd {
 // "25:00:00") and for a time out of the range of int64 nanoseconds (years 1677 to 2262).
 std::optional<std::int64_t> parseRfc3339Nano(std::string_view text);
 
-// "2026-12-06T13:04:21Z": a time in whole seconds, UTC (containerd's lease labels, messages).
+// "2026-12-06T13:04:21Z": a time in whole seconds, UTC (containerd's lease labels, messages,
+// contctl's tables); the decimal seconds for a time no calendar date can hold.
 std::string formatRfc3339(std::time_t when);
 
 }  // namespace contd

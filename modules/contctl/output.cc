@@ -9,6 +9,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <nlohmann/json.hpp>
 
+#include "modules/common/time_format.h"
 #include "modules/contctl/container_list.h"
 
 namespace contd::contctl {
@@ -17,14 +18,7 @@ namespace {
 constexpr std::string_view kNone = "-";
 
 std::string timeText(const google::protobuf::Timestamp& ts) {
-  const std::time_t seconds = ts.seconds();
-  std::tm utc{};
-  if (gmtime_r(&seconds, &utc) == nullptr) {
-    return std::to_string(ts.seconds());
-  }
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
+  return formatRfc3339(static_cast<std::time_t>(ts.seconds()));
 }
 
 // Quotes an argument the way a shell would need it, so the command line can be pasted.
