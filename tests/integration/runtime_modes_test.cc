@@ -366,7 +366,8 @@ TEST_P(RuntimeModesIT, AShimCrashIsDetectedAndItsContainersRestarted) {
 }
 
 // The filter in force is the profile's in every mode: crun's precompiled by contd
-// (seccomp/bpf.h), runc's compiled by runc. unshare(CLONE_NEWUSER) needs no capability, so
+// (seccomp/bpf.h), or compiled by crun once seccomp_precompile is reloaded off; runc's
+// compiled by runc. unshare(CLONE_NEWUSER) needs no capability, so
 // EPERM for it is the filter's doing; an elevated container's profile allows it.
 TEST_P(RuntimeModesIT, TheSeccompFilterRefusesAndAllowsAsTheProfileSays) {
   ASSERT_NO_FATAL_FAILURE(run("plain", "trap 'exit 0' TERM; while true; do sleep 1; done"));
@@ -406,6 +407,31 @@ TEST_P(RuntimeModesIT, TheSeccompFilterRefusesAndAllowsAsTheProfileSays) {
   EXPECT_NE(everyday->output().find("hi\nrc=0"), std::string::npos) << everyday->output();
   EXPECT_TRUE(api_->remove(ns_, "plain"));
   EXPECT_TRUE(api_->remove(ns_, "admin"));
+  if (GetParam().runtime != "crun") {
+    return;
+  }
+  // seccomp_precompile off (reloaded): crun compiles the profile itself, to the same effect.
+  std::ofstream(dir_->path() / "keepalive.json")
+      << R"({"shim_keepalive_ms": )" << kKeepalive.count() << R"(, "seccomp_precompile": false})";
+  ASSERT_EQ(::kill(daemon_->pid(), SIGHUP), 0);
+  const auto deadline = Clock::now() + 10s;
+  bool reloaded = false;
+  while (!reloaded && Clock::now() < deadline) {
+    auto info = api_->info();
+    reloaded = info && info->config_json().find(R"("seccomp_precompile": false)") !=
+                           std::string::npos;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(reloaded) << "the reload did not take seccomp_precompile";
+  ASSERT_NO_FATAL_FAILURE(run("compiled", "trap 'exit 0' TERM; while true; do sleep 1; done"));
+  auto record = client_->getContainer(ns_, "compiled");
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_EQ(record->spec_json.find(seccomp::kBpfAnnotation), std::string::npos);
+  const auto pid = waitFor("compiled", [](const auto& i) { return i.pid() != 0; }).pid();
+  EXPECT_NE(readProcFile("/proc/" + std::to_string(pid) + "/status").find("Seccomp:\t2"),
+            std::string::npos);
+  EXPECT_NE(unshare("compiled").find("Operation not permitted"), std::string::npos);
+  EXPECT_TRUE(api_->remove(ns_, "compiled"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RuntimeModesIT,
