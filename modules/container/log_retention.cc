@@ -1,6 +1,7 @@
 #include "modules/container/log_retention.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "modules/common/logging.h"
 
@@ -32,12 +33,28 @@ LogRetention::~LogRetention() {
 Status LogRetention::retire(std::string_view ns, std::string_view name) {
   auto moved = retireFiles(logs_.options().log_root, ns, name, logs_.existingFiles(ns, name),
                            WallClock::now());
+  if (!moved) {
+    return moved.error();
+  }
+  if (!*moved) {
+    return okStatus();  // nothing to move
+  }
   {
     std::lock_guard lock(mu_);
+    if (scanning_) {
+      added_while_scanning_.push_back(**moved);
+    }
+    kept_bytes_ += (*moved)->bytes;
+    // Nearly always the newest; two Deletes at once may finish out of order.
+    auto at = kept_.end();
+    while (at != kept_.begin() && std::prev(at)->deleted_at > (*moved)->deleted_at) {
+      --at;
+    }
+    kept_.insert(at, std::move(**moved));
     poked_ = true;
   }
   wake_.notify_all();
-  return moved;
+  return okStatus();
 }
 
 std::optional<RetiredLog> LogRetention::newest(std::string_view ns, std::string_view name) const {
@@ -62,10 +79,63 @@ RetentionLimits LogRetention::limits() const {
   return {.max_age = std::chrono::milliseconds(max_age_ms_.load()), .max_bytes = max_bytes_.load()};
 }
 
-SweepResult LogRetention::sweep() {
+SweepResult LogRetention::sweep() { return sweepOnce(/*rescan=*/true); }
+
+std::size_t LogRetention::scans() const {
+  std::lock_guard lock(mu_);
+  return scans_;
+}
+
+void LogRetention::rescan() {
+  {
+    std::lock_guard lock(mu_);
+    scanning_ = true;
+    added_while_scanning_.clear();
+  }
+  std::vector<RetiredLog> listed = listRetired(logs_.options().log_root);  // oldest first
+  std::lock_guard lock(mu_);
+  for (auto& added : added_while_scanning_) {
+    const bool seen = std::any_of(listed.begin(), listed.end(),
+                                  [&](const RetiredLog& r) { return r.folder == added.folder; });
+    if (!seen) {
+      listed.insert(std::upper_bound(listed.begin(), listed.end(), added,
+                                     [](const RetiredLog& a, const RetiredLog& b) {
+                                       return a.deleted_at < b.deleted_at;
+                                     }),
+                    std::move(added));
+    }
+  }
+  added_while_scanning_.clear();
+  scanning_ = false;
+  kept_.assign(std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
+  kept_bytes_ = 0;
+  for (const auto& retired : kept_) {
+    kept_bytes_ += retired.bytes;
+  }
+  ++scans_;
+}
+
+SweepResult LogRetention::sweepOnce(bool rescan_first) {
+  if (rescan_first) {
+    rescan();
+  }
   const RetentionLimits now_limits = limits();
-  const SweepResult result = sweepRetired(logs_.options().log_root, WallClock::now(),
-                                          now_limits.max_age, now_limits.max_bytes);
+  std::vector<RetiredLog> expired;
+  {
+    std::lock_guard lock(mu_);
+    expired = takeExpired(kept_, &kept_bytes_, WallClock::now(), now_limits.max_age,
+                          now_limits.max_bytes);
+  }
+  SweepResult result;
+  for (const auto& retired : expired) {
+    // One that cannot go stays on disk; the next rescan lists it again.
+    result.removed += removeRetired(retired) ? 1 : 0;
+  }
+  {
+    std::lock_guard lock(mu_);
+    result.kept = kept_.size();
+    result.kept_bytes = kept_bytes_;
+  }
   if (result.removed > 0) {
     log::container()->info("log retention removed={} kept={} kept_bytes={}", result.removed,
                            result.kept, result.kept_bytes);
@@ -82,12 +152,15 @@ void LogRetention::start() {
 
 void LogRetention::loop() {
   std::unique_lock lock(mu_);
+  bool rescan_next = true;  // at start: what is on disk
   while (!stopping_) {
     poked_ = false;
     lock.unlock();
-    sweep();
+    sweepOnce(rescan_next);
     lock.lock();
-    wake_.wait_for(lock, sweepInterval(limits().max_age), [this] { return stopping_ || poked_; });
+    // Woken by retire() or new limits: the list suffices. The interval: list the disk again.
+    rescan_next = !wake_.wait_for(lock, sweepInterval(limits().max_age),
+                                  [this] { return stopping_ || poked_; });
   }
 }
 

@@ -6,11 +6,18 @@
 // Thread-safety: every method may be called from any thread. retire() for one name is
 // serialised by the caller (the container's lock). The sweeper thread (start()) applies the
 // limits at once, then every max_age / 4 (1 s to 60 s) and soon after each retire().
+//
+// Cost: the kept logs are listed from disk at start and at each interval (which also finds
+// what changed behind contd's back); in between they are known from an in-memory list,
+// oldest first, to which retire() appends. So the sweep after a Delete takes only what has
+// expired off its front, whatever the number of kept logs (a container per request makes
+// many).
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -45,21 +52,33 @@ public:
 
   void setLimits(RetentionLimits limits);
   RetentionLimits limits() const;
-  // Applies the limits now, on the caller's thread.
+  // Lists the kept logs from disk and applies the limits now, on the caller's thread.
   SweepResult sweep();
+  // How many times the kept logs were listed from disk (for tests).
+  std::size_t scans() const;
   // Starts the sweeper thread (once; later calls do nothing).
   void start();
 
 private:
   void loop();
+  // Applies the limits to the in-memory list, after listing the folders again if `rescan`.
+  SweepResult sweepOnce(bool rescan);
+  void rescan();
 
   const LogFiles& logs_;
   std::atomic<std::int64_t> max_age_ms_;
   std::atomic<std::uint64_t> max_bytes_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   bool poked_ = false;     // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+  // The kept logs, oldest first, and their sizes; guarded by mu_.
+  std::deque<RetiredLog> kept_;
+  std::uint64_t kept_bytes_ = 0;
+  // While a rescan lists the folders: what retire() added meanwhile; guarded by mu_.
+  bool scanning_ = false;
+  std::vector<RetiredLog> added_while_scanning_;
+  std::size_t scans_ = 0;  // guarded by mu_
   std::thread sweeper_;
 };
 

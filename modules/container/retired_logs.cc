@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 #include <system_error>
 
 #include "modules/common/logging.h"
@@ -97,7 +98,9 @@ void collect(const fs::path& deleted, std::string_view name, bool sizes,
   }
 }
 
-bool removeFolder(const RetiredLog& retired) {
+}  // namespace
+
+bool removeRetired(const RetiredLog& retired) {
   std::error_code ec;
   fs::remove_all(retired.folder, ec);
   if (ec) {
@@ -107,8 +110,6 @@ bool removeFolder(const RetiredLog& retired) {
   }
   return true;
 }
-
-}  // namespace
 
 std::string retiredFolderName(std::string_view name, WallClock::time_point when) {
   return std::string(name) + "@" + stampOf(when);
@@ -128,18 +129,22 @@ std::optional<std::pair<std::string, WallClock::time_point>> parseRetiredFolderN
   return std::make_pair(std::string(name), *when);
 }
 
-Status retireFiles(const fs::path& log_root, std::string_view ns, std::string_view name,
-                   const std::vector<fs::path>& files, WallClock::time_point when) {
+Result<std::optional<RetiredLog>> retireFiles(const fs::path& log_root, std::string_view ns,
+                                              std::string_view name,
+                                              const std::vector<fs::path>& files,
+                                              WallClock::time_point when) {
   if (files.empty()) {
-    return okStatus();
+    return std::optional<RetiredLog>();
   }
   const fs::path deleted = deletedFolder(log_root, ns);
   if (::mkdir(deleted.c_str(), 0750) != 0 && errno != EEXIST) {
     return sysError("create '" + deleted.string() + "'", errno);
   }
   fs::path folder;
+  WallClock::time_point stamp = when;
   for (int attempt = 0;; ++attempt) {
-    folder = deleted / retiredFolderName(name, when + std::chrono::microseconds(attempt));
+    stamp = when + std::chrono::microseconds(attempt);
+    folder = deleted / retiredFolderName(name, stamp);
     if (::mkdir(folder.c_str(), 0750) == 0) {
       break;
     }
@@ -153,7 +158,13 @@ Status retireFiles(const fs::path& log_root, std::string_view ns, std::string_vi
       return sysError("move '" + file.string() + "' to '" + target.string() + "'", errno);
     }
   }
-  return okStatus();
+  // The folder's time is what its name says, to the microsecond, as listRetired reads it.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+      stamp.time_since_epoch());
+  return std::optional<RetiredLog>(RetiredLog{.folder = folder,
+                                              .log = folder / (std::string(name) + ".log"),
+                                              .deleted_at = WallClock::time_point(micros),
+                                              .bytes = folderBytes(folder)});
 }
 
 std::optional<RetiredLog> newestRetired(const fs::path& log_root, std::string_view ns,
@@ -184,30 +195,38 @@ std::vector<RetiredLog> listRetired(const fs::path& log_root) {
   return all;
 }
 
+std::vector<RetiredLog> takeExpired(std::deque<RetiredLog>& kept, std::uint64_t* kept_bytes,
+                                    WallClock::time_point now, std::chrono::milliseconds max_age,
+                                    std::uint64_t max_bytes) {
+  std::vector<RetiredLog> expired;
+  // Oldest first: by age while the front is too old, then by size until the rest fits.
+  while (!kept.empty() &&
+         (now - kept.front().deleted_at >= max_age || *kept_bytes > max_bytes)) {
+    *kept_bytes -= std::min(*kept_bytes, kept.front().bytes);
+    expired.push_back(std::move(kept.front()));
+    kept.pop_front();
+  }
+  return expired;
+}
+
 SweepResult sweepRetired(const fs::path& log_root, WallClock::time_point now,
                          std::chrono::milliseconds max_age, std::uint64_t max_bytes) {
+  std::vector<RetiredLog> listed = listRetired(log_root);
+  std::deque<RetiredLog> kept(std::make_move_iterator(listed.begin()),
+                              std::make_move_iterator(listed.end()));
   SweepResult result;
-  std::vector<RetiredLog> kept;
-  for (auto& retired : listRetired(log_root)) {
-    if (now - retired.deleted_at >= max_age && removeFolder(retired)) {
+  for (const auto& retired : kept) {
+    result.kept_bytes += retired.bytes;
+  }
+  for (const auto& retired : takeExpired(kept, &result.kept_bytes, now, max_age, max_bytes)) {
+    if (removeRetired(retired)) {
       ++result.removed;
     } else {
-      result.kept_bytes += retired.bytes;
-      kept.push_back(std::move(retired));
+      result.kept_bytes += retired.bytes;  // still there
+      ++result.kept;
     }
   }
-  // Oldest first, until what is left fits.
-  result.kept = kept.size();
-  for (const auto& retired : kept) {
-    if (result.kept_bytes <= max_bytes) {
-      break;
-    }
-    if (removeFolder(retired)) {
-      ++result.removed;
-      --result.kept;
-      result.kept_bytes -= retired.bytes;
-    }
-  }
+  result.kept += kept.size();
   return result;
 }
 

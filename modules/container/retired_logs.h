@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -29,7 +30,7 @@ struct RetiredLog {
   std::filesystem::path folder;  // <log_root>/<ns>/deleted/<name>@<time>
   std::filesystem::path log;     // folder/<name>.log: what readLog reads
   WallClock::time_point deleted_at;
-  std::uint64_t bytes = 0;  // the files' sizes (only set by listRetired)
+  std::uint64_t bytes = 0;  // the files' sizes (set by listRetired and retireFiles)
 };
 
 // The folder's name for a deletion at `when`: "<name>@20261206T130421.123456Z".
@@ -39,11 +40,13 @@ std::optional<std::pair<std::string, WallClock::time_point>> parseRetiredFolderN
     std::string_view folder_name);
 
 // Moves `files` (paths in <log_root>/<ns>) into a new retired folder of `name` (at `when`,
-// or a microsecond later while that folder exists). Nothing to move makes no folder.
-// Files that vanished meanwhile are skipped; other failures are returned, naming the file.
-Status retireFiles(const std::filesystem::path& log_root, std::string_view ns,
-                   std::string_view name, const std::vector<std::filesystem::path>& files,
-                   WallClock::time_point when);
+// or a microsecond later while that folder exists) and returns that folder, with its size.
+// Nothing to move makes no folder (nullopt). Files that vanished meanwhile are skipped;
+// other failures are returned, naming the file.
+Result<std::optional<RetiredLog>> retireFiles(const std::filesystem::path& log_root,
+                                              std::string_view ns, std::string_view name,
+                                              const std::vector<std::filesystem::path>& files,
+                                              WallClock::time_point when);
 
 // The newest retired log of `name` in `ns`, or nullopt when there is none.
 std::optional<RetiredLog> newestRetired(const std::filesystem::path& log_root,
@@ -58,6 +61,16 @@ struct SweepResult {
   std::size_t kept = 0;          // folders kept
   std::uint64_t kept_bytes = 0;  // their sizes
 };
+
+// Takes off the front of `kept` (oldest first, `*kept_bytes` their sizes) the logs deleted
+// `max_age` or longer before `now`, then as many more as it takes to leave at most
+// `max_bytes`; returns them, oldest first. Touches no file.
+std::vector<RetiredLog> takeExpired(std::deque<RetiredLog>& kept, std::uint64_t* kept_bytes,
+                                    WallClock::time_point now, std::chrono::milliseconds max_age,
+                                    std::uint64_t max_bytes);
+
+// Removes a retired log's folder; false (logged) when it cannot.
+bool removeRetired(const RetiredLog& retired);
 
 // Removes the retired logs deleted `max_age` or longer before `now`, then, oldest first,
 // as many as it takes to keep at most `max_bytes` in all. A folder that cannot be removed

@@ -174,6 +174,53 @@ TEST_F(RetentionTest, TheSweeperAppliesNewLimitsAtOnce) {
   EXPECT_FALSE(retention.newest("ns1", "web")) << "not removed within 2 s of the new limits";
 }
 
+// retireFiles says which folder it made, with the time its name carries and the size.
+TEST_F(RetentionTest, RetireReturnsTheFolderAsListingWouldFindIt) {
+  writeFile(live("ns1", "web.log"), std::string(25, 'x'));
+  auto made = retireFiles(logs_, "ns1", "web", {live("ns1", "web.log")},
+                          at(100) + std::chrono::nanoseconds(1500));
+  ASSERT_TRUE(made);
+  ASSERT_TRUE(*made);
+  const auto listed = listRetired(logs_);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ((*made)->folder, listed[0].folder);
+  EXPECT_EQ((*made)->deleted_at, listed[0].deleted_at);  // whole microseconds, as named
+  EXPECT_EQ((*made)->bytes, 25u);
+  EXPECT_EQ(listed[0].bytes, 25u);
+}
+
+// A container per request retires a log per request: the sweep after each must not list
+// every kept log from disk again, only take what expired off the front of its list.
+TEST_F(RetentionTest, TheSweepAfterARetireDoesNotListTheDiskAgain) {
+  LogFiles files(LogFilesOptions{.log_root = logs_});
+  LogRetention retention(files, {.max_age = 24h, .max_bytes = 100});
+  retention.start();
+  for (int i = 0; i < 50 && retention.scans() == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(retention.scans(), 1u) << "the first sweep lists the disk";
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "req" + std::to_string(i);
+    writeFile(live("ns1", name + ".log"), std::string(30, 'x'));
+    ASSERT_TRUE(retention.retire("ns1", name));
+  }
+  // 360 bytes retired against 100 allowed: the newest three stay.
+  for (int i = 0; i < 200 && listRetired(logs_).size() > 3; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto left = listRetired(logs_);
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left[0].folder.filename().string().rfind("req9@", 0), 0u) << left[0].folder;
+  EXPECT_EQ(retention.scans(), 1u) << "a retire made the sweeper list the disk again";
+  // An explicit sweep lists it, and finds what appeared behind contd's back.
+  writeFile(deleted("ns1") / retiredFolderName("ext", WallClock::now()) / "ext.log",
+            std::string(90, 'x'));
+  const auto result = retention.sweep();
+  EXPECT_EQ(retention.scans(), 2u);
+  EXPECT_EQ(result.kept_bytes, 90u);  // the newest alone fits
+  EXPECT_EQ(listRetired(logs_).size(), 1u);
+}
+
 // ---- What the container module does with them.
 
 class ServiceRetentionTest : public RetentionTest {
