@@ -117,6 +117,48 @@ Row tagsRow(const std::string& label, std::vector<std::string> tags, std::string
       nullptr);
 }
 
+// A Run whose health check is spoiled by `spoil` (a valid check otherwise); gRPC only: zbus
+// has no health checks.
+Row healthRow(const std::string& label, std::string field,
+              std::function<void(v1::HealthCheck&)> spoil) {
+  return runRow("health " + label, std::move(field),
+                [spoil](v1::ContainerSpec& s) {
+                  v1::HealthCheck* health = s.mutable_health();
+                  health->add_argv("/bin/true");
+                  spoil(*health);
+                },
+                nullptr);
+}
+
+std::vector<Row> healthRows() {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  constexpr std::uint64_t kDayAndAMs = 24 * 3600 * 1000 + 1;
+  return {
+      healthRow("argv empty", "health.argv", [](v1::HealthCheck& h) { h.clear_argv(); }),
+      healthRow("argv[0] empty", "health.argv", [](v1::HealthCheck& h) { h.set_argv(0, ""); }),
+      healthRow("argv[1] with NUL", "health.argv[1]",
+                [](v1::HealthCheck& h) { h.add_argv(std::string("a\0b", 3)); }),
+      healthRow("argv[1] of MAX_ARG_STRLEN", "health.argv[1]",
+                [](v1::HealthCheck& h) { h.add_argv(std::string(kArgStrlen, 'a')); }),
+      healthRow("program missing from the rootfs", "health.argv[0]",
+                [](v1::HealthCheck& h) { h.set_argv(0, "/bin/no-such-check"); }),
+      healthRow("interval 999 ms", "health.interval_ms",
+                [](v1::HealthCheck& h) { h.set_interval_ms(999); }),
+      healthRow("interval 24 h + 1 ms", "health.interval_ms",
+                [](v1::HealthCheck& h) { h.set_interval_ms(kDayAndAMs); }),
+      healthRow("interval UINT64_MAX ms", "health.interval_ms",
+                [](v1::HealthCheck& h) { h.set_interval_ms(kMax); }),
+      healthRow("timeout 99 ms", "health.timeout_ms",
+                [](v1::HealthCheck& h) { h.set_timeout_ms(99); }),
+      healthRow("timeout UINT64_MAX ms", "health.timeout_ms",
+                [](v1::HealthCheck& h) { h.set_timeout_ms(kMax); }),
+      healthRow("start period 24 h + 1 ms", "health.start_period_ms",
+                [](v1::HealthCheck& h) { h.set_start_period_ms(kDayAndAMs); }),
+      healthRow("start period UINT64_MAX ms", "health.start_period_ms",
+                [](v1::HealthCheck& h) { h.set_start_period_ms(kMax); }),
+  };
+}
+
 // Bad values of a namespace or id, by label: outside printable ASCII, outside the rule,
 // too long, empty.
 std::vector<std::pair<std::string, std::string>> badNames() {
@@ -351,6 +393,7 @@ std::vector<Row> badInputTable(const fs::path& folder, pid_t contd_pid) {
   append(sizeRows());
   append(execAndLogsRows());
   append(updateRows());
+  append(healthRows());
   append(oversizedRows());
   return rows;
 }
