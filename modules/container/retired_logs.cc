@@ -67,15 +67,18 @@ std::optional<WallClock::time_point> parseStamp(std::string_view stamp) {
          std::chrono::microseconds(number(16, 6));
 }
 
-// The sum of the sizes of the regular files in `folder` (not recursive: retired folders
-// hold files only).
+// What `folder` takes on disk: its own blocks and its regular files' (not recursive: retired
+// folders hold files only), as du counts them. A one-line log still takes a block or two,
+// so the size limit also bounds how many logs are kept.
 std::uint64_t folderBytes(const fs::path& folder) {
-  std::uint64_t bytes = 0;
+  struct stat st {};
+  std::uint64_t bytes = ::lstat(folder.c_str(), &st) == 0
+                            ? static_cast<std::uint64_t>(st.st_blocks) * 512
+                            : 0;
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st {};
     if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      bytes += static_cast<std::uint64_t>(st.st_size);
+      bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
     }
   }
   return bytes;

@@ -30,7 +30,8 @@ struct RetiredLog {
   std::filesystem::path folder;  // <log_root>/<ns>/deleted/<name>@<time>
   std::filesystem::path log;     // folder/<name>.log: what readLog reads
   WallClock::time_point deleted_at;
-  std::uint64_t bytes = 0;  // the files' sizes (set by listRetired and retireFiles)
+  std::uint64_t bytes = 0;  // what it takes on disk, folder and files (set by listRetired and
+                            // retireFiles)
 };
 
 // The folder's name for a deletion at `when`: "<name>@20261206T130421.123456Z".
@@ -40,7 +41,7 @@ std::optional<std::pair<std::string, WallClock::time_point>> parseRetiredFolderN
     std::string_view folder_name);
 
 // Moves `files` (paths in <log_root>/<ns>) into a new retired folder of `name` (at `when`,
-// or a microsecond later while that folder exists) and returns that folder, with its size.
+// or a microsecond later while that folder exists) and returns that folder, with its disk use.
 // Nothing to move makes no folder (nullopt). Files that vanished meanwhile are skipped;
 // other failures are returned, naming the file.
 Result<std::optional<RetiredLog>> retireFiles(const std::filesystem::path& log_root,
@@ -52,14 +53,14 @@ Result<std::optional<RetiredLog>> retireFiles(const std::filesystem::path& log_r
 std::optional<RetiredLog> newestRetired(const std::filesystem::path& log_root,
                                         std::string_view ns, std::string_view name);
 
-// Every retired log under `log_root`, oldest first, with its size. Entries that are not
+// Every retired log under `log_root`, oldest first, with its disk use. Entries that are not
 // retired folders are left out (and left alone).
 std::vector<RetiredLog> listRetired(const std::filesystem::path& log_root);
 
 struct SweepResult {
   std::size_t removed = 0;       // folders removed
   std::size_t kept = 0;          // folders kept
-  std::uint64_t kept_bytes = 0;  // their sizes
+  std::uint64_t kept_bytes = 0;  // what they take on disk
 };
 
 // Takes off the front of `kept` (oldest first, `*kept_bytes` their sizes) the logs deleted

@@ -14,6 +14,8 @@
 // both halves alike, an allocator settling grows the first more (both are printed).
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -46,8 +48,9 @@ constexpr std::uint64_t kMemoryLimit = 64ull << 20;
 // of 1 KiB per cycle over 280 cycles is 280 KiB, so the bound catches only leaks of more
 // than ~30 KiB per cycle at the default count; the per-cycle figure is printed for the rest.
 constexpr long kRssSlackKiB = 8 * 1024;
-// contd's log_retention_size here: the logs of the deleted containers must stay under it.
-constexpr std::uint64_t kRetentionSize = 4096;
+// contd's log_retention_size here (disk use, blocks: a handful of small logs): the logs of
+// the deleted containers must stay under it.
+constexpr std::uint64_t kRetentionSize = 64 * 1024;
 
 // contd's open fds: the fewest over half a second. A fd open for a moment (the log
 // retention's sweep of the log folder, soon after each Delete) is no leak; a leaked one is
@@ -92,7 +95,8 @@ protected:
 
   fs::path dataDir() const { return dir_->path() / "data"; }
 
-  // What the namespace's log folder holds: files in place, and bytes of deleted containers'.
+  // What the namespace's log folder holds: files in place, and what the deleted containers'
+  // kept logs take on disk (their folders and files, in blocks, as contd counts them).
   struct LogFolder {
     int live_files = 0;
     std::uintmax_t retained_bytes = 0;
@@ -101,14 +105,17 @@ protected:
     LogFolder folder;
     std::error_code ec;
     const fs::path root = daemon_->logRoot() / ns_;
+    const fs::path deleted = root / "deleted";
     for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-      if (!it->is_regular_file(ec)) {
-        continue;
-      }
-      if (it->path().parent_path() == root) {
+      const bool file = it->is_regular_file(ec);
+      if (file && it->path().parent_path() == root) {
         ++folder.live_files;
-      } else {
-        folder.retained_bytes += it->file_size(ec);
+      } else if (it->path().parent_path().parent_path() == deleted ||
+                 it->path().parent_path() == deleted) {
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) == 0) {
+          folder.retained_bytes += static_cast<std::uintmax_t>(st.st_blocks) * 512;
+        }
       }
     }
     return folder;

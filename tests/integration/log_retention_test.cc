@@ -6,7 +6,10 @@
 //
 // Needs root, containerd, runc, ip and busybox-static; skips without them (fails with CI=true).
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -80,6 +83,25 @@ protected:
     return "";
   }
 
+  // What one kept log of TheSizeLimitKeepsTheNewestLogs takes on disk, as contd counts it
+  // (blocks, as du): a folder with a log of about 1 KiB and a health file of about 100 bytes,
+  // made beside the daemon's log root, on the same file system.
+  std::uint64_t diskUseOfOneLog() const {
+    const fs::path folder = dir_->path() / "sample";
+    fs::create_directories(folder);
+    std::ofstream(folder / "job.log") << std::string(1100, 'x');
+    std::ofstream(folder / ".job.log.health") << std::string(100, 'x');
+    std::uint64_t use = 0;
+    for (const fs::path& path : {folder, folder / "job.log", folder / ".job.log.health"}) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0) {
+        use += static_cast<std::uint64_t>(st.st_blocks) * 512;
+      }
+    }
+    fs::remove_all(folder);
+    return use;
+  }
+
   // The daemon's log folder of the test's namespace (whether or not contd runs now).
   fs::path nsLogs() const { return dir_->path() / "logs" / ns_; }
 
@@ -122,8 +144,11 @@ TEST_F(LogRetentionIT, ADeletedLogIsReadableUntilItsTimeAndANewContainerStartsFr
 
 TEST_F(LogRetentionIT, TheSizeLimitKeepsTheNewestLogs) {
   // Each run writes one record of about 1 KiB (and a health file of about 100 bytes): the
-  // limit has room for two of them.
-  ASSERT_NO_FATAL_FAILURE(startWith(R"({"log_retention_size": 2600})"));
+  // limit has room for two of them on disk.
+  const std::uint64_t one = diskUseOfOneLog();
+  ASSERT_GT(one, 1100u);
+  ASSERT_NO_FATAL_FAILURE(startWith(R"({"log_retention_size": )" +
+                                    std::to_string(2 * one + one / 2) + "}"));
   const std::string script = "i=0; while [ $i -lt 1000 ]; do printf x; i=$((i+1)); done; echo";
   for (int i = 1; i <= 4; ++i) {
     ASSERT_NO_FATAL_FAILURE(runToCompletion("job" + std::to_string(i), script));

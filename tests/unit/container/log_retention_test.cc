@@ -64,6 +64,17 @@ protected:
     ASSERT_TRUE(retireFiles(logs_, "ns1", name, {live("ns1", name + ".log")}, when));
   }
 
+  // What one retired log of a `bytes`-byte file takes on disk here (its folder and file, in
+  // blocks): the unit of the size limit.
+  std::uint64_t diskUseOfOne(std::size_t bytes) {
+    writeFile(live("probe", "p.log"), std::string(bytes, 'x'));
+    auto made = retireFiles(logs_, "probe", "p", {live("probe", "p.log")}, at(1));
+    EXPECT_TRUE(made && *made);
+    const std::uint64_t use = made && *made ? (*made)->bytes : 0;
+    fs::remove_all(logs_ / "probe");
+    return use;
+  }
+
   fs::path root_;
   fs::path logs_;
 };
@@ -131,18 +142,21 @@ TEST_F(RetentionTest, SweepRemovesWhatIsOlderThanTheRetentionTime) {
   const auto result = sweepRetired(logs_, at(2000), 1000s, 1u << 20);
   EXPECT_EQ(result.removed, 1u);
   EXPECT_EQ(result.kept, 1u);
-  EXPECT_EQ(result.kept_bytes, 10u);
+  EXPECT_EQ(result.kept_bytes, diskUseOfOne(10));
   EXPECT_FALSE(newestRetired(logs_, "ns1", "old"));
   EXPECT_TRUE(newestRetired(logs_, "ns1", "young"));
 }
 
+// Sizes are what the logs take on disk, as du counts: a one-line log still takes its blocks.
 TEST_F(RetentionTest, SweepRemovesTheOldestUntilTheRestFitsTheSize) {
+  const std::uint64_t one = diskUseOfOne(400);
+  ASSERT_GE(one, 400u);
   retireOne("a", at(100), 400);
   retireOne("b", at(200), 400);
   retireOne("c", at(300), 400);
-  const auto result = sweepRetired(logs_, at(400), 24h, 900);
+  const auto result = sweepRetired(logs_, at(400), 24h, 2 * one + one / 2);
   EXPECT_EQ(result.removed, 1u);
-  EXPECT_EQ(result.kept_bytes, 800u);
+  EXPECT_EQ(result.kept_bytes, 2 * one);
   EXPECT_FALSE(newestRetired(logs_, "ns1", "a"));
   EXPECT_TRUE(newestRetired(logs_, "ns1", "b"));
   EXPECT_TRUE(newestRetired(logs_, "ns1", "c"));
@@ -185,15 +199,16 @@ TEST_F(RetentionTest, RetireReturnsTheFolderAsListingWouldFindIt) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ((*made)->folder, listed[0].folder);
   EXPECT_EQ((*made)->deleted_at, listed[0].deleted_at);  // whole microseconds, as named
-  EXPECT_EQ((*made)->bytes, 25u);
-  EXPECT_EQ(listed[0].bytes, 25u);
+  EXPECT_GE((*made)->bytes, 25u);  // the folder's and the file's blocks
+  EXPECT_EQ(listed[0].bytes, (*made)->bytes);
 }
 
 // A container per request retires a log per request: the sweep after each must not list
 // every kept log from disk again, only take what expired off the front of its list.
 TEST_F(RetentionTest, TheSweepAfterARetireDoesNotListTheDiskAgain) {
+  const std::uint64_t one = diskUseOfOne(30);
   LogFiles files(LogFilesOptions{.log_root = logs_});
-  LogRetention retention(files, {.max_age = 24h, .max_bytes = 100});
+  LogRetention retention(files, {.max_age = 24h, .max_bytes = 3 * one + one / 2});
   retention.start();
   for (int i = 0; i < 50 && retention.scans() == 0; ++i) {
     std::this_thread::sleep_for(10ms);
@@ -204,7 +219,7 @@ TEST_F(RetentionTest, TheSweepAfterARetireDoesNotListTheDiskAgain) {
     writeFile(live("ns1", name + ".log"), std::string(30, 'x'));
     ASSERT_TRUE(retention.retire("ns1", name));
   }
-  // 360 bytes retired against 100 allowed: the newest three stay.
+  // Twelve retired against room for three and a half: the newest three stay.
   for (int i = 0; i < 200 && listRetired(logs_).size() > 3; ++i) {
     std::this_thread::sleep_for(10ms);
   }
@@ -212,13 +227,17 @@ TEST_F(RetentionTest, TheSweepAfterARetireDoesNotListTheDiskAgain) {
   ASSERT_EQ(left.size(), 3u);
   EXPECT_EQ(left[0].folder.filename().string().rfind("req9@", 0), 0u) << left[0].folder;
   EXPECT_EQ(retention.scans(), 1u) << "a retire made the sweeper list the disk again";
-  // An explicit sweep lists it, and finds what appeared behind contd's back.
+  // An explicit sweep lists it, and finds what appeared behind contd's back: four now, so
+  // the oldest goes.
   writeFile(deleted("ns1") / retiredFolderName("ext", WallClock::now()) / "ext.log",
-            std::string(90, 'x'));
+            std::string(30, 'x'));
   const auto result = retention.sweep();
   EXPECT_EQ(retention.scans(), 2u);
-  EXPECT_EQ(result.kept_bytes, 90u);  // the newest alone fits
-  EXPECT_EQ(listRetired(logs_).size(), 1u);
+  EXPECT_EQ(result.kept_bytes, 3 * one);
+  const auto kept = listRetired(logs_);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].folder.filename().string().rfind("req10@", 0), 0u) << kept[0].folder;
+  EXPECT_EQ(kept[2].folder.filename().string().rfind("ext@", 0), 0u) << kept[2].folder;
 }
 
 // ---- What the container module does with them.
