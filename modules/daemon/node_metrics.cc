@@ -48,10 +48,19 @@ LogScan scanLogs(const std::string& root) {
            root, std::filesystem::directory_options::skip_permission_denied, ec), end;
        !ec && it != end; it.increment(ec)) {
     struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::lstat(it->path().c_str(), &st) != 0) {
       continue;
     }
     const auto blocks = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    // A kept log's folder counts with its files, as log retention counts it (retired_logs.h).
+    if (S_ISDIR(st.st_mode) && it.depth() == 2 &&
+        it->path().parent_path().filename() == "deleted") {
+      scan.disk_bytes += blocks;
+      scan.retained_disk_bytes += blocks;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      continue;
+    }
     scan.disk_bytes += blocks;
     if (it.depth() == 3 && it->path().parent_path().parent_path().filename() == "deleted") {
       scan.retained_disk_bytes += blocks;
