@@ -43,6 +43,9 @@ need cgroup-hierarchy [ -n "$hierarchies" ]
 require_prerequisites
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contd-socket-restart-XXXXXX")
+# Older than every cgroup this run makes (their times are their creation).
+started="$work.started"
+touch "$started"
 name=$(basename "$work")
 manager=""
 cleanup() {
@@ -59,9 +62,20 @@ cleanup() {
       find "$hierarchy/$name" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     fi
   done
+  # The private systemd makes its units' cgroups at the root of each hierarchy it sees: the
+  # bind-mounted ones and the v1 controllers it mounts itself (which its cgroup namespace
+  # roots where this script's cgroup is), not in $name. Those made during this run go
+  # (rmdir: only when empty, so never one in use).
+  own_cgroups -exec rmdir {} \; 2>/dev/null || true
   rm -rf "$work"
 }
-trap cleanup EXIT
+# The cgroups the private systemd made, deepest first (find's actions follow).
+own_cgroups() {
+  find /sys/fs/cgroup -depth -type d -newer "$started" \( -name contd.service \
+    -o -name contd.socket -o -name containerd.service -o -name system.slice \
+    -o -name init.scope \) "$@"
+}
+trap 'cleanup; rm -f "$started"' EXIT
 fail() {
   echo "FAIL: $*" >&2
   [ -f "$work/manager.log" ] && tail -n 30 "$work/manager.log" >&2
@@ -180,3 +194,11 @@ if restart_keeps_socket; then
   fail "control: with PartOf=contd.service the socket survived the restart; the test sees nothing"
 fi
 echo "ok   control: with PartOf=contd.service, the restart restarts the socket"
+
+# Nothing of the private systemd is left: its processes and the cgroups it made.
+trap - EXIT
+cleanup
+left=$(own_cgroups -print 2>/dev/null) || true
+rm -f "$started"
+[ -z "$left" ] || fail "cgroups of the private systemd left behind: $left"
+echo "ok   nothing left: the private systemd and the cgroups it made are gone"
