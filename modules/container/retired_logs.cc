@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
-#include <iterator>
 #include <system_error>
 
 #include "modules/common/logging.h"
@@ -210,27 +209,6 @@ std::vector<RetiredLog> takeExpired(std::deque<RetiredLog>& kept, std::uint64_t*
     kept.pop_front();
   }
   return expired;
-}
-
-SweepResult sweepRetired(const fs::path& log_root, WallClock::time_point now,
-                         std::chrono::milliseconds max_age, std::uint64_t max_bytes) {
-  std::vector<RetiredLog> listed = listRetired(log_root);
-  std::deque<RetiredLog> kept(std::make_move_iterator(listed.begin()),
-                              std::make_move_iterator(listed.end()));
-  SweepResult result;
-  for (const auto& retired : kept) {
-    result.kept_bytes += retired.bytes;
-  }
-  for (const auto& retired : takeExpired(kept, &result.kept_bytes, now, max_age, max_bytes)) {
-    if (removeRetired(retired)) {
-      ++result.removed;
-    } else {
-      result.kept_bytes += retired.bytes;  // still there
-      ++result.kept;
-    }
-  }
-  result.kept += kept.size();
-  return result;
 }
 
 }  // namespace contd::container

@@ -73,10 +73,4 @@ std::vector<RetiredLog> takeExpired(std::deque<RetiredLog>& kept, std::uint64_t*
 // Removes a retired log's folder; false (logged) when it cannot.
 bool removeRetired(const RetiredLog& retired);
 
-// Removes the retired logs deleted `max_age` or longer before `now`, then, oldest first,
-// as many as it takes to keep at most `max_bytes` in all. A folder that cannot be removed
-// is logged and counted as kept.
-SweepResult sweepRetired(const std::filesystem::path& log_root, WallClock::time_point now,
-                         std::chrono::milliseconds max_age, std::uint64_t max_bytes);
-
 }  // namespace contd::container

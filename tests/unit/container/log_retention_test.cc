@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,56 +137,65 @@ TEST_F(RetentionTest, NewestIsTheLastDeletionOfThatNameOnly) {
   EXPECT_FALSE(newestRetired(logs_, "ns2", "web"));
 }
 
-TEST_F(RetentionTest, SweepRemovesWhatIsOlderThanTheRetentionTime) {
+// What the sweeper takes off its list (takeExpired), from the kept logs as listed on disk.
+struct Listed {
+  std::deque<RetiredLog> kept;
+  std::uint64_t bytes = 0;
+};
+Listed listed(const fs::path& logs) {
+  Listed out;
+  for (auto& retired : listRetired(logs)) {
+    out.bytes += retired.bytes;
+    out.kept.push_back(std::move(retired));
+  }
+  return out;
+}
+
+TEST_F(RetentionTest, WhatIsOlderThanTheRetentionTimeExpires) {
   retireOne("old", at(1000));
   retireOne("young", at(1900));
-  const auto result = sweepRetired(logs_, at(2000), 1000s, 1u << 20);
-  EXPECT_EQ(result.removed, 1u);
-  EXPECT_EQ(result.kept, 1u);
-  EXPECT_EQ(result.kept_bytes, diskUseOfOne(10));
-  EXPECT_FALSE(newestRetired(logs_, "ns1", "old"));
-  EXPECT_TRUE(newestRetired(logs_, "ns1", "young"));
+  Listed list = listed(logs_);
+  const auto expired = takeExpired(list.kept, &list.bytes, at(2000), 1000s, 1u << 20);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].deleted_at, at(1000));
+  ASSERT_EQ(list.kept.size(), 1u);
+  EXPECT_EQ(list.kept[0].deleted_at, at(1900));
+  EXPECT_EQ(list.bytes, diskUseOfOne(10));
 }
 
 // Sizes are what the logs take on disk, as du counts: a one-line log still takes its blocks.
-TEST_F(RetentionTest, SweepRemovesTheOldestUntilTheRestFitsTheSize) {
+TEST_F(RetentionTest, TheOldestExpireUntilTheRestFitsTheSize) {
   const std::uint64_t one = diskUseOfOne(400);
   ASSERT_GE(one, 400u);
   retireOne("a", at(100), 400);
   retireOne("b", at(200), 400);
   retireOne("c", at(300), 400);
-  const auto result = sweepRetired(logs_, at(400), 24h, 2 * one + one / 2);
-  EXPECT_EQ(result.removed, 1u);
-  EXPECT_EQ(result.kept_bytes, 2 * one);
-  EXPECT_FALSE(newestRetired(logs_, "ns1", "a"));
-  EXPECT_TRUE(newestRetired(logs_, "ns1", "b"));
-  EXPECT_TRUE(newestRetired(logs_, "ns1", "c"));
-  EXPECT_EQ(sweepRetired(logs_, at(400), 24h, 0).kept, 0u);  // 0: none kept
+  Listed list = listed(logs_);
+  const auto expired = takeExpired(list.kept, &list.bytes, at(400), 24h, 2 * one + one / 2);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].deleted_at, at(100));
+  EXPECT_EQ(list.kept.size(), 2u);
+  EXPECT_EQ(list.bytes, 2 * one);
+  EXPECT_EQ(takeExpired(list.kept, &list.bytes, at(400), 24h, 0).size(), 2u);  // 0: none kept
+  EXPECT_TRUE(list.kept.empty());
+  EXPECT_EQ(list.bytes, 0u);
 }
 
-TEST_F(RetentionTest, SweepLeavesWhatIsNotARetiredFolderAlone) {
+// The sweep removes what expired, and only retired folders.
+TEST_F(RetentionTest, TheSweepRemovesRetiredFoldersAndLeavesOthersAlone) {
+  retireOne("web", at(100));
   writeFile(deleted("ns1") / "notes.txt", "mine");
   writeFile(deleted("ns1") / "x@y" / "file", "mine too");
   fs::create_directories(deleted("ns1") / "web@20000101T000000.000000Z.tmp");
-  const auto result = sweepRetired(logs_, at(2000000000), 0ms, 0);
-  EXPECT_EQ(result.removed, 0u);
+  LogFiles files(LogFilesOptions{.log_root = logs_});
+  LogRetention retention(files, {.max_age = 0ms, .max_bytes = 0});
+  const auto result = retention.sweep();
+  EXPECT_EQ(result.removed, 1u);
+  EXPECT_EQ(result.kept, 0u);
+  EXPECT_FALSE(newestRetired(logs_, "ns1", "web"));
   EXPECT_TRUE(fs::exists(deleted("ns1") / "notes.txt"));
   EXPECT_TRUE(fs::exists(deleted("ns1") / "x@y" / "file"));
   EXPECT_TRUE(fs::exists(deleted("ns1") / "web@20000101T000000.000000Z.tmp"));
-}
-
-TEST_F(RetentionTest, TheSweeperAppliesNewLimitsAtOnce) {
-  LogFiles files(LogFilesOptions{.log_root = logs_});
-  LogRetention retention(files, {.max_age = 24h, .max_bytes = 1u << 20});
-  retention.start();
-  writeFile(live("ns1", "web.log"), record("hello"));
-  ASSERT_TRUE(retention.retire("ns1", "web"));
-  EXPECT_TRUE(retention.newest("ns1", "web"));
-  retention.setLimits({.max_age = 0ms, .max_bytes = 1u << 20});
-  for (int i = 0; i < 200 && retention.newest("ns1", "web"); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_FALSE(retention.newest("ns1", "web")) << "not removed within 2 s of the new limits";
 }
 
 // retireFiles says which folder it made, with the time its name carries and the size.
